@@ -1,0 +1,287 @@
+//! AWS access: the SDK clients built once from aws-config's standard chain, error
+//! classification, the capped-backoff retry used by named retry predicates, and the call
+//! counter (every request that reaches the wire, by service and operation, read or write).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+
+/// The clients stackwatch uses, sharing one config and one call counter.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub region: String,
+    pub idp: aws_sdk_cognitoidentityprovider::Client,
+    pub identity: aws_sdk_cognitoidentity::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub apigw: aws_sdk_apigatewayv2::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub calls: CallCounter,
+}
+
+impl Aws {
+    /// Builds the clients from the standard chain (env, profiles, SSO, web identity).
+    /// `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_<SERVICE>`) points them at an emulator;
+    /// with an endpoint set, S3 uses path-style addressing.
+    pub async fn connect(region: &str) -> Aws {
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .load()
+            .await;
+        let calls = CallCounter::default();
+        let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let s3 = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(custom_endpoint)
+            .interceptor(calls.clone())
+            .build();
+        Aws {
+            region: region.to_string(),
+            idp: aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            identity: aws_sdk_cognitoidentity::Client::from_conf(
+                aws_sdk_cognitoidentity::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            apigw: aws_sdk_apigatewayv2::Client::from_conf(
+                aws_sdk_apigatewayv2::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            calls,
+        }
+    }
+
+    /// The account id of the caller (STS GetCallerIdentity).
+    pub async fn account(&self) -> Result<String, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::new("reading", "caller identity", "sts", e))?;
+        Ok(out.account.unwrap_or_default())
+    }
+}
+
+/// Counts requests sent to AWS, by (service, operation). Cheap to clone; shared.
+#[derive(Clone, Debug, Default)]
+pub struct CallCounter {
+    counts: Arc<Mutex<BTreeMap<(String, String), u64>>>,
+}
+
+/// One row of the call counter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallCount {
+    pub service: String,
+    pub operation: String,
+    pub write: bool,
+    pub count: u64,
+}
+
+/// Read calls are those that only look: Get*, List*, Describe*, Head*.
+pub fn is_read_operation(op: &str) -> bool {
+    ["Get", "List", "Describe", "Head"]
+        .iter()
+        .any(|p| op.starts_with(p))
+}
+
+impl CallCounter {
+    pub fn snapshot(&self) -> Vec<CallCount> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts
+            .iter()
+            .map(|((service, operation), n)| CallCount {
+                service: service.clone(),
+                operation: operation.clone(),
+                write: !is_read_operation(operation),
+                count: *n,
+            })
+            .collect()
+    }
+
+    pub fn reads(&self) -> u64 {
+        self.snapshot()
+            .iter()
+            .filter(|c| !c.write)
+            .map(|c| c.count)
+            .sum()
+    }
+
+    pub fn writes(&self) -> u64 {
+        self.snapshot()
+            .iter()
+            .filter(|c| c.write)
+            .map(|c| c.count)
+            .sum()
+    }
+
+    /// The write operations seen, as `service:Operation`, for messages and tests.
+    pub fn write_operations(&self) -> Vec<String> {
+        self.snapshot()
+            .into_iter()
+            .filter(|c| c.write)
+            .map(|c| format!("{}:{}", c.service, c.operation))
+            .collect()
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "stackwatch-call-counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(meta) = cfg.load::<Metadata>() {
+            let key = (meta.service().to_string(), meta.name().to_string());
+            let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+            *counts.entry(key).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// An AWS call that failed: the error code AWS sent (if any) and its message.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn from_sdk<E>(e: &E) -> ApiError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        ApiError {
+            code: e.code().map(str::to_string),
+            message: match (e.code(), e.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.to_string(),
+                _ => DisplayErrorContext(e).to_string(),
+            },
+        }
+    }
+
+    /// True when AWS answered with this error code.
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A failed step, naming verb, kind and id: `updating Cognito user pool (us-east-1_x): …`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{verb} {kind} ({id}): {api}")]
+pub struct AwsError {
+    pub verb: &'static str,
+    pub kind: &'static str,
+    pub id: String,
+    pub api: ApiError,
+}
+
+impl AwsError {
+    pub fn new<E>(verb: &'static str, kind: &'static str, id: impl Into<String>, e: E) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        AwsError {
+            verb,
+            kind,
+            id: id.into(),
+            api: ApiError::from_sdk(&e),
+        }
+    }
+
+    /// An error stackwatch raises itself (ownership, duplicates), not one AWS sent.
+    pub fn refused(
+        verb: &'static str,
+        kind: &'static str,
+        id: impl Into<String>,
+        message: impl Into<String>,
+    ) -> AwsError {
+        AwsError {
+            verb,
+            kind,
+            id: id.into(),
+            api: ApiError {
+                code: None,
+                message: message.into(),
+            },
+        }
+    }
+
+    pub fn is(&self, code: &str) -> bool {
+        self.api.is(code)
+    }
+}
+
+/// A named retry predicate: `matches` quotes, in its doc, the AWS message it matches.
+#[derive(Clone, Copy)]
+pub struct RetryWhen {
+    pub name: &'static str,
+    pub matches: fn(&AwsError) -> bool,
+}
+
+/// How long named retries keep trying before giving up (capped exponential backoff).
+pub const RETRY_BUDGET: Duration = Duration::from_secs(30);
+
+/// Runs `op` again while its error matches `when`, backing off 100 ms, 200 ms, … up to 2 s,
+/// for at most [`RETRY_BUDGET`]. Throttling is not handled here: the SDK's standard retry does it.
+pub async fn retry<T, F, Fut>(when: RetryWhen, mut op: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match op().await {
+            Err(e) if (when.matches)(&e) && start.elapsed() + delay < RETRY_BUDGET => {
+                tracing::debug!(predicate = when.name, error = %e, ?delay, "retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
+}

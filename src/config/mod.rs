@@ -1,0 +1,790 @@
+//! Config: the YAML files under the config directory → a validated [`Config`].
+//!
+//! `raw` mirrors the files (serde, unknown keys refused, spans kept); this module reads the
+//! files, turns parse errors into [`Diagnostic`]s with file, line and column, and checks what
+//! serde cannot: names, references, `uses`, cycles, IAM action shapes. Every problem found is
+//! reported, not just the first. Nothing here talks to AWS.
+
+pub mod raw;
+pub mod template;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_saphyr::Spanned;
+
+pub use raw::{Authorizer, CorsRule, Effect, Kind, Removal};
+use template::{Ref, Template};
+
+/// Where something was written: file, line and column (1-based; 0 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub file: Arc<Path>,
+    pub line: u64,
+    pub col: u64,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.file.display())
+        } else {
+            write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+        }
+    }
+}
+
+/// One problem in the config, at a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub loc: Loc,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.loc, self.message)
+    }
+}
+
+/// Every problem found while loading the config.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigError(pub Vec<Diagnostic>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid config ({} problem", self.0.len())?;
+        if self.0.len() != 1 {
+            write!(f, "s")?;
+        }
+        write!(f, ")")?;
+        for d in &self.0 {
+            write!(f, "\n  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The validated config: what the user asked for, references checked, stacks in `uses` order.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub dir: PathBuf,
+    pub app: String,
+    pub stage: String,
+    pub region: String,
+    /// Stacks ordered so that every stack comes after the stacks it uses.
+    pub stacks: Vec<Stack>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub file: Arc<Path>,
+    pub uses: Vec<String>,
+    /// Where each `uses` entry was written, for cycle errors.
+    pub uses_at: Vec<Loc>,
+    pub resources: Vec<Resource>,
+    pub outputs: Vec<Output>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub name: String,
+    pub value: Template,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub stack: String,
+    pub name: String,
+    pub loc: Loc,
+    pub removal: Removal,
+    pub adopt: BTreeMap<String, String>,
+    pub spec: ResourceSpec,
+}
+
+#[derive(Debug, Clone)]
+pub enum ResourceSpec {
+    Bucket {
+        cors: Vec<CorsRule>,
+    },
+    Api {
+        authorizer: Authorizer,
+        routes: Vec<Route>,
+    },
+    Auth {
+        login: Vec<String>,
+        allow_unauthenticated: bool,
+        authenticated: Vec<Statement>,
+        unauthenticated: Vec<Statement>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// `GET /notes/{id}`.
+    pub key: String,
+    pub target: Template,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub effect: Effect,
+    pub actions: Vec<String>,
+    pub resources: Vec<Template>,
+}
+
+/// The attributes a kind exposes to `${Stack.Resource.attribute}`.
+pub fn attributes(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Bucket => &["name", "arn"],
+        Kind::Api => &["id", "url"],
+        Kind::Auth => &[
+            "userPoolId",
+            "userPoolArn",
+            "userPoolClientId",
+            "identityPoolId",
+            "authenticatedRoleArn",
+            "unauthenticatedRoleArn",
+        ],
+    }
+}
+
+impl Config {
+    pub fn stack(&self, name: &str) -> Option<&Stack> {
+        self.stacks.iter().find(|s| s.name == name)
+    }
+
+    /// Stack name as deployed: `{stage}-{app}-{Stack}`.
+    pub fn stack_full_name(&self, stack: &str) -> String {
+        format!("{}-{}-{}", self.stage, self.app, stack)
+    }
+}
+
+/// Reads and validates `dir/stackwatch.yaml` and `dir/stacks/*.yaml`. `stage` overrides the file's.
+pub fn load(dir: &Path, stage: Option<&str>) -> Result<Config, ConfigError> {
+    let mut diags = Vec::new();
+    let app_path: Arc<Path> = dir.join("stackwatch.yaml").into();
+    let app_file: Option<raw::AppFile> = read_yaml(&app_path, &mut diags);
+
+    let stacks_dir = dir.join("stacks");
+    let mut stack_files = Vec::new();
+    match std::fs::read_dir(&stacks_dir) {
+        Ok(entries) => {
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| is_stack_file(p))
+                .collect();
+            paths.sort();
+            for p in paths {
+                let p: Arc<Path> = p.into();
+                if let Some(s) = read_yaml::<raw::StackFile>(&p, &mut diags) {
+                    stack_files.push((p, s));
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => diags.push(whole_file(
+            &stacks_dir,
+            format!("cannot read directory: {e}"),
+        )),
+    }
+
+    let Some(app_file) = app_file else {
+        return Err(ConfigError(diags));
+    };
+    let mut v = Validator {
+        diags,
+        names: HashMap::new(),
+    };
+    let config = v.validate(dir, app_file, stack_files, stage);
+    if v.diags.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigError(v.diags))
+    }
+}
+
+/// A stack file is `*.yaml` or `*.yml`, not hidden (editors' swap and backup files are not).
+pub fn is_stack_file(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !name.starts_with('.') && (name.ends_with(".yaml") || name.ends_with(".yml"))
+}
+
+fn whole_file(path: &Path, message: String) -> Diagnostic {
+    Diagnostic {
+        loc: Loc {
+            file: path.into(),
+            line: 0,
+            col: 0,
+        },
+        message,
+    }
+}
+
+fn at(file: &Arc<Path>, l: &serde_saphyr::Location) -> Loc {
+    Loc {
+        file: file.clone(),
+        line: l.line(),
+        col: l.column(),
+    }
+}
+
+/// Reads one YAML file into `T`, or records why not (with line and column) and returns None.
+fn read_yaml<T: serde::de::DeserializeOwned>(
+    path: &Arc<Path>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(whole_file(path, format!("cannot read file: {e}")));
+            return None;
+        }
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let col = String::from_utf8_lossy(&good[line_start..]).chars().count() as u64 + 1;
+            diags.push(Diagnostic {
+                loc: Loc {
+                    file: path.clone(),
+                    line,
+                    col,
+                },
+                message: format!(
+                    "expected UTF-8 text, found the invalid byte 0x{:02x}",
+                    bytes[e.valid_up_to()]
+                ),
+            });
+            return None;
+        }
+    };
+    if text
+        .trim()
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        diags.push(Diagnostic {
+            loc: Loc {
+                file: path.clone(),
+                line: 1,
+                col: 1,
+            },
+            message: "expected a YAML mapping, found an empty file".into(),
+        });
+        return None;
+    }
+    match serde_saphyr::from_str::<T>(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            diags.push(Diagnostic {
+                loc: Loc {
+                    file: path.clone(),
+                    line,
+                    col,
+                },
+                message: yaml_message(&e),
+            });
+            None
+        }
+    }
+}
+
+/// serde-saphyr's message without its source snippet and location suffix (we print our own).
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let plain = e.without_snippet().to_string();
+    let first = plain.lines().next().unwrap_or("invalid YAML").trim();
+    match first.find(" at line ") {
+        Some(i) => first[..i].to_string(),
+        None => first.to_string(),
+    }
+}
+
+struct Validator {
+    diags: Vec<Diagnostic>,
+    /// Resource kinds by (stack, resource), for reference checks.
+    names: HashMap<(String, String), Kind>,
+}
+
+fn ident_ok(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+impl Validator {
+    fn err(&mut self, loc: Loc, message: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            loc,
+            message: message.into(),
+        });
+    }
+
+    fn validate(
+        &mut self,
+        dir: &Path,
+        app_file: raw::AppFile,
+        stack_files: Vec<(Arc<Path>, raw::StackFile)>,
+        stage: Option<&str>,
+    ) -> Config {
+        let app_path: Arc<Path> = dir.join("stackwatch.yaml").into();
+        for (what, s) in [("app", &app_file.app), ("stage", &app_file.stage)] {
+            if !ident_ok(&s.value) {
+                self.err(
+                    at(&app_path, &s.referenced),
+                    format!("expected {what} to be letters and digits starting with a letter, found `{}`", s.value),
+                );
+            }
+        }
+        if let Some(st) = stage
+            && !ident_ok(st)
+        {
+            self.err(
+                whole_file(&app_path, String::new()).loc,
+                format!(
+                    "expected --stage to be letters and digits starting with a letter, found `{st}`"
+                ),
+            );
+        }
+        let r = &app_file.region;
+        let region_ok = r.value.split('-').count() >= 3
+            && r.value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !region_ok {
+            self.err(
+                at(&app_path, &r.referenced),
+                format!(
+                    "expected an AWS region such as `us-east-1`, found `{}`",
+                    r.value
+                ),
+            );
+        }
+        let default_removal = app_file.defaults.removal;
+
+        // Stack names, duplicates, resource kinds.
+        let mut seen: HashMap<String, Loc> = HashMap::new();
+        for (file, sf) in &stack_files {
+            let loc = at(file, &sf.stack.referenced);
+            if !ident_ok(&sf.stack.value) {
+                self.err(
+                    loc.clone(),
+                    format!(
+                        "expected a stack name of letters and digits, found `{}`",
+                        sf.stack.value
+                    ),
+                );
+            }
+            if let Some(prev) = seen.get(&sf.stack.value) {
+                self.err(
+                    loc,
+                    format!("stack `{}` is already defined at {prev}", sf.stack.value),
+                );
+                continue;
+            }
+            seen.insert(sf.stack.value.clone(), loc);
+            for (name, def) in &sf.resources {
+                self.names
+                    .insert((sf.stack.value.clone(), name.clone()), def.kind.value);
+            }
+        }
+
+        let mut stacks = Vec::new();
+        for (file, sf) in stack_files {
+            if stacks.iter().any(|s: &Stack| s.name == sf.stack.value) {
+                continue;
+            }
+            let stack = self.stack(&file, sf, default_removal);
+            stacks.push(stack);
+        }
+        let stacks = self.order_stacks(stacks);
+        Config {
+            dir: dir.to_path_buf(),
+            app: app_file.app.value,
+            stage: stage.map_or(app_file.stage.value, str::to_string),
+            region: app_file.region.value,
+            stacks,
+        }
+    }
+
+    fn stack(
+        &mut self,
+        file: &Arc<Path>,
+        sf: raw::StackFile,
+        default_removal: Option<Removal>,
+    ) -> Stack {
+        let name = sf.stack.value.clone();
+        let mut uses = Vec::new();
+        let mut uses_at = Vec::new();
+        for u in &sf.uses {
+            if u.value == name {
+                self.err(
+                    at(file, &u.referenced),
+                    format!("stack `{name}` cannot use itself"),
+                );
+            } else if !self.names.keys().any(|(s, _)| *s == u.value)
+                && !self.stack_declared(&u.value)
+            {
+                self.err(
+                    at(file, &u.referenced),
+                    format!(
+                        "expected the name of another stack in `uses`, found `{}`",
+                        u.value
+                    ),
+                );
+            } else {
+                uses.push(u.value.clone());
+                uses_at.push(at(file, &u.referenced));
+            }
+        }
+        let mut resources = Vec::new();
+        for (rname, def) in sf.resources {
+            let loc = at(file, &def.kind.referenced);
+            if !ident_ok(&rname) {
+                self.err(
+                    loc.clone(),
+                    format!("expected a resource name of letters and digits, found `{rname}`"),
+                );
+            }
+            if let Some(r) = self.resource(file, &name, &uses, rname, def, default_removal) {
+                resources.push(r);
+            }
+        }
+        let mut outputs = Vec::new();
+        for (oname, value) in sf.outputs {
+            let loc = at(file, &value.referenced);
+            if let Some(t) = self.template(&loc, &value.value, &name, &uses) {
+                outputs.push(Output {
+                    name: oname,
+                    value: t,
+                    loc,
+                });
+            }
+        }
+        Stack {
+            name,
+            file: file.clone(),
+            uses,
+            uses_at,
+            resources,
+            outputs,
+        }
+    }
+
+    fn stack_declared(&self, name: &str) -> bool {
+        // Stacks with no resources still count as declared for `uses`.
+        self.names.keys().any(|(s, _)| s == name)
+    }
+
+    /// Checks that a field belongs to the kind; returns its value if so.
+    fn only_for<T>(
+        &mut self,
+        file: &Arc<Path>,
+        field: &str,
+        kind: Kind,
+        allowed: Kind,
+        v: Option<Spanned<T>>,
+    ) -> Option<Spanned<T>> {
+        let v = v?;
+        if kind != allowed {
+            self.err(
+                at(file, &v.referenced),
+                format!(
+                    "`{field}` is not a field of kind `{}`; it belongs to kind `{}`",
+                    kind_name(kind),
+                    kind_name(allowed)
+                ),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    fn resource(
+        &mut self,
+        file: &Arc<Path>,
+        stack: &str,
+        uses: &[String],
+        name: String,
+        def: raw::ResourceDef,
+        default_removal: Option<Removal>,
+    ) -> Option<Resource> {
+        let kind = def.kind.value;
+        let loc = at(file, &def.kind.referenced);
+        let cors = self.only_for(file, "cors", kind, Kind::Bucket, def.cors);
+        let authorizer = self.only_for(file, "authorizer", kind, Kind::Api, def.authorizer);
+        let routes = self.only_for(file, "routes", kind, Kind::Api, def.routes);
+        let login = self.only_for(file, "login", kind, Kind::Auth, def.login);
+        let allow_unauth = self.only_for(
+            file,
+            "allowUnauthenticated",
+            kind,
+            Kind::Auth,
+            def.allow_unauthenticated,
+        );
+        let permissions = self.only_for(file, "permissions", kind, Kind::Auth, def.permissions);
+
+        let removal = def.removal.map(|r| r.value).unwrap_or(match kind {
+            Kind::Api => Removal::Destroy,
+            Kind::Bucket | Kind::Auth => default_removal.unwrap_or(Removal::Retain),
+        });
+        let mut adopt = BTreeMap::new();
+        if let Some(a) = def.adopt {
+            let aloc = at(file, &a.referenced);
+            match (kind, a.value) {
+                (Kind::Auth, raw::Adopt::Many(m)) => {
+                    for k in m.keys() {
+                        if !matches!(k.as_str(), "userPool" | "identityPool" | "authenticatedRole" | "unauthenticatedRole") {
+                            self.err(aloc.clone(), format!("expected `adopt` keys userPool, identityPool, authenticatedRole or unauthenticatedRole, found `{k}`"));
+                        }
+                    }
+                    adopt = m;
+                }
+                (Kind::Auth, raw::Adopt::One(_)) => self.err(aloc, "expected `adopt` of an auth resource to be a map such as `{userPool: us-east-1_abc}`"),
+                (_, raw::Adopt::One(id)) => {
+                    adopt.insert("id".to_string(), id);
+                }
+                (_, raw::Adopt::Many(_)) => self.err(aloc, "expected `adopt` to be one physical id"),
+            }
+        }
+
+        let spec = match kind {
+            Kind::Bucket => ResourceSpec::Bucket {
+                cors: cors.map(|c| c.value).unwrap_or_default(),
+            },
+            Kind::Api => {
+                let mut out = Vec::new();
+                if let Some(routes) = routes {
+                    for (key, target) in routes.value {
+                        let rloc = at(file, &target.referenced);
+                        if let Err(m) = check_route_key(&key) {
+                            self.err(rloc.clone(), m);
+                        }
+                        if let Some(t) = self.template(&rloc, &target.value, stack, uses) {
+                            let lit = t.refs().next().is_none();
+                            if lit && !is_integration(&target.value) {
+                                self.err(rloc.clone(), format!("expected an integration: an http(s):// URL or a Lambda function ARN, found `{}`", target.value));
+                            }
+                            out.push(Route {
+                                key,
+                                target: t,
+                                loc: rloc,
+                            });
+                        }
+                    }
+                }
+                ResourceSpec::Api {
+                    authorizer: authorizer.map_or(Authorizer::Iam, |a| a.value),
+                    routes: out,
+                }
+            }
+            Kind::Auth => {
+                let login_v: Vec<String> = match login {
+                    Some(l) => {
+                        for s in &l.value {
+                            if s.value != "email" {
+                                self.err(
+                                    at(file, &s.referenced),
+                                    format!("expected `email` in `login`, found `{}`", s.value),
+                                );
+                            }
+                        }
+                        l.value.into_iter().map(|s| s.value).collect()
+                    }
+                    None => vec!["email".to_string()],
+                };
+                let allow = allow_unauth.is_some_and(|a| a.value);
+                let (authn, unauthn) = match permissions {
+                    Some(p) => {
+                        let ploc = at(file, &p.referenced);
+                        if !allow && !p.value.unauthenticated.is_empty() {
+                            self.err(
+                                ploc,
+                                "`permissions.unauthenticated` needs `allowUnauthenticated: true`",
+                            );
+                        }
+                        (
+                            self.statements(file, stack, uses, p.value.authenticated),
+                            self.statements(file, stack, uses, p.value.unauthenticated),
+                        )
+                    }
+                    None => (Vec::new(), Vec::new()),
+                };
+                ResourceSpec::Auth {
+                    login: login_v,
+                    allow_unauthenticated: allow,
+                    authenticated: authn,
+                    unauthenticated: unauthn,
+                }
+            }
+        };
+        Some(Resource {
+            stack: stack.to_string(),
+            name,
+            loc,
+            removal,
+            adopt,
+            spec,
+        })
+    }
+
+    fn statements(
+        &mut self,
+        file: &Arc<Path>,
+        stack: &str,
+        uses: &[String],
+        raw: Vec<raw::Statement>,
+    ) -> Vec<Statement> {
+        let mut out = Vec::new();
+        for st in raw {
+            let mut actions = Vec::new();
+            for a in st.actions {
+                if let Err(m) = crate::policy::validate_action(&a.value) {
+                    self.err(at(file, &a.referenced), m);
+                }
+                actions.push(a.value);
+            }
+            let mut resources = Vec::new();
+            for r in st.resources {
+                let loc = at(file, &r.referenced);
+                if let Some(t) = self.template(&loc, &r.value, stack, uses) {
+                    resources.push(t);
+                }
+            }
+            out.push(Statement {
+                effect: st.effect,
+                actions,
+                resources,
+            });
+        }
+        out
+    }
+
+    /// Parses a template and checks each reference: stack used, resource and attribute exist.
+    fn template(
+        &mut self,
+        loc: &Loc,
+        text: &str,
+        stack: &str,
+        uses: &[String],
+    ) -> Option<Template> {
+        let t = match Template::parse(text) {
+            Ok(t) => t,
+            Err(m) => {
+                self.err(loc.clone(), m);
+                return None;
+            }
+        };
+        let mut ok = true;
+        for r in t.refs() {
+            let Ref::Attr {
+                stack: s,
+                resource,
+                attr,
+            } = r
+            else {
+                continue;
+            };
+            let msg = if s != stack && !uses.contains(s) {
+                if self.stack_declared(s) {
+                    Some(format!(
+                        "`{r}` refers to stack `{s}`, which stack `{stack}` does not list in `uses`"
+                    ))
+                } else {
+                    Some(format!("`{r}` refers to stack `{s}`, which is not defined"))
+                }
+            } else {
+                match self.names.get(&(s.clone(), resource.clone())) {
+                    None => Some(format!(
+                        "`{r}` refers to resource `{resource}`, which stack `{s}` does not define"
+                    )),
+                    Some(kind) if !attributes(*kind).contains(&attr.as_str()) => Some(format!(
+                        "`{r}`: a resource of kind `{}` has no attribute `{attr}`; expected one of {}",
+                        kind_name(*kind),
+                        attributes(*kind).join(", ")
+                    )),
+                    Some(_) => None,
+                }
+            };
+            if let Some(m) = msg {
+                ok = false;
+                self.diags.push(Diagnostic {
+                    loc: loc.clone(),
+                    message: m,
+                });
+            }
+        }
+        ok.then_some(t)
+    }
+
+    /// Orders stacks so that used stacks come first; a cycle in `uses` is an error.
+    fn order_stacks(&mut self, stacks: Vec<Stack>) -> Vec<Stack> {
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        let mut out = Vec::new();
+        let mut pending = stacks;
+        while !pending.is_empty() {
+            let (ready, rest): (Vec<Stack>, Vec<Stack>) = pending
+                .into_iter()
+                .partition(|s| s.uses.iter().all(|u| done.contains(u)));
+            if ready.is_empty() {
+                let names: Vec<&str> = rest.iter().map(|s| s.name.as_str()).collect();
+                for s in &rest {
+                    let pos = s.uses.iter().position(|u| !done.contains(u)).unwrap_or(0);
+                    let loc = s
+                        .uses_at
+                        .get(pos)
+                        .cloned()
+                        .unwrap_or_else(|| whole_file(&s.file, String::new()).loc);
+                    self.err(
+                        loc,
+                        format!("expected `uses` without cycles; stack `{}` is part of a cycle among {}", s.name, names.join(", ")),
+                    );
+                }
+                return out;
+            }
+            for s in ready {
+                done.insert(s.name.clone());
+                out.push(s);
+            }
+            pending = rest;
+        }
+        out
+    }
+}
+
+pub fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Bucket => "bucket",
+        Kind::Api => "api",
+        Kind::Auth => "auth",
+    }
+}
+
+fn check_route_key(key: &str) -> Result<(), String> {
+    let mut it = key.splitn(2, ' ');
+    let method = it.next().unwrap_or("");
+    let path = it.next().unwrap_or("");
+    let methods = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
+    ];
+    if !methods.contains(&method) || !path.starts_with('/') {
+        return Err(format!(
+            "expected a route key such as `GET /notes/{{id}}`, found `{key}`"
+        ));
+    }
+    Ok(())
+}
+
+fn is_integration(s: &str) -> bool {
+    s.starts_with("https://")
+        || s.starts_with("http://")
+        || (s.starts_with("arn:aws:lambda:") && s.contains(":function:"))
+}

@@ -1,0 +1,196 @@
+//! The stack files exactly as written: serde types that mirror the YAML, with source spans.
+//!
+//! Nothing here is checked beyond shape: unknown keys are refused, and every value that a later
+//! check may complain about keeps its line and column (`Spanned`). `validate.rs` turns these
+//! into the model. The JSON Schema for editors is generated from these same types.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A string that remembers where it was written.
+pub type SString = Spanned<String>;
+
+/// `stackwatch.yaml`: the app, its stage and region, and defaults for every stack.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AppFile {
+    /// The app's name, used in every physical name (`{stage}-{app}-…`).
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z][A-Za-z0-9]*$"))]
+    pub app: SString,
+    /// The default stage (overridden by `--stage`).
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z][A-Za-z0-9]*$"))]
+    pub stage: SString,
+    /// The AWS region, such as `us-east-1`.
+    #[schemars(with = "String")]
+    pub region: SString,
+    /// Defaults applied to every stack.
+    #[serde(default)]
+    pub defaults: Defaults,
+}
+
+/// Defaults applied to every stack unless a resource says otherwise.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Defaults {
+    /// Removal policy for resources that hold data (user pools, buckets). Default `retain`.
+    pub removal: Option<Removal>,
+}
+
+/// What `destroy` (or removing a resource from the files) does with a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Removal {
+    /// Leave it in AWS; stackwatch stops managing it.
+    Retain,
+    /// Delete it.
+    Destroy,
+}
+
+/// One stack file under `stacks/`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StackFile {
+    /// The stack's name, such as `AuthStack`.
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z][A-Za-z0-9]*$"))]
+    pub stack: SString,
+    /// Stacks whose resources this stack references.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub uses: Vec<SString>,
+    /// The stack's resources, by logical name.
+    #[serde(default)]
+    pub resources: BTreeMap<String, ResourceDef>,
+    /// Values printed after deploy, such as `UserPoolId: ${AuthStack.Auth.userPoolId}`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub outputs: BTreeMap<String, SString>,
+}
+
+/// The kinds of resource a stack file can declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// An S3 bucket.
+    Bucket,
+    /// An API Gateway HTTP API with routes.
+    Api,
+    /// Cognito sign-in: user pool, client, identity pool and IAM roles.
+    Auth,
+}
+
+/// One resource. `kind` decides which of the other fields apply; the rest are refused.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceDef {
+    /// The resource kind.
+    #[schemars(with = "Kind")]
+    pub kind: Spanned<Kind>,
+    /// Removal policy; default `retain` for buckets and auth, `destroy` for APIs.
+    #[schemars(with = "Option<Removal>")]
+    pub removal: Option<Spanned<Removal>>,
+    /// Take over an existing resource that lacks stackwatch's tags: its physical id
+    /// (bucket or API), or for `auth` a map of component to id.
+    #[schemars(with = "Option<Adopt>")]
+    pub adopt: Option<Spanned<Adopt>>,
+
+    /// bucket: CORS rules for a browser front end.
+    #[schemars(with = "Option<Vec<CorsRule>>")]
+    pub cors: Option<Spanned<Vec<CorsRule>>>,
+
+    /// api: `iam` makes every route use AWS_IAM authorization; `none` leaves them open.
+    #[schemars(with = "Option<Authorizer>")]
+    pub authorizer: Option<Spanned<Authorizer>>,
+    /// api: routes as `"METHOD /path": integration`, where integration is an HTTP(S) URL or a Lambda ARN.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub routes: Option<Spanned<BTreeMap<String, SString>>>,
+
+    /// auth: sign-in attributes; only `[email]` is supported.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub login: Option<Spanned<Vec<SString>>>,
+    /// auth: allow unauthenticated (guest) identities in the identity pool. Default false.
+    #[schemars(with = "Option<bool>")]
+    pub allow_unauthenticated: Option<Spanned<bool>>,
+    /// auth: permissions of signed-in (and guest) identities.
+    #[schemars(with = "Option<Permissions>")]
+    pub permissions: Option<Spanned<Permissions>>,
+}
+
+/// `adopt:` — one physical id, or a map of auth component to physical id.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Adopt {
+    /// The physical id of a bucket or API.
+    One(String),
+    /// For `auth`: `userPool`, `identityPool`, `authenticatedRole`, `unauthenticatedRole`.
+    Many(BTreeMap<String, String>),
+}
+
+/// One S3 CORS rule.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CorsRule {
+    /// Origins allowed, such as `*` or `https://app.example.com`.
+    pub allowed_origins: Vec<String>,
+    /// Methods allowed: GET, PUT, POST, DELETE, HEAD.
+    pub allowed_methods: Vec<String>,
+    /// Request headers allowed.
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    /// Response headers exposed to the browser.
+    #[serde(default)]
+    pub exposed_headers: Vec<String>,
+    /// Seconds a browser may cache the preflight answer.
+    pub max_age: Option<i32>,
+}
+
+/// How an HTTP API authorizes its routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Authorizer {
+    /// AWS_IAM: callers sign requests with credentials from the identity pool.
+    Iam,
+    /// No authorization.
+    None,
+}
+
+/// The permissions of an `auth` resource's identities.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Permissions {
+    /// Statements for signed-in users.
+    #[serde(default)]
+    pub authenticated: Vec<Statement>,
+    /// Statements for guest identities (needs `allowUnauthenticated: true`).
+    #[serde(default)]
+    pub unauthenticated: Vec<Statement>,
+}
+
+/// One IAM policy statement. `${Stack.Resource.attr}` references are resolved;
+/// IAM policy variables such as `${cognito-identity.amazonaws.com:sub}` are kept literally.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Statement {
+    /// `allow` (default) or `deny`.
+    #[serde(default)]
+    pub effect: Effect,
+    /// IAM actions such as `s3:GetObject` or `execute-api:Invoke`.
+    #[schemars(with = "Vec<String>")]
+    pub actions: Vec<SString>,
+    /// Resource ARNs; references and policy variables allowed.
+    #[schemars(with = "Vec<String>")]
+    pub resources: Vec<SString>,
+}
+
+/// A statement's effect.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Allow.
+    #[default]
+    Allow,
+    /// Deny.
+    Deny,
+}

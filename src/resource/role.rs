@@ -1,0 +1,239 @@
+//! IAM role for a Cognito identity: trust policy, one inline policy named `stackwatch`, tags.
+//!
+//! Created with its tags in the same CreateRole call, under the path `/stackwatch/`, so a
+//! crash after create leaves a role the next run finds and owns. Documents are compared for
+//! equivalence (URL-decoded, canonical), never as strings.
+
+use aws_sdk_iam::types::Tag;
+use serde_json::Value;
+
+use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
+use crate::aws::{Aws, AwsError, RetryWhen, retry};
+use crate::policy::PolicyDocument;
+
+pub const KIND: &str = "IAM role";
+pub const FORCE_NEW: &[&str] = &[];
+/// The one inline policy stackwatch manages on each role.
+pub const INLINE_POLICY: &str = "stackwatch";
+pub const PATH: &str = "/stackwatch/";
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub trust: PolicyDocument,
+    pub policy: PolicyDocument,
+    pub tags: Tags,
+}
+
+impl Spec {
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    pub fn state(&self) -> State {
+        State::from([
+            ("trustPolicy", self.trust.canonical()),
+            ("policy", self.policy.canonical()),
+            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
+        ])
+    }
+}
+
+/// Right after CreateRole, IAM may not yet show the role to the next call:
+/// "NoSuchEntity: The role with name X cannot be found."
+pub const ROLE_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
+    name: "iam role not yet visible",
+    matches: |e| e.is("NoSuchEntity"),
+};
+
+fn document(text: &str, what: &str, name: &str) -> Result<PolicyDocument, AwsError> {
+    PolicyDocument::parse_wire(text).map_err(|e| {
+        AwsError::refused(
+            "reading",
+            KIND,
+            name,
+            format!("the {what} AWS returned is not a policy document: {e}"),
+        )
+    })
+}
+
+pub async fn find(
+    aws: &Aws,
+    spec: &Spec,
+    adopt: Option<&str>,
+) -> Result<Option<Observed>, AwsError> {
+    let name = adopt.unwrap_or(&spec.name);
+    let role = match aws.iam.get_role().role_name(name).send().await {
+        Ok(out) => out.role,
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, name, e);
+            return if e.is("NoSuchEntity") {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let Some(role) = role else { return Ok(None) };
+    let tags: Tags = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let owner = if adopt.is_some() {
+        Owner::Adopted
+    } else {
+        owner_from_tags(&tags, &spec.tags)
+    };
+    let trust = match role.assume_role_policy_document() {
+        Some(t) => document(t, "trust policy", name)?.canonical(),
+        None => Value::Null,
+    };
+    let policy = match aws
+        .iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(INLINE_POLICY)
+        .send()
+        .await
+    {
+        Ok(out) => document(out.policy_document(), "inline policy", name)?.canonical(),
+        Err(e) => {
+            let e = AwsError::new("reading inline policy of", KIND, name, e);
+            if e.is("NoSuchEntity") {
+                Value::Null
+            } else {
+                return Err(e);
+            }
+        }
+    };
+    Ok(Some(Observed {
+        id: role.role_name().to_string(),
+        owner,
+        state: State::from([
+            ("trustPolicy", trust),
+            ("policy", policy),
+            ("tags", tags_state(&tags, &spec.tags)),
+        ]),
+        attrs: Attrs::from([
+            ("name", role.role_name().to_string()),
+            ("arn", role.arn().to_string()),
+        ]),
+        detail: Detail::None,
+    }))
+}
+
+fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::refused("tagging", KIND, k.clone(), e.to_string()))
+        })
+        .collect()
+}
+
+async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> {
+    retry(ROLE_NOT_YET_VISIBLE, || async {
+        aws.iam
+            .put_role_policy()
+            .role_name(name)
+            .policy_name(INLINE_POLICY)
+            .policy_document(spec.policy.to_wire())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("updating inline policy of", KIND, name, e))
+    })
+    .await
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    let out = aws
+        .iam
+        .create_role()
+        .role_name(&spec.name)
+        .path(PATH)
+        .assume_role_policy_document(spec.trust.to_wire())
+        .description("Managed by stackwatch")
+        .set_tags(Some(iam_tags(&spec.tags)?))
+        .send()
+        .await
+        .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
+    let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
+    put_policy(aws, spec, &spec.name).await?;
+    Ok(Observed {
+        id: spec.name.clone(),
+        owner: Owner::Ours,
+        state: spec.state(),
+        attrs: Attrs::from([("name", spec.name.clone()), ("arn", arn)]),
+        detail: Detail::None,
+    })
+}
+
+pub async fn update(
+    aws: &Aws,
+    spec: &Spec,
+    obs: &Observed,
+    changed: &[&'static str],
+) -> Result<Observed, AwsError> {
+    let name = obs.id.as_str();
+    if changed.contains(&"trustPolicy") {
+        aws.iam
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(spec.trust.to_wire())
+            .send()
+            .await
+            .map_err(|e| AwsError::new("updating trust policy of", KIND, name, e))?;
+    }
+    if changed.contains(&"policy") {
+        put_policy(aws, spec, name).await?;
+    }
+    if changed.contains(&"tags") {
+        aws.iam
+            .tag_role()
+            .role_name(name)
+            .set_tags(Some(iam_tags(&spec.tags)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
+    }
+    Ok(Observed {
+        id: obs.id.clone(),
+        owner: Owner::Ours,
+        state: spec.state(),
+        attrs: obs.attrs.clone(),
+        detail: Detail::None,
+    })
+}
+
+/// Deletes the inline policies first: IAM refuses to delete a role that still has them.
+pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+    let name = obs.id.as_str();
+    let policies = match aws.iam.list_role_policies().role_name(name).send().await {
+        Ok(out) => out.policy_names,
+        Err(e) => {
+            let e = AwsError::new("deleting", KIND, name, e);
+            return if e.is("NoSuchEntity") { Ok(()) } else { Err(e) };
+        }
+    };
+    for p in policies {
+        aws.iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(&p)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("deleting inline policy of", KIND, name, e))?;
+    }
+    match aws.iam.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::new("deleting", KIND, name, e);
+            if e.is("NoSuchEntity") { Ok(()) } else { Err(e) }
+        }
+    }
+}

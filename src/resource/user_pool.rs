@@ -1,0 +1,302 @@
+//! Cognito user pool: email sign-in, auto-verified email, the password policy, self sign-up.
+//!
+//! Found by its deterministic name (ListUserPools), then ownership checked by the
+//! `UserPoolTags` that CreateUserPool sets atomically, so a crash after create leaves a pool
+//! the next run finds and owns, never a duplicate. `usernameAttributes` cannot change in place.
+
+use aws_sdk_cognitoidentityprovider::types::{
+    AdminCreateUserConfigType, PasswordPolicyType, UserPoolPolicyType, UserPoolType,
+    UsernameAttributeType, VerifiedAttributeType,
+};
+use serde_json::json;
+
+use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
+use crate::aws::{Aws, AwsError};
+
+pub const KIND: &str = "Cognito user pool";
+/// Cognito cannot change the username attributes of an existing pool.
+pub const FORCE_NEW: &[&str] = &["usernameAttributes"];
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    /// `email`: users sign in with their email address.
+    pub username_attributes: Vec<String>,
+    pub tags: Tags,
+}
+
+impl Spec {
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    pub fn state(&self) -> State {
+        State::from([
+            ("usernameAttributes", set(self.username_attributes.clone())),
+            (
+                "autoVerifiedAttributes",
+                set(self.username_attributes.clone()),
+            ),
+            (
+                "passwordPolicy",
+                password_policy_state(&desired_password_policy()),
+            ),
+            ("selfSignUp", json!(true)),
+            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
+        ])
+    }
+}
+
+/// Minimum 8 characters with lower, upper, digits and symbols, as SST's Cognito construct.
+fn desired_password_policy() -> PasswordPolicyType {
+    PasswordPolicyType::builder()
+        .minimum_length(8)
+        .require_lowercase(true)
+        .require_uppercase(true)
+        .require_numbers(true)
+        .require_symbols(true)
+        .build()
+}
+
+fn password_policy_state(p: &PasswordPolicyType) -> serde_json::Value {
+    json!({
+        "minimumLength": p.minimum_length.unwrap_or(8),
+        "requireLowercase": p.require_lowercase,
+        "requireUppercase": p.require_uppercase,
+        "requireNumbers": p.require_numbers,
+        "requireSymbols": p.require_symbols,
+    })
+}
+
+fn observed(pool: UserPoolType, spec: &Spec, owner: Option<Owner>) -> Observed {
+    let tags: Tags = pool
+        .user_pool_tags
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let owner = owner.unwrap_or_else(|| owner_from_tags(&tags, &spec.tags));
+    let policy = pool
+        .policies
+        .as_ref()
+        .and_then(|p| p.password_policy.as_ref())
+        .map(password_policy_state)
+        .unwrap_or(serde_json::Value::Null);
+    let self_sign_up = pool
+        .admin_create_user_config
+        .as_ref()
+        .map(|c| !c.allow_admin_create_user_only)
+        .unwrap_or(true);
+    let state = State::from([
+        (
+            "usernameAttributes",
+            set(pool
+                .username_attributes()
+                .iter()
+                .map(|a| a.as_str().to_string())),
+        ),
+        (
+            "autoVerifiedAttributes",
+            set(pool
+                .auto_verified_attributes()
+                .iter()
+                .map(|a| a.as_str().to_string())),
+        ),
+        ("passwordPolicy", policy),
+        ("selfSignUp", json!(self_sign_up)),
+        ("tags", tags_state(&tags, &spec.tags)),
+    ]);
+    let id = pool.id.unwrap_or_default();
+    let attrs = Attrs::from([("id", id.clone()), ("arn", pool.arn.unwrap_or_default())]);
+    Observed {
+        id,
+        owner,
+        state,
+        attrs,
+        detail: Detail::None,
+    }
+}
+
+async fn describe(aws: &Aws, id: &str) -> Result<Option<UserPoolType>, AwsError> {
+    match aws.idp.describe_user_pool().user_pool_id(id).send().await {
+        Ok(out) => Ok(out.user_pool),
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, id, e);
+            if e.is("ResourceNotFoundException") {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Finds the pool: by `adopt` id if given, else by name; two owned pools with our name is an error.
+pub async fn find(
+    aws: &Aws,
+    spec: &Spec,
+    adopt: Option<&str>,
+) -> Result<Option<Observed>, AwsError> {
+    if let Some(id) = adopt {
+        return Ok(describe(aws, id)
+            .await?
+            .map(|p| observed(p, spec, Some(Owner::Adopted))));
+    }
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
+            .idp
+            .list_user_pools()
+            .max_results(60)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("listing", KIND, &spec.name, e))?;
+        for p in out.user_pools() {
+            if p.name() == Some(spec.name.as_str())
+                && let Some(id) = p.id()
+            {
+                ids.push(id.to_string());
+            }
+        }
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut found = Vec::new();
+    for id in ids {
+        if let Some(p) = describe(aws, &id).await? {
+            found.push(observed(p, spec, None));
+        }
+    }
+    pick(found, KIND, &spec.name)
+}
+
+/// One owned match wins; two owned matches are an error, not a guess; a foreign one is returned
+/// as Foreign so the plan can refuse to touch it.
+pub fn pick(
+    mut found: Vec<Observed>,
+    kind: &'static str,
+    name: &str,
+) -> Result<Option<Observed>, AwsError> {
+    let owned: Vec<&Observed> = found.iter().filter(|o| o.owner == Owner::Ours).collect();
+    if owned.len() > 1 {
+        let ids: Vec<&str> = owned.iter().map(|o| o.id.as_str()).collect();
+        return Err(AwsError::refused(
+            "finding",
+            kind,
+            name,
+            format!(
+                "{} resources carry this resource's stackwatch tags ({}); delete the extra one or name the right one in `adopt:`",
+                ids.len(),
+                ids.join(", ")
+            ),
+        ));
+    }
+    if let Some(i) = found.iter().position(|o| o.owner == Owner::Ours) {
+        return Ok(Some(found.swap_remove(i)));
+    }
+    Ok(found.into_iter().next())
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    let out = aws
+        .idp
+        .create_user_pool()
+        .pool_name(&spec.name)
+        .set_username_attributes(Some(
+            spec.username_attributes
+                .iter()
+                .map(|a| UsernameAttributeType::from(a.as_str()))
+                .collect(),
+        ))
+        .set_auto_verified_attributes(Some(verified(spec)))
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(desired_password_policy())
+                .build(),
+        )
+        .admin_create_user_config(
+            AdminCreateUserConfigType::builder()
+                .allow_admin_create_user_only(false)
+                .build(),
+        )
+        .set_user_pool_tags(Some(spec.tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
+    let pool = out.user_pool.ok_or_else(|| {
+        AwsError::refused(
+            "creating",
+            KIND,
+            &spec.name,
+            "CreateUserPool returned no pool",
+        )
+    })?;
+    Ok(observed(pool, spec, Some(Owner::Ours)))
+}
+
+fn verified(spec: &Spec) -> Vec<VerifiedAttributeType> {
+    spec.username_attributes
+        .iter()
+        .map(|a| VerifiedAttributeType::from(a.as_str()))
+        .collect()
+}
+
+/// UpdateUserPool resets every setting it is not given, so every managed setting is sent.
+pub async fn update(
+    aws: &Aws,
+    spec: &Spec,
+    obs: &Observed,
+    _changed: &[&'static str],
+) -> Result<Observed, AwsError> {
+    aws.idp
+        .update_user_pool()
+        .user_pool_id(&obs.id)
+        .set_auto_verified_attributes(Some(verified(spec)))
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(desired_password_policy())
+                .build(),
+        )
+        .admin_create_user_config(
+            AdminCreateUserConfigType::builder()
+                .allow_admin_create_user_only(false)
+                .build(),
+        )
+        .set_user_pool_tags(Some(spec.tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
+    let pool = describe(aws, &obs.id).await?.ok_or_else(|| {
+        AwsError::refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "the pool disappeared during update",
+        )
+    })?;
+    Ok(observed(pool, spec, Some(Owner::Ours)))
+}
+
+pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+    match aws
+        .idp
+        .delete_user_pool()
+        .user_pool_id(&obs.id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::new("deleting", KIND, &obs.id, e);
+            if e.is("ResourceNotFoundException") {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Cognito user pool client: a public client (no secret) with SRP, USER_PASSWORD and
+//! refresh-token flows. Clients carry no tags; one is ours when its pool is ours and its name
+//! is our deterministic name. A client whose pool is not created yet does not exist.
+
+use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
+use serde_json::json;
+
+use super::{Attrs, Detail, Observed, Owner, State, is_unknown, set};
+use crate::aws::{Aws, AwsError, RetryWhen, retry};
+
+pub const KIND: &str = "Cognito user pool client";
+/// A client cannot move to another pool, and whether it has a secret is fixed at creation.
+pub const FORCE_NEW: &[&str] = &["userPoolId", "generateSecret"];
+
+const FLOWS: [&str; 3] = [
+    "ALLOW_USER_SRP_AUTH",
+    "ALLOW_USER_PASSWORD_AUTH",
+    "ALLOW_REFRESH_TOKEN_AUTH",
+];
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub user_pool_id: String,
+}
+
+impl Spec {
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    pub fn state(&self) -> State {
+        State::from([
+            ("userPoolId", json!(self.user_pool_id)),
+            ("generateSecret", json!(false)),
+            ("explicitAuthFlows", set(FLOWS)),
+        ])
+    }
+}
+
+/// Right after CreateUserPool the pool may not be visible yet:
+/// "ResourceNotFoundException: User pool <id> does not exist."
+pub const POOL_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
+    name: "user pool not yet visible",
+    matches: |e| e.is("ResourceNotFoundException"),
+};
+
+fn observed(c: &UserPoolClientType) -> Observed {
+    let id = c.client_id().unwrap_or_default().to_string();
+    Observed {
+        id: id.clone(),
+        owner: Owner::Ours,
+        state: State::from([
+            ("userPoolId", json!(c.user_pool_id().unwrap_or_default())),
+            ("generateSecret", json!(c.client_secret().is_some())),
+            (
+                "explicitAuthFlows",
+                set(c
+                    .explicit_auth_flows()
+                    .iter()
+                    .map(|f| f.as_str().to_string())),
+            ),
+        ]),
+        attrs: Attrs::from([("id", id)]),
+        detail: Detail::None,
+    }
+}
+
+pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
+    if is_unknown(&spec.user_pool_id) {
+        return Ok(None);
+    }
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let out = match aws
+            .idp
+            .list_user_pool_clients()
+            .user_pool_id(&spec.user_pool_id)
+            .max_results(60)
+            .set_next_token(token)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                let e = AwsError::new("listing", KIND, &spec.name, e);
+                return if e.is("ResourceNotFoundException") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        for c in out.user_pool_clients() {
+            if c.client_name() == Some(spec.name.as_str())
+                && let Some(id) = c.client_id()
+            {
+                ids.push(id.to_string());
+            }
+        }
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    if ids.len() > 1 {
+        return Err(AwsError::refused(
+            "finding",
+            KIND,
+            &spec.name,
+            format!(
+                "{} clients named {} in pool {} ({}); delete the extra one",
+                ids.len(),
+                spec.name,
+                spec.user_pool_id,
+                ids.join(", ")
+            ),
+        ));
+    }
+    let Some(id) = ids.pop() else { return Ok(None) };
+    match aws
+        .idp
+        .describe_user_pool_client()
+        .user_pool_id(&spec.user_pool_id)
+        .client_id(&id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.user_pool_client.as_ref().map(observed)),
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, &id, e);
+            if e.is("ResourceNotFoundException") {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn flows() -> Vec<ExplicitAuthFlowsType> {
+    FLOWS
+        .iter()
+        .map(|f| ExplicitAuthFlowsType::from(*f))
+        .collect()
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    let out = retry(POOL_NOT_YET_VISIBLE, || async {
+        aws.idp
+            .create_user_pool_client()
+            .user_pool_id(&spec.user_pool_id)
+            .client_name(&spec.name)
+            .generate_secret(false)
+            .set_explicit_auth_flows(Some(flows()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
+    })
+    .await?;
+    let client = out.user_pool_client.ok_or_else(|| {
+        AwsError::refused(
+            "creating",
+            KIND,
+            &spec.name,
+            "CreateUserPoolClient returned no client",
+        )
+    })?;
+    Ok(observed(&client))
+}
+
+/// UpdateUserPoolClient resets what it is not given, so the name and flows are always sent.
+pub async fn update(
+    aws: &Aws,
+    spec: &Spec,
+    obs: &Observed,
+    _changed: &[&'static str],
+) -> Result<Observed, AwsError> {
+    let out = aws
+        .idp
+        .update_user_pool_client()
+        .user_pool_id(&spec.user_pool_id)
+        .client_id(&obs.id)
+        .client_name(&spec.name)
+        .set_explicit_auth_flows(Some(flows()))
+        .send()
+        .await
+        .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
+    let client = out.user_pool_client.ok_or_else(|| {
+        AwsError::refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "UpdateUserPoolClient returned no client",
+        )
+    })?;
+    Ok(observed(&client))
+}
+
+pub async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
+    match aws
+        .idp
+        .delete_user_pool_client()
+        .user_pool_id(&spec.user_pool_id)
+        .client_id(&obs.id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::new("deleting", KIND, &obs.id, e);
+            if e.is("ResourceNotFoundException") {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
