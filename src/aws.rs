@@ -42,38 +42,57 @@ impl Aws {
             .retry_config(RetryConfig::standard().with_max_attempts(5))
             .load()
             .await;
-        let calls = CallCounter::default();
         let custom_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let s3 = aws_sdk_s3::config::Builder::from(&shared)
+        Self::from_shared(region, &shared, custom_endpoint)
+    }
+
+    /// Clients for an emulator at `endpoint` with fixed test credentials, ignoring the
+    /// environment: what the integration tests use, one emulator per test.
+    pub async fn connect_emulator(region: &str, endpoint: &str) -> Aws {
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(endpoint)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "test", "test", None, None, "emulator",
+            ))
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .load()
+            .await;
+        Self::from_shared(region, &shared, true)
+    }
+
+    fn from_shared(region: &str, shared: &aws_config::SdkConfig, custom_endpoint: bool) -> Aws {
+        let calls = CallCounter::default();
+        let s3 = aws_sdk_s3::config::Builder::from(shared)
             .force_path_style(custom_endpoint)
             .interceptor(calls.clone())
             .build();
         Aws {
             region: region.to_string(),
             idp: aws_sdk_cognitoidentityprovider::Client::from_conf(
-                aws_sdk_cognitoidentityprovider::config::Builder::from(&shared)
+                aws_sdk_cognitoidentityprovider::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             identity: aws_sdk_cognitoidentity::Client::from_conf(
-                aws_sdk_cognitoidentity::config::Builder::from(&shared)
+                aws_sdk_cognitoidentity::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             iam: aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(&shared)
+                aws_sdk_iam::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             s3: aws_sdk_s3::Client::from_conf(s3),
             apigw: aws_sdk_apigatewayv2::Client::from_conf(
-                aws_sdk_apigatewayv2::config::Builder::from(&shared)
+                aws_sdk_apigatewayv2::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),
             sts: aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(&shared)
+                aws_sdk_sts::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),

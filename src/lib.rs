@@ -4,12 +4,24 @@
 //!
 //! ```text
 //! files ─► config (load + validate) ─► desired (graph) ─► engine::read (resource::find)
-//!       ─► plan (diff) ─► render ─► apply ─► outputs
+//!       ─► plan (diff) ─► render ─► engine::apply ─► outputs
 //! ```
 //!
-//! `cli` and `main.rs` decide what to run; everything else is the same engine for every command.
+//! `session` strings these together for one run; `cli` (used only by `main.rs`) decides what
+//! to run. Everything else is the same engine for every command.
 
 pub mod aws;
+pub mod cli;
 pub mod config;
+pub mod desired;
+pub mod engine;
+pub mod error;
+pub mod outputs;
+pub mod plan;
 pub mod policy;
+pub mod render;
 pub mod resource;
+pub mod schema;
+pub mod session;
+
+pub use error::Error;

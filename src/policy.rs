@@ -249,8 +249,11 @@ pub fn validate_action(action: &str) -> Result<(), String> {
 /// Field-level line diff between two documents' pretty canonical forms, for plan rendering:
 /// returns lines prefixed with "  " (same), "- " (only in old), "+ " (only in new). Use a simple LCS over lines (no new crate).
 pub fn diff_lines(old: &PolicyDocument, new: &PolicyDocument) -> Vec<String> {
-    let old_text = old.to_pretty();
-    let new_text = new.to_pretty();
+    line_diff(&old.to_pretty(), &new.to_pretty())
+}
+
+/// Line diff of two texts (LCS): lines prefixed "  ", "- " or "+ ".
+pub fn line_diff(old_text: &str, new_text: &str) -> Vec<String> {
     let a: Vec<&str> = old_text.lines().collect();
     let b: Vec<&str> = new_text.lines().collect();
 

@@ -1,6 +1,19 @@
-//! S3 bucket (stub: being written).
-use super::{Observed, State, Tags};
-use crate::aws::{Aws, AwsError};
+//! S3 bucket: CORS rules for a browser front end, and tags.
+//!
+//! Found by its deterministic name (HeadBucket), ownership by its tags (GetBucketTagging).
+//! CreateBucket cannot tag a general purpose bucket, so PutBucketTagging follows right after:
+//! a crash between the two leaves an untagged bucket that the next run finds as Foreign (and
+//! `adopt:` takes over). Tags are written as a merge: other people's tags on the bucket stay.
+//! A bucket that still holds objects is never emptied: deleting it is an error that says so.
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CorsConfiguration, CorsRule as S3CorsRule, CreateBucketConfiguration,
+    Tag, Tagging,
+};
+use serde_json::{Value, json};
+
+use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
+use crate::aws::{ApiError, Aws, AwsError, RetryWhen, retry};
 use crate::config::CorsRule;
 
 pub const KIND: &str = "S3 bucket";
@@ -17,28 +30,316 @@ impl Spec {
     pub fn name(&self) -> String {
         self.name.clone()
     }
+
     pub fn state(&self) -> State {
-        todo!()
+        State::from([
+            (
+                "cors",
+                cors_state(self.cors.iter().map(|r| {
+                    rule_state(
+                        &r.allowed_origins,
+                        &r.allowed_methods,
+                        &r.allowed_headers,
+                        &r.exposed_headers,
+                        r.max_age,
+                    )
+                })),
+            ),
+            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
+        ])
     }
 }
+
+/// Right after CreateBucket, S3 may not yet show the bucket to the next call:
+/// "NoSuchBucket: The specified bucket does not exist".
+pub const BUCKET_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
+    name: "s3 bucket not yet visible",
+    matches: |e| e.is("NoSuchBucket"),
+};
+
+/// One CORS rule in canonical form: every list a sorted set, `maxAge` null when unset.
+fn rule_state(
+    origins: &[String],
+    methods: &[String],
+    headers: &[String],
+    exposed: &[String],
+    max_age: Option<i32>,
+) -> Value {
+    json!({
+        "allowedOrigins": set(origins.iter().cloned()),
+        "allowedMethods": set(methods.iter().cloned()),
+        "allowedHeaders": set(headers.iter().cloned()),
+        "exposedHeaders": set(exposed.iter().cloned()),
+        "maxAge": max_age,
+    })
+}
+
+/// The rules as an array sorted by their JSON text: S3 does not give rule order a meaning
+/// for our purposes (the first matching rule wins, and ours do not overlap by design).
+fn cors_state(rules: impl Iterator<Item = Value>) -> Value {
+    let mut rules: Vec<Value> = rules.collect();
+    rules.sort_by_cached_key(|r| r.to_string());
+    Value::from(rules)
+}
+
+fn arn(aws: &Aws, name: &str) -> String {
+    format!(
+        "arn:{}:s3:::{name}",
+        super::http_api::partition(&aws.region)
+    )
+}
+
+/// HeadBucket answers a missing bucket with a bare 404, which the SDK reports as `NotFound`;
+/// the other calls say `NoSuchBucket`.
+fn is_missing(e: &AwsError) -> bool {
+    e.is("NotFound") || e.is("NoSuchBucket") || e.is("404")
+}
+
+/// The tags on the bucket; `None` when the bucket is gone.
+async fn read_tags(aws: &Aws, name: &str) -> Result<Option<Tags>, AwsError> {
+    match aws.s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => Ok(Some(
+            out.tag_set()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+        )),
+        Err(e) => {
+            let e = AwsError::new("reading tags of", KIND, name, e);
+            if e.is("NoSuchTagSet") {
+                Ok(Some(Tags::new()))
+            } else if is_missing(&e) {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The canonical CORS state; `None` when the bucket is gone.
+async fn read_cors(aws: &Aws, name: &str) -> Result<Option<Value>, AwsError> {
+    match aws.s3.get_bucket_cors().bucket(name).send().await {
+        Ok(out) => Ok(Some(cors_state(out.cors_rules().iter().map(|r| {
+            rule_state(
+                r.allowed_origins(),
+                r.allowed_methods(),
+                r.allowed_headers(),
+                r.expose_headers(),
+                r.max_age_seconds(),
+            )
+        })))),
+        Err(e) => {
+            let e = AwsError::new("reading CORS of", KIND, name, e);
+            if e.is("NoSuchCORSConfiguration") {
+                Ok(Some(Value::Array(Vec::new())))
+            } else if is_missing(&e) {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Finds the bucket: the `adopt` name if given, else the spec's name.
 pub async fn find(
-    _aws: &Aws,
-    _spec: &Spec,
-    _adopt: Option<&str>,
+    aws: &Aws,
+    spec: &Spec,
+    adopt: Option<&str>,
 ) -> Result<Option<Observed>, AwsError> {
-    todo!()
+    let name = adopt.unwrap_or(&spec.name);
+    if let Err(e) = aws.s3.head_bucket().bucket(name).send().await {
+        let e = AwsError::new("reading", KIND, name, e);
+        return if is_missing(&e) { Ok(None) } else { Err(e) };
+    }
+    let Some(tags) = read_tags(aws, name).await? else {
+        return Ok(None);
+    };
+    let Some(cors) = read_cors(aws, name).await? else {
+        return Ok(None);
+    };
+    let owner = if adopt.is_some() {
+        Owner::Adopted
+    } else {
+        owner_from_tags(&tags, &spec.tags)
+    };
+    Ok(Some(Observed {
+        id: name.to_string(),
+        owner,
+        state: State::from([("cors", cors), ("tags", tags_state(&tags, &spec.tags))]),
+        attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
+        detail: Detail::None,
+    }))
 }
-pub async fn create(_aws: &Aws, _spec: &Spec) -> Result<Observed, AwsError> {
-    todo!()
+
+fn s3_cors(spec: &Spec) -> Result<CorsConfiguration, AwsError> {
+    let refused = |e: aws_sdk_s3::error::BuildError| {
+        AwsError::refused("updating CORS of", KIND, &spec.name, e.to_string())
+    };
+    let rules = spec
+        .cors
+        .iter()
+        .map(|r| {
+            S3CorsRule::builder()
+                .set_allowed_origins(Some(r.allowed_origins.clone()))
+                .set_allowed_methods(Some(r.allowed_methods.clone()))
+                .set_allowed_headers(Some(r.allowed_headers.clone()))
+                .set_expose_headers(Some(r.exposed_headers.clone()))
+                .set_max_age_seconds(r.max_age)
+                .build()
+                .map_err(refused)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    CorsConfiguration::builder()
+        .set_cors_rules(Some(rules))
+        .build()
+        .map_err(refused)
 }
+
+/// Puts the spec's CORS rules, or deletes the CORS configuration when there are none.
+async fn write_cors(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> {
+    if spec.cors.is_empty() {
+        return retry(BUCKET_NOT_YET_VISIBLE, || async {
+            aws.s3
+                .delete_bucket_cors()
+                .bucket(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| AwsError::new("deleting CORS of", KIND, name, e))
+        })
+        .await;
+    }
+    let config = s3_cors(spec)?;
+    retry(BUCKET_NOT_YET_VISIBLE, || async {
+        aws.s3
+            .put_bucket_cors()
+            .bucket(name)
+            .cors_configuration(config.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("updating CORS of", KIND, name, e))
+    })
+    .await
+}
+
+/// PutBucketTagging replaces the whole tag set, so `tags` must already include other people's.
+async fn write_tags(aws: &Aws, name: &str, tags: &Tags) -> Result<(), AwsError> {
+    let tag_set = tags
+        .iter()
+        // `aws:` tags are system tags: S3 refuses requests that write them ("InvalidTag").
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::refused("tagging", KIND, name, e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tag_set))
+        .build()
+        .map_err(|e| AwsError::refused("tagging", KIND, name, e.to_string()))?;
+    retry(BUCKET_NOT_YET_VISIBLE, || async {
+        aws.s3
+            .put_bucket_tagging()
+            .bucket(name)
+            .tagging(tagging.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("tagging", KIND, name, e))
+    })
+    .await
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    let name = spec.name.as_str();
+    // us-east-1 is the default location and refuses to be named as a LocationConstraint.
+    let location = (aws.region != "us-east-1").then(|| {
+        CreateBucketConfiguration::builder()
+            .location_constraint(BucketLocationConstraint::from(aws.region.as_str()))
+            .build()
+    });
+    aws.s3
+        .create_bucket()
+        .bucket(name)
+        .set_create_bucket_configuration(location)
+        .send()
+        .await
+        .map_err(|e| AwsError::new("creating", KIND, name, e))?;
+    write_tags(aws, name, &spec.tags).await?;
+    if !spec.cors.is_empty() {
+        write_cors(aws, spec, name).await?;
+    }
+    Ok(Observed {
+        id: name.to_string(),
+        owner: Owner::Ours,
+        state: spec.state(),
+        attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
+        detail: Detail::None,
+    })
+}
+
 pub async fn update(
-    _aws: &Aws,
-    _spec: &Spec,
-    _obs: &Observed,
-    _changed: &[&'static str],
+    aws: &Aws,
+    spec: &Spec,
+    obs: &Observed,
+    changed: &[&'static str],
 ) -> Result<Observed, AwsError> {
-    todo!()
+    let name = obs.id.as_str();
+    if changed.contains(&"cors") {
+        write_cors(aws, spec, name).await?;
+    }
+    if changed.contains(&"tags") {
+        let mut tags = read_tags(aws, name).await?.ok_or_else(|| {
+            AwsError::refused(
+                "tagging",
+                KIND,
+                name,
+                "the bucket disappeared during update",
+            )
+        })?;
+        tags.extend(spec.tags.clone());
+        write_tags(aws, name, &tags).await?;
+    }
+    Ok(Observed {
+        id: obs.id.clone(),
+        owner: Owner::Ours,
+        state: spec.state(),
+        attrs: obs.attrs.clone(),
+        detail: Detail::None,
+    })
 }
-pub async fn delete(_aws: &Aws, _obs: &Observed) -> Result<(), AwsError> {
-    todo!()
+
+/// Deletes an empty bucket. Objects are never deleted: a bucket that still holds any is an
+/// error (`BucketNotEmpty`) telling the user to empty it or keep it.
+pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+    let name = obs.id.as_str();
+    match aws.s3.delete_bucket().bucket(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::new("deleting", KIND, name, e);
+            if is_missing(&e) {
+                Ok(())
+            } else if e.is("BucketNotEmpty") {
+                Err(AwsError {
+                    api: ApiError {
+                        code: Some("BucketNotEmpty".to_string()),
+                        message: format!(
+                            "BucketNotEmpty: the bucket still holds objects (or object versions); \
+                             stackwatch never deletes data: empty it yourself (for example \
+                             `aws s3 rm s3://{name} --recursive`) or set `removal: retain`"
+                        ),
+                    },
+                    ..e
+                })
+            } else {
+                Err(e)
+            }
+        }
+    }
 }

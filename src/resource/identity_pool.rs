@@ -1,9 +1,30 @@
-//! Cognito identity pool (stub: being written).
-use super::{Observed, State, Tags};
-use crate::aws::{Aws, AwsError};
+//! Cognito identity pool: federates the user pool client into AWS credentials, with or without
+//! guest (unauthenticated) identities.
+//!
+//! Found by its deterministic name (ListIdentityPools, then DescribeIdentityPool for the tags),
+//! and owned by the `IdentityPoolTags` that CreateIdentityPool sets atomically, so a crash after
+//! create leaves a pool the next run finds and owns, never a duplicate. The name is part of the
+//! state: a rename is an in-place UpdateIdentityPool.
+//!
+//! UpdateIdentityPool replaces the whole pool, so an update re-reads the pool and sends every
+//! field back: ours from the spec, the ones we do not manage (login providers, OpenID/SAML
+//! providers, developer provider name, other people's tags) as they are.
+
+use std::collections::HashMap;
+
+use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
+use serde_json::{Value, json};
+
+use super::user_pool::pick;
+use super::{Attrs, Detail, Observed, Owner, State, Tags, is_unknown, owner_from_tags, tags_state};
+use crate::aws::{Aws, AwsError, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool";
+/// Every managed field, the name included, changes in place with UpdateIdentityPool.
 pub const FORCE_NEW: &[&str] = &[];
+
+/// AWS's limit on `IdentityPoolName`.
+pub const NAME_MAX: usize = 128;
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -19,28 +40,414 @@ impl Spec {
     pub fn name(&self) -> String {
         self.name.clone()
     }
+
     pub fn state(&self) -> State {
-        todo!()
+        State::from([
+            ("name", json!(self.name)),
+            ("allowUnauthenticated", json!(self.allow_unauthenticated)),
+            (
+                "providers",
+                providers_state([(self.provider_name(), self.client_id.clone(), false)]),
+            ),
+            ("allowClassicFlow", json!(false)),
+            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
+        ])
+    }
+
+    /// `cognito-idp.{region}.amazonaws.com/{user_pool_id}`: how an identity pool names a user pool.
+    pub fn provider_name(&self) -> String {
+        format!(
+            "cognito-idp.{}.amazonaws.com/{}",
+            self.region, self.user_pool_id
+        )
+    }
+
+    fn provider(&self) -> CognitoIdentityProvider {
+        CognitoIdentityProvider::builder()
+            .provider_name(self.provider_name())
+            .client_id(&self.client_id)
+            .server_side_token_check(false)
+            .build()
+    }
+
+    /// Writes need the user pool and client to exist: a placeholder is never sent to AWS.
+    fn check_writable(&self, verb: &'static str) -> Result<(), AwsError> {
+        check_name(&self.name).map_err(|m| AwsError::refused(verb, KIND, &self.name, m))?;
+        if is_unknown(&self.user_pool_id) || is_unknown(&self.client_id) {
+            return Err(AwsError::refused(
+                verb,
+                KIND,
+                &self.name,
+                "the user pool or its client is not created yet",
+            ));
+        }
+        Ok(())
     }
 }
+
+/// Checks an identity pool name against AWS's rules: 1 to 128 characters from
+/// `[\w\s+=,.@-]` (AWS's `\w` is ASCII letters, digits and `_`).
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.chars().count() > NAME_MAX {
+        return Err(format!(
+            "identity pool name `{name}` must be 1 to {NAME_MAX} characters long"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || "_+=,.@-".contains(*c)))
+    {
+        return Err(format!(
+            "identity pool name `{name}` contains `{c}`; only letters, digits, spaces and _+=,.@- are allowed"
+        ));
+    }
+    Ok(())
+}
+
+/// The canonical set of providers: sorted, deduplicated objects.
+fn providers_state<I>(providers: I) -> Value
+where
+    I: IntoIterator<Item = (String, String, bool)>,
+{
+    let mut v: Vec<(String, String, bool)> = providers.into_iter().collect();
+    v.sort();
+    v.dedup();
+    Value::from(
+        v.into_iter()
+            .map(|(name, client, check)| {
+                json!({"providerName": name, "clientId": client, "serverSideTokenCheck": check})
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Right after CreateUserPool/CreateUserPoolClient, Cognito identity may not see them yet and
+/// answers CreateIdentityPool with "InvalidParameterException: Invalid Cognito Identity
+/// Provider" (the same answer as for a provider that really is wrong, so the retry is capped).
+pub const PROVIDER_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
+    name: "user pool or client not yet visible to cognito identity",
+    matches: |e| {
+        e.is("InvalidParameterException")
+            && e.api.message.contains("Invalid Cognito Identity Provider")
+    },
+};
+
+/// One identity pool as any of Describe/Create/UpdateIdentityPool return it.
+#[derive(Debug, Clone)]
+struct Pool {
+    id: String,
+    name: String,
+    allow_unauthenticated: bool,
+    allow_classic_flow: Option<bool>,
+    providers: Vec<CognitoIdentityProvider>,
+    tags: Tags,
+    // Not managed by stackwatch, but sent back whole on update.
+    login_providers: Option<HashMap<String, String>>,
+    developer_provider_name: Option<String>,
+    open_id_connect_provider_arns: Vec<String>,
+    saml_provider_arns: Vec<String>,
+}
+
+/// The three output types have the same accessors but no common trait.
+macro_rules! pool_from {
+    ($o:expr) => {{
+        let o = $o;
+        Pool {
+            id: o.identity_pool_id().to_string(),
+            name: o.identity_pool_name().to_string(),
+            allow_unauthenticated: o.allow_unauthenticated_identities(),
+            allow_classic_flow: o.allow_classic_flow(),
+            providers: o.cognito_identity_providers().to_vec(),
+            tags: o
+                .identity_pool_tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            login_providers: o.supported_login_providers().cloned(),
+            // moto returns "" for "none"; AWS rejects "" on update (minimum length 1).
+            developer_provider_name: o
+                .developer_provider_name()
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
+            open_id_connect_provider_arns: o.open_id_connect_provider_arns().to_vec(),
+            saml_provider_arns: o.saml_provider_arns().to_vec(),
+        }
+    }};
+}
+
+fn observed(pool: Pool, spec: &Spec, owner: Option<Owner>) -> Observed {
+    let owner = owner.unwrap_or_else(|| owner_from_tags(&pool.tags, &spec.tags));
+    let providers = providers_state(pool.providers.iter().map(|p| {
+        (
+            p.provider_name().unwrap_or_default().to_string(),
+            p.client_id().unwrap_or_default().to_string(),
+            // AWS always returns it; an absent value means the default, false.
+            p.server_side_token_check().unwrap_or(false),
+        )
+    }));
+    let state = State::from([
+        ("name", json!(pool.name)),
+        ("allowUnauthenticated", json!(pool.allow_unauthenticated)),
+        ("providers", providers),
+        // moto 5.2.5 does not implement AllowClassicFlow and omits it: absent is the default, false.
+        (
+            "allowClassicFlow",
+            json!(pool.allow_classic_flow.unwrap_or(false)),
+        ),
+        ("tags", tags_state(&pool.tags, &spec.tags)),
+    ]);
+    Observed {
+        id: pool.id.clone(),
+        owner,
+        state,
+        attrs: Attrs::from([("id", pool.id)]),
+        detail: Detail::None,
+    }
+}
+
+async fn describe(aws: &Aws, id: &str) -> Result<Option<Pool>, AwsError> {
+    match aws
+        .identity
+        .describe_identity_pool()
+        .identity_pool_id(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(pool_from!(&out))),
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, id, e);
+            if e.is("ResourceNotFoundException") {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Finds the pool: by `adopt` id if given, else by exact name; two owned pools with our name
+/// is an error, a same-named pool without our tags is Foreign.
 pub async fn find(
-    _aws: &Aws,
-    _spec: &Spec,
-    _adopt: Option<&str>,
+    aws: &Aws,
+    spec: &Spec,
+    adopt: Option<&str>,
 ) -> Result<Option<Observed>, AwsError> {
-    todo!()
+    if let Some(id) = adopt {
+        return Ok(describe(aws, id)
+            .await?
+            .map(|p| observed(p, spec, Some(Owner::Adopted))));
+    }
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
+            .identity
+            .list_identity_pools()
+            .max_results(60)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("listing", KIND, &spec.name, e))?;
+        for p in out.identity_pools() {
+            if p.identity_pool_name() == Some(spec.name.as_str())
+                && let Some(id) = p.identity_pool_id()
+            {
+                ids.push(id.to_string());
+            }
+        }
+        token = out.next_token.filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut found = Vec::new();
+    for id in ids {
+        // Deleted between the list and the describe: not there.
+        if let Some(p) = describe(aws, &id).await? {
+            found.push(observed(p, spec, None));
+        }
+    }
+    pick(found, KIND, &spec.name)
 }
-pub async fn create(_aws: &Aws, _spec: &Spec) -> Result<Observed, AwsError> {
-    todo!()
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    spec.check_writable("creating")?;
+    let out = retry(PROVIDER_NOT_YET_VISIBLE, || async {
+        aws.identity
+            .create_identity_pool()
+            .identity_pool_name(&spec.name)
+            .allow_unauthenticated_identities(spec.allow_unauthenticated)
+            .allow_classic_flow(false)
+            .cognito_identity_providers(spec.provider())
+            // The tags go in the create call itself: no window where the pool exists untagged.
+            .set_identity_pool_tags(Some(spec.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
+    })
+    .await?;
+    Ok(observed(pool_from!(&out), spec, Some(Owner::Ours)))
 }
+
+/// UpdateIdentityPool replaces the pool whole: every field is sent, the managed ones from the
+/// spec, the others as they are now (read first), and the tags as now plus ours.
 pub async fn update(
-    _aws: &Aws,
-    _spec: &Spec,
-    _obs: &Observed,
+    aws: &Aws,
+    spec: &Spec,
+    obs: &Observed,
     _changed: &[&'static str],
 ) -> Result<Observed, AwsError> {
-    todo!()
+    spec.check_writable("updating")?;
+    let current = describe(aws, &obs.id).await?.ok_or_else(|| {
+        AwsError::refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "the identity pool disappeared before the update",
+        )
+    })?;
+    let mut tags = current.tags.clone();
+    tags.extend(spec.tags.clone());
+    let out = aws
+        .identity
+        .update_identity_pool()
+        .identity_pool_id(&obs.id)
+        .identity_pool_name(&spec.name)
+        .allow_unauthenticated_identities(spec.allow_unauthenticated)
+        .allow_classic_flow(false)
+        .cognito_identity_providers(spec.provider())
+        .set_supported_login_providers(current.login_providers.clone())
+        .set_developer_provider_name(current.developer_provider_name.clone())
+        .set_open_id_connect_provider_arns(Some(current.open_id_connect_provider_arns.clone()))
+        .set_saml_provider_arns(Some(current.saml_provider_arns.clone()))
+        .set_identity_pool_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
+    let mut pool = pool_from!(&out);
+    // Terraform tags identity pools with TagResource rather than through UpdateIdentityPool; if
+    // the update did not take our tags (an adopted pool), add them that way.
+    if owner_from_tags(&pool.tags, &spec.tags) != Owner::Ours {
+        tag(aws, &obs.id, &spec.tags).await?;
+        pool.tags.extend(spec.tags.clone());
+    }
+    Ok(observed(pool, spec, Some(Owner::Ours)))
 }
-pub async fn delete(_aws: &Aws, _obs: &Observed) -> Result<(), AwsError> {
-    todo!()
+
+/// TagResource on `arn:{partition}:cognito-identity:{region}:{account}:identitypool/{id}`.
+async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
+    let partition = if aws.region.starts_with("cn-") {
+        "aws-cn"
+    } else if aws.region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    let account = aws.account().await?;
+    let arn = format!(
+        "arn:{partition}:cognito-identity:{}:{account}:identitypool/{id}",
+        aws.region
+    );
+    aws.identity
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::new("tagging", KIND, id, e))
+}
+
+pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+    match aws
+        .identity
+        .delete_identity_pool()
+        .identity_pool_id(&obs.id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::new("deleting", KIND, &obs.id, e);
+            if e.is("ResourceNotFoundException") {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        Spec {
+            name: "app dev identity".into(),
+            allow_unauthenticated: false,
+            region: "us-east-1".into(),
+            user_pool_id: "us-east-1_abc".into(),
+            client_id: "client123".into(),
+            tags: Tags::from([("stackwatch:app".to_string(), "app".to_string())]),
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_name("my_app-dev.identity@x+y=z,1 2").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a/b").is_err());
+        assert!(check_name("a:b").is_err());
+        assert!(check_name("é").is_err());
+        assert!(check_name(&"a".repeat(128)).is_ok());
+        assert!(check_name(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn state_shape() {
+        let s = spec().state();
+        assert_eq!(
+            s["providers"],
+            json!([{
+                "providerName": "cognito-idp.us-east-1.amazonaws.com/us-east-1_abc",
+                "clientId": "client123",
+                "serverSideTokenCheck": false
+            }])
+        );
+        assert_eq!(s["name"], json!("app dev identity"));
+        assert_eq!(s["allowClassicFlow"], json!(false));
+    }
+
+    #[test]
+    fn observed_matches_spec_state() {
+        let sp = spec();
+        let mut tags = sp.tags.clone();
+        tags.insert("someone".into(), "else".into());
+        let pool = Pool {
+            id: "us-east-1:1234".into(),
+            name: sp.name.clone(),
+            allow_unauthenticated: false,
+            allow_classic_flow: None,
+            providers: vec![sp.provider()],
+            tags,
+            login_providers: None,
+            developer_provider_name: None,
+            open_id_connect_provider_arns: vec![],
+            saml_provider_arns: vec![],
+        };
+        let obs = observed(pool, &sp, None);
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.state, sp.state());
+    }
+
+    #[test]
+    fn unknown_is_refused_for_writes() {
+        let mut sp = spec();
+        sp.client_id = crate::config::template::UNKNOWN.to_string();
+        assert!(sp.check_writable("creating").is_err());
+        assert_eq!(
+            sp.state()["providers"][0]["clientId"],
+            json!(crate::config::template::UNKNOWN)
+        );
+    }
 }

@@ -1,9 +1,23 @@
-//! Identity pool role attachment (stub: being written).
-use super::{Observed, State};
-use crate::aws::{Aws, AwsError};
+//! Identity pool role attachment: which IAM role authenticated (and, optionally, guest)
+//! identities get. SetIdentityPoolRoles replaces the whole `Roles` map, so create and update
+//! are the same call and delete sets an empty map.
+//!
+//! It has no tags of its own: it is ours when its identity pool is (the plan only reaches it
+//! through our pool's id). Role mappings (`RoleMappings`) are not managed and never sent.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::{Attrs, Detail, Observed, Owner, State, is_unknown};
+use crate::aws::{Aws, AwsError, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool roles";
+/// The pool id is `name()`: another pool is another attachment, never a change of this one.
 pub const FORCE_NEW: &[&str] = &[];
+
+pub const AUTHENTICATED: &str = "authenticated";
+pub const UNAUTHENTICATED: &str = "unauthenticated";
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -16,24 +30,196 @@ impl Spec {
     pub fn name(&self) -> String {
         self.identity_pool_id.clone()
     }
+
     pub fn state(&self) -> State {
-        todo!()
+        roles_state(&self.roles())
+    }
+
+    fn roles(&self) -> BTreeMap<String, String> {
+        let mut roles = BTreeMap::from([(
+            AUTHENTICATED.to_string(),
+            self.authenticated_role_arn.clone(),
+        )]);
+        if let Some(arn) = &self.unauthenticated_role_arn {
+            roles.insert(UNAUTHENTICATED.to_string(), arn.clone());
+        }
+        roles
     }
 }
-pub async fn find(_aws: &Aws, _spec: &Spec) -> Result<Option<Observed>, AwsError> {
-    todo!()
+
+fn roles_state(roles: &BTreeMap<String, String>) -> State {
+    State::from([("roles", serde_json::to_value(roles).unwrap_or(Value::Null))])
 }
-pub async fn create(_aws: &Aws, _spec: &Spec) -> Result<Observed, AwsError> {
-    todo!()
+
+/// Right after CreateRole, Cognito identity may not see the role yet. The API reference lists
+/// only "InvalidParameterException: Thrown for missing or bad input parameter(s)" for
+/// SetIdentityPoolRoles; the answer reported in practice for a role Cognito cannot use is
+/// "NotAuthorizedException: Access to Role '<arn>' is forbidden." Both are retried, capped by
+/// `aws::retry`, only when the message is about a role, so other bad input fails at once.
+pub const ROLE_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
+    name: "iam role not yet visible to cognito identity",
+    matches: |e| {
+        let about_role = e.api.message.to_ascii_lowercase().contains("role");
+        about_role && (e.is("InvalidParameterException") || e.is("NotAuthorizedException"))
+    },
+};
+
+fn observed(pool_id: &str, roles: &BTreeMap<String, String>) -> Observed {
+    Observed {
+        id: pool_id.to_string(),
+        owner: Owner::Ours,
+        state: roles_state(roles),
+        attrs: Attrs::from([("id", pool_id.to_string())]),
+        detail: Detail::None,
+    }
 }
+
+/// The attachment exists when its pool exists and has at least one role set.
+pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
+    if is_unknown(&spec.identity_pool_id) {
+        return Ok(None);
+    }
+    let out = match aws
+        .identity
+        .get_identity_pool_roles()
+        .identity_pool_id(&spec.identity_pool_id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, &spec.identity_pool_id, e);
+            return if e.is("ResourceNotFoundException") {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let roles: BTreeMap<String, String> = out
+        .roles
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, arn)| !arn.is_empty())
+        .collect();
+    if roles.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(observed(&spec.identity_pool_id, &roles)))
+}
+
+async fn set_roles(
+    aws: &Aws,
+    verb: &'static str,
+    pool_id: &str,
+    roles: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let map: HashMap<String, String> = roles.clone().into_iter().collect();
+    aws.identity
+        .set_identity_pool_roles()
+        .identity_pool_id(pool_id)
+        .set_roles(Some(map))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| AwsError::new(verb, KIND, pool_id, e))
+}
+
+async fn put(aws: &Aws, spec: &Spec, verb: &'static str) -> Result<Observed, AwsError> {
+    let unknown = is_unknown(&spec.identity_pool_id)
+        || is_unknown(&spec.authenticated_role_arn)
+        || spec
+            .unauthenticated_role_arn
+            .as_deref()
+            .is_some_and(is_unknown);
+    if unknown {
+        return Err(AwsError::refused(
+            verb,
+            KIND,
+            &spec.identity_pool_id,
+            "the identity pool or a role is not created yet",
+        ));
+    }
+    let roles = spec.roles();
+    retry(ROLE_NOT_YET_VISIBLE, || {
+        set_roles(aws, verb, &spec.identity_pool_id, &roles)
+    })
+    .await?;
+    Ok(observed(&spec.identity_pool_id, &roles))
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    put(aws, spec, "creating").await
+}
+
+/// The whole map is sent: a guest role no longer wanted is removed by leaving it out.
 pub async fn update(
-    _aws: &Aws,
-    _spec: &Spec,
+    aws: &Aws,
+    spec: &Spec,
     _obs: &Observed,
     _changed: &[&'static str],
 ) -> Result<Observed, AwsError> {
-    todo!()
+    put(aws, spec, "updating").await
 }
-pub async fn delete(_aws: &Aws, _obs: &Observed) -> Result<(), AwsError> {
-    todo!()
+
+/// Sets an empty map; a pool that is already gone has no roles to remove.
+pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+    match set_roles(aws, "deleting", &obs.id, &BTreeMap::new()).await {
+        Err(e) if !e.is("ResourceNotFoundException") => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn state_has_optional_guest_role() {
+        let mut spec = Spec {
+            identity_pool_id: "us-east-1:abc".into(),
+            authenticated_role_arn: "arn:aws:iam::123456789012:role/a".into(),
+            unauthenticated_role_arn: None,
+        };
+        assert_eq!(
+            spec.state()["roles"],
+            json!({"authenticated": "arn:aws:iam::123456789012:role/a"})
+        );
+        spec.unauthenticated_role_arn = Some("arn:aws:iam::123456789012:role/u".into());
+        assert_eq!(
+            spec.state()["roles"],
+            json!({
+                "authenticated": "arn:aws:iam::123456789012:role/a",
+                "unauthenticated": "arn:aws:iam::123456789012:role/u"
+            })
+        );
+    }
+
+    #[test]
+    fn retry_predicate_only_for_role_errors() {
+        let err = |code: &str, msg: &str| AwsError {
+            verb: "creating",
+            kind: KIND,
+            id: "x".into(),
+            api: crate::aws::ApiError {
+                code: Some(code.into()),
+                message: format!("{code}: {msg}"),
+            },
+        };
+        let m = ROLE_NOT_YET_VISIBLE.matches;
+        assert!(m(&err(
+            "NotAuthorizedException",
+            "Access to Role 'arn:aws:iam::1:role/x' is forbidden."
+        )));
+        assert!(m(&err("InvalidParameterException", "Invalid role ARN")));
+        assert!(!m(&err(
+            "InvalidParameterException",
+            "IdentityPoolId is invalid"
+        )));
+        assert!(!m(&err(
+            "ResourceNotFoundException",
+            "IdentityPool not found"
+        )));
+    }
 }

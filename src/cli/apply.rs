@@ -1,0 +1,77 @@
+//! `stackwatch apply`: print the plan, ask unless --yes, apply, print and write the outputs.
+
+use std::process::ExitCode;
+
+use super::{Ctx, confirm};
+use crate::engine;
+use crate::error::Error;
+use crate::plan::Action;
+use crate::render;
+use crate::session::Session;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Allow changes that replace resources (a replaced user pool loses its users).
+    #[arg(long)]
+    pub allow_replace: bool,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+    let session = Session::open(ctx.load()?).await?;
+    let plan = session.plan();
+    print!(
+        "{}",
+        render::plan_text(&plan, |s| session.full_stack_name(s))
+    );
+
+    let replaced: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| c.id.as_str())
+        .collect();
+    if !replaced.is_empty() && !args.allow_replace {
+        return Err(Error::Refused(format!(
+            "the plan replaces {} (deleting and recreating it); rerun with --allow-replace to accept",
+            replaced.join(", ")
+        )));
+    }
+    let outputs = if plan.has_changes() {
+        if !args.yes && !confirm("\nPress ENTER to deploy, or Ctrl-C to cancel: ")? {
+            return Err(Error::Refused("apply cancelled".into()));
+        }
+        let report = engine::apply(&session.aws, &session.desired, &session.snapshot).await;
+        for r in &report.results {
+            match &r.result {
+                Ok(()) if r.action != Action::NoChange => println!("{}: {:?} done", r.id, r.action),
+                Ok(()) => {}
+                Err(e) => println!("{}: FAILED: {e}", r.id),
+            }
+        }
+        let errors = report.errors();
+        if !errors.is_empty() {
+            return Err(Error::Partial(errors));
+        }
+        engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0
+    } else {
+        if plan.is_blocked() {
+            let errors = plan
+                .changes
+                .iter()
+                .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.id)))
+                .collect();
+            return Err(Error::Partial(errors));
+        }
+        session.deployed_outputs().0
+    };
+    println!();
+    print!("{}", render::outputs_text(&outputs, "deployed"));
+    crate::outputs::write(&ctx.state_dir, &outputs).map_err(|e| Error::Io {
+        what: format!("writing {}", ctx.state_dir.join("outputs.json").display()),
+        source: e,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

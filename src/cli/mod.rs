@@ -1,0 +1,120 @@
+//! The command line: clap types and one file per subcommand, each `Args -> engine -> ExitCode`.
+//! clap types never leave this folder.
+
+mod apply;
+mod destroy;
+mod outputs;
+mod plan;
+mod schema;
+mod validate;
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::Error;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stackwatch",
+    version,
+    about = "Keeps a serverless app's auth stack converged on AWS"
+)]
+pub struct Cli {
+    /// The config directory: stackwatch.yaml and stacks/*.yaml.
+    #[arg(
+        long,
+        global = true,
+        default_value = "config",
+        env = "STACKWATCH_CONFIG"
+    )]
+    pub config: PathBuf,
+    /// The stage, overriding stackwatch.yaml's.
+    #[arg(long, global = true, env = "STACKWATCH_STAGE")]
+    pub stage: Option<String>,
+    /// Where outputs.json is written.
+    #[arg(
+        long,
+        global = true,
+        default_value = ".stackwatch",
+        env = "STACKWATCH_STATE_DIR"
+    )]
+    pub state_dir: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the files and references offline.
+    Validate(validate::Args),
+    /// Show what apply would change.
+    Plan(plan::Args),
+    /// Show the plan, ask, apply it, print the outputs.
+    Apply(apply::Args),
+    /// Print the deployed stack outputs.
+    Outputs(outputs::Args),
+    /// Remove what stackwatch owns, honouring removal policies.
+    Destroy(destroy::Args),
+    /// Print the JSON Schema of the stack files (or of stackwatch.yaml with --app).
+    Schema(schema::Args),
+}
+
+/// Runs the chosen command.
+pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let ctx = Ctx {
+        config: cli.config,
+        stage: cli.stage,
+        state_dir: cli.state_dir,
+    };
+    match cli.command {
+        Command::Validate(a) => validate::run(&ctx, a),
+        Command::Plan(a) => plan::run(&ctx, a).await,
+        Command::Apply(a) => apply::run(&ctx, a).await,
+        Command::Outputs(a) => outputs::run(&ctx, a).await,
+        Command::Destroy(a) => destroy::run(&ctx, a).await,
+        Command::Schema(a) => schema::run(a),
+    }
+}
+
+/// The global options every command gets.
+pub struct Ctx {
+    pub config: PathBuf,
+    pub stage: Option<String>,
+    pub state_dir: PathBuf,
+}
+
+impl Ctx {
+    fn load(&self) -> Result<crate::desired::Desired, Error> {
+        crate::session::load(&self.config, self.stage.as_deref())
+    }
+}
+
+/// Asks on the terminal; without a terminal, refuses (use --yes).
+fn confirm(question: &str) -> Result<bool, Error> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::Refused(
+            "stdin is not a terminal, so stackwatch cannot ask; rerun with --yes to apply without asking".into(),
+        ));
+    }
+    print!("{question}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| Error::Io {
+        what: "reading the answer".into(),
+        source: e,
+    })?;
+    Ok(line.trim().is_empty() || matches!(line.trim(), "y" | "yes"))
+}

@@ -1,0 +1,45 @@
+//! `stackwatch plan`: show what apply would change. Exit 0 no changes, 2 changes (with
+//! --detailed-exitcode), 1 error.
+
+use std::process::ExitCode;
+
+use super::Ctx;
+use crate::error::Error;
+use crate::render;
+use crate::session::Session;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Exit 2 when there are changes (0 none, 1 error), as terraform does.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+    let session = Session::open(ctx.load()?).await?;
+    let plan = session.plan();
+    if args.json {
+        println!("{}", render::plan_json(&plan));
+    } else {
+        print!(
+            "{}",
+            render::plan_text(&plan, |s| session.full_stack_name(s))
+        );
+    }
+    tracing::debug!(
+        reads = session.aws.calls.reads(),
+        writes = session.aws.calls.writes(),
+        "AWS calls"
+    );
+    if plan.is_blocked() {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

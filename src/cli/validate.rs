@@ -1,0 +1,22 @@
+//! `stackwatch validate`: check files and references offline.
+
+use std::process::ExitCode;
+
+use super::Ctx;
+use crate::error::Error;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(ctx: &Ctx, _args: Args) -> Result<ExitCode, Error> {
+    let desired = ctx.load()?;
+    let c = &desired.config;
+    println!(
+        "{}: valid ({} stacks, {} AWS resources, stage {}).",
+        c.dir.display(),
+        c.stacks.len(),
+        desired.nodes.len(),
+        c.stage
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,566 @@
+//! The validated config → a graph of primitive resources, in dependency order.
+//!
+//! Buckets and APIs are one node each; the `auth` kind expands to six: user pool, client,
+//! identity pool, authenticated role (and unauthenticated role when allowed), and the identity
+//! pool's role attachment. Edges come from references, so independent nodes can be read and
+//! written concurrently. Specs stay templates here; `resolve` fills in attributes once known.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::json;
+
+use crate::config::template::{AppAttr, Ref, Template};
+use crate::config::{
+    Config, ConfigError, Diagnostic, Effect, Kind, Loc, Removal, ResourceSpec, Statement,
+};
+use crate::policy::PolicyDocument;
+use crate::resource::{self, Attrs, Spec, Tags};
+
+/// App-level values references can use.
+#[derive(Debug, Clone)]
+pub struct AppCtx {
+    pub app: String,
+    pub stage: String,
+    pub region: String,
+    pub account: String,
+}
+
+/// What a node becomes once its references are resolved.
+#[derive(Debug, Clone)]
+pub enum NodeDef {
+    UserPool {
+        name: String,
+        login: Vec<String>,
+    },
+    UserPoolClient {
+        name: String,
+        user_pool_id: Template,
+    },
+    IdentityPool {
+        name: String,
+        allow_unauthenticated: bool,
+        user_pool_id: Template,
+        client_id: Template,
+    },
+    Role {
+        name: String,
+        identity_pool_id: Template,
+        amr: &'static str,
+        statements: Vec<Statement>,
+    },
+    IdentityPoolRoles {
+        identity_pool_id: Template,
+        authenticated: Template,
+        unauthenticated: Option<Template>,
+    },
+    Bucket {
+        name: Template,
+        cors: Vec<crate::config::CorsRule>,
+    },
+    HttpApi {
+        name: String,
+        authorizer: crate::config::Authorizer,
+        routes: Vec<(String, Template)>,
+    },
+}
+
+/// One primitive resource.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Logical id: `StorageStack.Uploads`, `AuthStack.Auth.UserPool`.
+    pub id: String,
+    pub stack: String,
+    pub loc: Loc,
+    pub removal: Removal,
+    pub adopt: Option<String>,
+    pub tags: Tags,
+    pub def: NodeDef,
+    /// Indices of the nodes this one needs first.
+    pub deps: Vec<usize>,
+    /// 0 for nodes without deps; 1 + the deepest dep otherwise.
+    pub level: usize,
+}
+
+/// The desired graph: nodes in dependency order, and where each referable attribute lives.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub config: Config,
+    pub nodes: Vec<Node>,
+    /// `(stack, resource, attr)` → (node index, node attribute).
+    attr_map: HashMap<(String, String, String), (usize, &'static str)>,
+}
+
+fn tags(config: &Config, stack: &str, id: &str) -> Tags {
+    Tags::from([
+        (resource::TAG_APP.to_string(), config.app.clone()),
+        (resource::TAG_STAGE.to_string(), config.stage.clone()),
+        (resource::TAG_STACK.to_string(), stack.to_string()),
+        (resource::TAG_ID.to_string(), id.to_string()),
+    ])
+}
+
+fn r(stack: &str, res: &str, attr: &str) -> Template {
+    Template {
+        parts: vec![crate::config::template::Part::Ref(Ref::Attr {
+            stack: stack.into(),
+            resource: res.into(),
+            attr: attr.into(),
+        })],
+    }
+}
+
+impl Desired {
+    /// Expands the config into nodes and orders them; a reference cycle is an error.
+    pub fn build(config: Config) -> Result<Desired, ConfigError> {
+        let mut nodes = Vec::new();
+        let mut attr_map = HashMap::new();
+        let mut diags = Vec::new();
+        let (stage, app) = (config.stage.clone(), config.app.clone());
+        for stack in &config.stacks {
+            for res in &stack.resources {
+                let s = stack.name.as_str();
+                let rn = res.name.as_str();
+                let mut push = |component: Option<&str>,
+                                def: NodeDef,
+                                exports: &[(&str, &'static str)],
+                                adopt: Option<String>| {
+                    let id = match component {
+                        Some(c) => format!("{s}.{rn}.{c}"),
+                        None => format!("{s}.{rn}"),
+                    };
+                    let tag_id = id
+                        .split_once('.')
+                        .map_or(id.clone(), |(_, t)| t.to_string());
+                    for (user_attr, node_attr) in exports {
+                        attr_map.insert(
+                            (s.to_string(), rn.to_string(), user_attr.to_string()),
+                            (nodes.len(), *node_attr),
+                        );
+                    }
+                    nodes.push(Node {
+                        tags: tags(&config, s, &tag_id),
+                        id,
+                        stack: s.to_string(),
+                        loc: res.loc.clone(),
+                        removal: res.removal,
+                        adopt,
+                        def,
+                        deps: Vec::new(),
+                        level: 0,
+                    });
+                };
+                match &res.spec {
+                    ResourceSpec::Bucket { cors } => {
+                        let name =
+                            format!("{stage}-{app}-{s}-{rn}").to_lowercase() + "-${app.account}";
+                        let name =
+                            Template::parse(&name).unwrap_or_else(|_| Template::literal(name));
+                        push(
+                            None,
+                            NodeDef::Bucket {
+                                name,
+                                cors: cors.clone(),
+                            },
+                            &[("name", "name"), ("arn", "arn")],
+                            res.adopt.get("id").cloned(),
+                        );
+                    }
+                    ResourceSpec::Api { authorizer, routes } => {
+                        let routes = routes
+                            .iter()
+                            .map(|rt| (rt.key.clone(), rt.target.clone()))
+                            .collect();
+                        push(
+                            None,
+                            NodeDef::HttpApi {
+                                name: format!("{stage}-{app}-{rn}"),
+                                authorizer: *authorizer,
+                                routes,
+                            },
+                            &[("id", "id"), ("url", "url")],
+                            res.adopt.get("id").cloned(),
+                        );
+                    }
+                    ResourceSpec::Auth {
+                        login,
+                        allow_unauthenticated,
+                        authenticated,
+                        unauthenticated,
+                    } => {
+                        let base = format!("{stage}-{app}-{rn}");
+                        push(
+                            Some("UserPool"),
+                            NodeDef::UserPool {
+                                name: base.clone(),
+                                login: login.clone(),
+                            },
+                            &[("userPoolId", "id"), ("userPoolArn", "arn")],
+                            res.adopt.get("userPool").cloned(),
+                        );
+                        push(
+                            Some("UserPoolClient"),
+                            NodeDef::UserPoolClient {
+                                name: format!("{base}-client"),
+                                user_pool_id: r(s, rn, "userPoolId"),
+                            },
+                            &[("userPoolClientId", "id")],
+                            None,
+                        );
+                        push(
+                            Some("IdentityPool"),
+                            NodeDef::IdentityPool {
+                                name: format!("{stage}_{app}_{rn}"),
+                                allow_unauthenticated: *allow_unauthenticated,
+                                user_pool_id: r(s, rn, "userPoolId"),
+                                client_id: r(s, rn, "userPoolClientId"),
+                            },
+                            &[("identityPoolId", "id")],
+                            res.adopt.get("identityPool").cloned(),
+                        );
+                        let role_name = |suffix: &str| format!("{stage}-{app}-{s}-{rn}-{suffix}");
+                        for (component, suffix, amr, statements, attr) in [
+                            (
+                                "AuthenticatedRole",
+                                "AuthRole",
+                                "authenticated",
+                                authenticated,
+                                "authenticatedRoleArn",
+                            ),
+                            (
+                                "UnauthenticatedRole",
+                                "UnauthRole",
+                                "unauthenticated",
+                                unauthenticated,
+                                "unauthenticatedRoleArn",
+                            ),
+                        ] {
+                            if amr == "unauthenticated" && !allow_unauthenticated {
+                                continue;
+                            }
+                            let name = role_name(suffix);
+                            if name.len() > 64 {
+                                diags.push(Diagnostic {
+                                    loc: res.loc.clone(),
+                                    message: format!("expected IAM role names of at most 64 characters; `{name}` is {} (shorten the app, stage, stack or resource name)", name.len()),
+                                });
+                            }
+                            let adopt_key = if amr == "authenticated" {
+                                "authenticatedRole"
+                            } else {
+                                "unauthenticatedRole"
+                            };
+                            push(
+                                Some(component),
+                                NodeDef::Role {
+                                    name,
+                                    identity_pool_id: r(s, rn, "identityPoolId"),
+                                    amr,
+                                    statements: statements.clone(),
+                                },
+                                &[(attr, "arn")],
+                                res.adopt.get(adopt_key).cloned(),
+                            );
+                        }
+                        push(
+                            Some("IdentityPoolRoles"),
+                            NodeDef::IdentityPoolRoles {
+                                identity_pool_id: r(s, rn, "identityPoolId"),
+                                authenticated: r(s, rn, "authenticatedRoleArn"),
+                                unauthenticated: allow_unauthenticated
+                                    .then(|| r(s, rn, "unauthenticatedRoleArn")),
+                            },
+                            &[],
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+        let mut d = Desired {
+            config,
+            nodes,
+            attr_map,
+        };
+        for i in 0..d.nodes.len() {
+            let mut deps: Vec<usize> = d
+                .templates(i)
+                .iter()
+                .flat_map(|t| t.refs())
+                .filter_map(|rf| d.node_of(rf))
+                .collect();
+            deps.sort();
+            deps.dedup();
+            d.nodes[i].deps = deps;
+        }
+        d.order(&mut diags);
+        if diags.is_empty() {
+            Ok(d)
+        } else {
+            Err(ConfigError(diags))
+        }
+    }
+
+    /// The node (and its attribute) a reference points at.
+    pub fn lookup(&self, r: &Ref) -> Option<(usize, &'static str)> {
+        match r {
+            Ref::Attr {
+                stack,
+                resource,
+                attr,
+            } => self
+                .attr_map
+                .get(&(stack.clone(), resource.clone(), attr.clone()))
+                .copied(),
+            Ref::App(_) => None,
+        }
+    }
+
+    fn node_of(&self, r: &Ref) -> Option<usize> {
+        self.lookup(r).map(|(i, _)| i)
+    }
+
+    fn templates(&self, i: usize) -> Vec<&Template> {
+        match &self.nodes[i].def {
+            NodeDef::UserPool { .. } => vec![],
+            NodeDef::UserPoolClient { user_pool_id, .. } => vec![user_pool_id],
+            NodeDef::IdentityPool {
+                user_pool_id,
+                client_id,
+                ..
+            } => vec![user_pool_id, client_id],
+            NodeDef::Role {
+                identity_pool_id,
+                statements,
+                ..
+            } => std::iter::once(identity_pool_id)
+                .chain(statements.iter().flat_map(|s| s.resources.iter()))
+                .collect(),
+            NodeDef::IdentityPoolRoles {
+                identity_pool_id,
+                authenticated,
+                unauthenticated,
+            } => std::iter::once(identity_pool_id)
+                .chain(std::iter::once(authenticated))
+                .chain(unauthenticated.iter())
+                .collect(),
+            NodeDef::Bucket { name, .. } => vec![name],
+            NodeDef::HttpApi { routes, .. } => routes.iter().map(|(_, t)| t).collect(),
+        }
+    }
+
+    /// Sorts nodes topologically (stable), computes levels, and reports cycles.
+    fn order(&mut self, diags: &mut Vec<Diagnostic>) {
+        let n = self.nodes.len();
+        let mut placed = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        let mut level = vec![0usize; n];
+        while order.len() < n {
+            let ready: Vec<usize> = (0..n)
+                .filter(|&i| !placed[i] && self.nodes[i].deps.iter().all(|&d| placed[d]))
+                .collect();
+            if ready.is_empty() {
+                for i in (0..n).filter(|&i| !placed[i]) {
+                    let node = &self.nodes[i];
+                    diags.push(Diagnostic {
+                        loc: node.loc.clone(),
+                        message: format!("expected references without cycles; `{}` depends on itself through its references", node.id),
+                    });
+                }
+                return;
+            }
+            for i in ready {
+                placed[i] = true;
+                level[i] = self.nodes[i]
+                    .deps
+                    .iter()
+                    .map(|&d| level[d] + 1)
+                    .max()
+                    .unwrap_or(0);
+                order.push(i);
+            }
+        }
+        // Reindex so nodes are in dependency order.
+        let mut new_index = vec![0; n];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old] = new;
+        }
+        let mut nodes: Vec<Option<Node>> = std::mem::take(&mut self.nodes)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.nodes = order
+            .iter()
+            .map(|&old| {
+                let mut node = nodes[old]
+                    .take()
+                    .unwrap_or_else(|| unreachable!("each node is placed once"));
+                node.deps = node.deps.iter().map(|&d| new_index[d]).collect();
+                node.level = level[old];
+                node
+            })
+            .collect();
+        for v in self.attr_map.values_mut() {
+            v.0 = new_index[v.0];
+        }
+    }
+
+    /// Resolves one node's spec given the attributes known so far (`attrs[i]` for node i).
+    /// Unknown references render as "(known after apply)"; the bool says all were known.
+    pub fn resolve(&self, i: usize, app: &AppCtx, attrs: &[Option<Attrs>]) -> (Spec, bool) {
+        let mut complete = true;
+        let mut render = |t: &Template| {
+            let (s, known) = t.render(|rf| match rf {
+                Ref::App(a) => Some(match a {
+                    AppAttr::Name => app.app.clone(),
+                    AppAttr::Stage => app.stage.clone(),
+                    AppAttr::Region => app.region.clone(),
+                    AppAttr::Account => app.account.clone(),
+                }),
+                Ref::Attr { .. } => {
+                    let (node, attr) = self.lookup(rf)?;
+                    attrs.get(node)?.as_ref()?.get(attr).cloned()
+                }
+            });
+            complete &= known;
+            s
+        };
+        let node = &self.nodes[i];
+        let tags = node.tags.clone();
+        let spec = match &node.def {
+            NodeDef::UserPool { name, login } => Spec::UserPool(resource::user_pool::Spec {
+                name: name.clone(),
+                username_attributes: login.clone(),
+                tags,
+            }),
+            NodeDef::UserPoolClient { name, user_pool_id } => {
+                Spec::UserPoolClient(resource::user_pool_client::Spec {
+                    name: name.clone(),
+                    user_pool_id: render(user_pool_id),
+                })
+            }
+            NodeDef::IdentityPool {
+                name,
+                allow_unauthenticated,
+                user_pool_id,
+                client_id,
+            } => Spec::IdentityPool(resource::identity_pool::Spec {
+                name: name.clone(),
+                allow_unauthenticated: *allow_unauthenticated,
+                region: app.region.clone(),
+                user_pool_id: render(user_pool_id),
+                client_id: render(client_id),
+                tags,
+            }),
+            NodeDef::Role {
+                name,
+                identity_pool_id,
+                amr,
+                statements,
+            } => {
+                let pool = render(identity_pool_id);
+                let trust = trust_policy(&pool, amr);
+                let stmts: Vec<serde_json::Value> = statements
+                    .iter()
+                    .map(|st| {
+                        let resources: Vec<String> = st.resources.iter().map(&mut render).collect();
+                        json!({
+                            "Effect": if st.effect == Effect::Allow { "Allow" } else { "Deny" },
+                            "Action": st.actions,
+                            "Resource": resources,
+                        })
+                    })
+                    .collect();
+                let policy = PolicyDocument(json!({"Version": "2012-10-17", "Statement": stmts}));
+                Spec::Role(resource::role::Spec {
+                    name: name.clone(),
+                    trust,
+                    policy,
+                    tags,
+                })
+            }
+            NodeDef::IdentityPoolRoles {
+                identity_pool_id,
+                authenticated,
+                unauthenticated,
+            } => Spec::IdentityPoolRoles(resource::identity_pool_roles::Spec {
+                identity_pool_id: render(identity_pool_id),
+                authenticated_role_arn: render(authenticated),
+                unauthenticated_role_arn: unauthenticated.as_ref().map(&mut render),
+            }),
+            NodeDef::Bucket { name, cors } => Spec::Bucket(resource::bucket::Spec {
+                name: render(name),
+                cors: cors.clone(),
+                tags,
+            }),
+            NodeDef::HttpApi {
+                name,
+                authorizer,
+                routes,
+            } => Spec::HttpApi(resource::http_api::Spec {
+                name: name.clone(),
+                authorizer: *authorizer,
+                routes: routes.iter().map(|(k, t)| (k.clone(), render(t))).collect(),
+                tags,
+            }),
+        };
+        (spec, complete)
+    }
+
+    /// Resolves a stack output with the attributes known so far.
+    pub fn output_value(
+        &self,
+        t: &Template,
+        app: &AppCtx,
+        attrs: &[Option<Attrs>],
+    ) -> (String, bool) {
+        t.render(|rf| match rf {
+            Ref::App(AppAttr::Name) => Some(app.app.clone()),
+            Ref::App(AppAttr::Stage) => Some(app.stage.clone()),
+            Ref::App(AppAttr::Region) => Some(app.region.clone()),
+            Ref::App(AppAttr::Account) => Some(app.account.clone()),
+            Ref::Attr { .. } => {
+                let (node, attr) = self.lookup(rf)?;
+                attrs.get(node)?.as_ref()?.get(attr).cloned()
+            }
+        })
+    }
+
+    /// Node indices grouped by level, for bounded concurrent walks.
+    pub fn levels(&self) -> Vec<Vec<usize>> {
+        let mut by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            by.entry(n.level).or_default().push(i);
+        }
+        by.into_values().collect()
+    }
+
+    pub fn kind_of(&self, stack: &str, resource: &str) -> Option<Kind> {
+        self.config
+            .stack(stack)?
+            .resources
+            .iter()
+            .find(|r| r.name == resource)
+            .map(|r| match r.spec {
+                ResourceSpec::Bucket { .. } => Kind::Bucket,
+                ResourceSpec::Api { .. } => Kind::Api,
+                ResourceSpec::Auth { .. } => Kind::Auth,
+            })
+    }
+}
+
+/// The trust policy of a Cognito identity role: only identities of this pool, and only with
+/// the given `amr` (authenticated or unauthenticated), may assume it.
+pub fn trust_policy(identity_pool_id: &str, amr: &str) -> PolicyDocument {
+    PolicyDocument(json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"cognito-identity.amazonaws.com:aud": identity_pool_id},
+                "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": amr}
+            }
+        }]
+    }))
+}

@@ -1,0 +1,404 @@
+//! The engine: read what exists, plan, apply, destroy. The same code serves every command;
+//! callers only decide when to run it and whether to approve.
+//!
+//! Nodes are walked level by level in dependency order; the nodes of one level run
+//! concurrently (bounded). One resource failing does not stop the others: its dependents are
+//! skipped and every error is reported together.
+
+use std::collections::BTreeMap;
+
+use futures::stream::{self, StreamExt};
+
+use crate::aws::{Aws, AwsError};
+use crate::config::{Kind, Removal};
+use crate::desired::{AppCtx, Desired, NodeDef};
+use crate::plan::{self, Action, Change, Plan};
+use crate::resource::{Attrs, Observed, Owner, Spec};
+
+/// How many AWS reads or writes run at once.
+pub const CONCURRENCY: usize = 8;
+
+/// What one read of AWS found, per node (same indices as `Desired::nodes`).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub app: AppCtx,
+    pub observed: Vec<Option<Observed>>,
+    pub errors: Vec<Option<AwsError>>,
+}
+
+impl Snapshot {
+    /// Attributes usable by dependents: only from resources that exist and are ours.
+    fn attrs(&self) -> Vec<Option<Attrs>> {
+        self.observed
+            .iter()
+            .map(|o| {
+                o.as_ref()
+                    .filter(|o| o.owner != Owner::Foreign)
+                    .map(|o| o.attrs.clone())
+            })
+            .collect()
+    }
+}
+
+/// Reads the account id, then every node in dependency order.
+pub async fn read(aws: &Aws, desired: &Desired) -> Result<Snapshot, AwsError> {
+    let account = aws.account().await?;
+    let c = &desired.config;
+    let app = AppCtx {
+        app: c.app.clone(),
+        stage: c.stage.clone(),
+        region: c.region.clone(),
+        account,
+    };
+    let n = desired.nodes.len();
+    let mut snap = Snapshot {
+        app,
+        observed: vec![None; n],
+        errors: vec![None; n],
+    };
+    for level in desired.levels() {
+        let attrs = snap.attrs();
+        let results: Vec<(usize, Result<Option<Observed>, AwsError>)> = stream::iter(level)
+            .map(|i| {
+                let (spec, _) = desired.resolve(i, &snap.app, &attrs);
+                let adopt = desired.nodes[i].adopt.clone();
+                async move { (i, spec.find(aws, adopt.as_deref()).await) }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for (i, r) in results {
+            match r {
+                Ok(o) => snap.observed[i] = o,
+                Err(e) => snap.errors[i] = Some(e),
+            }
+        }
+    }
+    Ok(snap)
+}
+
+fn adopt_hint(desired: &Desired, i: usize, physical: &str) -> String {
+    let node = &desired.nodes[i];
+    let key = match node.def {
+        NodeDef::UserPool { .. } => Some("userPool"),
+        NodeDef::IdentityPool { .. } => Some("identityPool"),
+        NodeDef::Role {
+            amr: "authenticated",
+            ..
+        } => Some("authenticatedRole"),
+        NodeDef::Role { .. } => Some("unauthenticatedRole"),
+        _ => None,
+    };
+    match key {
+        Some(k) => format!("adopt: {{{k}: {physical}}}"),
+        None => format!("adopt: {physical}"),
+    }
+}
+
+/// Computes the plan from a snapshot. Dependents of resources being created or replaced see
+/// their attributes as "(known after apply)".
+pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
+    let mut attrs = snap.attrs();
+    let mut changes = Vec::with_capacity(desired.nodes.len());
+    for (i, node) in desired.nodes.iter().enumerate() {
+        let (spec, _) = desired.resolve(i, &snap.app, &attrs);
+        let observed = snap.observed[i].as_ref();
+        let physical = observed.map_or_else(|| spec.name(), |o| o.id.clone());
+        let (mut action, fields) = plan::decide(&spec, observed);
+        let mut error = None;
+        if let Some(e) = &snap.errors[i] {
+            action = Action::Blocked;
+            error = Some(plan::read_error_message(e));
+        } else if action == Action::Blocked {
+            let hint = adopt_hint(desired, i, &physical);
+            error = Some(plan::foreign_message(
+                spec.kind(),
+                &physical,
+                &hint,
+                &node.loc.to_string(),
+            ));
+        } else if let Some(dep) = node.deps.iter().find(|&&d| changes_blocked(&changes, d)) {
+            action = Action::Blocked;
+            error = Some(format!(
+                "depends on {}, which is blocked",
+                desired.nodes[*dep].id
+            ));
+        }
+        if matches!(action, Action::Create | Action::Replace | Action::Blocked) {
+            attrs[i] = None;
+        }
+        changes.push(Change {
+            id: node.id.clone(),
+            stack: node.stack.clone(),
+            kind: spec.kind(),
+            physical,
+            action,
+            fields,
+            error,
+        });
+    }
+    Plan { changes }
+}
+
+fn changes_blocked(changes: &[Change], i: usize) -> bool {
+    changes.get(i).is_some_and(|c| c.action == Action::Blocked)
+}
+
+/// What happened to one resource during apply.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub id: String,
+    pub action: Action,
+    pub result: Result<(), String>,
+}
+
+/// The result of an apply: per-resource results and the attributes now known.
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    pub results: Vec<Applied>,
+    pub attrs: Vec<Option<Attrs>>,
+}
+
+impl ApplyReport {
+    pub fn errors(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter_map(|a| a.result.as_ref().err().map(|e| format!("{}: {e}", a.id)))
+            .collect()
+    }
+}
+
+/// Applies the plan: creates, updates and replaces in dependency order. Each resource's change
+/// is recomputed with the attributes known at that moment (so "(known after apply)" values are
+/// real). A failure skips only that resource's dependents.
+pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot) -> ApplyReport {
+    let n = desired.nodes.len();
+    let mut attrs = snap.attrs();
+    let mut failed = vec![false; n];
+    let mut results: Vec<Option<Applied>> = vec![None; n];
+    for level in desired.levels() {
+        let current = attrs.clone();
+        let failed_now = failed.clone();
+        let outcomes: Vec<(usize, Applied, Option<Attrs>)> = stream::iter(level)
+            .map(|i| {
+                let current = &current;
+                let failed_now = &failed_now;
+                async move {
+                    let node = &desired.nodes[i];
+                    if let Some(d) = node.deps.iter().find(|&&d| failed_now[d]) {
+                        let msg =
+                            format!("skipped: depends on {}, which failed", desired.nodes[*d].id);
+                        return (
+                            i,
+                            Applied {
+                                id: node.id.clone(),
+                                action: Action::Blocked,
+                                result: Err(msg),
+                            },
+                            None,
+                        );
+                    }
+                    if let Some(e) = &snap.errors[i] {
+                        return (
+                            i,
+                            Applied {
+                                id: node.id.clone(),
+                                action: Action::Blocked,
+                                result: Err(e.to_string()),
+                            },
+                            None,
+                        );
+                    }
+                    let (spec, _) = desired.resolve(i, &snap.app, current);
+                    let observed = snap.observed[i].as_ref();
+                    let (action, fields) = plan::decide(&spec, observed);
+                    let outcome = execute(aws, &spec, observed, action, &fields).await;
+                    match outcome {
+                        Ok(attrs) => (
+                            i,
+                            Applied {
+                                id: node.id.clone(),
+                                action,
+                                result: Ok(()),
+                            },
+                            attrs,
+                        ),
+                        Err(e) => (
+                            i,
+                            Applied {
+                                id: node.id.clone(),
+                                action,
+                                result: Err(e),
+                            },
+                            None,
+                        ),
+                    }
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for (i, applied, new_attrs) in outcomes {
+            failed[i] = applied.result.is_err();
+            attrs[i] = new_attrs;
+            results[i] = Some(applied);
+        }
+    }
+    ApplyReport {
+        results: results.into_iter().flatten().collect(),
+        attrs,
+    }
+}
+
+async fn execute(
+    aws: &Aws,
+    spec: &Spec,
+    observed: Option<&Observed>,
+    action: Action,
+    fields: &[plan::FieldChange],
+) -> Result<Option<Attrs>, String> {
+    match (action, observed) {
+        (Action::NoChange, Some(o)) => Ok(Some(o.attrs.clone())),
+        (Action::Create, _) => {
+            let o = spec.create(aws).await.map_err(|e| e.to_string())?;
+            tracing::info!(kind = spec.kind(), id = %o.id, "created");
+            Ok(Some(o.attrs))
+        }
+        (Action::Update, Some(o)) => {
+            let changed: Vec<&'static str> = fields.iter().map(|f| f.field).collect();
+            let new = spec
+                .update(aws, o, &changed)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(kind = spec.kind(), id = %o.id, fields = ?changed, "updated");
+            Ok(Some(new.attrs))
+        }
+        (Action::Replace, Some(o)) => {
+            spec.delete(aws, o).await.map_err(|e| e.to_string())?;
+            let new = spec.create(aws).await.map_err(|e| e.to_string())?;
+            tracing::info!(kind = spec.kind(), old = %o.id, new = %new.id, "replaced");
+            Ok(Some(new.attrs))
+        }
+        (Action::Blocked, Some(o)) => Err(format!(
+            "{} {} is not stackwatch's; left untouched",
+            spec.kind(),
+            o.id
+        )),
+        _ => Err(format!(
+            "nothing to do for {} in state {action:?}",
+            spec.kind()
+        )),
+    }
+}
+
+/// What `destroy` did or would do with one resource.
+#[derive(Debug, Clone)]
+pub struct Destroyed {
+    pub id: String,
+    pub kind: &'static str,
+    pub physical: String,
+    pub outcome: DestroyOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestroyOutcome {
+    Deleted,
+    Retained,
+    NotFound,
+    NotOurs,
+    Failed(String),
+}
+
+/// Whether a node holds data and so follows its `removal` policy (user pools, buckets).
+fn holds_data(def: &NodeDef) -> bool {
+    matches!(def, NodeDef::UserPool { .. } | NodeDef::Bucket { .. })
+}
+
+/// The removal policy that applies to a node: data-holding resources follow `removal`;
+/// the rest (clients, identity pools, roles, attachments, APIs) are deleted.
+pub fn removal_of(desired: &Desired, i: usize) -> Removal {
+    let node = &desired.nodes[i];
+    if holds_data(&node.def) {
+        node.removal
+    } else {
+        Removal::Destroy
+    }
+}
+
+/// Deletes what stackwatch owns, in reverse dependency order, honouring removal policies.
+/// Resources without our tags are never touched. When `dry_run`, only reports.
+pub async fn destroy(
+    aws: &Aws,
+    desired: &Desired,
+    snap: &Snapshot,
+    dry_run: bool,
+) -> Vec<Destroyed> {
+    let attrs = snap.attrs();
+    let mut out = Vec::new();
+    let mut levels = desired.levels();
+    levels.reverse();
+    for level in levels {
+        let done: Vec<Destroyed> = stream::iter(level)
+            .map(|i| {
+                let attrs = &attrs;
+                async move {
+                    let node = &desired.nodes[i];
+                    let (spec, _) = desired.resolve(i, &snap.app, attrs);
+                    let observed = snap.observed[i].as_ref();
+                    let physical = observed.map_or_else(|| spec.name(), |o| o.id.clone());
+                    let outcome = match observed {
+                        None => DestroyOutcome::NotFound,
+                        Some(o) if o.owner == Owner::Foreign => DestroyOutcome::NotOurs,
+                        Some(_) if removal_of(desired, i) == Removal::Retain => {
+                            DestroyOutcome::Retained
+                        }
+                        Some(_) if dry_run => DestroyOutcome::Deleted,
+                        Some(o) => match spec.delete(aws, o).await {
+                            Ok(()) => DestroyOutcome::Deleted,
+                            Err(e) => DestroyOutcome::Failed(e.to_string()),
+                        },
+                    };
+                    Destroyed {
+                        id: node.id.clone(),
+                        kind: spec.kind(),
+                        physical,
+                        outcome,
+                    }
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        out.extend(done);
+    }
+    out
+}
+
+/// Stack outputs resolved from attributes: stack name → (output → value), plus whether all
+/// values were known.
+pub fn outputs(
+    desired: &Desired,
+    app: &AppCtx,
+    attrs: &[Option<Attrs>],
+) -> (BTreeMap<String, BTreeMap<String, String>>, bool) {
+    let mut all_known = true;
+    let mut out = BTreeMap::new();
+    for stack in &desired.config.stacks {
+        let mut values = BTreeMap::new();
+        for o in &stack.outputs {
+            let (v, known) = desired.output_value(&o.value, app, attrs);
+            all_known &= known;
+            values.insert(o.name.clone(), v);
+        }
+        out.insert(desired.config.stack_full_name(&stack.name), values);
+    }
+    (out, all_known)
+}
+
+/// The kind of the config resource a node belongs to, for messages.
+pub fn config_kind(desired: &Desired, i: usize) -> Option<Kind> {
+    let node = &desired.nodes[i];
+    let mut parts = node.id.split('.');
+    let (s, r) = (parts.next()?, parts.next()?);
+    desired.kind_of(s, r)
+}

@@ -1,0 +1,163 @@
+//! The plan: for each resource, create / update / replace / no change (or blocked), with the
+//! field-level differences. Computed from the desired graph and what was read, by set
+//! operations over state fields; rendering lives in `render.rs`.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::aws::AwsError;
+use crate::resource::{Observed, Owner, Spec, State};
+
+/// What will happen to one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    NoChange,
+    /// Cannot proceed: not ours, or it could not be read. See `Change::error`.
+    Blocked,
+}
+
+/// One field that differs. `old` is None when AWS lacks it, `new` None when we drop it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+    pub forces_replacement: bool,
+}
+
+/// The plan for one resource.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// Logical id, such as `AuthStack.Auth.UserPool`.
+    pub id: String,
+    pub stack: String,
+    pub kind: &'static str,
+    /// Physical name or id as known now.
+    pub physical: String,
+    pub action: Action,
+    pub fields: Vec<FieldChange>,
+    /// Why it is blocked.
+    pub error: Option<String>,
+}
+
+/// The whole plan, in dependency order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub blocked: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+                Action::Blocked => s.blocked += 1,
+                Action::NoChange => {}
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoChange | Action::Blocked))
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        self.changes.iter().any(|c| c.action == Action::Blocked)
+    }
+}
+
+/// Field differences between desired and observed: the union of field names, compared by value.
+pub fn diff(desired: &State, observed: &State, force_new: &[&str]) -> Vec<FieldChange> {
+    let names: BTreeSet<&&'static str> = desired.keys().chain(observed.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let (new, old) = (desired.get(*name), observed.get(*name));
+            (new != old).then(|| FieldChange {
+                field: name,
+                old: old.cloned(),
+                new: new.cloned(),
+                forces_replacement: force_new.contains(name),
+            })
+        })
+        .collect()
+}
+
+/// Decides the action for one resource from its spec and what was read.
+pub fn decide(spec: &Spec, observed: Option<&Observed>) -> (Action, Vec<FieldChange>) {
+    match observed {
+        None => (Action::Create, Vec::new()),
+        Some(o) if o.owner == Owner::Foreign => (Action::Blocked, Vec::new()),
+        Some(o) => {
+            let fields = diff(&spec.state(), &o.state, spec.force_new());
+            let action = if fields.is_empty() {
+                Action::NoChange
+            } else if fields.iter().any(|f| f.forces_replacement) {
+                Action::Replace
+            } else {
+                Action::Update
+            };
+            (action, fields)
+        }
+    }
+}
+
+/// The message for a resource with our name but not our tags.
+pub fn foreign_message(kind: &str, physical_id: &str, adopt_hint: &str, at: &str) -> String {
+    format!(
+        "a {kind} with this name already exists ({physical_id}) without stackwatch's tags; \
+         stackwatch never modifies or deletes what it does not own. To manage it, add `{adopt_hint}` to the resource at {at}"
+    )
+}
+
+/// The message for a read that failed.
+pub fn read_error_message(e: &AwsError) -> String {
+    e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_is_by_field_and_marks_replacement() {
+        let desired = State::from([("a", json!(1)), ("b", json!(["x"])), ("c", json!(true))]);
+        let observed = State::from([("a", json!(1)), ("b", json!(["y"])), ("d", json!(0))]);
+        let d = diff(&desired, &observed, &["b"]);
+        let names: Vec<&str> = d.iter().map(|f| f.field).collect();
+        assert_eq!(names, ["b", "c", "d"]);
+        assert!(d[0].forces_replacement);
+        assert_eq!(d[1].old, None);
+        assert_eq!(d[2].new, None);
+    }
+
+    #[test]
+    fn equal_states_have_no_diff() {
+        let s = State::from([("a", json!({"k": [1, 2]}))]);
+        assert!(diff(&s, &s.clone(), &[]).is_empty());
+    }
+}

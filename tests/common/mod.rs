@@ -1,0 +1,83 @@
+//! Test harness: one local emulator (deploy/local/emulator, moto plus our extensions) per test,
+//! on a free loopback port, killed when the test ends.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use stackwatch::aws::Aws;
+
+pub const REGION: &str = "us-east-1";
+
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    pub endpoint: String,
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Emulator {
+    /// Starts the emulator and waits until it answers HTTP.
+    pub fn start() -> Emulator {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let (log_file, log_path) = log.keep().unwrap();
+        let child = Command::new(repo_root().join("deploy/local/emulator"))
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .expect("starting deploy/local/emulator");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "emulator did not start; log: {}",
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Emulator {
+            child,
+            port,
+            endpoint,
+        }
+    }
+
+    pub async fn aws(&self) -> Aws {
+        Aws::connect_emulator(REGION, &self.endpoint).await
+    }
+
+    /// Environment for running the stackwatch binary against this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", REGION.into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
