@@ -46,7 +46,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
         let report = engine::apply(&session.aws, &session.desired, &session.snapshot).await;
         for r in &report.results {
             match &r.result {
-                Ok(()) if r.action != Action::NoChange => println!("{}: {:?} done", r.id, r.action),
+                Ok(()) if r.action != Action::NoChange => println!("{}: {}", r.id, done(r.action)),
                 Ok(()) => {}
                 Err(e) => println!("{}: FAILED: {e}", r.id),
             }
@@ -74,4 +74,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
         source: e,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn done(a: Action) -> &'static str {
+    match a {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::NoChange | Action::Blocked => "unchanged",
+    }
 }

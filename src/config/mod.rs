@@ -200,6 +200,7 @@ pub fn load(dir: &Path, stage: Option<&str>) -> Result<Config, ConfigError> {
     let mut v = Validator {
         diags,
         names: HashMap::new(),
+        stacks: BTreeSet::new(),
     };
     let config = v.validate(dir, app_file, stack_files, stage);
     if v.diags.is_empty() {
@@ -313,6 +314,8 @@ struct Validator {
     diags: Vec<Diagnostic>,
     /// Resource kinds by (stack, resource), for reference checks.
     names: HashMap<(String, String), Kind>,
+    /// Every stack name defined in some file.
+    stacks: BTreeSet<String>,
 }
 
 fn ident_ok(s: &str) -> bool {
@@ -391,6 +394,7 @@ impl Validator {
                 continue;
             }
             seen.insert(sf.stack.value.clone(), loc);
+            self.stacks.insert(sf.stack.value.clone());
             for (name, def) in &sf.resources {
                 self.names
                     .insert((sf.stack.value.clone(), name.clone()), def.kind.value);
@@ -480,8 +484,7 @@ impl Validator {
     }
 
     fn stack_declared(&self, name: &str) -> bool {
-        // Stacks with no resources still count as declared for `uses`.
-        self.names.keys().any(|(s, _)| s == name)
+        self.stacks.contains(name)
     }
 
     /// Checks that a field belongs to the kind; returns its value if so.

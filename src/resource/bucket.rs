@@ -330,8 +330,8 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
                     api: ApiError {
                         code: Some("BucketNotEmpty".to_string()),
                         message: format!(
-                            "BucketNotEmpty: the bucket still holds objects (or object versions); \
-                             stackwatch never deletes data: empty it yourself (for example \
+                            "BucketNotEmpty: the bucket is not empty (it still holds objects or object \
+                             versions), and stackwatch never deletes data: empty it yourself (for example \
                              `aws s3 rm s3://{name} --recursive`) or set `removal: retain`"
                         ),
                     },
