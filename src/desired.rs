@@ -548,6 +548,19 @@ impl Desired {
     }
 }
 
+/// `login` → Cognito UsernameAttributes: `email` → email, `phone` → phone_number; plain
+/// `username` sign-in has none.
+pub fn username_attributes(login: &[String]) -> Vec<String> {
+    login
+        .iter()
+        .filter_map(|l| match l.as_str() {
+            "email" => Some("email".to_string()),
+            "phone" => Some("phone_number".to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The trust policy of a Cognito identity role: only identities of this pool, and only with
 /// the given `amr` (authenticated or unauthenticated), may assume it.
 pub fn trust_policy(identity_pool_id: &str, amr: &str) -> PolicyDocument {

@@ -149,7 +149,31 @@ fn changes_blocked(changes: &[Change], i: usize) -> bool {
 pub struct Applied {
     pub id: String,
     pub action: Action,
-    pub result: Result<(), String>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied (or nothing to do).
+    Done,
+    /// Not applied because the guard holds it back; the reason says which flag allows it.
+    Held(String),
+    /// Failed or skipped because a dependency failed.
+    Failed(String),
+}
+
+/// Which destructive changes an apply may make. Held-back changes are reported, not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guard {
+    pub allow_replace: bool,
+    pub allow_delete: bool,
+}
+
+impl Guard {
+    pub const ALLOW_ALL: Guard = Guard {
+        allow_replace: true,
+        allow_delete: true,
+    };
 }
 
 /// The result of an apply: per-resource results and the attributes now known.
@@ -163,7 +187,21 @@ impl ApplyReport {
     pub fn errors(&self) -> Vec<String> {
         self.results
             .iter()
-            .filter_map(|a| a.result.as_ref().err().map(|e| format!("{}: {e}", a.id)))
+            .filter_map(|a| match &a.outcome {
+                Outcome::Failed(e) => Some(format!("{}: {e}", a.id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Changes the guard held back.
+    pub fn held(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter_map(|a| match &a.outcome {
+                Outcome::Held(e) => Some(format!("{}: {e}", a.id)),
+                _ => None,
+            })
             .collect()
     }
 }
@@ -171,7 +209,7 @@ impl ApplyReport {
 /// Applies the plan: creates, updates and replaces in dependency order. Each resource's change
 /// is recomputed with the attributes known at that moment (so "(known after apply)" values are
 /// real). A failure skips only that resource's dependents.
-pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot) -> ApplyReport {
+pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) -> ApplyReport {
     let n = desired.nodes.len();
     let mut attrs = snap.attrs();
     let mut failed = vec![false; n];
@@ -181,65 +219,18 @@ pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot) -> ApplyReport
         let failed_now = failed.clone();
         let outcomes: Vec<(usize, Applied, Option<Attrs>)> = stream::iter(level)
             .map(|i| {
-                let current = &current;
-                let failed_now = &failed_now;
+                let (current, failed_now) = (&current, &failed_now);
                 async move {
-                    let node = &desired.nodes[i];
-                    if let Some(d) = node.deps.iter().find(|&&d| failed_now[d]) {
-                        let msg =
-                            format!("skipped: depends on {}, which failed", desired.nodes[*d].id);
-                        return (
-                            i,
-                            Applied {
-                                id: node.id.clone(),
-                                action: Action::Blocked,
-                                result: Err(msg),
-                            },
-                            None,
-                        );
-                    }
-                    if let Some(e) = &snap.errors[i] {
-                        return (
-                            i,
-                            Applied {
-                                id: node.id.clone(),
-                                action: Action::Blocked,
-                                result: Err(e.to_string()),
-                            },
-                            None,
-                        );
-                    }
-                    let (spec, _) = desired.resolve(i, &snap.app, current);
-                    let observed = snap.observed[i].as_ref();
-                    let (action, fields) = plan::decide(&spec, observed);
-                    let outcome = execute(aws, &spec, observed, action, &fields).await;
-                    match outcome {
-                        Ok(attrs) => (
-                            i,
-                            Applied {
-                                id: node.id.clone(),
-                                action,
-                                result: Ok(()),
-                            },
-                            attrs,
-                        ),
-                        Err(e) => (
-                            i,
-                            Applied {
-                                id: node.id.clone(),
-                                action,
-                                result: Err(e),
-                            },
-                            None,
-                        ),
-                    }
+                    let (applied, attrs) =
+                        apply_node(aws, desired, snap, i, current, failed_now, guard).await;
+                    (i, applied, attrs)
                 }
             })
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
         for (i, applied, new_attrs) in outcomes {
-            failed[i] = applied.result.is_err();
+            failed[i] = matches!(applied.outcome, Outcome::Failed(_));
             attrs[i] = new_attrs;
             results[i] = Some(applied);
         }
@@ -250,12 +241,64 @@ pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot) -> ApplyReport
     }
 }
 
+/// Applies one node, given the attributes known so far and which nodes failed.
+async fn apply_node(
+    aws: &Aws,
+    desired: &Desired,
+    snap: &Snapshot,
+    i: usize,
+    current: &[Option<Attrs>],
+    failed: &[bool],
+    guard: Guard,
+) -> (Applied, Option<Attrs>) {
+    let node = &desired.nodes[i];
+    let applied = |action, outcome| Applied {
+        id: node.id.clone(),
+        action,
+        outcome,
+    };
+    if let Some(d) = node.deps.iter().find(|&&d| failed[d]) {
+        let msg = format!("skipped: depends on {}, which failed", desired.nodes[*d].id);
+        return (applied(Action::Blocked, Outcome::Failed(msg)), None);
+    }
+    if let Some(e) = &snap.errors[i] {
+        return (
+            applied(Action::Blocked, Outcome::Failed(e.to_string())),
+            None,
+        );
+    }
+    let (spec, _) = desired.resolve(i, &snap.app, current);
+    let observed = snap.observed[i].as_ref();
+    let (action, fields) = plan::decide(&spec, observed);
+    if action == Action::Replace && !guard.allow_replace {
+        let why = "replacement not applied: it needs --allow-replace".to_string();
+        return (
+            applied(action, Outcome::Held(why)),
+            observed.map(|o| o.attrs.clone()),
+        );
+    }
+    match execute(
+        aws,
+        &spec,
+        observed,
+        action,
+        &fields,
+        removal_of(desired, i),
+    )
+    .await
+    {
+        Ok(attrs) => (applied(action, Outcome::Done), attrs),
+        Err(e) => (applied(action, Outcome::Failed(e)), None),
+    }
+}
+
 async fn execute(
     aws: &Aws,
     spec: &Spec,
     observed: Option<&Observed>,
     action: Action,
     fields: &[plan::FieldChange],
+    removal: Removal,
 ) -> Result<Option<Attrs>, String> {
     match (action, observed) {
         (Action::NoChange, Some(o)) => Ok(Some(o.attrs.clone())),
@@ -274,7 +317,12 @@ async fn execute(
             Ok(Some(new.attrs))
         }
         (Action::Replace, Some(o)) => {
-            spec.delete(aws, o).await.map_err(|e| e.to_string())?;
+            // A retained resource is released (our tags removed) rather than deleted.
+            match removal {
+                Removal::Retain => spec.release(aws, o).await,
+                Removal::Destroy => spec.delete(aws, o).await,
+            }
+            .map_err(|e| e.to_string())?;
             let new = spec.create(aws).await.map_err(|e| e.to_string())?;
             tracing::info!(kind = spec.kind(), old = %o.id, new = %new.id, "replaced");
             Ok(Some(new.attrs))

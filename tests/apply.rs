@@ -24,7 +24,7 @@ async fn open(aws: &Aws, dir: &Path) -> Session {
 async fn apply_all(emu: &Emulator, dir: &Path) -> engine::ApplyReport {
     let aws = emu.aws().await;
     let s = open(&aws, dir).await;
-    let report = engine::apply(&s.aws, &s.desired, &s.snapshot).await;
+    let report = engine::apply(&s.aws, &s.desired, &s.snapshot, engine::Guard::ALLOW_ALL).await;
     assert!(
         report.errors().is_empty(),
         "apply failed: {:?}",
@@ -196,7 +196,7 @@ async fn editing_a_permission_updates_only_the_inline_policy() {
     let fields: Vec<&str> = changed[0].fields.iter().map(|f| f.field).collect();
     assert_eq!(fields, ["policy"]);
 
-    let report = engine::apply(&s.aws, &s.desired, &s.snapshot).await;
+    let report = engine::apply(&s.aws, &s.desired, &s.snapshot, engine::Guard::ALLOW_ALL).await;
     assert!(report.errors().is_empty(), "{:?}", report.errors());
     assert_eq!(aws.calls.write_operations(), ["IAM:PutRolePolicy"]);
     let doc = inline_policy(&aws).await.0.to_string();

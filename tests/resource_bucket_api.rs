@@ -95,6 +95,11 @@ async fn bucket_lifecycle() {
     assert_eq!(obs.state, spec.state(), "no-op plan after create");
     assert_eq!(obs.attrs, created.attrs);
     assert_eq!(obs.state["cors"].as_array().map(Vec::len), Some(2));
+    // Rule order and list order carry no meaning in the state.
+    let mut reordered = spec.clone();
+    reordered.cors.reverse();
+    reordered.cors[1].allowed_methods.reverse();
+    assert_eq!(reordered.state(), obs.state);
 
     // Change one CORS rule: only `cors` differs.
     spec.cors[1] = rule(&["*"], &["GET", "HEAD"], Some(60));
@@ -524,4 +529,122 @@ async fn http_api_without_our_tags_is_foreign_and_two_owned_is_an_error() {
         .expect_err("two owned APIs");
     let text = err.to_string();
     assert!(text.contains(&ours) && text.contains(&again), "{text}");
+}
+
+#[tokio::test]
+async fn http_api_shared_integration_is_replaced_not_updated() {
+    let emu = Emulator::start();
+    let aws = emu.aws().await;
+    let spec = http_api::Spec {
+        name: "test-notes-adopted".to_string(),
+        authorizer: Authorizer::None,
+        routes: vec![
+            ("GET /a".to_string(), "https://a.example.com".to_string()),
+            ("GET /b".to_string(), "https://a.example.com".to_string()),
+            ("POST /c".to_string(), LAMBDA.to_string()),
+        ],
+        tags: tags("Api"),
+    };
+    // Built by hand: two routes share one integration; the Lambda one is named by its
+    // invocation URI, which reads as the function ARN.
+    let id = aws
+        .apigw
+        .create_api()
+        .name(&spec.name)
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+        .send()
+        .await
+        .expect("CreateApi")
+        .api_id()
+        .expect("id")
+        .to_string();
+    let integration = |uri: String, kind, method: &str, payload: &str| {
+        aws.apigw
+            .create_integration()
+            .api_id(&id)
+            .integration_type(kind)
+            .integration_uri(uri)
+            .integration_method(method)
+            .payload_format_version(payload)
+            .send()
+    };
+    use aws_sdk_apigatewayv2::types::IntegrationType;
+    let shared = integration(
+        "https://a.example.com".to_string(),
+        IntegrationType::HttpProxy,
+        "GET",
+        "1.0",
+    )
+    .await
+    .expect("CreateIntegration")
+    .integration_id()
+    .expect("id")
+    .to_string();
+    let lambda = integration(
+        format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{LAMBDA}/invocations"
+        ),
+        IntegrationType::AwsProxy,
+        "POST",
+        "2.0",
+    )
+    .await
+    .expect("CreateIntegration")
+    .integration_id()
+    .expect("id")
+    .to_string();
+    for (key, target) in [
+        ("GET /a", &shared),
+        ("GET /b", &shared),
+        ("POST /c", &lambda),
+    ] {
+        aws.apigw
+            .create_route()
+            .api_id(&id)
+            .route_key(key)
+            .target(format!("integrations/{target}"))
+            .send()
+            .await
+            .expect("CreateRoute");
+    }
+    aws.apigw
+        .create_stage()
+        .api_id(&id)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .send()
+        .await
+        .expect("CreateStage");
+
+    let mut spec = spec;
+    let obs = http_api::find(&aws, &spec, Some(&id))
+        .await
+        .expect("find")
+        .expect("found");
+    assert_eq!(obs.owner, Owner::Adopted);
+    assert_eq!(diff(&spec.state(), &obs.state), vec!["tags"]);
+
+    // Moving one of the two routes must not move the other.
+    spec.routes[1].1 = "https://b.example.com".to_string();
+    let obs = http_api::find(&aws, &spec, Some(&id))
+        .await
+        .expect("find")
+        .expect("found");
+    assert_eq!(diff(&spec.state(), &obs.state), vec!["routes", "tags"]);
+    http_api::update(&aws, &spec, &obs, &["routes", "tags"])
+        .await
+        .expect("update");
+    let obs = find_api(&aws, &spec).await.expect("found");
+    assert_eq!(obs.owner, Owner::Ours);
+    assert_eq!(obs.state, spec.state());
+    assert_eq!(
+        obs.state["routes"]["GET /a"]["target"],
+        json!("https://a.example.com")
+    );
+    let uris: Vec<String> = integrations(&aws, &id)
+        .await
+        .into_iter()
+        .map(|i| i.1)
+        .collect();
+    assert_eq!(uris.len(), 3, "{uris:?}");
 }

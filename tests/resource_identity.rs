@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use common::Emulator;
 use serde_json::json;
 use stackwatch::aws::Aws;
+use stackwatch::config::template::UNKNOWN;
 use stackwatch::policy::PolicyDocument;
 use stackwatch::resource::{
     Owner, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags, identity_pool, identity_pool_roles,
@@ -255,7 +256,7 @@ async fn unknown_provider_finds_by_name_and_refuses_to_write() {
     let spec = pool_spec(&up, &client);
     identity_pool::create(&aws, &spec).await.expect("create");
 
-    let unknown = "(known after apply)";
+    let unknown = UNKNOWN;
     let mut pending = spec.clone();
     pending.user_pool_id = unknown.into();
     let found = identity_pool::find(&aws, &pending, None)
@@ -421,7 +422,7 @@ async fn roles_attachment_lifecycle() {
     // An unknown pool id is simply not there yet, without asking AWS.
     let reads = aws.calls.reads();
     let pending = identity_pool_roles::Spec {
-        identity_pool_id: "(known after apply)".into(),
+        identity_pool_id: UNKNOWN.into(),
         ..back
     };
     assert!(

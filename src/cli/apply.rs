@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use super::{Ctx, confirm};
-use crate::engine;
+use crate::engine::{self, Guard, Outcome};
 use crate::error::Error;
 use crate::plan::Action;
 use crate::render;
@@ -43,12 +43,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
         if !args.yes && !confirm("\nPress ENTER to deploy, or Ctrl-C to cancel: ")? {
             return Err(Error::Refused("apply cancelled".into()));
         }
-        let report = engine::apply(&session.aws, &session.desired, &session.snapshot).await;
+        let guard = Guard {
+            allow_replace: args.allow_replace,
+            allow_delete: true,
+        };
+        let report = engine::apply(&session.aws, &session.desired, &session.snapshot, guard).await;
         for r in &report.results {
-            match &r.result {
-                Ok(()) if r.action != Action::NoChange => println!("{}: {}", r.id, done(r.action)),
-                Ok(()) => {}
-                Err(e) => println!("{}: FAILED: {e}", r.id),
+            match &r.outcome {
+                Outcome::Done if r.action != Action::NoChange => {
+                    println!("{}: {}", r.id, done(r.action))
+                }
+                Outcome::Done => {}
+                Outcome::Held(why) => println!("{}: {why}", r.id),
+                Outcome::Failed(e) => println!("{}: FAILED: {e}", r.id),
             }
         }
         let errors = report.errors();

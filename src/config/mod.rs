@@ -592,13 +592,14 @@ impl Validator {
             Kind::Auth => {
                 let login_v: Vec<String> = match login {
                     Some(l) => {
+                        let values: Vec<&str> = l.value.iter().map(|s| s.value.as_str()).collect();
                         for s in &l.value {
-                            if s.value != "email" {
-                                self.err(
-                                    at(file, &s.referenced),
-                                    format!("expected `email` in `login`, found `{}`", s.value),
-                                );
+                            if !matches!(s.value.as_str(), "email" | "phone" | "username") {
+                                self.err(at(file, &s.referenced), format!("expected `email`, `phone` or `username` in `login`, found `{}`", s.value));
                             }
+                        }
+                        if values.is_empty() || (values.contains(&"username") && values.len() > 1) {
+                            self.err(at(file, &l.referenced), "expected `login` to be [email], [phone], [email, phone] or [username]");
                         }
                         l.value.into_iter().map(|s| s.value).collect()
                     }

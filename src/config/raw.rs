@@ -107,7 +107,8 @@ pub struct ResourceDef {
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub routes: Option<Spanned<BTreeMap<String, SString>>>,
 
-    /// auth: sign-in attributes; only `[email]` is supported.
+    /// auth: how users sign in: `[email]`, `[phone]`, `[email, phone]` or `[username]`.
+    /// Cannot change in place: a change replaces the user pool.
     #[schemars(with = "Option<Vec<String>>")]
     pub login: Option<Spanned<Vec<SString>>>,
     /// auth: allow unauthenticated (guest) identities in the identity pool. Default false.

@@ -198,6 +198,17 @@ impl Spec {
         }
     }
 
+    /// Stops owning the resource `obs` describes without deleting it (removal `retain` on
+    /// replacement): stackwatch's tags are removed, so it is no longer found as ours.
+    pub async fn release(&self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+        match self {
+            Spec::UserPool(_) => user_pool::release(aws, obs).await,
+            // Buckets have no fields that force replacement; the rest hold no data, so
+            // replacing them deletes the old one.
+            _ => self.delete(aws, obs).await,
+        }
+    }
+
     /// Deletes the resource `obs` describes. Callers check ownership and removal policy first.
     pub async fn delete(&self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
         match self {

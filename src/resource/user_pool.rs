@@ -281,6 +281,28 @@ pub async fn update(
     Ok(observed(pool, spec, Some(Owner::Ours)))
 }
 
+/// Removes stackwatch's tags so a retained, replaced pool is no longer found as ours.
+pub async fn release(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+    let arn = obs.attrs.get("arn").cloned().unwrap_or_default();
+    aws.idp
+        .untag_resource()
+        .resource_arn(&arn)
+        .set_tag_keys(Some(
+            [
+                super::TAG_APP,
+                super::TAG_STAGE,
+                super::TAG_STACK,
+                super::TAG_ID,
+            ]
+            .map(String::from)
+            .to_vec(),
+        ))
+        .send()
+        .await
+        .map_err(|e| AwsError::new("releasing (untagging)", KIND, &obs.id, e))?;
+    Ok(())
+}
+
 pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
     match aws
         .idp
