@@ -429,7 +429,7 @@ impl Desired {
         let spec = match &node.def {
             NodeDef::UserPool { name, login } => Spec::UserPool(resource::user_pool::Spec {
                 name: name.clone(),
-                username_attributes: login.clone(),
+                username_attributes: username_attributes(login),
                 tags,
             }),
             NodeDef::UserPoolClient { name, user_pool_id } => {

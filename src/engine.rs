@@ -5,7 +5,7 @@
 //! concurrently (bounded). One resource failing does not stop the others: its dependents are
 //! skipped and every error is reported together.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 
@@ -13,17 +13,93 @@ use crate::aws::{Aws, AwsError};
 use crate::config::{Kind, Removal};
 use crate::desired::{AppCtx, Desired, NodeDef};
 use crate::plan::{self, Action, Change, Plan};
-use crate::resource::{Attrs, Observed, Owner, Spec};
+use crate::resource::{self, Attrs, Observed, Owned, Owner, Spec, TAG_ID, TAG_STACK};
 
 /// How many AWS reads or writes run at once.
 pub const CONCURRENCY: usize = 8;
 
-/// What one read of AWS found, per node (same indices as `Desired::nodes`).
+/// What one read of AWS found, per node (same indices as `Desired::nodes`), plus the
+/// resources we own that no stack file declares any more.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub app: AppCtx,
     pub observed: Vec<Option<Observed>>,
     pub errors: Vec<Option<AwsError>>,
+    pub orphans: Vec<Orphan>,
+}
+
+/// A resource carrying our app and stage tags that no stack file declares: planned for
+/// deletion. Only kinds that hold no data are looked for; user pools and buckets removed
+/// from the files are retained, never deleted automatically.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub kind: OrphanKind,
+    pub owned: Owned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OrphanKind {
+    /// Deleted first: deleting the pool also drops its role attachment.
+    IdentityPool,
+    Role,
+    HttpApi,
+}
+
+impl OrphanKind {
+    pub fn kind(self) -> &'static str {
+        match self {
+            OrphanKind::IdentityPool => resource::identity_pool::KIND,
+            OrphanKind::Role => resource::role::KIND,
+            OrphanKind::HttpApi => resource::http_api::KIND,
+        }
+    }
+
+    async fn delete(self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+        match self {
+            OrphanKind::IdentityPool => resource::identity_pool::delete(aws, obs).await,
+            OrphanKind::Role => resource::role::delete(aws, obs).await,
+            OrphanKind::HttpApi => resource::http_api::delete(aws, obs).await,
+        }
+    }
+}
+
+/// Lists what we own for this app and stage, and keeps what no node declares.
+async fn discover(aws: &Aws, desired: &Desired) -> Result<Vec<Orphan>, AwsError> {
+    let c = &desired.config;
+    let (app, stage) = (c.app.as_str(), c.stage.as_str());
+    let declared: BTreeSet<(String, String)> = desired
+        .nodes
+        .iter()
+        .map(|n| {
+            (
+                n.tags.get(TAG_STACK).cloned().unwrap_or_default(),
+                n.tags.get(TAG_ID).cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let (role_prefix, pool_prefix) = (format!("{stage}-{app}-"), format!("{stage}_{app}_"));
+    let (roles, pools, apis) = futures::try_join!(
+        resource::role::list_owned(aws, &role_prefix, app, stage),
+        resource::identity_pool::list_owned(aws, &pool_prefix, app, stage),
+        resource::http_api::list_owned(aws, app, stage),
+    )?;
+    let found = roles
+        .into_iter()
+        .map(|o| (OrphanKind::Role, o))
+        .chain(pools.into_iter().map(|o| (OrphanKind::IdentityPool, o)))
+        .chain(apis.into_iter().map(|o| (OrphanKind::HttpApi, o)));
+    let mut orphans: Vec<Orphan> = found
+        .filter(|(_, o)| {
+            let key = (
+                o.tags.get(TAG_STACK).cloned().unwrap_or_default(),
+                o.tags.get(TAG_ID).cloned().unwrap_or_default(),
+            );
+            !declared.contains(&key)
+        })
+        .map(|(kind, owned)| Orphan { kind, owned })
+        .collect();
+    orphans.sort_by(|a, b| (a.kind, &a.owned.id).cmp(&(b.kind, &b.owned.id)));
+    Ok(orphans)
 }
 
 impl Snapshot {
@@ -55,7 +131,13 @@ pub async fn read(aws: &Aws, desired: &Desired) -> Result<Snapshot, AwsError> {
         app,
         observed: vec![None; n],
         errors: vec![None; n],
+        orphans: Vec::new(),
     };
+    // Failing to list leftovers must not stop the reconcile of what is declared.
+    snap.orphans = discover(aws, desired).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not look for resources removed from the stack files");
+        Vec::new()
+    });
     for level in desired.levels() {
         let attrs = snap.attrs();
         let results: Vec<(usize, Result<Option<Observed>, AwsError>)> = stream::iter(level)
@@ -135,6 +217,17 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
             action,
             fields,
             error,
+        });
+    }
+    for o in &snap.orphans {
+        changes.push(Change {
+            id: o.owned.logical_id(),
+            stack: o.owned.tags.get(TAG_STACK).cloned().unwrap_or_default(),
+            kind: o.kind.kind(),
+            physical: o.owned.id.clone(),
+            action: Action::Delete,
+            fields: Vec::new(),
+            error: None,
         });
     }
     Plan { changes }
@@ -235,10 +328,34 @@ pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) 
             results[i] = Some(applied);
         }
     }
-    ApplyReport {
-        results: results.into_iter().flatten().collect(),
-        attrs,
+    let mut results: Vec<Applied> = results.into_iter().flatten().collect();
+    results.extend(delete_orphans(aws, snap, guard.allow_delete).await);
+    ApplyReport { results, attrs }
+}
+
+/// Deletes the orphans (kind by kind, in `OrphanKind` order), or holds them back.
+async fn delete_orphans(aws: &Aws, snap: &Snapshot, allowed: bool) -> Vec<Applied> {
+    let mut out = Vec::new();
+    for o in &snap.orphans {
+        let id = o.owned.logical_id();
+        let outcome = if !allowed {
+            Outcome::Held("deletion not applied: it needs --allow-delete".into())
+        } else {
+            match o.kind.delete(aws, &o.owned.observed()).await {
+                Ok(()) => {
+                    tracing::info!(kind = o.kind.kind(), id = %o.owned.id, "deleted (no longer in the stack files)");
+                    Outcome::Done
+                }
+                Err(e) => Outcome::Failed(e.to_string()),
+            }
+        };
+        out.push(Applied {
+            id,
+            action: Action::Delete,
+            outcome,
+        });
     }
+    out
 }
 
 /// Applies one node, given the attributes known so far and which nodes failed.
@@ -418,6 +535,22 @@ pub async fn destroy(
             .collect()
             .await;
         out.extend(done);
+    }
+    for o in &snap.orphans {
+        let outcome = if dry_run {
+            DestroyOutcome::Deleted
+        } else {
+            match o.kind.delete(aws, &o.owned.observed()).await {
+                Ok(()) => DestroyOutcome::Deleted,
+                Err(e) => DestroyOutcome::Failed(e.to_string()),
+            }
+        };
+        out.push(Destroyed {
+            id: o.owned.logical_id(),
+            kind: o.kind.kind(),
+            physical: o.owned.id.clone(),
+            outcome,
+        });
     }
     out
 }

@@ -414,3 +414,147 @@ async fn invalid_config_never_reaches_aws() {
             .is_empty()
     );
 }
+
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} lacks {from}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+const GUEST: &str = "    login: [email]\n    allowUnauthenticated: true\n";
+const GUEST_PERMS: &str = "      unauthenticated:\n        - actions: [\"execute-api:Invoke\"]\n          resources: [\"arn:aws:execute-api:${app.region}:${app.account}:${ApiStack.Api.id}/*\"]\n";
+
+#[tokio::test]
+async fn guest_access_adds_then_removes_the_unauthenticated_role() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    edit(
+        dir.path(),
+        "stacks/auth.yaml",
+        "    login: [email]\n",
+        GUEST,
+    );
+    edit(
+        dir.path(),
+        "stacks/auth.yaml",
+        "outputs:\n",
+        &format!("{GUEST_PERMS}outputs:\n"),
+    );
+    apply_all(&emu, dir.path()).await;
+    let aws = emu.aws().await;
+    let unauth = "dev-notes-AuthStack-Auth-UnauthRole";
+    assert!(aws.iam.get_role().role_name(unauth).send().await.is_ok());
+
+    // Guest access off: the role is no longer declared, so the plan deletes it.
+    edit(
+        dir.path(),
+        "stacks/auth.yaml",
+        GUEST,
+        "    login: [email]\n",
+    );
+    edit(dir.path(), "stacks/auth.yaml", GUEST_PERMS, "");
+    let s = open(&aws, dir.path()).await;
+    let plan = s.plan();
+    let summary: Vec<(&str, Action)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoChange)
+        .map(|c| (c.id.as_str(), c.action))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("AuthStack.Auth.IdentityPool", Action::Update),
+            ("AuthStack.Auth.IdentityPoolRoles", Action::Update),
+            ("AuthStack.Auth.UnauthenticatedRole", Action::Delete),
+        ]
+    );
+
+    // Without allow_delete the deletion is held back and the role stays.
+    let guard = engine::Guard {
+        allow_replace: false,
+        allow_delete: false,
+    };
+    let report = engine::apply(&s.aws, &s.desired, &s.snapshot, guard).await;
+    assert!(report.errors().is_empty(), "{:?}", report.errors());
+    assert_eq!(report.held().len(), 1, "{:?}", report.held());
+    assert!(aws.iam.get_role().role_name(unauth).send().await.is_ok());
+
+    // With it, the role goes; the next plan is clean.
+    let s = open(&aws, dir.path()).await;
+    let report = engine::apply(&s.aws, &s.desired, &s.snapshot, engine::Guard::ALLOW_ALL).await;
+    assert!(report.errors().is_empty(), "{:?}", report.errors());
+    assert!(aws.iam.get_role().role_name(unauth).send().await.is_err());
+    let s = open(&emu.aws().await, dir.path()).await;
+    assert!(!s.plan().has_changes());
+}
+
+#[tokio::test]
+async fn changing_login_forces_replacement_and_needs_allow_replace() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    apply_all(&emu, dir.path()).await;
+    let aws = emu.aws().await;
+    let old = user_pool_ids(&aws).await;
+
+    edit(
+        dir.path(),
+        "stacks/auth.yaml",
+        "login: [email]",
+        "login: [phone]",
+    );
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "plan"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("-/+ AuthStack.Auth.UserPool") && out.contains("must be replaced"),
+        "{out}"
+    );
+    assert!(
+        out.contains("usernameAttributes: [\"email\"] => [\"phone_number\"]  # forces replacement"),
+        "{out}"
+    );
+
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("--allow-replace"), "{err}");
+    assert_eq!(
+        user_pool_ids(&aws).await,
+        old,
+        "nothing may change without --allow-replace"
+    );
+
+    let (code, out, err) = stackwatch(
+        &emu,
+        dir.path(),
+        &["--config", ".", "apply", "--yes", "--allow-replace"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let pools = user_pool_ids(&aws).await;
+    assert_eq!(
+        pools.len(),
+        2,
+        "the old pool is retained (removal: retain), a new one created"
+    );
+    // The retained pool no longer carries our tags, so exactly one is ours and the plan is clean.
+    let (code, out, err) = stackwatch(
+        &emu,
+        dir.path(),
+        &["--config", ".", "plan", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let d = aws
+        .idp
+        .describe_user_pool()
+        .user_pool_id(&old[0].0)
+        .send()
+        .await
+        .unwrap();
+    let tags = d
+        .user_pool()
+        .unwrap()
+        .user_pool_tags()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!tags.contains_key("stackwatch:id"), "{tags:?}");
+}

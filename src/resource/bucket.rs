@@ -74,8 +74,9 @@ fn rule_state(
     })
 }
 
-/// The rules as an array sorted by their JSON text: S3 does not give rule order a meaning
-/// for our purposes (the first matching rule wins, and ours do not overlap by design).
+/// The rules as an array sorted by their JSON text: rule order is not compared. (S3 applies
+/// the first rule that matches, so only overlapping rules in another order would behave
+/// differently; that difference is deliberately not drift.)
 fn cors_state(rules: impl Iterator<Item = Value>) -> Value {
     let mut rules: Vec<Value> = rules.collect();
     rules.sort_by_cached_key(|r| r.to_string());

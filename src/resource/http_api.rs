@@ -388,6 +388,38 @@ pub async fn find(
     }
 }
 
+/// HTTP APIs whose tags mark this app and stage.
+pub async fn list_owned(aws: &Aws, app: &str, stage: &str) -> Result<Vec<super::Owned>, AwsError> {
+    let mut owned = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
+            .apigw
+            .get_apis()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("listing", KIND, format!("{stage}-{app}"), e))?;
+        for a in out.items() {
+            let tags = tags_of(a.tags());
+            if a.protocol_type() == Some(&ProtocolType::Http)
+                && super::is_app_stage(&tags, app, stage)
+                && let Some(id) = a.api_id()
+            {
+                owned.push(super::Owned {
+                    id: id.to_string(),
+                    tags,
+                });
+            }
+        }
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(owned)
+}
+
 async fn create_integration(
     aws: &Aws,
     api: &str,

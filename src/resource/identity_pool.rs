@@ -357,6 +357,51 @@ async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
         .map_err(|e| AwsError::new("tagging", KIND, id, e))
 }
 
+/// Identity pools whose name starts with `prefix` and whose tags mark this app and stage.
+pub async fn list_owned(
+    aws: &Aws,
+    prefix: &str,
+    app: &str,
+    stage: &str,
+) -> Result<Vec<super::Owned>, AwsError> {
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
+            .identity
+            .list_identity_pools()
+            .max_results(60)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("listing", KIND, prefix, e))?;
+        for p in out.identity_pools() {
+            if p.identity_pool_name()
+                .is_some_and(|n| n.starts_with(prefix))
+                && let Some(id) = p.identity_pool_id()
+            {
+                ids.push(id.to_string());
+            }
+        }
+        token = out.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut owned = Vec::new();
+    for id in ids {
+        if let Some(pool) = describe(aws, &id).await?
+            && super::is_app_stage(&pool.tags, app, stage)
+        {
+            owned.push(super::Owned {
+                id,
+                tags: pool.tags,
+            });
+        }
+    }
+    Ok(owned)
+}
+
 pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
     match aws
         .identity

@@ -227,3 +227,39 @@ impl Spec {
 pub fn is_unknown(s: &str) -> bool {
     s.contains(crate::config::template::UNKNOWN)
 }
+
+/// A resource found by listing, carrying stackwatch's tags for this app and stage: the
+/// candidates for deletion when no stack file declares them any more.
+#[derive(Debug, Clone)]
+pub struct Owned {
+    pub id: String,
+    pub tags: Tags,
+}
+
+impl Owned {
+    /// The logical id from its tags: `{stack}.{id}`.
+    pub fn logical_id(&self) -> String {
+        format!(
+            "{}.{}",
+            self.tags.get(TAG_STACK).map_or("?", String::as_str),
+            self.tags.get(TAG_ID).map_or("?", String::as_str)
+        )
+    }
+
+    /// Enough of an `Observed` to delete it.
+    pub fn observed(&self) -> Observed {
+        Observed {
+            id: self.id.clone(),
+            owner: Owner::Ours,
+            state: State::new(),
+            attrs: Attrs::new(),
+            detail: Detail::None,
+        }
+    }
+}
+
+/// True when `tags` mark a resource of this app and stage.
+pub fn is_app_stage(tags: &Tags, app: &str, stage: &str) -> bool {
+    tags.get(TAG_APP).map(String::as_str) == Some(app)
+        && tags.get(TAG_STAGE).map(String::as_str) == Some(stage)
+}

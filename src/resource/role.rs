@@ -210,6 +210,58 @@ pub async fn update(
     })
 }
 
+/// Roles under our path whose name starts with `prefix` and whose tags mark this app and stage.
+pub async fn list_owned(
+    aws: &Aws,
+    prefix: &str,
+    app: &str,
+    stage: &str,
+) -> Result<Vec<super::Owned>, AwsError> {
+    let mut names = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = aws
+            .iam
+            .list_roles()
+            .path_prefix(PATH)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("listing", KIND, PATH, e))?;
+        names.extend(
+            out.roles()
+                .iter()
+                .map(|r| r.role_name().to_string())
+                .filter(|n| n.starts_with(prefix)),
+        );
+        marker = out.marker;
+        if !out.is_truncated || marker.is_none() {
+            break;
+        }
+    }
+    let mut owned = Vec::new();
+    for name in names {
+        let tags: Tags = match aws.iam.list_role_tags().role_name(&name).send().await {
+            Ok(out) => out
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            Err(e) => {
+                let e = AwsError::new("reading tags of", KIND, &name, e);
+                if e.is("NoSuchEntity") {
+                    continue;
+                }
+                return Err(e);
+            }
+        };
+        if super::is_app_stage(&tags, app, stage) {
+            owned.push(super::Owned { id: name, tags });
+        }
+    }
+    Ok(owned)
+}
+
 /// Deletes the inline policies first: IAM refuses to delete a role that still has them.
 pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
     let name = obs.id.as_str();
