@@ -304,3 +304,73 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn err(code: &str) -> AwsError {
+        AwsError {
+            verb: "creating",
+            kind: "thing",
+            id: "x".into(),
+            api: ApiError {
+                code: Some(code.into()),
+                message: format!("{code}: message"),
+            },
+        }
+    }
+
+    const NOT_YET: RetryWhen = RetryWhen {
+        name: "test",
+        matches: |e| e.is("NoSuchEntity"),
+    };
+
+    #[tokio::test]
+    async fn retries_while_the_predicate_matches_then_succeeds() {
+        let calls = AtomicU32::new(0);
+        let r = retry(NOT_YET, || async {
+            if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                Err(err("NoSuchEntity"))
+            } else {
+                Ok(7)
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 7);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried() {
+        let calls = AtomicU32::new(0);
+        let r: Result<(), _> = retry(NOT_YET, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(err("AccessDenied"))
+        })
+        .await;
+        assert!(r.unwrap_err().is("AccessDenied"));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn reads_and_writes_are_told_apart() {
+        for op in [
+            "GetRole",
+            "ListUserPools",
+            "DescribeIdentityPool",
+            "HeadBucket",
+        ] {
+            assert!(is_read_operation(op), "{op}");
+        }
+        for op in [
+            "PutRolePolicy",
+            "CreateUserPool",
+            "SetIdentityPoolRoles",
+            "TagResource",
+        ] {
+            assert!(!is_read_operation(op), "{op}");
+        }
+    }
+}

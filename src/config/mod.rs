@@ -792,3 +792,122 @@ fn is_integration(s: &str) -> bool {
         || s.starts_with("http://")
         || (s.starts_with("arn:aws:lambda:") && s.contains(":function:"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(stacks: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("stackwatch.yaml"),
+            "app: notes\nstage: dev\nregion: us-east-1\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("stacks")).unwrap();
+        for (name, text) in stacks {
+            std::fs::write(dir.path().join("stacks").join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn errors(stacks: &[(&str, &str)]) -> Vec<String> {
+        let dir = dir_with(stacks);
+        match load(dir.path(), None) {
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                e.0.iter()
+                    .map(|d| format!("{}:{}: {}", d.loc.line, d.loc.col, d.message))
+                    .collect()
+            }
+        }
+    }
+
+    #[test]
+    fn the_example_app_is_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let c = load(&dir, None).unwrap();
+        let names: Vec<&str> = c.stacks.iter().map(|s| s.name.as_str()).collect();
+        // AuthStack uses the other two, so it comes last.
+        assert_eq!(names.last(), Some(&"AuthStack"));
+        assert_eq!(
+            (c.app.as_str(), c.stage.as_str(), c.region.as_str()),
+            ("notes", "dev", "us-east-1")
+        );
+        let c = load(&dir, Some("prod")).unwrap();
+        assert_eq!(c.stage, "prod");
+    }
+
+    #[test]
+    fn a_reference_to_a_stack_not_in_uses_is_an_error() {
+        let e = errors(&[
+            ("a.yaml", "stack: A\nresources:\n  B:\n    kind: bucket\n"),
+            ("b.yaml", "stack: Other\noutputs:\n  X: ${A.B.arn}\n"),
+        ]);
+        assert_eq!(
+            e,
+            ["3:6: `${A.B.arn}` refers to stack `A`, which stack `Other` does not list in `uses`"]
+        );
+    }
+
+    #[test]
+    fn a_field_of_another_kind_is_an_error() {
+        let e = errors(&[(
+            "a.yaml",
+            "stack: A\nresources:\n  B:\n    kind: bucket\n    login: [email]\n",
+        )]);
+        assert_eq!(
+            e,
+            ["5:12: `login` is not a field of kind `bucket`; it belongs to kind `auth`"]
+        );
+    }
+
+    #[test]
+    fn duplicate_stacks_and_bad_routes_are_errors() {
+        let e = errors(&[
+            ("a.yaml", "stack: A\n"),
+            ("b.yaml", "stack: A\n"),
+            (
+                "c.yaml",
+                "stack: C\nresources:\n  Api:\n    kind: api\n    routes:\n      FETCH /x: https://e.com\n      GET /y: ftp://e.com\n",
+            ),
+        ]);
+        assert_eq!(e.len(), 3, "{e:?}");
+        assert!(
+            e[0].starts_with("1:8: stack `A` is already defined at"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].contains("expected a route key such as `GET /notes/{id}`, found `FETCH /x`"),
+            "{e:?}"
+        );
+        assert!(e[2].contains("expected an integration"), "{e:?}");
+    }
+
+    #[test]
+    fn unauthenticated_permissions_need_guest_access() {
+        let e = errors(&[(
+            "a.yaml",
+            "stack: A\nresources:\n  Auth:\n    kind: auth\n    permissions:\n      unauthenticated:\n        - actions: [\"s3:GetObject\"]\n          resources: [\"*\"]\n",
+        )]);
+        assert_eq!(
+            e,
+            ["6:7: `permissions.unauthenticated` needs `allowUnauthenticated: true`"]
+        );
+    }
+
+    #[test]
+    fn swap_and_backup_files_are_not_stack_files() {
+        for name in [
+            ".auth.yaml.swp",
+            "auth.yaml~",
+            "4913",
+            ".#auth.yaml",
+            "notes.txt",
+        ] {
+            assert!(!is_stack_file(Path::new(name)), "{name}");
+        }
+        assert!(is_stack_file(Path::new("stacks/auth.yaml")));
+        assert!(is_stack_file(Path::new("auth.yml")));
+    }
+}
