@@ -274,6 +274,22 @@ impl AwsError {
     }
 }
 
+/// NotFound is a value, not an error.
+pub trait OrNotFound<T> {
+    /// An error whose code is one of `codes` becomes `Ok(None)`.
+    fn or_not_found(self, codes: &[&str]) -> Result<Option<T>, AwsError>;
+}
+
+impl<T> OrNotFound<T> for Result<T, AwsError> {
+    fn or_not_found(self, codes: &[&str]) -> Result<Option<T>, AwsError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if codes.iter().any(|c| e.is(c)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// A named retry predicate: `matches` quotes, in its doc, the AWS message it matches.
 #[derive(Clone, Copy)]
 pub struct RetryWhen {

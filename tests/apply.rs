@@ -163,6 +163,20 @@ async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
     );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("No changes."), "{out}");
+
+    // JSON plan: nothing to do; `outputs --json` reads the same values back from AWS.
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "plan", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        plan["summary"],
+        serde_json::json!({"create": 0, "update": 0, "replace": 0, "delete": 0, "blocked": 0})
+    );
+    assert_eq!(plan["changes"].as_array().unwrap().len(), 7);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "outputs", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let read_back: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(read_back, outputs);
 }
 
 #[tokio::test]

@@ -17,11 +17,13 @@ use serde_json::{Value, json};
 
 use super::user_pool::pick;
 use super::{Attrs, Detail, Observed, Owner, State, Tags, is_unknown, owner_from_tags, tags_state};
-use crate::aws::{Aws, AwsError, RetryWhen, retry};
+use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool";
 /// Every managed field, the name included, changes in place with UpdateIdentityPool.
 pub const FORCE_NEW: &[&str] = &[];
+/// "ResourceNotFoundException: IdentityPool '<id>' not found."
+pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
 /// AWS's limit on `IdentityPoolName`.
 pub const NAME_MAX: usize = 128;
@@ -212,16 +214,10 @@ async fn describe(aws: &Aws, id: &str) -> Result<Option<Pool>, AwsError> {
         .send()
         .await
     {
-        Ok(out) => Ok(Some(pool_from!(&out))),
-        Err(e) => {
-            let e = AwsError::new("reading", KIND, id, e);
-            if e.is("ResourceNotFoundException") {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Ok(out) => Ok(pool_from!(&out)),
+        Err(e) => Err(AwsError::new("reading", KIND, id, e)),
     }
+    .or_not_found(NOT_FOUND)
 }
 
 /// Finds the pool: by `adopt` id if given, else by exact name; two owned pools with our name
@@ -411,15 +407,10 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, &obs.id, e);
-            if e.is("ResourceNotFoundException") {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
     }
+    .or_not_found(NOT_FOUND)
+    .map(|_| ())
 }
 
 #[cfg(test)]

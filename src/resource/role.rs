@@ -8,11 +8,13 @@ use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
-use crate::aws::{Aws, AwsError, RetryWhen, retry};
+use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
 use crate::policy::PolicyDocument;
 
 pub const KIND: &str = "IAM role";
 pub const FORCE_NEW: &[&str] = &[];
+/// "NoSuchEntity: Role <name> not found" (and the same code for a missing inline policy).
+pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];
 /// The one inline policy stackwatch manages on each role.
 pub const INLINE_POLICY: &str = "stackwatch";
 pub const PATH: &str = "/stackwatch/";
@@ -281,11 +283,7 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
             .await
             .map_err(|e| AwsError::new("deleting inline policy of", KIND, name, e))?;
     }
-    match aws.iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, name, e);
-            if e.is("NoSuchEntity") { Ok(()) } else { Err(e) }
-        }
-    }
+    let out = aws.iam.delete_role().role_name(name).send().await;
+    let out = out.map_err(|e| AwsError::new("deleting", KIND, name, e));
+    out.or_not_found(NOT_FOUND).map(|_| ())
 }

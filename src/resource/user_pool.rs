@@ -11,11 +11,13 @@ use aws_sdk_cognitoidentityprovider::types::{
 use serde_json::json;
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, OrNotFound};
 
 pub const KIND: &str = "Cognito user pool";
 /// Cognito cannot change the username attributes of an existing pool.
 pub const FORCE_NEW: &[&str] = &["usernameAttributes"];
+/// "ResourceNotFoundException: User pool <id> does not exist."
+pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -118,17 +120,9 @@ fn observed(pool: UserPoolType, spec: &Spec, owner: Option<Owner>) -> Observed {
 }
 
 async fn describe(aws: &Aws, id: &str) -> Result<Option<UserPoolType>, AwsError> {
-    match aws.idp.describe_user_pool().user_pool_id(id).send().await {
-        Ok(out) => Ok(out.user_pool),
-        Err(e) => {
-            let e = AwsError::new("reading", KIND, id, e);
-            if e.is("ResourceNotFoundException") {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
+    let out = aws.idp.describe_user_pool().user_pool_id(id).send().await;
+    let out = out.map_err(|e| AwsError::new("reading", KIND, id, e));
+    Ok(out.or_not_found(NOT_FOUND)?.and_then(|o| o.user_pool))
 }
 
 /// Finds the pool: by `adopt` id if given, else by name; two owned pools with our name is an error.
@@ -304,21 +298,12 @@ pub async fn release(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
 }
 
 pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    match aws
+    let out = aws
         .idp
         .delete_user_pool()
         .user_pool_id(&obs.id)
         .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, &obs.id, e);
-            if e.is("ResourceNotFoundException") {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+        .await;
+    let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
+    out.or_not_found(NOT_FOUND).map(|_| ())
 }

@@ -5,8 +5,9 @@
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
 use serde_json::json;
 
+use super::user_pool::NOT_FOUND;
 use super::{Attrs, Detail, Observed, Owner, State, is_unknown, set};
-use crate::aws::{Aws, AwsError, RetryWhen, retry};
+use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito user pool client";
 /// A client cannot move to another pool, and whether it has a secret is fixed at creation.
@@ -127,16 +128,11 @@ pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> 
         .send()
         .await
     {
-        Ok(out) => Ok(out.user_pool_client.as_ref().map(observed)),
-        Err(e) => {
-            let e = AwsError::new("reading", KIND, &id, e);
-            if e.is("ResourceNotFoundException") {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        Ok(out) => Ok(out.user_pool_client),
+        Err(e) => Err(AwsError::new("reading", KIND, &id, e)),
     }
+    .or_not_found(NOT_FOUND)
+    .map(|c| c.flatten().as_ref().map(observed))
 }
 
 fn flows() -> Vec<ExplicitAuthFlowsType> {
@@ -208,13 +204,8 @@ pub async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsErr
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, &obs.id, e);
-            if e.is("ResourceNotFoundException") {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
+        Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
     }
+    .or_not_found(NOT_FOUND)
+    .map(|_| ())
 }
