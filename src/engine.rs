@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::stream::{self, StreamExt};
 
 use crate::aws::{Aws, AwsError};
-use crate::config::{Kind, Removal};
+use crate::config::Removal;
 use crate::desired::{AppCtx, Desired, NodeDef};
 use crate::plan::{self, Action, Change, Plan};
 use crate::resource::{self, Attrs, Observed, Owned, Owner, Spec, TAG_ID, TAG_STACK};
@@ -133,16 +133,24 @@ pub async fn read(aws: &Aws, desired: &Desired) -> Result<Snapshot, AwsError> {
         errors: vec![None; n],
         orphans: Vec::new(),
     };
+    // Leftovers are listed while the declared nodes are read.
+    let (orphans, ()) = futures::join!(discover(aws, desired), read_nodes(aws, desired, &mut snap));
     // Failing to list leftovers must not stop the reconcile of what is declared.
-    snap.orphans = discover(aws, desired).await.unwrap_or_else(|e| {
+    snap.orphans = orphans.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "could not look for resources removed from the stack files");
         Vec::new()
     });
+    Ok(snap)
+}
+
+/// Reads the declared nodes level by level; within a level, concurrently.
+async fn read_nodes(aws: &Aws, desired: &Desired, snap: &mut Snapshot) {
     for level in desired.levels() {
         let attrs = snap.attrs();
+        let app = &snap.app;
         let results: Vec<(usize, Result<Option<Observed>, AwsError>)> = stream::iter(level)
             .map(|i| {
-                let (spec, _) = desired.resolve(i, &snap.app, &attrs);
+                let (spec, _) = desired.resolve(i, app, &attrs);
                 let adopt = desired.nodes[i].adopt.clone();
                 async move { (i, spec.find(aws, adopt.as_deref()).await) }
             })
@@ -156,7 +164,6 @@ pub async fn read(aws: &Aws, desired: &Desired) -> Result<Snapshot, AwsError> {
             }
         }
     }
-    Ok(snap)
 }
 
 fn adopt_hint(desired: &Desired, i: usize, physical: &str) -> String {
@@ -190,7 +197,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         let mut error = None;
         if let Some(e) = &snap.errors[i] {
             action = Action::Blocked;
-            error = Some(plan::read_error_message(e));
+            error = Some(e.to_string());
         } else if action == Action::Blocked {
             let hint = adopt_hint(desired, i, &physical);
             error = Some(plan::foreign_message(
@@ -574,12 +581,4 @@ pub fn outputs(
         out.insert(desired.config.stack_full_name(&stack.name), values);
     }
     (out, all_known)
-}
-
-/// The kind of the config resource a node belongs to, for messages.
-pub fn config_kind(desired: &Desired, i: usize) -> Option<Kind> {
-    let node = &desired.nodes[i];
-    let mut parts = node.id.split('.');
-    let (s, r) = (parts.next()?, parts.next()?);
-    desired.kind_of(s, r)
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::AwsError;
 use crate::resource::{Observed, Owner, Spec, State};
 
 /// What will happen to one resource.
@@ -131,11 +130,6 @@ pub fn foreign_message(kind: &str, physical_id: &str, adopt_hint: &str, at: &str
         "a {kind} with this name already exists ({physical_id}) without stackwatch's tags; \
          stackwatch never modifies or deletes what it does not own. To manage it, add `{adopt_hint}` to the resource at {at}"
     )
-}
-
-/// The message for a read that failed.
-pub fn read_error_message(e: &AwsError) -> String {
-    e.to_string()
 }
 
 #[cfg(test)]
