@@ -128,7 +128,9 @@ pub struct CallCount {
 }
 
 /// Read calls are those that only look: Get*, List*, Describe*, Head*.
+/// Cognito's administrative reads (AdminGetUser, AdminListGroupsForUser) count as reads too.
 pub fn is_read_operation(op: &str) -> bool {
+    let op = op.strip_prefix("Admin").unwrap_or(op);
     ["Get", "List", "Describe", "Head"]
         .iter()
         .any(|p| op.starts_with(p))
@@ -377,6 +379,7 @@ mod tests {
             "ListUserPools",
             "DescribeIdentityPool",
             "HeadBucket",
+            "AdminGetUser",
         ] {
             assert!(is_read_operation(op), "{op}");
         }
@@ -385,6 +388,7 @@ mod tests {
             "CreateUserPool",
             "SetIdentityPoolRoles",
             "TagResource",
+            "AdminCreateUser",
         ] {
             assert!(!is_read_operation(op), "{op}");
         }

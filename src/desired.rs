@@ -14,6 +14,7 @@ use crate::config::{
     Config, ConfigError, Diagnostic, Effect, Kind, Loc, Removal, ResourceSpec, Statement,
 };
 use crate::policy::PolicyDocument;
+use crate::resource::test_user::Password;
 use crate::resource::{self, Attrs, Spec, Tags};
 
 /// App-level values references can use.
@@ -61,6 +62,13 @@ pub enum NodeDef {
         name: String,
         authorizer: crate::config::Authorizer,
         routes: Vec<(String, Template)>,
+    },
+    /// A declared test user of this stage, in the auth resource's user pool.
+    TestUser {
+        email: String,
+        /// Read from the `passwordEnv` variable when the graph is built; redacted in Debug.
+        password: Password,
+        user_pool_id: Template,
     },
 }
 
@@ -186,6 +194,7 @@ impl Desired {
                         allow_unauthenticated,
                         authenticated,
                         unauthenticated,
+                        users,
                     } => {
                         let base = format!("{stage}-{app}-{rn}");
                         push(
@@ -272,6 +281,21 @@ impl Desired {
                             &[],
                             None,
                         );
+                        for u in users.iter().filter(|u| u.in_stage(&stage)) {
+                            let Some(password) = password_from_env(u, &mut diags) else {
+                                continue;
+                            };
+                            push(
+                                Some(&format!("TestUser({})", u.email)),
+                                NodeDef::TestUser {
+                                    email: u.email.clone(),
+                                    password,
+                                    user_pool_id: r(s, rn, "userPoolId"),
+                                },
+                                &[],
+                                None,
+                            );
+                        }
                     }
                 }
             }
@@ -345,6 +369,7 @@ impl Desired {
                 .collect(),
             NodeDef::Bucket { name, .. } => vec![name],
             NodeDef::HttpApi { routes, .. } => routes.iter().map(|(_, t)| t).collect(),
+            NodeDef::TestUser { user_pool_id, .. } => vec![user_pool_id],
         }
     }
 
@@ -502,6 +527,15 @@ impl Desired {
                 routes: routes.iter().map(|(k, t)| (k.clone(), render(t))).collect(),
                 tags,
             }),
+            NodeDef::TestUser {
+                email,
+                password,
+                user_pool_id,
+            } => Spec::TestUser(resource::test_user::Spec {
+                email: email.clone(),
+                user_pool_id: render(user_pool_id),
+                password: password.clone(),
+            }),
         };
         (spec, complete)
     }
@@ -546,6 +580,25 @@ impl Desired {
                 ResourceSpec::Auth { .. } => Kind::Auth,
             })
     }
+}
+
+/// Reads a test user's password from its `passwordEnv` variable. Unset or empty is a
+/// problem at the place `passwordEnv` was written; the message names the variable, never a value.
+fn password_from_env(u: &crate::config::TestUser, diags: &mut Vec<Diagnostic>) -> Option<Password> {
+    let problem = match std::env::var(&u.password_env) {
+        Ok(v) if !v.is_empty() => return Some(Password::new(v)),
+        Ok(_) => "is empty",
+        Err(std::env::VarError::NotPresent) => "is not set",
+        Err(std::env::VarError::NotUnicode(_)) => "is not valid UTF-8",
+    };
+    diags.push(Diagnostic {
+        loc: u.loc.clone(),
+        message: format!(
+            "test user `{}`: the environment variable `{}` (its `passwordEnv`) {problem}; set it to the user's password",
+            u.email, u.password_env
+        ),
+    });
+    None
 }
 
 /// `login` → Cognito UsernameAttributes: `email` → email, `phone` → phone_number; plain

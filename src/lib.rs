@@ -8,11 +8,14 @@
 //! ```
 //!
 //! `session` strings these together for one run; `cli` (used only by `main.rs`) decides what
-//! to run. Everything else is the same engine for every command.
+//! to run. Everything else is the same engine for every command; `daemon` (`stackwatch watch`)
+//! only decides when to run it. `verify` (`stackwatch verify`) reads the deployed roles back and
+//! evaluates them with its own IAM policy evaluator.
 
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod desired;
 pub mod engine;
 pub mod error;
@@ -23,5 +26,6 @@ pub mod render;
 pub mod resource;
 pub mod schema;
 pub mod session;
+pub mod verify;
 
 pub use error::Error;

@@ -6,7 +6,10 @@ mod destroy;
 mod outputs;
 mod plan;
 mod schema;
+mod users;
 mod validate;
+mod verify;
+mod watch;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -69,6 +72,12 @@ pub enum Command {
     Destroy(destroy::Args),
     /// Print the JSON Schema of the stack files (or of stackwatch.yaml with --app).
     Schema(schema::Args),
+    /// Keep AWS converged with the files: watch, resync, approve, apply (until Ctrl-C).
+    Watch(watch::Args),
+    /// Create, list or delete users of an auth resource's user pool.
+    Users(users::Args),
+    /// Sign in as each test user and prove, from the deployed policies, what each identity can reach.
+    Verify(verify::Args),
 }
 
 /// Runs the chosen command.
@@ -85,6 +94,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Outputs(a) => outputs::run(&ctx, a).await,
         Command::Destroy(a) => destroy::run(&ctx, a).await,
         Command::Schema(a) => schema::run(a),
+        Command::Watch(a) => watch::run(&ctx, a).await,
+        Command::Users(a) => users::run(&ctx, a).await,
+        Command::Verify(a) => verify::run(&ctx, a).await,
     }
 }
 

@@ -120,8 +120,31 @@ pub enum ResourceSpec {
         allow_unauthenticated: bool,
         authenticated: Vec<Statement>,
         unauthenticated: Vec<Statement>,
+        /// Test users, in every stage they were declared for (filtered by stage later).
+        users: Vec<TestUser>,
     },
 }
+
+/// A declared test user: who, where the password comes from, and in which stages.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub email: String,
+    /// The environment variable holding the password (never the password).
+    pub password_env: String,
+    /// Where `passwordEnv` was written, for the error when the variable is not set.
+    pub loc: Loc,
+    /// The stages this user exists in; `[dev]` unless written.
+    pub stages: Vec<String>,
+}
+
+impl TestUser {
+    pub fn in_stage(&self, stage: &str) -> bool {
+        self.stages.iter().any(|s| s == stage)
+    }
+}
+
+/// Test users exist only in these stages unless a `users` entry lists others.
+pub const DEFAULT_TEST_USER_STAGES: &[&str] = &["dev"];
 
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -534,6 +557,7 @@ impl Validator {
             def.allow_unauthenticated,
         );
         let permissions = self.only_for(file, "permissions", kind, Kind::Auth, def.permissions);
+        let users = self.only_for(file, "users", kind, Kind::Auth, def.users);
 
         let removal = def.removal.map(|r| r.value).unwrap_or(match kind {
             Kind::Api => Removal::Destroy,
@@ -622,11 +646,16 @@ impl Validator {
                     }
                     None => (Vec::new(), Vec::new()),
                 };
+                let users = match users {
+                    Some(u) => self.test_users(file, &login_v, u),
+                    None => Vec::new(),
+                };
                 ResourceSpec::Auth {
                     login: login_v,
                     allow_unauthenticated: allow,
                     authenticated: authn,
                     unauthenticated: unauthn,
+                    users,
                 }
             }
         };
@@ -638,6 +667,79 @@ impl Validator {
             adopt,
             spec,
         })
+    }
+
+    /// Checks `users:` entries: an email, an environment variable name, stage names, no
+    /// duplicates, and a pool that signs in with email.
+    fn test_users(
+        &mut self,
+        file: &Arc<Path>,
+        login: &[String],
+        raw: Spanned<Vec<raw::TestUser>>,
+    ) -> Vec<TestUser> {
+        if !raw.value.is_empty() && !login.iter().any(|l| l == "email") {
+            self.err(
+                at(file, &raw.referenced),
+                "`users` needs `login` to include `email`: test users sign in with their email",
+            );
+        }
+        let mut out: Vec<TestUser> = Vec::new();
+        for u in raw.value {
+            let eloc = at(file, &u.email.referenced);
+            let email = u.email.value;
+            let (local, domain) = email.split_once('@').unwrap_or(("", ""));
+            if local.is_empty() || !domain.contains('.') || email.contains(char::is_whitespace) {
+                self.err(
+                    eloc.clone(),
+                    format!("expected an email address such as `dev@example.com`, found `{email}`"),
+                );
+            }
+            if out.iter().any(|o| o.email.eq_ignore_ascii_case(&email)) {
+                self.err(eloc, format!("test user `{email}` is declared twice"));
+            }
+            let ploc = at(file, &u.password_env.referenced);
+            let var = u.password_env.value;
+            let var_ok = var
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !var_ok {
+                self.err(
+                    ploc.clone(),
+                    format!(
+                        "expected `passwordEnv` to name an environment variable such as `STACKWATCH_TEST_PASSWORD`, found `{var}`"
+                    ),
+                );
+            }
+            let stages = match u.stages {
+                Some(list) => {
+                    for st in &list {
+                        if !ident_ok(&st.value) {
+                            self.err(
+                                at(file, &st.referenced),
+                                format!(
+                                    "expected a stage name of letters and digits, found `{}`",
+                                    st.value
+                                ),
+                            );
+                        }
+                    }
+                    list.into_iter().map(|s| s.value).collect()
+                }
+                None => DEFAULT_TEST_USER_STAGES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            };
+            out.push(TestUser {
+                email,
+                password_env: var,
+                loc: ploc,
+                stages,
+            });
+        }
+        out
     }
 
     fn statements(

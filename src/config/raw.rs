@@ -117,6 +117,26 @@ pub struct ResourceDef {
     /// auth: permissions of signed-in (and guest) identities.
     #[schemars(with = "Option<Permissions>")]
     pub permissions: Option<Spanned<Permissions>>,
+    /// auth: test users, created confirmed with a permanent password on apply. Only in the
+    /// stages each lists (default `[dev]`); other stages get none.
+    #[schemars(with = "Option<Vec<TestUser>>")]
+    pub users: Option<Spanned<Vec<TestUser>>>,
+}
+
+/// A test user of an `auth` resource. The password is never written in the files: it is read
+/// from the environment variable `passwordEnv` when planning, and never shown.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TestUser {
+    /// The user's email address, which they sign in with.
+    #[schemars(with = "String")]
+    pub email: SString,
+    /// The environment variable that holds the password, such as `STACKWATCH_TEST_PASSWORD`.
+    #[schemars(with = "String", regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub password_env: SString,
+    /// The stages where this user exists. Default `[dev]`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub stages: Option<Vec<SString>>,
 }
 
 /// `adopt:` — one physical id, or a map of auth component to physical id.

@@ -8,6 +8,7 @@ pub mod http_api;
 pub mod identity_pool;
 pub mod identity_pool_roles;
 pub mod role;
+pub mod test_user;
 pub mod user_pool;
 pub mod user_pool_client;
 
@@ -103,6 +104,7 @@ pub enum Spec {
     IdentityPoolRoles(identity_pool_roles::Spec),
     Bucket(bucket::Spec),
     HttpApi(http_api::Spec),
+    TestUser(test_user::Spec),
 }
 
 macro_rules! dispatch {
@@ -115,6 +117,7 @@ macro_rules! dispatch {
             Spec::IdentityPoolRoles($s) => $e,
             Spec::Bucket($s) => $e,
             Spec::HttpApi($s) => $e,
+            Spec::TestUser($s) => $e,
         }
     };
 }
@@ -130,6 +133,7 @@ impl Spec {
             Spec::IdentityPoolRoles(_) => identity_pool_roles::KIND,
             Spec::Bucket(_) => bucket::KIND,
             Spec::HttpApi(_) => http_api::KIND,
+            Spec::TestUser(_) => test_user::KIND,
         }
     }
 
@@ -143,6 +147,7 @@ impl Spec {
             Spec::IdentityPoolRoles(_) => identity_pool_roles::FORCE_NEW,
             Spec::Bucket(_) => bucket::FORCE_NEW,
             Spec::HttpApi(_) => http_api::FORCE_NEW,
+            Spec::TestUser(_) => test_user::FORCE_NEW,
         }
     }
 
@@ -165,6 +170,7 @@ impl Spec {
             Spec::IdentityPoolRoles(s) => identity_pool_roles::find(aws, s).await,
             Spec::Bucket(s) => bucket::find(aws, s, adopt).await,
             Spec::HttpApi(s) => http_api::find(aws, s, adopt).await,
+            Spec::TestUser(s) => test_user::find(aws, s).await,
         }
     }
 
@@ -177,6 +183,7 @@ impl Spec {
             Spec::IdentityPoolRoles(s) => identity_pool_roles::create(aws, s).await,
             Spec::Bucket(s) => bucket::create(aws, s).await,
             Spec::HttpApi(s) => http_api::create(aws, s).await,
+            Spec::TestUser(s) => test_user::create(aws, s).await,
         }
     }
 
@@ -195,6 +202,7 @@ impl Spec {
             Spec::IdentityPoolRoles(s) => identity_pool_roles::update(aws, s, obs, changed).await,
             Spec::Bucket(s) => bucket::update(aws, s, obs, changed).await,
             Spec::HttpApi(s) => http_api::update(aws, s, obs, changed).await,
+            Spec::TestUser(s) => test_user::update(aws, s, obs, changed).await,
         }
     }
 
@@ -219,6 +227,7 @@ impl Spec {
             Spec::IdentityPoolRoles(_) => identity_pool_roles::delete(aws, obs).await,
             Spec::Bucket(_) => bucket::delete(aws, obs).await,
             Spec::HttpApi(_) => http_api::delete(aws, obs).await,
+            Spec::TestUser(s) => test_user::delete(aws, s, obs).await,
         }
     }
 }

@@ -118,3 +118,16 @@ pub fn stackwatch(emu: &Emulator, cwd: &std::path::Path, args: &[&str]) -> (i32,
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+impl Emulator {
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the emulator, so AWS calls hang as on a stalled
+    /// network. The port stays open: connections are accepted and never answered.
+    pub fn freeze(&self, frozen: bool) {
+        let sig = if frozen { "-STOP" } else { "-CONT" };
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} on the emulator failed");
+    }
+}

@@ -1,0 +1,217 @@
+//! Whether a plan may be applied: `auto` applies, `never` only reports, and `prompt` shows the
+//! plan with `Press ENTER to deploy` (as `sst start` does) and applies it once ENTER is pressed.
+//!
+//! A newer plan replaces a pending one. ENTER does not apply a stored plan: it marks the pending
+//! plan approved and asks for a reconcile, which re-reads AWS; the plan is applied only if it is
+//! still the one that was shown, and otherwise shown again.
+
+use std::io::{BufRead, Write};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// How plans get approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Ask on the terminal, apply on ENTER.
+    Prompt,
+    /// Apply (within the blast-radius guard).
+    Auto,
+    /// Only report plans and drift.
+    Never,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Prompt => "prompt",
+            Mode::Auto => "auto",
+            Mode::Never => "never",
+        }
+    }
+}
+
+/// What the reconcile may do with the plan it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Apply,
+    /// Wait: for ENTER (prompt) or forever (never).
+    Wait,
+}
+
+/// The approval gate, shared by the reconcile loop and the terminal reader.
+#[derive(Debug)]
+pub struct Approval {
+    mode: Mode,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// The plan shown (by its rendered text), and whether ENTER was pressed for it.
+    pending: Option<String>,
+    approved: bool,
+}
+
+impl Approval {
+    pub fn new(mode: Mode) -> Approval {
+        Approval {
+            mode,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Decides for a plan with changes, rendered as `text`, and says what to show the user:
+    /// a new plan with the prompt (prompt) or the report (never); nothing for a plan already shown.
+    pub fn decide(&self, text: &str) -> (Decision, Option<String>) {
+        let mut g = self.lock();
+        match self.mode {
+            Mode::Auto => (Decision::Apply, None),
+            Mode::Never => {
+                if g.pending.as_deref() == Some(text) {
+                    return (Decision::Wait, None);
+                }
+                g.pending = Some(text.to_string());
+                let show = format!(
+                    "{text}\n(--approve never: not deploying; this plan is only reported)\n"
+                );
+                (Decision::Wait, Some(show))
+            }
+            Mode::Prompt => {
+                if g.pending.as_deref() == Some(text) {
+                    if g.approved {
+                        *g = Inner::default();
+                        return (Decision::Apply, None);
+                    }
+                    return (Decision::Wait, None);
+                }
+                let changed = if g.approved {
+                    "The plan changed before it was deployed; here is the new one.\n"
+                } else {
+                    ""
+                };
+                g.pending = Some(text.to_string());
+                g.approved = false;
+                let show = format!("{changed}{text}\nPress ENTER to deploy\n");
+                (Decision::Wait, Some(show))
+            }
+        }
+    }
+
+    /// The plan has no changes (any more): nothing is pending.
+    pub fn clear(&self) {
+        *self.lock() = Inner::default();
+    }
+
+    /// ENTER was pressed: approves the pending plan. False when nothing is pending.
+    pub fn approve(&self) -> bool {
+        let mut g = self.lock();
+        if g.pending.is_some() {
+            g.approved = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn pending(&self) -> bool {
+        self.lock().pending.is_some()
+    }
+}
+
+/// Prints to stdout at once (the prompt has no trailing newline to wait for).
+pub fn print_block(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Reads lines from stdin (ENTER) and approves the pending plan, then asks for a reconcile.
+///
+/// The blocking read runs on its own OS thread (not tokio's blocking pool), so a read that
+/// never returns cannot hold up shutdown; the process simply exits around it.
+pub fn spawn_terminal_reader(
+    approval: Arc<Approval>,
+    trigger: Arc<Notify>,
+    cancel: CancellationToken,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("stackwatch-stdin".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            for line in stdin.lock().lines() {
+                if line.is_err() || tx.send(()).is_err() {
+                    break;
+                }
+            }
+            tracing::debug!("stdin closed; ENTER can no longer approve plans");
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot read the terminal; plans cannot be approved");
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                line = rx.recv() => match line {
+                    None => break,
+                    Some(()) if approval.approve() => {
+                        print_block("Deploying…\n");
+                        trigger.notify_one();
+                    }
+                    Some(()) => print_block("Nothing to deploy.\n"),
+                },
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(a: &Approval, text: &str) -> (Decision, bool) {
+        let (d, show) = a.decide(text);
+        (d, show.is_some())
+    }
+
+    #[test]
+    fn prompt_applies_only_the_approved_plan() {
+        let a = Approval::new(Mode::Prompt);
+        assert!(!a.approve(), "nothing pending yet");
+        assert_eq!(decision(&a, "plan 1"), (Decision::Wait, true));
+        assert_eq!(decision(&a, "plan 1"), (Decision::Wait, false));
+        assert!(a.approve());
+        // A newer plan replaces the approved one: shown again, not applied.
+        let (d, show) = a.decide("plan 2");
+        assert_eq!(d, Decision::Wait);
+        assert!(show.unwrap().contains("The plan changed"));
+        assert_eq!(decision(&a, "plan 2"), (Decision::Wait, false));
+        assert!(a.approve());
+        assert_eq!(decision(&a, "plan 2"), (Decision::Apply, false));
+        assert!(!a.pending());
+    }
+
+    #[test]
+    fn auto_applies_and_never_waits() {
+        assert_eq!(
+            decision(&Approval::new(Mode::Auto), "p"),
+            (Decision::Apply, false)
+        );
+        let never = Approval::new(Mode::Never);
+        assert_eq!(decision(&never, "p"), (Decision::Wait, true));
+        assert!(never.approve());
+        assert_eq!(decision(&never, "p"), (Decision::Wait, false));
+    }
+}

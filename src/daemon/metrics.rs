@@ -1,0 +1,227 @@
+//! The daemon's Prometheus metrics (prometheus-client), encoded as text on each scrape.
+//!
+//! AWS calls are not counted here: they are read from the clients' [`CallCounter`]s at
+//! scrape time, so the numbers are the requests that really reached the wire.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::aws::CallCounter;
+
+type ResultLabel = [(&'static str, &'static str); 1];
+
+/// How a reconcile ended, as the `result` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultKind {
+    /// AWS matches the files (after applying, or with nothing to do).
+    Success,
+    /// A plan waits for approval (`prompt`) or is only reported (`never`).
+    Pending,
+    /// The files are invalid; nothing was read or changed.
+    Invalid,
+    /// AWS calls failed; retried with backoff.
+    Error,
+}
+
+impl ResultKind {
+    pub const ALL: [ResultKind; 4] = [
+        ResultKind::Success,
+        ResultKind::Pending,
+        ResultKind::Invalid,
+        ResultKind::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Success => "success",
+            ResultKind::Pending => "pending",
+            ResultKind::Invalid => "invalid",
+            ResultKind::Error => "error",
+        }
+    }
+}
+
+/// Every metric the daemon exports, plus the registry that encodes them.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Family<ResultLabel, Counter>,
+    duration: Histogram,
+    errors: Counter,
+    drift: Counter,
+    last_success: Gauge<f64, AtomicU64>,
+    aws: Arc<AwsCalls>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let reconciles = Family::<ResultLabel, Counter>::default();
+        for r in ResultKind::ALL {
+            let _ = reconciles.get_or_create(&[("result", r.as_str())]);
+        }
+        registry.register(
+            "stackwatch_reconciles",
+            "Reconciles run, by result (success, pending, invalid, error)",
+            reconciles.clone(),
+        );
+        let duration = Histogram::new(exponential_buckets(0.05, 2.0, 12));
+        registry.register(
+            "stackwatch_reconcile_duration_seconds",
+            "How long one reconcile took (load, read, plan, apply)",
+            duration.clone(),
+        );
+        let errors = Counter::default();
+        registry.register(
+            "stackwatch_errors",
+            "Errors met while reconciling: AWS reads or writes that failed, per resource",
+            errors.clone(),
+        );
+        let drift = Counter::default();
+        registry.register(
+            "stackwatch_drift_detected",
+            "Times AWS was found to differ from unchanged stack files (out-of-band changes)",
+            drift.clone(),
+        );
+        let last_success = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "stackwatch_last_success_timestamp_seconds",
+            "Unix time of the last successful reconcile (0 before the first)",
+            last_success.clone(),
+        );
+        let aws = Arc::new(AwsCalls::default());
+        registry.register_collector(Box::new(aws.clone()));
+        Metrics {
+            registry,
+            reconciles,
+            duration,
+            errors,
+            drift,
+            last_success,
+            aws,
+        }
+    }
+
+    /// Counts the calls made through `counter` too (one per `Aws` the daemon builds).
+    pub fn track_aws(&self, counter: CallCounter) {
+        self.aws.add(counter);
+    }
+
+    /// Records one finished reconcile.
+    pub fn reconciled(&self, result: ResultKind, took: Duration) {
+        self.reconciles
+            .get_or_create(&[("result", result.as_str())])
+            .inc();
+        self.duration.observe(took.as_secs_f64());
+        if result == ResultKind::Success {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            self.last_success.set(now.as_secs_f64());
+        }
+    }
+
+    pub fn errors(&self, n: u64) {
+        self.errors.inc_by(n);
+    }
+
+    pub fn drift_detected(&self) {
+        self.drift.inc();
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::warn!(error = %e, "encoding metrics");
+        }
+        out
+    }
+}
+
+/// `stackwatch_aws_calls_total{service,operation,kind}`, summed over every call counter.
+#[derive(Debug, Default)]
+struct AwsCalls {
+    counters: Mutex<Vec<CallCounter>>,
+}
+
+impl AwsCalls {
+    fn add(&self, counter: CallCounter) {
+        self.counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(counter);
+    }
+
+    fn totals(&self) -> BTreeMap<(String, String, &'static str), u64> {
+        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        let mut totals = BTreeMap::new();
+        for c in counters.iter().flat_map(CallCounter::snapshot) {
+            let kind = if c.write { "write" } else { "read" };
+            *totals.entry((c.service, c.operation, kind)).or_default() += c.count;
+        }
+        totals
+    }
+}
+
+impl Collector for AwsCalls {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let totals = self.totals();
+        let mut family = encoder.encode_descriptor(
+            "stackwatch_aws_calls",
+            "AWS API requests sent, by service, operation and kind (read or write)",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for ((service, operation, kind), n) in totals {
+            let labels = [
+                ("service", service.as_str()),
+                ("operation", operation.as_str()),
+                ("kind", kind),
+            ];
+            ConstCounter::new(n).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_every_family() {
+        let m = Metrics::new();
+        m.reconciled(ResultKind::Success, Duration::from_millis(120));
+        m.errors(2);
+        m.drift_detected();
+        let text = m.encode();
+        for needle in [
+            "stackwatch_reconciles_total{result=\"success\"} 1",
+            "stackwatch_reconciles_total{result=\"error\"} 0",
+            "stackwatch_reconcile_duration_seconds_count 1",
+            "stackwatch_errors_total 2",
+            "stackwatch_drift_detected_total 1",
+            "# TYPE stackwatch_aws_calls counter",
+            "stackwatch_last_success_timestamp_seconds ",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `stackwatch watch`: the daemon that keeps AWS converged with the config directory, in the
+//! kube-runtime style. Level-triggered: every trigger runs the same reconcile, which compares
+//! the files with AWS and knows nothing of why it runs.
+//!
+//! ```text
+//! watcher (file events, debounced) ─┐
+//! resync timer ─────────────────────┼─► scheduler (one at a time, one trailing rerun)
+//! ENTER (approval, prompt mode) ────┘        │ error_policy: backoff on failure
+//!                                            ▼
+//!                       reconcile: load ─► read ─► plan ─► approval ─► apply ─► outputs
+//!                                            │
+//!                       http: /healthz /readyz /metrics /status ◄── state (shared)
+//! ```
+//!
+//! `shutdown` turns SIGINT/SIGTERM into one cancellation token that every loop watches.
+
+pub mod approval;
+pub mod error_policy;
+pub mod http;
+pub mod metrics;
+pub mod reconcile;
+pub mod scheduler;
+pub mod shutdown;
+pub mod state;
+pub mod watcher;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub use approval::Mode;
+
+use crate::engine::Guard;
+
+/// Everything the daemon is told at start.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config_dir: PathBuf,
+    pub stage: Option<String>,
+    pub state_dir: PathBuf,
+    pub approve: Mode,
+    pub guard: Guard,
+    pub resync: Duration,
+    pub listen: SocketAddr,
+}
+
+/// Why the daemon could not start. Once running, it only stops on a signal.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("installing signal handlers: {0}")]
+    Signals(#[source] std::io::Error),
+    #[error(transparent)]
+    Watch(#[from] watcher::WatchError),
+}
+
+/// How long shutdown waits for the HTTP server and watcher after the reconcile loop stopped.
+const STOP_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Runs until SIGINT or SIGTERM; returns Ok after a clean stop.
+pub async fn run(opts: Options) -> Result<(), DaemonError> {
+    let cancel = CancellationToken::new();
+    shutdown::spawn(cancel.clone()).map_err(DaemonError::Signals)?;
+
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| DaemonError::Listen {
+            addr: opts.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().unwrap_or(opts.listen);
+    let shared = Arc::new(state::Shared::new(opts.approve.as_str()));
+    let approval = Arc::new(approval::Approval::new(opts.approve));
+    let trigger = Arc::new(Notify::new());
+
+    let watcher = watcher::spawn(&opts.config_dir, trigger.clone(), cancel.clone())?;
+    let server = tokio::spawn(http::serve(listener, shared.clone(), cancel.clone()));
+    tracing::info!(
+        %addr,
+        approve = opts.approve.as_str(),
+        resync = ?opts.resync,
+        allow_replace = opts.guard.allow_replace,
+        allow_delete = opts.guard.allow_delete,
+        "stackwatch watch: serving /healthz /readyz /metrics /status on http://{addr}"
+    );
+    if opts.approve == Mode::Prompt {
+        approval::spawn_terminal_reader(approval.clone(), trigger.clone(), cancel.clone());
+    }
+
+    let reconciler = reconcile::Reconciler::new(
+        reconcile::Settings {
+            config_dir: opts.config_dir.clone(),
+            stage: opts.stage.clone(),
+            state_dir: opts.state_dir.clone(),
+            guard: opts.guard,
+        },
+        approval,
+        shared.clone(),
+    );
+    scheduler::run(
+        reconciler,
+        trigger,
+        opts.resync,
+        error_policy::ErrorPolicy::default(),
+        shared,
+        cancel.clone(),
+    )
+    .await;
+    cancel.cancel();
+
+    let stopped = tokio::time::timeout(STOP_TIMEOUT, async {
+        match server.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server"),
+            Err(e) => tracing::warn!(error = %e, "HTTP server task"),
+            Ok(Ok(())) => {}
+        }
+        let _ = watcher.await;
+    })
+    .await;
+    if stopped.is_err() {
+        tracing::warn!("HTTP server did not stop in time; exiting anyway");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

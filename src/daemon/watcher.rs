@@ -1,0 +1,221 @@
+//! Watches the config directory and only signals: "something relevant changed". It never reads
+//! the files; the reconcile does.
+//!
+//! - Recursive `notify` watch on the config directory, so editors' atomic saves (write a
+//!   temporary file, rename it over the original: vim, JetBrains), truncate-then-write (VS Code)
+//!   and a replaced `stacks/` directory are all seen.
+//! - Only `stackwatch.yaml`, `stacks/` and stack files (`config::is_stack_file`) count; swap
+//!   and backup files (`.swp`, `~`, `4913`, hidden files) and everything else are ignored.
+//! - Debounce: after a relevant event, events are drained until [`QUIET`] passes without one
+//!   (at most [`MAX_DELAY`]), then one signal is sent.
+//! - If the config directory itself is replaced or appears later, it is watched again.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
+use tokio::sync::{Notify, mpsc};
+use tokio::time::{Instant, timeout};
+use tokio_util::sync::CancellationToken;
+
+use crate::config;
+
+/// How long the files must stay quiet before a change is signalled.
+pub const QUIET: Duration = Duration::from_millis(100);
+/// The longest a steady stream of changes can delay the signal.
+pub const MAX_DELAY: Duration = Duration::from_secs(2);
+/// How often the watched directory is checked for having been replaced.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// Errors starting the watch.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("watching {path}: {source}")]
+    Notify {
+        path: PathBuf,
+        #[source]
+        source: notify::Error,
+    },
+}
+
+/// Whether a changed path can change what `config::load` reads from `root`.
+pub fn is_relevant(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    let parts: Vec<_> = rel.components().collect();
+    match parts.as_slice() {
+        // The directory itself (removed, renamed over).
+        [] => true,
+        [one] => {
+            let one = one.as_os_str();
+            one == "stackwatch.yaml" || one == "stacks"
+        }
+        [dir, _] => dir.as_os_str() == "stacks" && config::is_stack_file(path),
+        _ => false,
+    }
+}
+
+fn counts(kind: &EventKind) -> bool {
+    !matches!(
+        kind,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
+    )
+}
+
+/// The identity of a directory, to notice that it was replaced.
+fn identity(dir: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(dir).ok().map(|_| (0, 0))
+    }
+}
+
+struct Watch {
+    _watcher: RecommendedWatcher,
+    identity: Option<(u64, u64)>,
+}
+
+fn start(
+    root: &Path,
+    tx: &mpsc::UnboundedSender<notify::Result<notify::Event>>,
+) -> Result<Watch, WatchError> {
+    let tx = tx.clone();
+    let mut watcher = notify::recommended_watcher(move |ev| {
+        let _ = tx.send(ev);
+    })
+    .map_err(|source| WatchError::Notify {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    watcher
+        .watch(root, RecursiveMode::Recursive)
+        .map_err(|source| WatchError::Notify {
+            path: root.to_path_buf(),
+            source,
+        })?;
+    Ok(Watch {
+        _watcher: watcher,
+        identity: identity(root),
+    })
+}
+
+/// Starts watching `dir` and spawns the task that debounces events into `trigger`. Fails only
+/// if the directory exists and cannot be watched; a missing one is watched once it appears.
+pub fn spawn(
+    dir: &Path,
+    trigger: Arc<Notify>,
+    cancel: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, WatchError> {
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut watch = if root.exists() {
+        Some(start(&root, &tx)?)
+    } else {
+        tracing::warn!(dir = %root.display(), "config directory missing; watching for it");
+        None
+    };
+    if watch.is_some() {
+        tracing::info!(dir = %root.display(), "watching for changes");
+    }
+    Ok(tokio::spawn(async move {
+        let mut recheck = tokio::time::interval(RECHECK);
+        loop {
+            let relevant = tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = recheck.tick() => {
+                    let now = identity(&root);
+                    if now.is_some() && watch.as_ref().and_then(|w| w.identity) != now {
+                        match start(&root, &tx) {
+                            Ok(w) => {
+                                tracing::info!(dir = %root.display(), "config directory replaced; watching it again");
+                                watch = Some(w);
+                                true
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "cannot watch the config directory yet");
+                                false
+                            }
+                        }
+                    } else {
+                        false
+                    }
+                }
+                ev = rx.recv() => match ev {
+                    None => break,
+                    Some(Ok(ev)) => {
+                        let hit = counts(&ev.kind) && ev.paths.iter().any(|p| is_relevant(&root, p));
+                        if hit {
+                            tracing::debug!(kind = ?ev.kind, paths = ?ev.paths, "change");
+                        }
+                        hit
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "file watch error; rechecking");
+                        true
+                    }
+                },
+            };
+            if !relevant {
+                continue;
+            }
+            // Debounce: wait for QUIET without events, at most MAX_DELAY.
+            let deadline = Instant::now() + MAX_DELAY;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    r = timeout(QUIET.min(left), rx.recv()) => match r {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => return,
+                        Err(_) => break,
+                    },
+                }
+            }
+            trigger.notify_one();
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_files_that_load_reads_are_relevant() {
+        let root = Path::new("/c");
+        for p in [
+            "/c",
+            "/c/stackwatch.yaml",
+            "/c/stacks",
+            "/c/stacks/auth.yaml",
+            "/c/stacks/x.yml",
+        ] {
+            assert!(is_relevant(root, Path::new(p)), "{p}");
+        }
+        for p in [
+            "/c/stacks/.auth.yaml.swp",
+            "/c/stacks/auth.yaml~",
+            "/c/stacks/4913",
+            "/c/stacks/.#auth.yaml",
+            "/c/stacks/auth.yaml___jb_tmp___",
+            "/c/.stackwatch/outputs.json",
+            "/c/schema/stack.schema.json",
+            "/c/stacks/sub/a.yaml",
+            "/c/.stackwatch.yaml.swp",
+            "/elsewhere/stacks/a.yaml",
+        ] {
+            assert!(!is_relevant(root, Path::new(p)), "{p}");
+        }
+    }
+}

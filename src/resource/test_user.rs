@@ -1,0 +1,385 @@
+//! Cognito test user: a confirmed user with a permanent password, declared under an `auth`
+//! resource's `users:` for dev stages, or created by `stackwatch users create`.
+//!
+//! Found with AdminGetUser (UserNotFoundException is `Ok(None)`). The state is what can be
+//! read back: status, enabled, email verified; never the password, which Cognito cannot
+//! return and stackwatch never shows. Created with AdminCreateUser (email verified, no
+//! message sent) then AdminSetUserPassword `Permanent`; if the password is refused, the
+//! half-created user is deleted again so a retry starts clean. Users hold no data of their
+//! own: they go with `destroy`, and with their pool.
+//!
+//! Passwords travel only inside [`Password`], whose `Debug` and `Display` print a
+//! placeholder, so no log line, plan, error or `{:?}` can show one.
+
+use std::fmt;
+
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
+use serde_json::json;
+
+use super::{Attrs, Detail, Observed, Owner, State, is_unknown};
+use crate::aws::{Aws, AwsError};
+
+pub const KIND: &str = "Cognito test user";
+pub const FORCE_NEW: &[&str] = &[];
+
+/// Errors that mean "this user is not there": the user, or its whole pool.
+const NOT_FOUND: &[&str] = &["UserNotFoundException", "ResourceNotFoundException"];
+
+/// A password. `Debug` and `Display` print `<redacted>`; only [`Password::expose`] gives the
+/// text, and it is called only where the text goes into an AWS request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(text: impl Into<String>) -> Password {
+        Password(text.into())
+    }
+
+    /// The text, for the one request that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The user's email, which is also what they sign in with.
+    pub email: String,
+    pub user_pool_id: String,
+    pub password: Password,
+}
+
+impl Spec {
+    pub fn name(&self) -> String {
+        self.email.clone()
+    }
+
+    pub fn state(&self) -> State {
+        State::from([
+            ("status", json!("CONFIRMED")),
+            ("enabled", json!(true)),
+            ("emailVerified", json!(true)),
+        ])
+    }
+}
+
+/// One user as read back: what `users list` prints and the resource compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub username: String,
+    pub email: String,
+    pub status: String,
+    pub enabled: bool,
+    pub email_verified: bool,
+}
+
+fn attr<'a>(attrs: &'a [AttributeType], name: &str) -> Option<&'a str> {
+    attrs
+        .iter()
+        .find(|a| a.name() == name)
+        .and_then(|a| a.value())
+}
+
+fn info(username: &str, attrs: &[AttributeType], status: Option<&str>, enabled: bool) -> UserInfo {
+    UserInfo {
+        username: username.to_string(),
+        email: attr(attrs, "email").unwrap_or_default().to_string(),
+        status: status.unwrap_or("UNKNOWN").to_string(),
+        enabled,
+        email_verified: attr(attrs, "email_verified") == Some("true"),
+    }
+}
+
+fn user_pool_label(pool: &str, email: &str) -> String {
+    format!("{email} in {pool}")
+}
+
+/// AdminGetUser; a missing user (or pool) is `Ok(None)`.
+pub async fn get(aws: &Aws, pool: &str, email: &str) -> Result<Option<UserInfo>, AwsError> {
+    match aws
+        .idp
+        .admin_get_user()
+        .user_pool_id(pool)
+        .username(email)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(info(
+            out.username(),
+            out.user_attributes(),
+            out.user_status().map(|s| s.as_str()),
+            out.enabled(),
+        ))),
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, user_pool_label(pool, email), e);
+            if NOT_FOUND.iter().any(|c| e.is(c)) {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Every user of a pool (ListUsers, all pages).
+pub async fn list(aws: &Aws, pool: &str) -> Result<Vec<UserInfo>, AwsError> {
+    let mut users = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
+            .idp
+            .list_users()
+            .user_pool_id(pool)
+            .set_pagination_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("listing users of", "Cognito user pool", pool, e))?;
+        users.extend(out.users().iter().map(|u: &UserType| {
+            info(
+                u.username().unwrap_or_default(),
+                u.attributes(),
+                u.user_status().map(|s| s.as_str()),
+                u.enabled(),
+            )
+        }));
+        token = out.pagination_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(users)
+}
+
+/// Creates a confirmed user with a permanent password: AdminCreateUser (email verified, no
+/// invitation message) then AdminSetUserPassword `Permanent`. An existing user is an error,
+/// never reset. A password the pool refuses gets Cognito's reason, and the user just created
+/// is deleted again.
+pub async fn create_user(
+    aws: &Aws,
+    pool: &str,
+    email: &str,
+    password: &Password,
+) -> Result<(), AwsError> {
+    let label = user_pool_label(pool, email);
+    if get(aws, pool, email).await?.is_some() {
+        return Err(exists(&label, email));
+    }
+    let created = aws
+        .idp
+        .admin_create_user()
+        .user_pool_id(pool)
+        .username(email)
+        .user_attributes(attribute("email", email, &label)?)
+        .user_attributes(attribute("email_verified", "true", &label)?)
+        .message_action(MessageActionType::Suppress)
+        .send()
+        .await;
+    if let Err(e) = created {
+        let e = AwsError::new("creating", KIND, label.clone(), e);
+        return Err(if e.is("UsernameExistsException") {
+            exists(&label, email)
+        } else {
+            e
+        });
+    }
+    let set = aws
+        .idp
+        .admin_set_user_password()
+        .user_pool_id(pool)
+        .username(email)
+        .password(password.expose())
+        .permanent(true)
+        .send()
+        .await;
+    if let Err(e) = set {
+        let e = AwsError::new("setting the password of", KIND, label.clone(), e);
+        // Do not leave a user without a usable password behind.
+        if let Err(cleanup) = delete_user(aws, pool, email).await {
+            tracing::warn!(error = %cleanup, "could not delete the half-created user");
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn exists(label: &str, email: &str) -> AwsError {
+    AwsError::refused(
+        "creating",
+        KIND,
+        label,
+        format!(
+            "the user already exists; stackwatch never resets an existing user's password \
+             (delete it first: `stackwatch users delete --email {email}`)"
+        ),
+    )
+}
+
+/// AdminDeleteUser; a user (or pool) already gone is fine.
+pub async fn delete_user(aws: &Aws, pool: &str, email: &str) -> Result<(), AwsError> {
+    match aws
+        .idp
+        .admin_delete_user()
+        .user_pool_id(pool)
+        .username(email)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::new("deleting", KIND, user_pool_label(pool, email), e);
+            if NOT_FOUND.iter().any(|c| e.is(c)) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+fn observed(spec: &Spec, u: &UserInfo) -> Observed {
+    Observed {
+        id: spec.email.clone(),
+        owner: Owner::Ours,
+        state: State::from([
+            ("status", json!(u.status)),
+            ("enabled", json!(u.enabled)),
+            ("emailVerified", json!(u.email_verified)),
+        ]),
+        attrs: Attrs::from([
+            ("email", spec.email.clone()),
+            ("userPoolId", spec.user_pool_id.clone()),
+            ("username", u.username.clone()),
+        ]),
+        detail: Detail::None,
+    }
+}
+
+/// A user whose pool is not created yet does not exist.
+pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
+    if is_unknown(&spec.user_pool_id) {
+        return Ok(None);
+    }
+    Ok(get(aws, &spec.user_pool_id, &spec.email)
+        .await?
+        .map(|u| observed(spec, &u)))
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    create_user(aws, &spec.user_pool_id, &spec.email, &spec.password).await?;
+    let u = get(aws, &spec.user_pool_id, &spec.email)
+        .await?
+        .ok_or_else(|| {
+            AwsError::refused(
+                "creating",
+                KIND,
+                user_pool_label(&spec.user_pool_id, &spec.email),
+                "the user disappeared right after creation",
+            )
+        })?;
+    Ok(observed(spec, &u))
+}
+
+/// Brings a declared user back to confirmed, enabled and verified. A user that is not
+/// confirmed (for example FORCE_CHANGE_PASSWORD after an admin reset) gets the declared
+/// password as permanent; a confirmed user's password is never touched.
+pub async fn update(
+    aws: &Aws,
+    spec: &Spec,
+    obs: &Observed,
+    changed: &[&'static str],
+) -> Result<Observed, AwsError> {
+    let (pool, email) = (spec.user_pool_id.as_str(), spec.email.as_str());
+    let label = user_pool_label(pool, email);
+    if changed.contains(&"enabled") {
+        aws.idp
+            .admin_enable_user()
+            .user_pool_id(pool)
+            .username(email)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("enabling", KIND, label.clone(), e))?;
+    }
+    if changed.contains(&"emailVerified") {
+        aws.idp
+            .admin_update_user_attributes()
+            .user_pool_id(pool)
+            .username(email)
+            .user_attributes(attribute("email_verified", "true", &label)?)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("verifying the email of", KIND, label.clone(), e))?;
+    }
+    if changed.contains(&"status") && obs.state.get("status") != Some(&json!("CONFIRMED")) {
+        aws.idp
+            .admin_set_user_password()
+            .user_pool_id(pool)
+            .username(email)
+            .password(spec.password.expose())
+            .permanent(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("setting the password of", KIND, label.clone(), e))?;
+    }
+    let u = get(aws, pool, email)
+        .await?
+        .ok_or_else(|| AwsError::refused("updating", KIND, label, "the user disappeared"))?;
+    Ok(observed(spec, &u))
+}
+
+pub async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
+    let pool = obs
+        .attrs
+        .get("userPoolId")
+        .map_or(spec.user_pool_id.as_str(), String::as_str);
+    delete_user(aws, pool, &obs.id).await
+}
+
+/// One user attribute for a request.
+fn attribute(name: &str, value: &str, label: &str) -> Result<AttributeType, AwsError> {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .map_err(|e| AwsError::refused("building a request for", KIND, label, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_print() {
+        let p = Password::new("Sup3r-secret!");
+        let spec = Spec {
+            email: "a@example.com".into(),
+            user_pool_id: "us-east-1_x".into(),
+            password: p.clone(),
+        };
+        for shown in [
+            format!("{p}"),
+            format!("{p:?}"),
+            format!("{spec:?}"),
+            format!("{spec:#?}"),
+        ] {
+            assert!(!shown.contains("Sup3r"), "{shown}");
+        }
+        assert!(
+            !serde_json::to_string(&spec.state())
+                .unwrap()
+                .contains("Sup3r")
+        );
+        assert_eq!(p.expose(), "Sup3r-secret!");
+    }
+}

@@ -1,0 +1,869 @@
+//! `stackwatch watch` as a real process against the emulator: edits converge without a
+//! restart, broken saves change nothing, drift is reverted on resync, bursts are coalesced,
+//! emptied stack files delete nothing, SIGTERM exits 0 promptly, prompt mode waits for ENTER
+//! on a real pseudo-terminal, and the HTTP endpoint answers with real numbers.
+//!
+//! Every wait is bounded and polls; nothing asserts after a fixed sleep.
+
+mod common;
+
+use std::fs::File;
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Emulator, example_config};
+use stackwatch::aws::Aws;
+use stackwatch::policy::PolicyDocument;
+
+const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The daemon, running in `dir` (as `--config .`) with its own HTTP port and log files.
+struct Daemon {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+    logs: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Daemon {
+    fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Daemon {
+        Daemon::start_with_stdin(emu, dir, args, Stdio::null())
+    }
+
+    fn start_with_stdin(emu: &Emulator, dir: &Path, args: &[&str], stdin: Stdio) -> Daemon {
+        Daemon::start_in(emu, dir, ".", args, stdin)
+    }
+
+    /// Runs in `cwd` with `--config config`.
+    fn start_in(emu: &Emulator, cwd: &Path, config: &str, args: &[&str], stdin: Stdio) -> Daemon {
+        let port = free_port();
+        let logs = tempfile::tempdir().unwrap();
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
+            .args(["--config", config, "watch", "--listen", &listen])
+            .args(args)
+            .current_dir(cwd)
+            .envs(emu.env())
+            // The example app's test users read their password from here.
+            .env("STACKWATCH_TEST_PASSWORD", "Watch-test-pw-1!")
+            .env_remove("RUST_LOG")
+            .stdin(stdin)
+            .stdout(File::create(logs.path().join("stdout")).unwrap())
+            .stderr(File::create(logs.path().join("stderr")).unwrap())
+            .spawn()
+            .expect("starting stackwatch watch");
+        Daemon {
+            child,
+            port,
+            dir: cwd.to_path_buf(),
+            logs,
+        }
+    }
+
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(self.logs.path().join("stdout")).unwrap_or_default()
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.logs.path().join("stderr")).unwrap_or_default()
+    }
+
+    fn logs(&self) -> String {
+        format!(
+            "--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        )
+    }
+
+    /// GET on the daemon's HTTP endpoint: (status, body), or None if it does not answer.
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        let status = text.split(' ').nth(1)?.parse().ok()?;
+        let body = text.split_once("\r\n\r\n")?.1.to_string();
+        Some((status, body))
+    }
+
+    /// The /metrics text; empty while the endpoint does not answer yet.
+    fn metrics(&self) -> String {
+        match self.get("/metrics") {
+            Some((200, body)) => body,
+            _ => String::new(),
+        }
+    }
+
+    /// The value of one sample, such as `stackwatch_errors_total`.
+    fn metric(&self, sample: &str) -> f64 {
+        metric(&self.metrics(), sample)
+    }
+
+    /// Reconciles finished so far, whatever their result.
+    fn reconciles(&self) -> f64 {
+        self.metrics()
+            .lines()
+            .filter(|l| l.starts_with("stackwatch_reconciles_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    fn status(&self) -> serde_json::Value {
+        match self.get("/status") {
+            Some((200, body)) => serde_json::from_str(&body).unwrap(),
+            other => panic!("/status: {other:?}\n{}", self.logs()),
+        }
+    }
+
+    /// Waits for the first successful deploy: ready, and outputs.json written.
+    async fn wait_deployed(&self) {
+        let outputs = self.dir.join(".stackwatch/outputs.json");
+        eventually("the first deploy", WAIT, self, || async {
+            (self.get("/readyz").map(|r| r.0) == Some(200) && outputs.exists()).then_some(())
+        })
+        .await;
+    }
+
+    /// Waits until at least `n` more reconciles than `before` have finished.
+    async fn wait_reconciles(&self, before: f64, n: f64) {
+        eventually("more reconciles", WAIT, self, || async {
+            (self.reconciles() >= before + n).then_some(())
+        })
+        .await;
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        let rc = unsafe { libc::kill(self.child.id() as i32, sig) };
+        assert_eq!(rc, 0, "kill failed");
+    }
+
+    fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn metric(text: &str, sample: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Polls `check` every 50 ms until it returns Some, for at most `limit`.
+async fn eventually<T, F, Fut>(what: &str, limit: Duration, d: &Daemon, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {limit:?} waiting for {what}\n{}", d.logs());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn inline_policy(aws: &Aws) -> Option<PolicyDocument> {
+    let out = aws
+        .iam
+        .get_role_policy()
+        .role_name(AUTH_ROLE)
+        .policy_name("stackwatch")
+        .send()
+        .await
+        .ok()?;
+    PolicyDocument::parse_wire(out.policy_document()).ok()
+}
+
+async fn policy_text(aws: &Aws) -> String {
+    inline_policy(aws)
+        .await
+        .map(|d| d.to_wire())
+        .unwrap_or_default()
+}
+
+async fn user_pools(aws: &Aws) -> usize {
+    aws.idp
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap()
+        .user_pools()
+        .len()
+}
+
+async fn apis(aws: &Aws) -> usize {
+    aws.apigw.get_apis().send().await.unwrap().items().len()
+}
+
+fn auth_yaml(dir: &Path) -> PathBuf {
+    dir.join("stacks/auth.yaml")
+}
+
+/// auth.yaml with the S3 statement's actions replaced.
+fn with_s3_actions(original: &str, actions: &str) -> String {
+    let out = original.replace(r#"actions: ["s3:*"]"#, &format!("actions: {actions}"));
+    assert_ne!(out, original, "auth.yaml no longer has the s3:* statement");
+    out
+}
+
+#[tokio::test]
+async fn editing_a_permission_converges_without_restart_and_after_directory_replacement() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+    // No --approve: stdin is not a terminal, so the default is auto.
+    let d = Daemon::start(&emu, dir.path(), &[]);
+    d.wait_deployed().await;
+    assert_eq!(d.status()["approval"], "auto");
+    let original = std::fs::read_to_string(auth_yaml(dir.path())).unwrap();
+    assert!(policy_text(&aws).await.contains("\"s3:*\""));
+
+    // A plain save (truncate and write, as VS Code does).
+    let saved = Instant::now();
+    std::fs::write(
+        auth_yaml(dir.path()),
+        with_s3_actions(&original, r#"["s3:GetObject", "s3:PutObject"]"#),
+    )
+    .unwrap();
+    eventually("the policy update", WAIT, &d, || async {
+        let p = policy_text(&aws).await;
+        (p.contains("s3:GetObject") && !p.contains("\"s3:*\"")).then_some(())
+    })
+    .await;
+    eprintln!(
+        "measured: file save -> policy updated in AWS: {:?}",
+        saved.elapsed()
+    );
+    assert!(d.stdout().contains("~ AuthStack.Auth.AuthenticatedRole"));
+
+    // The whole stacks/ directory is replaced by a rename; the new one is watched too.
+    let stacks = dir.path().join("stacks");
+    let fresh = dir.path().join("stacks.new");
+    std::fs::create_dir(&fresh).unwrap();
+    for f in ["api.yaml", "storage.yaml"] {
+        std::fs::copy(stacks.join(f), fresh.join(f)).unwrap();
+    }
+    std::fs::write(
+        fresh.join("auth.yaml"),
+        with_s3_actions(&original, r#"["s3:GetObject"]"#),
+    )
+    .unwrap();
+    std::fs::rename(&stacks, dir.path().join("stacks.old")).unwrap();
+    std::fs::rename(&fresh, &stacks).unwrap();
+    eventually("the replaced directory to converge", WAIT, &d, || async {
+        let p = policy_text(&aws).await;
+        (p.contains("s3:GetObject") && !p.contains("s3:PutObject")).then_some(())
+    })
+    .await;
+    // An edit inside the new directory is seen as well.
+    std::fs::write(
+        auth_yaml(dir.path()),
+        with_s3_actions(&original, r#"["s3:DeleteObject"]"#),
+    )
+    .unwrap();
+    eventually("an edit in the new directory", WAIT, &d, || async {
+        policy_text(&aws)
+            .await
+            .contains("s3:DeleteObject")
+            .then_some(())
+    })
+    .await;
+    assert_eq!(d.metric("stackwatch_errors_total"), 0.0, "{}", d.logs());
+}
+
+#[tokio::test]
+async fn broken_save_is_reported_with_location_and_changes_nothing_until_fixed() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    d.wait_deployed().await;
+    let before = inline_policy(&aws).await.unwrap();
+    let original = std::fs::read_to_string(auth_yaml(dir.path())).unwrap();
+    let changed = with_s3_actions(&original, r#"["s3:GetObject"]"#);
+    let broken = changed.replace("    kind: auth\n", "    kind: auth\n    colour: red\n");
+
+    // A vim-style save: swap file, backup by rename, new file, then the swap file goes.
+    let stacks = dir.path().join("stacks");
+    std::fs::write(stacks.join(".auth.yaml.swp"), "swap").unwrap();
+    std::fs::write(stacks.join("4913"), "").unwrap();
+    std::fs::remove_file(stacks.join("4913")).unwrap();
+    std::fs::rename(auth_yaml(dir.path()), stacks.join("auth.yaml~")).unwrap();
+    std::fs::write(auth_yaml(dir.path()), &broken).unwrap();
+    std::fs::remove_file(stacks.join(".auth.yaml.swp")).unwrap();
+
+    eventually("the error with file:line:col", WAIT, &d, || async {
+        d.stderr()
+            .contains("auth.yaml:7:5: unknown field `colour`")
+            .then_some(())
+    })
+    .await;
+    let status = d.status();
+    let errors = status["config_errors"].as_array().unwrap();
+    assert!(
+        errors[0].as_str().unwrap().contains("auth.yaml:7:5"),
+        "{status:#}"
+    );
+    // Still ready (the last good state is kept) and AWS unchanged.
+    assert_eq!(d.get("/readyz").map(|r| r.0), Some(200));
+    assert!(inline_policy(&aws).await.unwrap().equivalent(&before));
+    let invalid = d.metric("stackwatch_reconciles_total{result=\"invalid\"}");
+    assert!(invalid >= 1.0, "{}", d.metrics());
+
+    // Fixing the file converges to it.
+    let rename_save = stacks.join("auth.yaml.tmp~");
+    std::fs::write(&rename_save, &changed).unwrap();
+    std::fs::rename(&rename_save, auth_yaml(dir.path())).unwrap();
+    eventually("the fixed file to converge", WAIT, &d, || async {
+        let p = policy_text(&aws).await;
+        (p.contains("s3:GetObject") && !p.contains("\"s3:*\"")).then_some(())
+    })
+    .await;
+    eventually("config errors to clear", WAIT, &d, || async {
+        d.status()["config_errors"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+            .then_some(())
+    })
+    .await;
+    assert!(d.stderr().contains("valid again"), "{}", d.logs());
+}
+
+#[tokio::test]
+async fn out_of_band_policy_edit_is_reverted_within_one_resync() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto", "--resync", "1s"]);
+    d.wait_deployed().await;
+    let before = inline_policy(&aws).await.unwrap();
+
+    let widened = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    aws.iam
+        .put_role_policy()
+        .role_name(AUTH_ROLE)
+        .policy_name("stackwatch")
+        .policy_document(widened)
+        .send()
+        .await
+        .unwrap();
+    let edited = Instant::now();
+    eventually("drift to be reverted", WAIT, &d, || async {
+        inline_policy(&aws)
+            .await
+            .is_some_and(|p| p.equivalent(&before))
+            .then_some(())
+    })
+    .await;
+    let took = edited.elapsed();
+    eprintln!("measured: out-of-band edit -> reverted: {took:?} (resync 1s)");
+    // One resync (1 s) plus one reconcile, with room for a slow machine.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    eventually("the drift metric", WAIT, &d, || async {
+        (d.metric("stackwatch_drift_detected_total") >= 1.0).then_some(())
+    })
+    .await;
+    assert!(d.stderr().contains("drift"), "{}", d.logs());
+}
+
+#[tokio::test]
+async fn a_burst_of_writes_is_coalesced_and_the_last_content_wins() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    d.wait_deployed().await;
+    let original = std::fs::read_to_string(auth_yaml(dir.path())).unwrap();
+    let start = d.reconciles();
+
+    let actions = [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "s3:DeleteObject",
+    ];
+    let began = Instant::now();
+    for i in 0..100 {
+        let a = actions[i % actions.len()];
+        std::fs::write(
+            auth_yaml(dir.path()),
+            with_s3_actions(&original, &format!(r#"["{a}"]"#)),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(9));
+    }
+    let last = actions[99 % actions.len()];
+    eprintln!("burst: 100 writes in {:?}", began.elapsed());
+    eventually("the last content to converge", WAIT, &d, || async {
+        let p = policy_text(&aws).await;
+        let others = actions.iter().filter(|a| **a != last);
+        (p.contains(last) && others.clone().all(|o| !p.contains(o))).then_some(())
+    })
+    .await;
+    // Let any trailing rerun finish: the count must be stable for a while (bounded).
+    let mut count = d.reconciles();
+    let settle = Instant::now() + Duration::from_secs(10);
+    let mut stable_since = Instant::now();
+    while Instant::now() < settle && stable_since.elapsed() < Duration::from_secs(1) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = d.reconciles();
+        if now != count {
+            count = now;
+            stable_since = Instant::now();
+        }
+    }
+    let runs = count - start;
+    eprintln!("measured: 100 writes -> {runs} reconcile(s)");
+    assert!(
+        (1.0..=5.0).contains(&runs),
+        "{runs} reconciles\n{}",
+        d.logs()
+    );
+    // The final state is the last content, and stays so.
+    let p = policy_text(&aws).await;
+    assert!(p.contains(last), "{p}");
+}
+
+#[tokio::test]
+async fn emptying_or_removing_a_stack_file_in_auto_deletes_nothing() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let extra = dir.path().join("stacks/extra.yaml");
+    std::fs::write(
+        &extra,
+        "stack: Extra\nresources:\n  Hooks:\n    kind: api\n    routes:\n      GET /hook: https://hooks.example.com/hook\n",
+    )
+    .unwrap();
+    let aws = emu.aws().await;
+    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    d.wait_deployed().await;
+    assert_eq!(apis(&aws).await, 2);
+
+    // Emptied (valid, no resources): the orphan is planned for deletion but held.
+    let n = d.reconciles();
+    std::fs::write(&extra, "stack: Extra\n").unwrap();
+    d.wait_reconciles(n, 1.0).await;
+    eventually("the held delete in /status", WAIT, &d, || async {
+        let s = d.status();
+        let held = s["resources"]
+            .as_array()?
+            .iter()
+            .any(|r| r["id"] == "Extra.Hooks" && r["state"] == "delete" && r["outcome"] == "held");
+        held.then_some(())
+    })
+    .await;
+    assert_eq!(apis(&aws).await, 2, "{}", d.logs());
+    assert!(d.stderr().contains("--allow-delete"), "{}", d.logs());
+
+    // Removed altogether: still nothing deleted.
+    let n = d.reconciles();
+    std::fs::remove_file(&extra).unwrap();
+    d.wait_reconciles(n, 1.0).await;
+    assert_eq!(apis(&aws).await, 2, "{}", d.logs());
+
+    // Emptied to zero bytes (invalid): nothing changes either.
+    let n = d.reconciles();
+    std::fs::write(&extra, "").unwrap();
+    d.wait_reconciles(n, 1.0).await;
+    assert_eq!(apis(&aws).await, 2, "{}", d.logs());
+    assert_eq!(user_pools(&aws).await, 1);
+    let writes: f64 = d
+        .metrics()
+        .lines()
+        .filter(|l| l.contains("operation=\"Delete"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(writes, 0.0, "{}", d.metrics());
+
+    // A replacement is held the same way without --allow-replace.
+    std::fs::remove_file(&extra).unwrap();
+    let pool_before = d.status()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "AuthStack.Auth.UserPool")
+        .map(|r| r["physical"].clone())
+        .unwrap();
+    let auth = auth_yaml(dir.path());
+    let text = std::fs::read_to_string(&auth).unwrap();
+    std::fs::write(
+        &auth,
+        text.replace("login: [email]", "login: [email, phone]"),
+    )
+    .unwrap();
+    eventually("the held replacement in /status", WAIT, &d, || async {
+        let s = d.status();
+        let held = s["resources"].as_array()?.iter().any(|r| {
+            r["id"] == "AuthStack.Auth.UserPool"
+                && r["state"] == "replace"
+                && r["outcome"] == "held"
+        });
+        held.then_some(())
+    })
+    .await;
+    assert_eq!(user_pools(&aws).await, 1);
+    let pool_now = d.status()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "AuthStack.Auth.UserPool")
+        .map(|r| r["physical"].clone())
+        .unwrap();
+    assert_eq!(pool_before, pool_now, "the user pool was replaced");
+    assert!(d.stderr().contains("--allow-replace"), "{}", d.logs());
+}
+
+#[tokio::test]
+async fn sigterm_exits_zero_promptly_even_mid_deploy_and_the_next_start_converges() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+
+    // SIGTERM while the first deploy is in flight.
+    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    eventually("the deploy to start", WAIT, &d, || async {
+        d.stderr().contains("deploying").then_some(())
+    })
+    .await;
+    let sent = Instant::now();
+    d.signal(libc::SIGTERM);
+    let status = d
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("still running 10 s after SIGTERM\n{}", d.logs()));
+    let took = sent.elapsed();
+    eprintln!("measured: SIGTERM mid-deploy -> exit in {took:?}");
+    assert_eq!(status.code(), Some(0), "{}", d.logs());
+    drop(d);
+
+    // The next start converges whatever was left, then stops as promptly when idle.
+    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    d.wait_deployed().await;
+    assert_eq!(user_pools(&aws).await, 1);
+    assert!(inline_policy(&aws).await.is_some());
+    let sent = Instant::now();
+    d.signal(libc::SIGTERM);
+    let status = d
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("still running 10 s after SIGTERM\n{}", d.logs()));
+    eprintln!("measured: SIGTERM idle -> exit in {:?}", sent.elapsed());
+    assert_eq!(status.code(), Some(0), "{}", d.logs());
+    assert!(d.get("/healthz").is_none(), "HTTP still answering");
+}
+
+/// A pseudo-terminal: the child gets the slave side as stdin; we write to the master.
+struct Pty {
+    master: File,
+    slave: Option<File>,
+}
+
+impl Pty {
+    fn open() -> Pty {
+        use std::os::fd::FromRawFd;
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two new fds into the given ints; the other pointers may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both fds were just opened and are owned by nothing else.
+        unsafe {
+            Pty {
+                master: File::from_raw_fd(master),
+                slave: Some(File::from_raw_fd(slave)),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn prompt_mode_on_a_terminal_deploys_only_after_enter() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+    let mut pty = Pty::open();
+    let slave = pty.slave.take().unwrap();
+    // No --approve: stdin is a terminal, so the default is prompt.
+    let d = Daemon::start_with_stdin(&emu, dir.path(), &["--resync", "1s"], slave.into());
+
+    eventually("the prompt", WAIT, &d, || async {
+        d.stdout().contains("Press ENTER to deploy").then_some(())
+    })
+    .await;
+    assert_eq!(d.status()["approval"], "prompt");
+    assert!(d.stdout().contains("+ AuthStack.Auth.UserPool "));
+    // Several resyncs pass; nothing is deployed and the prompt is not repeated.
+    let n = d.reconciles();
+    d.wait_reconciles(n, 3.0).await;
+    assert_eq!(user_pools(&aws).await, 0, "{}", d.logs());
+    assert_eq!(apis(&aws).await, 0);
+    assert!(!dir.path().join(".stackwatch/outputs.json").exists());
+    assert_eq!(d.stdout().matches("Press ENTER to deploy").count(), 1);
+    let status = d.status();
+    assert!(status["pending_plan"].is_object(), "{status:#}");
+    assert_eq!(d.get("/readyz").map(|r| r.0), Some(200));
+
+    let pressed = Instant::now();
+    pty.master.write_all(b"\n").unwrap();
+    d.wait_deployed().await;
+    eventually("the user pool", WAIT, &d, || async {
+        (user_pools(&aws).await == 1).then_some(())
+    })
+    .await;
+    eprintln!("measured: ENTER -> deployed: {:?}", pressed.elapsed());
+    assert!(d.stdout().contains("Status: deployed"), "{}", d.logs());
+    assert!(d.status()["pending_plan"].is_null());
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_count_real_calls() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let d = Daemon::start(&emu, dir.path(), &["--approve", "never"]);
+    eventually("/healthz", WAIT, &d, || async {
+        (d.get("/healthz")?.0 == 200).then_some(())
+    })
+    .await;
+    eventually("/readyz", WAIT, &d, || async {
+        (d.get("/readyz")?.0 == 200).then_some(())
+    })
+    .await;
+    let m = d.metrics();
+    let list_pools = metric(
+        &m,
+        "stackwatch_aws_calls_total{service=\"Cognito Identity Provider\",operation=\"ListUserPools\",kind=\"read\"}",
+    );
+    assert!(list_pools >= 1.0, "{m}");
+    assert!(
+        metric(
+            &m,
+            "stackwatch_aws_calls_total{service=\"STS\",operation=\"GetCallerIdentity\",kind=\"read\"}"
+        ) >= 1.0,
+        "{m}"
+    );
+    // never: the plan is reported, nothing is written.
+    assert!(!m.contains("kind=\"write\""), "{m}");
+    assert!(metric(&m, "stackwatch_reconciles_total{result=\"pending\"}") >= 1.0);
+    assert!(m.contains("stackwatch_reconcile_duration_seconds_count"));
+    assert!(m.contains("stackwatch_last_success_timestamp_seconds"));
+    let status = d.status();
+    assert_eq!(status["approval"], "never");
+    let creates = status["pending_plan"]["summary"]["create"].as_u64();
+    assert!(creates.is_some_and(|n| n >= 7), "{status:#}");
+    assert!(d.stdout().contains("only reported"));
+    assert_eq!(d.get("/nope").map(|r| r.0), Some(404));
+}
+
+#[tokio::test]
+async fn a_hung_step_is_abandoned_on_sigterm_and_a_second_signal_forces_exit() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    emu.freeze(true);
+
+    // The first reconcile hangs on AWS; SIGTERM abandons it after the grace period, exit 0.
+    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    eventually("/healthz", WAIT, &d, || async {
+        (d.get("/healthz")?.0 == 200).then_some(())
+    })
+    .await;
+    assert_eq!(d.get("/readyz").map(|r| r.0), Some(503));
+    let sent = Instant::now();
+    d.signal(libc::SIGTERM);
+    let status = d
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("still running 10 s after SIGTERM\n{}", d.logs()));
+    eprintln!(
+        "measured: SIGTERM with a hung AWS call -> exit in {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(status.code(), Some(0), "{}", d.logs());
+    assert!(d.stderr().contains("abandoned"), "{}", d.logs());
+    drop(d);
+
+    // A second signal does not wait for the grace period: exit 130 at once.
+    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    eventually("/healthz", WAIT, &d, || async {
+        (d.get("/healthz")?.0 == 200).then_some(())
+    })
+    .await;
+    d.signal(libc::SIGINT);
+    eventually("the first signal to be handled", WAIT, &d, || async {
+        d.stderr().contains("stopping").then_some(())
+    })
+    .await;
+    let sent = Instant::now();
+    d.signal(libc::SIGINT);
+    let status = d
+        .wait_exit(Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("still running after a second signal\n{}", d.logs()));
+    eprintln!("measured: second signal -> exit in {:?}", sent.elapsed());
+    assert_eq!(status.code(), Some(130), "{}", d.logs());
+    drop(d);
+    emu.freeze(false);
+}
+
+#[tokio::test]
+async fn aws_errors_back_off_spare_the_other_resources_and_recover() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+    // A same-named pool without our tags: the auth resources cannot proceed.
+    let foreign = aws
+        .idp
+        .create_user_pool()
+        .pool_name("dev-notes-Auth")
+        .send()
+        .await
+        .unwrap();
+    let foreign_id = foreign.user_pool().unwrap().id().unwrap().to_string();
+
+    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
+    eventually("failed reconciles, retried", WAIT, &d, || async {
+        (d.metric("stackwatch_reconciles_total{result=\"error\"}") >= 2.0).then_some(())
+    })
+    .await;
+    // The others were applied; the daemon runs on, not ready, and says why.
+    assert_eq!(apis(&aws).await, 1);
+    assert_eq!(
+        aws.s3.list_buckets().send().await.unwrap().buckets().len(),
+        1
+    );
+    assert!(d.metric("stackwatch_errors_total") >= 1.0);
+    assert_eq!(d.get("/readyz").map(|r| r.0), Some(503));
+    let status = d.status();
+    assert!(
+        status["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("without stackwatch's tags")),
+        "{status:#}"
+    );
+    assert!(d.stderr().contains("retry_in"), "{}", d.logs());
+
+    // Once the conflict is gone, a retry converges and the backoff resets.
+    aws.idp
+        .delete_user_pool()
+        .user_pool_id(&foreign_id)
+        .send()
+        .await
+        .unwrap();
+    d.wait_deployed().await;
+    assert_eq!(user_pools(&aws).await, 1);
+    assert!(d.status()["last_error"].is_null());
+    assert!(d.stderr().contains("backoff reset"), "{}", d.logs());
+}
+
+#[tokio::test]
+async fn a_replaced_config_directory_is_watched_again() {
+    let emu = Emulator::start();
+    let example = example_config();
+    let parent = tempfile::tempdir().unwrap();
+    let config = parent.path().join("config");
+    std::fs::rename(example.path(), &config)
+        .or_else(|_| copy_tree(example.path(), &config))
+        .unwrap();
+    let aws = emu.aws().await;
+    let d = Daemon::start_in(
+        &emu,
+        parent.path(),
+        "config",
+        &["--approve", "auto"],
+        Stdio::null(),
+    );
+    d.wait_deployed().await;
+    let original = std::fs::read_to_string(auth_yaml(&config)).unwrap();
+
+    // The whole config directory is swapped for an edited copy (as a git checkout or a
+    // sync tool may do).
+    let fresh = parent.path().join("config.new");
+    copy_tree(&config, &fresh).unwrap();
+    std::fs::write(
+        auth_yaml(&fresh),
+        with_s3_actions(&original, r#"["s3:GetObject"]"#),
+    )
+    .unwrap();
+    std::fs::rename(&config, parent.path().join("config.old")).unwrap();
+    std::fs::rename(&fresh, &config).unwrap();
+    eventually("the swapped directory to converge", WAIT, &d, || async {
+        policy_text(&aws)
+            .await
+            .contains("s3:GetObject")
+            .then_some(())
+    })
+    .await;
+    // Edits in the new directory are seen (it is watched again).
+    eventually("the directory to be watched again", WAIT, &d, || async {
+        d.stderr().contains("watching it again").then_some(())
+    })
+    .await;
+    std::fs::write(
+        auth_yaml(&config),
+        with_s3_actions(&original, r#"["s3:PutObject"]"#),
+    )
+    .unwrap();
+    eventually("an edit in the new directory", WAIT, &d, || async {
+        policy_text(&aws)
+            .await
+            .contains("s3:PutObject")
+            .then_some(())
+    })
+    .await;
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_tree(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), target)?;
+        }
+    }
+    Ok(())
+}
