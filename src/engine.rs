@@ -1,13 +1,21 @@
 //! The engine: read what exists, plan, apply, destroy. The same code serves every command;
 //! callers only decide when to run it and whether to approve.
 //!
-//! Nodes are walked level by level in dependency order; the nodes of one level run
-//! concurrently (bounded). One resource failing does not stop the others: its dependents are
-//! skipped and every error is reported together.
+//! Reads start each node as soon as what it is found by is known: most kinds are found by
+//! their deterministic name and start at once; a client, a test user or a role attachment waits
+//! for the pool whose id finds it. Writes are walked level by level in dependency order; the
+//! nodes of one level run concurrently (bounded). One resource failing does not stop the
+//! others: its dependents are skipped and every error is reported together.
+//!
+//! A [`ReadCache`] (kept by the daemon between reconciles) remembers the account id and the
+//! physical id of each owned resource found by listing, so a later read describes it directly
+//! instead of listing every pool or API. Every resource is still read on every reconcile, so
+//! drift is caught on each resync; only the List calls are saved.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Mutex;
 
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 
 use crate::aws::{Aws, AwsError};
 use crate::config::Removal;
@@ -77,10 +85,19 @@ async fn discover(aws: &Aws, desired: &Desired) -> Result<Vec<Orphan>, AwsError>
             )
         })
         .collect();
+    // Declared names are read by their nodes; listing skips looking at their tags.
+    let declared_names: BTreeSet<String> = desired
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.def {
+            NodeDef::Role { name, .. } | NodeDef::IdentityPool { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
     let (role_prefix, pool_prefix) = (format!("{stage}-{app}-"), format!("{stage}_{app}_"));
     let (roles, pools, apis) = futures::try_join!(
-        resource::role::list_owned(aws, &role_prefix, app, stage),
-        resource::identity_pool::list_owned(aws, &pool_prefix, app, stage),
+        resource::role::list_owned(aws, &role_prefix, app, stage, &declared_names),
+        resource::identity_pool::list_owned(aws, &pool_prefix, app, stage, &declared_names),
         resource::http_api::list_owned(aws, app, stage),
     )?;
     let found = roles
@@ -116,9 +133,72 @@ impl Snapshot {
     }
 }
 
-/// Reads the account id, then every node in dependency order.
+/// What a long-running caller remembers between reads: the account id and, per logical node,
+/// the physical id of the owned resource last found by listing. An id is only a hint: it is
+/// used when a Describe by it still finds our resource under our name, and otherwise the node
+/// is found by listing as on a first read. Keep one per [`Aws`] (per account and endpoint).
+#[derive(Debug, Default)]
+pub struct ReadCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    account: Option<String>,
+    ids: HashMap<String, String>,
+}
+
+impl ReadCache {
+    pub fn new() -> ReadCache {
+        ReadCache::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn account(&self) -> Option<String> {
+        self.lock().account.clone()
+    }
+
+    fn id(&self, node: &str) -> Option<String> {
+        self.lock().ids.get(node).cloned()
+    }
+
+    /// Remembers what a read found: owned resources by id, nothing for the rest.
+    fn remember(&self, desired: &Desired, snap: &Snapshot) {
+        let attrs = snap.attrs();
+        let mut inner = self.lock();
+        inner.account = Some(snap.app.account.clone());
+        for (i, node) in desired.nodes.iter().enumerate() {
+            let (spec, _) = desired.resolve(i, &snap.app, &attrs);
+            match &snap.observed[i] {
+                Some(o) if o.owner == Owner::Ours && spec.found_by_listing() => {
+                    inner.ids.insert(node.id.clone(), o.id.clone());
+                }
+                _ => {
+                    inner.ids.remove(&node.id);
+                }
+            }
+        }
+    }
+}
+
+/// Reads the account id, then every node (see the module doc for the order).
 pub async fn read(aws: &Aws, desired: &Desired) -> Result<Snapshot, AwsError> {
-    let account = aws.account().await?;
+    read_cached(aws, desired, &ReadCache::new()).await
+}
+
+/// [`read`] with what earlier reads through the same clients found.
+pub async fn read_cached(
+    aws: &Aws,
+    desired: &Desired,
+    cache: &ReadCache,
+) -> Result<Snapshot, AwsError> {
+    let account = match cache.account() {
+        Some(a) => a,
+        None => aws.account().await?,
+    };
     let c = &desired.config;
     let app = AppCtx {
         app: c.app.clone(),
@@ -134,33 +214,84 @@ pub async fn read(aws: &Aws, desired: &Desired) -> Result<Snapshot, AwsError> {
         orphans: Vec::new(),
     };
     // Leftovers are listed while the declared nodes are read.
-    let (orphans, ()) = futures::join!(discover(aws, desired), read_nodes(aws, desired, &mut snap));
+    let (orphans, ()) = futures::join!(
+        discover(aws, desired),
+        read_nodes(aws, desired, cache, &mut snap)
+    );
     // Failing to list leftovers must not stop the reconcile of what is declared.
     snap.orphans = orphans.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "could not look for resources removed from the stack files");
         Vec::new()
     });
+    cache.remember(desired, &snap);
     Ok(snap)
 }
 
-/// Reads the declared nodes level by level; within a level, concurrently.
-async fn read_nodes(aws: &Aws, desired: &Desired, snap: &mut Snapshot) {
-    for level in desired.levels() {
-        let attrs = snap.attrs();
-        let app = &snap.app;
-        let results: Vec<(usize, Result<Option<Observed>, AwsError>)> = stream::iter(level)
-            .map(|i| {
-                let (spec, _) = desired.resolve(i, app, &attrs);
-                let adopt = desired.nodes[i].adopt.clone();
-                async move { (i, spec.find(aws, adopt.as_deref()).await) }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for (i, r) in results {
-            match r {
-                Ok(o) => snap.observed[i] = o,
-                Err(e) => snap.errors[i] = Some(e),
+/// Whether a node is found through another node's id (a client through its pool, an
+/// attachment through its identity pool), so its read waits for that one. The other kinds are
+/// found by their own deterministic name and read at once.
+fn found_through_deps(def: &NodeDef) -> bool {
+    !matches!(
+        def,
+        NodeDef::UserPool { .. }
+            | NodeDef::IdentityPool { .. }
+            | NodeDef::Role { .. }
+            | NodeDef::Bucket { .. }
+            | NodeDef::HttpApi { .. }
+    )
+}
+
+/// Reads the declared nodes, at most [`CONCURRENCY`] at a time, each as soon as the nodes it is
+/// found through have been read.
+async fn read_nodes(aws: &Aws, desired: &Desired, cache: &ReadCache, snap: &mut Snapshot) {
+    let n = desired.nodes.len();
+    let mut waiting: Vec<usize> = vec![0; n];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, node) in desired.nodes.iter().enumerate() {
+        if found_through_deps(&node.def) {
+            waiting[i] = node.deps.len();
+            for &d in &node.deps {
+                dependents[d].push(i);
+            }
+        }
+    }
+    let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut attrs: Vec<Option<Attrs>> = vec![None; n];
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < CONCURRENCY
+            && let Some(i) = ready.pop_front()
+        {
+            let (spec, _) = desired.resolve(i, &snap.app, &attrs);
+            let node = &desired.nodes[i];
+            let adopt = node.adopt.clone();
+            let known = adopt.is_none().then(|| cache.id(&node.id)).flatten();
+            running.push(async move {
+                let found = match (adopt, known) {
+                    (Some(adopt), _) => spec.find(aws, Some(&adopt)).await,
+                    (None, Some(id)) => spec.find_known(aws, &id).await,
+                    (None, None) => spec.find(aws, None).await,
+                };
+                (i, found)
+            });
+        }
+        let Some((i, found)) = running.next().await else {
+            break;
+        };
+        match found {
+            Ok(o) => {
+                attrs[i] = o
+                    .as_ref()
+                    .filter(|o| o.owner != Owner::Foreign)
+                    .map(|o| o.attrs.clone());
+                snap.observed[i] = o;
+            }
+            Err(e) => snap.errors[i] = Some(e),
+        }
+        for &j in &dependents[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                ready.push_back(j);
             }
         }
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::aws::Aws;
 use crate::config;
 use crate::desired::Desired;
-use crate::engine::{self, Snapshot};
+use crate::engine::{self, ReadCache, Snapshot};
 use crate::error::Error;
 use crate::plan::Plan;
 
@@ -33,7 +33,17 @@ impl Session {
 
     /// Reads AWS for `desired` with the given clients.
     pub async fn open_with(aws: Aws, desired: Desired) -> Result<Session, Error> {
-        let snapshot = engine::read(&aws, &desired).await?;
+        Self::open_cached(aws, desired, &ReadCache::new()).await
+    }
+
+    /// Reads AWS for `desired`, using and updating what earlier reads through the same
+    /// clients remembered (the daemon keeps one cache for its clients' life).
+    pub async fn open_cached(
+        aws: Aws,
+        desired: Desired,
+        cache: &ReadCache,
+    ) -> Result<Session, Error> {
+        let snapshot = engine::read_cached(&aws, &desired, cache).await?;
         Ok(Session {
             aws,
             desired,

@@ -37,12 +37,24 @@ pub struct Args {
     /// Address for /healthz, /readyz, /metrics and /status.
     #[arg(long, default_value = "127.0.0.1:9464", env = "STACKWATCH_LISTEN")]
     pub listen: SocketAddr,
+    /// How long the leader's lease lasts without renewal; a crashed leader is replaced after
+    /// this. Renewed every third of it.
+    #[arg(long, default_value = "15s", value_parser = parse_lease_ttl, env = "STACKWATCH_LEASE_TTL")]
+    pub lease_ttl: Duration,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
     if d.is_zero() {
         return Err("must be more than zero".into());
+    }
+    Ok(d)
+}
+
+fn parse_lease_ttl(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) {
+        return Err("must be at least 1s".into());
     }
     Ok(d)
 }
@@ -66,6 +78,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
         },
         resync: args.resync,
         listen: args.listen,
+        lease_ttl: args.lease_ttl,
     };
     daemon::run(opts).await?;
     Ok(ExitCode::SUCCESS)

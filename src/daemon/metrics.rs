@@ -60,6 +60,7 @@ pub struct Metrics {
     errors: Counter,
     drift: Counter,
     last_success: Gauge<f64, AtomicU64>,
+    leader: Gauge,
     aws: Arc<AwsCalls>,
 }
 
@@ -105,6 +106,12 @@ impl Metrics {
             "Unix time of the last successful reconcile (0 before the first)",
             last_success.clone(),
         );
+        let leader = Gauge::default();
+        registry.register(
+            "stackwatch_leader",
+            "1 while this daemon holds the lease and may apply, else 0",
+            leader.clone(),
+        );
         let aws = Arc::new(AwsCalls::default());
         registry.register_collector(Box::new(aws.clone()));
         Metrics {
@@ -114,6 +121,7 @@ impl Metrics {
             errors,
             drift,
             last_success,
+            leader,
             aws,
         }
     }
@@ -143,6 +151,10 @@ impl Metrics {
 
     pub fn drift_detected(&self) {
         self.drift.inc();
+    }
+
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
     }
 
     /// The Prometheus text exposition.
@@ -211,6 +223,7 @@ mod tests {
         m.reconciled(ResultKind::Success, Duration::from_millis(120));
         m.errors(2);
         m.drift_detected();
+        m.set_leader(true);
         let text = m.encode();
         for needle in [
             "stackwatch_reconciles_total{result=\"success\"} 1",
@@ -220,6 +233,7 @@ mod tests {
             "stackwatch_drift_detected_total 1",
             "# TYPE stackwatch_aws_calls counter",
             "stackwatch_last_success_timestamp_seconds ",
+            "stackwatch_leader 1",
         ] {
             assert!(text.contains(needle), "{needle} missing in:\n{text}");
         }

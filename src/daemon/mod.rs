@@ -13,10 +13,13 @@
 //! ```
 //!
 //! `shutdown` turns SIGINT/SIGTERM into one cancellation token that every loop watches.
+//! `lease` makes one daemon per app and stage the leader: only it applies, the others plan and
+//! report (`--approve never` takes no lease, as it never applies).
 
 pub mod approval;
 pub mod error_policy;
 pub mod http;
+pub mod lease;
 pub mod metrics;
 pub mod reconcile;
 pub mod scheduler;
@@ -46,6 +49,8 @@ pub struct Options {
     pub guard: Guard,
     pub resync: Duration,
     pub listen: SocketAddr,
+    /// How long the leader's lease lasts without renewal (`lease::DEFAULT_TTL`).
+    pub lease_ttl: Duration,
 }
 
 /// Why the daemon could not start. Once running, it only stops on a signal.
@@ -95,6 +100,9 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     if opts.approve == Mode::Prompt {
         approval::spawn_terminal_reader(approval.clone(), trigger.clone(), cancel.clone());
     }
+    let lease = (opts.approve != Mode::Never)
+        .then(|| lease::Lease::new(opts.lease_ttl, shared.clone(), trigger.clone()));
+    let renewer = lease.clone().map(|l| l.spawn_renewer(cancel.clone()));
 
     let reconciler = reconcile::Reconciler::new(
         reconcile::Settings {
@@ -105,6 +113,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         },
         approval,
         shared.clone(),
+        lease.clone(),
     );
     scheduler::run(
         reconciler,
@@ -116,6 +125,13 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     )
     .await;
     cancel.cancel();
+    if let Some(renewer) = renewer {
+        renewer.abort();
+        let _ = renewer.await;
+    }
+    if let Some(lease) = &lease {
+        lease.release().await;
+    }
 
     let stopped = tokio::time::timeout(STOP_TIMEOUT, async {
         match server.await {

@@ -2,6 +2,9 @@
 //! the last good desired state, change nothing) → read AWS → plan → approval → apply within the
 //! blast-radius guard → print the outputs and rewrite `outputs.json`.
 //!
+//! Only the holder of the lease (`super::lease`) applies; another daemon plans, reports the plan
+//! as pending and says who leads. An apply is abandoned the moment the lease is lost.
+//!
 //! It never knows why it runs: a file change, the resync timer, ENTER and a retry after an
 //! error all look the same. It only compares what the files say with what AWS has.
 
@@ -11,11 +14,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::approval::{Approval, Decision};
+use super::lease::{self, Lease};
 use super::metrics::ResultKind;
 use super::state::{PlanStatus, ResourceStatus, Shared};
 use crate::aws::Aws;
 use crate::desired::Desired;
-use crate::engine::{self, Guard, Outcome};
+use crate::engine::{self, Guard, Outcome, ReadCache};
 use crate::error::Error;
 use crate::outputs::{self, Outputs};
 use crate::plan::{Action, Change, Plan};
@@ -63,6 +67,9 @@ pub struct Reconciler {
     approval: Arc<Approval>,
     shared: Arc<Shared>,
     aws: Option<Aws>,
+    /// Account and physical ids the last read found through `aws` (a Describe by id instead of
+    /// a List next time); reset with the clients.
+    read_cache: ReadCache,
     last_good: Option<Desired>,
     reported_diags: Option<Vec<String>>,
     reported_held: Vec<String>,
@@ -70,21 +77,33 @@ pub struct Reconciler {
     settled: Option<(u64, u64)>,
     last_drift: Option<u64>,
     printed_outputs: Option<Outputs>,
+    /// Who may apply; `None` with `--approve never`.
+    lease: Option<Arc<Lease>>,
+    /// The plan shape last reported as "not the leader", so a resync does not repeat it.
+    reported_follower: Option<u64>,
 }
 
 impl Reconciler {
-    pub fn new(settings: Settings, approval: Arc<Approval>, shared: Arc<Shared>) -> Reconciler {
+    pub fn new(
+        settings: Settings,
+        approval: Arc<Approval>,
+        shared: Arc<Shared>,
+        lease: Option<Arc<Lease>>,
+    ) -> Reconciler {
         Reconciler {
             settings,
             approval,
             shared,
             aws: None,
+            read_cache: ReadCache::new(),
             last_good: None,
             reported_diags: None,
             reported_held: Vec::new(),
             settled: None,
             last_drift: None,
             printed_outputs: None,
+            lease,
+            reported_follower: None,
         }
     }
 
@@ -107,11 +126,23 @@ impl Reconciler {
         self.last_good = Some(desired.clone());
         let aws = self.aws_for(&desired.config.region).await;
 
-        let session = match Session::open_with(aws, desired).await {
+        let session = match Session::open_cached(aws, desired, &self.read_cache).await {
             Ok(s) => s,
             Err(e) => {
                 self.shared.metrics.errors(1);
                 return Report::error(format!("reading AWS: {e}"));
+            }
+        };
+        // Take or renew the lease on every reconcile, so /status names the holder even when
+        // there is nothing to apply.
+        let leadership = match &self.lease {
+            None => Ok(true),
+            Some(lease) => {
+                let app = &session.snapshot.app;
+                match lease::Target::new(&app.app, &app.stage, &app.account, &app.region) {
+                    Ok(target) => lease.ensure(target, session.aws.clone()).await,
+                    Err(e) => Err(e),
+                }
             }
         };
         let plan = session.plan();
@@ -165,6 +196,14 @@ impl Reconciler {
             return Report::ok(ResultKind::Success);
         }
 
+        match leadership {
+            Err(e) => {
+                self.shared.metrics.errors(1);
+                return Report::error(format!("cannot take the lease, so nothing is applied: {e}"));
+            }
+            Ok(false) => return self.follow(&plan, shape),
+            Ok(true) => self.reported_follower = None,
+        }
         let (decision, show) = self.approval.decide(&text);
         if let Some(show) = show {
             print_stdout(&show);
@@ -190,7 +229,24 @@ impl Reconciler {
             delete = summary.delete,
             "deploying"
         );
-        let report = engine::apply(&session.aws, &session.desired, &session.snapshot, guard).await;
+        let apply = engine::apply(&session.aws, &session.desired, &session.snapshot, guard);
+        let report = match &self.lease {
+            None => apply.await,
+            Some(lease) => {
+                let mut leader = lease.subscribe();
+                tokio::select! {
+                    r = apply => r,
+                    _ = async { let _ = leader.wait_for(|l| !*l).await; } => {
+                        self.shared.metrics.errors(1);
+                        return Report::error(
+                            "lost the lease while applying: abandoned the apply (the new leader \
+                             converges whatever was left half done)"
+                                .into(),
+                        );
+                    }
+                }
+            }
+        };
         self.record_apply(&report);
         let errors = report.errors();
         if !errors.is_empty() {
@@ -207,6 +263,32 @@ impl Reconciler {
         self.printed_outputs = None;
         self.publish_outputs(outputs);
         Report::ok(ResultKind::Success)
+    }
+
+    /// Another daemon holds the lease: report the plan, apply nothing.
+    fn follow(&mut self, plan: &Plan, shape: u64) -> Report {
+        self.approval.clear();
+        self.shared
+            .update(|s| s.pending_plan = Some(PlanStatus::of(plan)));
+        if self.reported_follower != Some(shape) {
+            let holder = self
+                .shared
+                .status()
+                .lease
+                .and_then(|l| l.holder)
+                .unwrap_or_else(|| "another daemon".into());
+            let summary = plan.summary();
+            tracing::info!(
+                %holder,
+                create = summary.create,
+                update = summary.update,
+                replace = summary.replace,
+                delete = summary.delete,
+                "not the leader: the plan is only reported; the lease holder applies"
+            );
+            self.reported_follower = Some(shape);
+        }
+        Report::ok(ResultKind::Pending)
     }
 
     /// The files do not load: say where, keep the last good state, touch nothing.
@@ -245,6 +327,7 @@ impl Reconciler {
                 let aws = Aws::connect(region).await;
                 self.shared.metrics.track_aws(aws.calls.clone());
                 self.aws = Some(aws.clone());
+                self.read_cache = ReadCache::new();
                 aws
             }
         }

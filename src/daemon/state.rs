@@ -74,6 +74,26 @@ pub struct Status {
     pub pending_plan: Option<PlanStatus>,
     /// Per resource, from the last plan and apply.
     pub resources: Vec<ResourceStatus>,
+    /// Who may apply (see `lease`); `null` with `--approve never`, which never applies.
+    pub lease: Option<LeaseStatus>,
+}
+
+/// `/status` `lease`: this daemon's id and who holds the lease.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LeaseStatus {
+    /// This daemon's holder id (`hostname/pid/random`).
+    pub id: String,
+    /// True while this daemon holds the lease: only then does it apply.
+    pub leader: bool,
+    /// The holder's id, when anyone holds an unexpired lease.
+    pub holder: Option<String>,
+    /// When another holder's lease expires unless renewed (RFC 3339).
+    pub holder_expires_at: Option<String>,
+    /// `s3://bucket/key` of the lease object, once the config has been loaded.
+    pub object: Option<String>,
+    pub ttl_seconds: f64,
+    /// The last error reading or writing the lease.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -150,14 +150,20 @@ pub async fn find(
     adopt: Option<&str>,
 ) -> Result<Option<Observed>, AwsError> {
     let name = adopt.unwrap_or(&spec.name);
-    if let Err(e) = aws.s3.head_bucket().bucket(name).send().await {
+    // Independent reads, sent at once; any of them finding no bucket means no bucket.
+    let (head, tags, cors) = futures::join!(
+        aws.s3.head_bucket().bucket(name).send(),
+        read_tags(aws, name),
+        read_cors(aws, name)
+    );
+    if let Err(e) = head {
         let e = AwsError::new("reading", KIND, name, e);
         return if is_missing(&e) { Ok(None) } else { Err(e) };
     }
-    let Some(tags) = read_tags(aws, name).await? else {
+    let Some(tags) = tags? else {
         return Ok(None);
     };
-    let Some(cors) = read_cors(aws, name).await? else {
+    let Some(cors) = cors? else {
         return Ok(None);
     };
     let owner = if adopt.is_some() {

@@ -189,85 +189,87 @@ fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
         .unwrap_or_default()
 }
 
-/// Routes, integrations and stage of the API: the `routes` and `stage` state and the live ids.
-/// `None` when the API is gone.
-async fn read_live(aws: &Aws, id: &str) -> Result<Option<(Value, Value, Live)>, AwsError> {
-    let gone = |e: AwsError| if is_not_found(&e) { Ok(None) } else { Err(e) };
-
-    let mut integrations: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
-    let mut token = None;
-    loop {
-        let out = match aws
-            .apigw
-            .get_integrations()
-            .api_id(id)
-            .set_next_token(token)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) => return gone(AwsError::new("reading integrations of", KIND, id, e)),
-        };
-        for i in out.items() {
-            if let Some(iid) = i.integration_id() {
-                integrations.insert(
-                    iid.to_string(),
-                    (
-                        normalize_uri(i.integration_uri().unwrap_or_default()),
-                        i.integration_type().map(|t| t.as_str().to_string()),
-                    ),
-                );
+/// Pages through one of GetIntegrations, GetRoutes, GetStages; `None` when the API is gone.
+macro_rules! all_pages {
+    ($aws:expr, $id:expr, $call:ident, $what:expr) => {{
+        let mut items = Vec::new();
+        let mut token = None;
+        loop {
+            let out = match $aws
+                .apigw
+                .$call()
+                .api_id($id)
+                .set_next_token(token)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let e = AwsError::new($what, KIND, $id, e);
+                    break if is_not_found(&e) { Ok(None) } else { Err(e) };
+                }
+            };
+            items.extend(out.items.unwrap_or_default());
+            token = out.next_token;
+            if token.is_none() {
+                break Ok(Some(items));
             }
         }
-        token = out.next_token;
-        if token.is_none() {
-            break;
+    }};
+}
+
+/// Routes, integrations and stage of the API: the `routes` and `stage` state and the live ids.
+/// `None` when the API is gone. The three reads are independent and run concurrently.
+async fn read_live(aws: &Aws, id: &str) -> Result<Option<(Value, Value, Live)>, AwsError> {
+    let (integration_items, route_items, stage_items) = futures::try_join!(
+        async { all_pages!(aws, id, get_integrations, "reading integrations of") },
+        async { all_pages!(aws, id, get_routes, "reading routes of") },
+        async { all_pages!(aws, id, get_stages, "reading stages of") },
+    )?;
+    let (Some(integration_items), Some(route_items), Some(stage_items)) =
+        (integration_items, route_items, stage_items)
+    else {
+        return Ok(None);
+    };
+
+    let mut integrations: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    for i in &integration_items {
+        if let Some(iid) = i.integration_id() {
+            integrations.insert(
+                iid.to_string(),
+                (
+                    normalize_uri(i.integration_uri().unwrap_or_default()),
+                    i.integration_type().map(|t| t.as_str().to_string()),
+                ),
+            );
         }
     }
 
     let mut routes = BTreeMap::new();
     let mut live = Live::default();
-    let mut token = None;
-    loop {
-        let out = match aws
-            .apigw
-            .get_routes()
-            .api_id(id)
-            .set_next_token(token)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) => return gone(AwsError::new("reading routes of", KIND, id, e)),
+    for r in &route_items {
+        let (Some(key), Some(route_id)) = (r.route_key(), r.route_id()) else {
+            continue;
         };
-        for r in out.items() {
-            let (Some(key), Some(route_id)) = (r.route_key(), r.route_id()) else {
-                continue;
-            };
-            let integration_id = r
-                .target()
-                .and_then(|t| t.strip_prefix("integrations/"))
-                .filter(|i| integrations.contains_key(*i))
-                .map(str::to_string);
-            let found = integration_id.as_ref().and_then(|i| integrations.get(i));
-            let target = found.map_or(Value::Null, |(uri, _)| json!(uri));
-            let auth = r
-                .authorization_type()
-                .map_or("NONE", AuthorizationType::as_str);
-            routes.insert(key.to_string(), route_state(target, auth));
-            live.routes.insert(
-                key.to_string(),
-                LiveRoute {
-                    route_id: route_id.to_string(),
-                    integration_type: found.and_then(|(_, t)| t.clone()),
-                    integration_id,
-                },
-            );
-        }
-        token = out.next_token;
-        if token.is_none() {
-            break;
-        }
+        let integration_id = r
+            .target()
+            .and_then(|t| t.strip_prefix("integrations/"))
+            .filter(|i| integrations.contains_key(*i))
+            .map(str::to_string);
+        let found = integration_id.as_ref().and_then(|i| integrations.get(i));
+        let target = found.map_or(Value::Null, |(uri, _)| json!(uri));
+        let auth = r
+            .authorization_type()
+            .map_or("NONE", AuthorizationType::as_str);
+        routes.insert(key.to_string(), route_state(target, auth));
+        live.routes.insert(
+            key.to_string(),
+            LiveRoute {
+                route_id: route_id.to_string(),
+                integration_type: found.and_then(|(_, t)| t.clone()),
+                integration_id,
+            },
+        );
     }
     let used: BTreeSet<&str> = live
         .routes
@@ -281,28 +283,10 @@ async fn read_live(aws: &Aws, id: &str) -> Result<Option<(Value, Value, Live)>, 
         .collect();
 
     let mut stage = Value::Null;
-    let mut token = None;
-    loop {
-        let out = match aws
-            .apigw
-            .get_stages()
-            .api_id(id)
-            .set_next_token(token)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) => return gone(AwsError::new("reading stages of", KIND, id, e)),
-        };
-        for s in out.items() {
-            if s.stage_name() == Some(STAGE) {
-                live.stage = true;
-                stage = stage_state(s.auto_deploy().unwrap_or(false));
-            }
-        }
-        token = out.next_token;
-        if token.is_none() {
-            break;
+    for s in &stage_items {
+        if s.stage_name() == Some(STAGE) {
+            live.stage = true;
+            stage = stage_state(s.auto_deploy().unwrap_or(false));
         }
     }
     Ok(Some((to_object(routes), stage, live)))
@@ -317,6 +301,36 @@ async fn complete(aws: &Aws, mut obs: Observed) -> Result<Option<Observed>, AwsE
     obs.state.insert("stage", stage);
     obs.detail = Detail::Api(live);
     Ok(Some(obs))
+}
+
+/// Reads the API by the id a previous read found (GetApi instead of GetApis); anything but an
+/// owned HTTP API with our name falls back to [`find`].
+pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
+    match aws.apigw.get_api().api_id(id).send().await {
+        Ok(out)
+            if out.name() == Some(spec.name.as_str())
+                && out.protocol_type() == Some(&ProtocolType::Http) =>
+        {
+            let head = Head {
+                id: id.to_string(),
+                endpoint: out.api_endpoint().unwrap_or_default().to_string(),
+                tags: tags_of(out.tags()),
+            };
+            if owner_from_tags(&head.tags, &spec.tags) == Owner::Ours
+                && let Some(o) = complete(aws, observed_head(spec, &head, Owner::Ours)).await?
+            {
+                return Ok(Some(o));
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, id, e);
+            if !is_not_found(&e) {
+                return Err(e);
+            }
+        }
+    }
+    find(aws, spec, None).await
 }
 
 /// Finds the API: by `adopt` id if given, else the HTTP APIs with exactly our name, owned

@@ -220,6 +220,20 @@ async fn describe(aws: &Aws, id: &str) -> Result<Option<Pool>, AwsError> {
     .or_not_found(NOT_FOUND)
 }
 
+/// Reads the pool by the id a previous read found (one DescribeIdentityPool instead of listing
+/// every pool); anything but an owned pool with our name falls back to [`find`].
+pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
+    if let Some(p) = describe(aws, id).await?
+        && p.name == spec.name
+    {
+        let o = observed(p, spec, None);
+        if o.owner == Owner::Ours {
+            return Ok(Some(o));
+        }
+    }
+    find(aws, spec, None).await
+}
+
 /// Finds the pool: by `adopt` id if given, else by exact name; two owned pools with our name
 /// is an error, a same-named pool without our tags is Foreign.
 pub async fn find(
@@ -354,11 +368,14 @@ async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
 }
 
 /// Identity pools whose name starts with `prefix` and whose tags mark this app and stage.
+/// Pools with a name in `declared` are not described: the node of that name reads them (and
+/// two owned pools of one name are reported there), so they are never leftovers.
 pub async fn list_owned(
     aws: &Aws,
     prefix: &str,
     app: &str,
     stage: &str,
+    declared: &std::collections::BTreeSet<String>,
 ) -> Result<Vec<super::Owned>, AwsError> {
     let mut ids = Vec::new();
     let mut token = None;
@@ -373,7 +390,7 @@ pub async fn list_owned(
             .map_err(|e| AwsError::new("listing", KIND, prefix, e))?;
         for p in out.identity_pools() {
             if p.identity_pool_name()
-                .is_some_and(|n| n.starts_with(prefix))
+                .is_some_and(|n| n.starts_with(prefix) && !declared.contains(n))
                 && let Some(id) = p.identity_pool_id()
             {
                 ids.push(id.to_string());

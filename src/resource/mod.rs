@@ -174,6 +174,26 @@ impl Spec {
         }
     }
 
+    /// Reads the resource by the physical id an earlier read found (a Describe instead of a
+    /// List); kinds found without listing, and a hint that no longer names our resource, fall
+    /// back to [`Spec::find`].
+    pub async fn find_known(&self, aws: &Aws, id: &str) -> Result<Option<Observed>, AwsError> {
+        match self {
+            Spec::UserPool(s) => user_pool::find_known(aws, s, id).await,
+            Spec::IdentityPool(s) => identity_pool::find_known(aws, s, id).await,
+            Spec::HttpApi(s) => http_api::find_known(aws, s, id).await,
+            _ => self.find(aws, None).await,
+        }
+    }
+
+    /// Whether a physical id is worth remembering for [`Spec::find_known`].
+    pub fn found_by_listing(&self) -> bool {
+        matches!(
+            self,
+            Spec::UserPool(_) | Spec::IdentityPool(_) | Spec::HttpApi(_)
+        )
+    }
+
     pub async fn create(&self, aws: &Aws) -> Result<Observed, AwsError> {
         match self {
             Spec::UserPool(s) => user_pool::create(aws, s).await,

@@ -65,7 +65,16 @@ pub async fn find(
     adopt: Option<&str>,
 ) -> Result<Option<Observed>, AwsError> {
     let name = adopt.unwrap_or(&spec.name);
-    let role = match aws.iam.get_role().role_name(name).send().await {
+    // The role and its inline policy are read at once: both are found by name.
+    let (role, policy) = futures::join!(
+        aws.iam.get_role().role_name(name).send(),
+        aws.iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(INLINE_POLICY)
+            .send()
+    );
+    let role = match role {
         Ok(out) => out.role,
         Err(e) => {
             let e = AwsError::new("reading", KIND, name, e);
@@ -91,14 +100,7 @@ pub async fn find(
         Some(t) => document(t, "trust policy", name)?.canonical(),
         None => Value::Null,
     };
-    let policy = match aws
-        .iam
-        .get_role_policy()
-        .role_name(name)
-        .policy_name(INLINE_POLICY)
-        .send()
-        .await
-    {
+    let policy = match policy {
         Ok(out) => document(out.policy_document(), "inline policy", name)?.canonical(),
         Err(e) => {
             let e = AwsError::new("reading inline policy of", KIND, name, e);
@@ -213,11 +215,14 @@ pub async fn update(
 }
 
 /// Roles under our path whose name starts with `prefix` and whose tags mark this app and stage.
+/// Roles named in `declared` are skipped without reading their tags: a role's name is unique
+/// and derived from its logical id, so a declared name is never a leftover.
 pub async fn list_owned(
     aws: &Aws,
     prefix: &str,
     app: &str,
     stage: &str,
+    declared: &std::collections::BTreeSet<String>,
 ) -> Result<Vec<super::Owned>, AwsError> {
     let mut names = Vec::new();
     let mut marker = None;
@@ -234,7 +239,7 @@ pub async fn list_owned(
             out.roles()
                 .iter()
                 .map(|r| r.role_name().to_string())
-                .filter(|n| n.starts_with(prefix)),
+                .filter(|n| n.starts_with(prefix) && !declared.contains(n)),
         );
         marker = out.marker;
         if !out.is_truncated || marker.is_none() {

@@ -125,6 +125,21 @@ async fn describe(aws: &Aws, id: &str) -> Result<Option<UserPoolType>, AwsError>
     Ok(out.or_not_found(NOT_FOUND)?.and_then(|o| o.user_pool))
 }
 
+/// Reads the pool by the id a previous read found (one DescribeUserPool instead of listing
+/// every pool). Only an owned pool that still has our name counts; anything else (gone,
+/// released, renamed) falls back to [`find`].
+pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
+    if let Some(p) = describe(aws, id).await?
+        && p.name() == Some(spec.name.as_str())
+    {
+        let o = observed(p, spec, None);
+        if o.owner == Owner::Ours {
+            return Ok(Some(o));
+        }
+    }
+    find(aws, spec, None).await
+}
+
 /// Finds the pool: by `adopt` id if given, else by name; two owned pools with our name is an error.
 pub async fn find(
     aws: &Aws,

@@ -1,0 +1,667 @@
+//! Benchmarks against the local emulator on loopback: save-to-converged, the no-op reconcile
+//! (wall time, reads, writes, critical path), scale (10/50/100 copies of the auth stack) and the
+//! daemon's idle cost. Prints one stable table; exits non-zero only when it cannot run.
+//!
+//! Run with `deploy/local/bench` (or `cargo bench --bench reconcile`). Under `cargo test` it only
+//! says it was skipped, so CI compiles it without running it.
+//!
+//! The daemon is measured as a black box (the `stackwatch` binary, its `/metrics`), so a binary
+//! from another commit can be compared with `STACKWATCH_BENCH_BIN=path/to/stackwatch`.
+//! Environment:
+//! - `STACKWATCH_BENCH_IDLE_SECS` (default 15): the idle window; the resync equals it. The
+//!   README's figure is with 60.
+//! - `STACKWATCH_BENCH_SCALE` (default `10,50,100`): the stack counts of the scale table.
+//! - `STACKWATCH_BENCH_EDITS` (default 20): edits for save-to-converged.
+//!
+//! How the critical path is measured: the daemon's no-op reconcile runs once directly and once
+//! through the fault proxy adding a fixed latency L to every call; the growth of its duration
+//! divided by L is the number of calls that happen one after another.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "../tests/common/fault_proxy.rs"]
+mod fault_proxy;
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Emulator, example_config};
+use fault_proxy::{FaultProxy, Faults};
+use stackwatch::aws::Aws;
+use stackwatch::engine;
+use stackwatch::policy::PolicyDocument;
+use stackwatch::session::{self, Session};
+
+const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
+const LATENCY: Duration = Duration::from_millis(40);
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        // Under `cargo test`: check the offline parts, then say the measurements were skipped.
+        self_test();
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let table = rt.block_on(run());
+    println!("\n{table}");
+}
+
+/// What `cargo test` runs: the generated scale config loads, and the metrics parser and the
+/// percentile read what they should. No emulator.
+fn self_test() {
+    let dir = scale_config(3);
+    let desired = session::load(dir.path(), None).expect("the generated scale config loads");
+    assert_eq!(
+        desired.nodes.len(),
+        3 * 7,
+        "bucket + API + 5 auth nodes per copy"
+    );
+    let m = Metrics::parse(
+        "stackwatch_aws_calls_total{service=\"IAM\",operation=\"GetRole\",kind=\"read\"} 4\n\
+         stackwatch_aws_calls_total{service=\"IAM\",operation=\"PutRolePolicy\",kind=\"write\"} 1\n\
+         stackwatch_aws_calls_total{service=\"S3\",operation=\"PutObject\",kind=\"write\"} 2\n\
+         stackwatch_reconciles_total{result=\"success\"} 3\n",
+    );
+    assert_eq!(
+        (m.reads, m.writes, m.lease, m.successes),
+        (4.0, 1.0, 2.0, 3.0)
+    );
+    assert_eq!(percentile(&mut [3.0, 1.0, 2.0], 0.5), 2.0);
+    println!("benches/reconcile: measurements skipped (run deploy/local/bench or cargo bench)");
+    println!("test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out");
+}
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn bin() -> PathBuf {
+    std::env::var_os("STACKWATCH_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stackwatch")))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    percentile(v, 0.5)
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() - 1) as f64 * p).round() as usize;
+    v[i]
+}
+
+/// The daemon as a child process with its own HTTP port.
+struct Daemon {
+    child: Child,
+    port: u16,
+    _logs: tempfile::TempDir,
+}
+
+impl Daemon {
+    fn start(endpoint: &str, dir: &Path, stage: Option<&str>, resync: &str) -> Daemon {
+        let port = free_port();
+        let logs = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.args(["--config", "."]);
+        if let Some(s) = stage {
+            cmd.args(["--stage", s]);
+        }
+        let child = cmd
+            .args(["watch", "--approve", "auto", "--resync", resync])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir)
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", common::REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("STACKWATCH_TEST_PASSWORD", "Bench-pw-1!")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(logs.path().join("stdout")).unwrap())
+            .stderr(std::fs::File::create(logs.path().join("stderr")).unwrap())
+            .spawn()
+            .expect("starting stackwatch watch");
+        Daemon {
+            child,
+            port,
+            _logs: logs,
+        }
+    }
+
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        let status = text.split(' ').nth(1)?.parse().ok()?;
+        Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+    }
+
+    fn metrics(&self) -> Metrics {
+        let text = match self.get("/metrics") {
+            Some((200, body)) => body,
+            _ => String::new(),
+        };
+        Metrics::parse(&text)
+    }
+
+    /// Waits until ready (the first reconcile succeeded), at most `limit`.
+    fn wait_ready(&self, limit: Duration) -> Duration {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.get("/readyz").map(|r| r.0) == Some(200) {
+                return start.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the daemon was not ready within {limit:?}");
+    }
+
+    /// Waits until `n` more successful reconciles than in `from` finished; returns the metrics.
+    fn wait_reconciles(&self, from: &Metrics, n: f64, limit: Duration) -> Metrics {
+        let start = Instant::now();
+        loop {
+            let m = self.metrics();
+            if m.successes >= from.successes + n {
+                return m;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "reconciles did not happen within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// (peak RSS, current RSS) in MiB, and CPU seconds so far, from /proc.
+    fn proc_stats(&self) -> (f64, f64, f64) {
+        let pid = self.child.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.split_whitespace().collect())
+            .unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+        // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
+        let cpu = match (ticks(11), ticks(12)) {
+            (Some(u), Some(s)) => (u + s) / 100.0,
+            _ => f64::NAN,
+        };
+        (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0, cpu)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The few samples the bench reads from /metrics.
+#[derive(Debug, Default, Clone)]
+struct Metrics {
+    successes: f64,
+    /// S3 object calls: the leader lease (`src/daemon/lease.rs`), counted apart.
+    lease: f64,
+    reads: f64,
+    writes: f64,
+    duration_sum: f64,
+    duration_count: f64,
+}
+
+impl Metrics {
+    fn parse(text: &str) -> Metrics {
+        let value = |l: &str| l.rsplit(' ').next()?.parse::<f64>().ok();
+        let mut m = Metrics::default();
+        for l in text.lines() {
+            if l.starts_with("stackwatch_aws_calls_total{") {
+                if l.contains("Object\"") {
+                    m.lease += value(l).unwrap_or(0.0);
+                } else if l.contains("kind=\"write\"") {
+                    m.writes += value(l).unwrap_or(0.0);
+                } else {
+                    m.reads += value(l).unwrap_or(0.0);
+                }
+            } else if l.starts_with("stackwatch_reconciles_total{result=\"success\"}") {
+                m.successes = value(l).unwrap_or(0.0);
+            } else if l.starts_with("stackwatch_reconcile_duration_seconds_sum") {
+                m.duration_sum = value(l).unwrap_or(0.0);
+            } else if l.starts_with("stackwatch_reconcile_duration_seconds_count") {
+                m.duration_count = value(l).unwrap_or(0.0);
+            }
+        }
+        m
+    }
+
+    /// Per-reconcile averages between two scrapes: (ms, reads, writes).
+    fn per_reconcile(&self, before: &Metrics) -> (f64, f64, f64) {
+        let n = (self.duration_count - before.duration_count).max(1.0);
+        (
+            (self.duration_sum - before.duration_sum) * 1000.0 / n,
+            (self.reads - before.reads) / n,
+            (self.writes - before.writes) / n,
+        )
+    }
+
+    fn lease_per_reconcile(&self, before: &Metrics) -> f64 {
+        let n = (self.duration_count - before.duration_count).max(1.0);
+        (self.lease - before.lease) / n
+    }
+}
+
+async fn inline_policy(aws: &Aws) -> String {
+    match aws
+        .iam
+        .get_role_policy()
+        .role_name(AUTH_ROLE)
+        .policy_name("stackwatch")
+        .send()
+        .await
+    {
+        // The document comes back URL-encoded.
+        Ok(out) => PolicyDocument::parse_wire(out.policy_document())
+            .map(|d| d.to_wire())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The median of `n` single reads (GetRolePolicy), one at a time.
+async fn read_round_trip(aws: &Aws, n: usize) -> f64 {
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let _ = inline_policy(aws).await;
+        v.push(ms(t.elapsed()));
+    }
+    median(&mut v)
+}
+
+struct Row(String, String, String);
+
+fn row(name: &str, value: String, note: &str) -> Row {
+    Row(name.to_string(), value, note.to_string())
+}
+
+async fn run() -> String {
+    let mut rows: Vec<Row> = Vec::new();
+    let emu = Emulator::start();
+    let aws = emu.aws().await;
+    let dir = example_config();
+
+    // 1. The example app, deployed by the daemon (direct), then save-to-converged.
+    eprintln!("bench: example app, save-to-converged");
+    let d = Daemon::start(&emu.endpoint, dir.path(), None, "1h");
+    let first = d.wait_ready(Duration::from_secs(120));
+    let auth = dir.path().join("stacks/auth.yaml");
+    let original = std::fs::read_to_string(&auth).unwrap();
+    let edits = env_num("STACKWATCH_BENCH_EDITS", 20) as usize;
+    let mut rtt = read_round_trip(&aws, 30).await;
+    let mut save = Vec::new();
+    for i in 0..edits {
+        let actions = if i % 2 == 0 {
+            r#"["s3:GetObject", "s3:PutObject"]"#
+        } else {
+            r#"["s3:GetObject", "s3:DeleteObject"]"#
+        };
+        let marker = if i % 2 == 0 {
+            "s3:PutObject"
+        } else {
+            "s3:DeleteObject"
+        };
+        let text = original.replace(r#"actions: ["s3:*"]"#, &format!("actions: {actions}"));
+        assert_ne!(text, original, "auth.yaml lacks the s3:* statement");
+        let saved = Instant::now();
+        std::fs::write(&auth, text).unwrap();
+        loop {
+            if inline_policy(&aws).await.contains(marker) {
+                break;
+            }
+            assert!(
+                saved.elapsed() < Duration::from_secs(30),
+                "edit {i} did not converge"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        save.push(ms(saved.elapsed()));
+        // Let that reconcile finish before the next edit.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    rtt = (rtt + read_round_trip(&aws, 30).await) / 2.0;
+    std::fs::write(&auth, &original).unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    drop(d);
+
+    // 2. The no-op reconcile of the daemon (resync 300 ms), directly and through a proxy
+    //    adding LATENCY to every call.
+    eprintln!("bench: no-op reconcile");
+    let d = Daemon::start(&emu.endpoint, dir.path(), None, "300ms");
+    d.wait_ready(Duration::from_secs(60));
+    let m0 = d.wait_reconciles(&d.metrics(), 2.0, Duration::from_secs(60));
+    let m1 = d.wait_reconciles(&m0, 10.0, Duration::from_secs(120));
+    let (noop_ms, noop_reads, noop_writes) = m1.per_reconcile(&m0);
+    let noop_lease = m1.lease_per_reconcile(&m0);
+    drop(d);
+    let proxy = FaultProxy::start(&emu.endpoint, Faults::NONE, 1);
+    let d = Daemon::start(&proxy.endpoint, dir.path(), None, "300ms");
+    d.wait_ready(Duration::from_secs(60));
+    let p0 = d.wait_reconciles(&d.metrics(), 2.0, Duration::from_secs(60));
+    let p1 = d.wait_reconciles(&p0, 5.0, Duration::from_secs(120));
+    let (proxied_ms, _, _) = p1.per_reconcile(&p0);
+    proxy.set_faults(Faults {
+        latency: LATENCY,
+        ..Faults::NONE
+    });
+    let l0 = d.wait_reconciles(&p1, 2.0, Duration::from_secs(120));
+    let l1 = d.wait_reconciles(&l0, 5.0, Duration::from_secs(300));
+    let (slow_ms, _, _) = l1.per_reconcile(&l0);
+    drop(d);
+    drop(proxy);
+    let critical_calls = (slow_ms - proxied_ms) / ms(LATENCY);
+    // A permission edit: the reads, then PutRolePolicy, then the read that sees it.
+    let save_critical_ms = (critical_calls + 2.0) * rtt;
+
+    // The same read as `stackwatch plan` does it: fresh clients, nothing remembered.
+    let mut cold = Vec::new();
+    let (mut cold_reads, mut cold_writes) = (0, 0);
+    for _ in 0..5 {
+        let fresh = emu.aws().await;
+        let desired = session::load(dir.path(), None).unwrap();
+        let t = Instant::now();
+        let s = Session::open_with(fresh.clone(), desired).await.unwrap();
+        let _ = s.plan();
+        cold.push(ms(t.elapsed()));
+        (cold_reads, cold_writes) = (fresh.calls.reads(), fresh.calls.writes());
+    }
+
+    let mut save_sorted = save.clone();
+    let save_median = median(&mut save_sorted);
+    let save_p95 = percentile(&mut save_sorted, 0.95);
+    rows.push(row(
+        "example app: first deploy by the daemon",
+        format!("{:.0} ms", ms(first)),
+        "start to /readyz",
+    ));
+    rows.push(row(
+        "read round trip (GetRolePolicy), median",
+        format!("{rtt:.1} ms"),
+        "one call, bench to emulator",
+    ));
+    rows.push(row(
+        &format!("save-to-converged, median of {edits}"),
+        format!("{save_median:.0} ms"),
+        "target <= 500 ms",
+    ));
+    rows.push(row(
+        &format!("save-to-converged, p95 of {edits}"),
+        format!("{save_p95:.0} ms"),
+        "",
+    ));
+    rows.push(row(
+        "save-to-converged critical path",
+        format!(
+            "{:.1} calls = {save_critical_ms:.0} ms (+100 ms debounce)",
+            critical_calls + 2.0
+        ),
+        "reads + PutRolePolicy + read-back",
+    ));
+    rows.push(row(
+        "save-to-converged / critical path",
+        format!(
+            "{:.1}x ({:.1}x without the debounce)",
+            save_median / save_critical_ms,
+            (save_median - 100.0) / save_critical_ms
+        ),
+        "target <= 3x",
+    ));
+    rows.push(row(
+        "no-op reconcile (daemon), wall",
+        format!("{noop_ms:.1} ms"),
+        "mean of 10, load+read+plan",
+    ));
+    rows.push(row(
+        "no-op reconcile (daemon), calls",
+        format!("{noop_reads:.1} reads, {noop_writes:.1} writes"),
+        &format!("writes must be 0; lease object calls apart: {noop_lease:.1}"),
+    ));
+    rows.push(row(
+        "no-op reconcile critical path",
+        format!("{critical_calls:.1} calls"),
+        &format!(
+            "+{:.0} ms/call via proxy: {proxied_ms:.0} -> {slow_ms:.0} ms",
+            ms(LATENCY)
+        ),
+    ));
+    rows.push(row(
+        "no-op reconcile / (critical path x RTT)",
+        format!("{:.1}x", noop_ms / (critical_calls.max(1.0) * rtt)),
+        "",
+    ));
+    rows.push(row(
+        "plan command read (fresh clients), wall",
+        format!("{:.1} ms", median(&mut cold)),
+        &format!("{cold_reads} reads, {cold_writes} writes"),
+    ));
+    drop(emu);
+
+    // 3. Scale.
+    let counts: Vec<usize> = std::env::var("STACKWATCH_BENCH_SCALE")
+        .unwrap_or_else(|_| "10,50,100".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    for n in counts {
+        eprintln!("bench: scale {n}");
+        rows.extend(scale(n).await);
+    }
+
+    // 4. Idle cost.
+    let idle = env_num("STACKWATCH_BENCH_IDLE_SECS", 15);
+    eprintln!("bench: idle {idle} s");
+    let emu = Emulator::start();
+    let dir = example_config();
+    let d = Daemon::start(&emu.endpoint, dir.path(), None, &format!("{idle}s"));
+    d.wait_ready(Duration::from_secs(120));
+    // Let the first deploy's trailing work settle.
+    std::thread::sleep(Duration::from_millis(500));
+    let m0 = d.metrics();
+    let (_, _, cpu0) = d.proc_stats();
+    std::thread::sleep(Duration::from_secs(idle));
+    let (hwm, rss, cpu1) = d.proc_stats();
+    let m1 = d.metrics();
+    rows.push(row(
+        &format!("idle {idle} s (resync {idle} s): daemon CPU"),
+        format!(
+            "{:.0} ms ({:.3}% of a core)",
+            (cpu1 - cpu0) * 1000.0,
+            (cpu1 - cpu0) * 100.0 / idle as f64
+        ),
+        &format!(
+            "{:.0} reads, {:.0} writes, {:.0} lease object calls, {:.0} reconciles",
+            m1.reads - m0.reads,
+            m1.writes - m0.writes,
+            m1.lease - m0.lease,
+            m1.duration_count - m0.duration_count
+        ),
+    ));
+    rows.push(row(
+        &format!("idle {idle} s: daemon RSS"),
+        format!("{rss:.1} MiB (peak {hwm:.1} MiB)"),
+        "",
+    ));
+    drop(d);
+
+    let mut out = String::new();
+    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    let _ = writeln!(out, "| {:w0$} | {:w1$} | note", "measure", "value");
+    let _ = writeln!(out, "| {} | {} | ---", "-".repeat(w0), "-".repeat(w1));
+    for Row(a, b, c) in rows {
+        let _ = writeln!(out, "| {a:w0$} | {b:w1$} | {c}");
+    }
+    out
+}
+
+/// `n` copies of the auth stack, each with its own bucket and API, in a temp config.
+fn scale_config(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let stacks = dir.path().join("stacks");
+    std::fs::create_dir_all(&stacks).unwrap();
+    std::fs::write(
+        dir.path().join("stackwatch.yaml"),
+        "app: scale\nstage: dev\nregion: us-east-1\n",
+    )
+    .unwrap();
+    for i in 0..n {
+        std::fs::write(
+            stacks.join(format!("s{i:03}.yaml")),
+            format!(
+                r#"stack: Storage{i}
+resources:
+  Uploads{i}:
+    kind: bucket
+"#
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            stacks.join(format!("a{i:03}.yaml")),
+            format!(
+                r#"stack: Api{i}
+resources:
+  Api{i}:
+    kind: api
+    routes:
+      "GET /notes": https://example.com/notes
+"#
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            stacks.join(format!("u{i:03}.yaml")),
+            format!(
+                r#"stack: Auth{i}
+uses: [Storage{i}, Api{i}]
+resources:
+  Auth{i}:
+    kind: auth
+    login: [email]
+    permissions:
+      authenticated:
+        - actions: ["execute-api:Invoke"]
+          resources: ["arn:aws:execute-api:${{app.region}}:${{app.account}}:${{Api{i}.Api{i}.id}}/*"]
+        - actions: ["s3:*"]
+          resources: ["${{Storage{i}.Uploads{i}.arn}}/private/${{cognito-identity.amazonaws.com:sub}}/*"]
+"#
+            ),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+async fn scale(n: usize) -> Vec<Row> {
+    let emu = Emulator::start();
+    let dir = scale_config(n);
+    let desired = session::load(dir.path(), None).expect("generated config loads");
+    let nodes = desired.nodes.len();
+
+    // Create: the daemon deploys it from nothing.
+    let d = Daemon::start(&emu.endpoint, dir.path(), None, "1h");
+    let create = d.wait_ready(Duration::from_secs(1800));
+    let created = d.metrics();
+    drop(d);
+
+    // No-op: the daemon re-reads it (resync 300 ms); peak RSS over those reconciles.
+    let d = Daemon::start(&emu.endpoint, dir.path(), None, "300ms");
+    d.wait_ready(Duration::from_secs(600));
+    let m0 = d.wait_reconciles(&d.metrics(), 1.0, Duration::from_secs(600));
+    let m1 = d.wait_reconciles(&m0, 3.0, Duration::from_secs(1200));
+    let (noop_ms, noop_reads, noop_writes) = m1.per_reconcile(&m0);
+    let (hwm, _, _) = d.proc_stats();
+    drop(d);
+
+    // Plan CPU: engine::plan alone on a snapshot already read.
+    let aws = emu.aws().await;
+    let s = Session::open_with(aws, desired).await.unwrap();
+    let mut plan_ms = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let p = engine::plan(&s.desired, &s.snapshot);
+        plan_ms.push(ms(t.elapsed()));
+        assert!(!p.changes.is_empty());
+    }
+    let plan_median = median(&mut plan_ms);
+    vec![
+        row(
+            &format!("scale {n} stacks ({nodes} resources): create"),
+            format!(
+                "{:.1} s, {:.0} reads + {:.0} writes",
+                create.as_secs_f64(),
+                created.reads,
+                created.writes
+            ),
+            "daemon, start to /readyz",
+        ),
+        row(
+            &format!("scale {n}: no-op reconcile"),
+            format!("{noop_ms:.0} ms, {noop_reads:.0} reads + {noop_writes:.0} writes"),
+            "daemon, mean of 3",
+        ),
+        row(
+            &format!("scale {n}: plan CPU (no AWS)"),
+            format!(
+                "{plan_median:.2} ms ({:.1} us/resource)",
+                plan_median * 1000.0 / nodes as f64
+            ),
+            "target < 1 ms/resource",
+        ),
+        row(
+            &format!("scale {n}: daemon peak RSS"),
+            format!("{hwm:.1} MiB"),
+            "target < 64 MB at 100",
+        ),
+    ]
+}

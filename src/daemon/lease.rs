@@ -1,0 +1,638 @@
+//! One leader at a time: a lease object in an S3 state bucket that stackwatch creates and owns.
+//!
+//! Two daemons pointed at the same app and stage (two replicas, or a laptop and a cluster) must
+//! never apply concurrently: CreateUserPool is not idempotent, so racing writers make duplicates.
+//! Only the holder of the lease applies; the others plan and report.
+//!
+//! - **Where:** `s3://{stage}-{app}-stackwatch-{account}/leader.json`, in the app's region. The
+//!   bucket is created on first use and tagged like every other resource (`stackwatch:app`,
+//!   `stackwatch:stage`, `stackwatch:stack = _stackwatch`, `stackwatch:id = _stackwatch.Lease`);
+//!   a bucket of that name without those tags is never used (an error says so).
+//! - **Taking it:** a missing lease is created with `If-None-Match: *`; an expired or released
+//!   one is overwritten with `If-Match: <the ETag read>`. Either write fails with 412
+//!   (PreconditionFailed) or 409 (ConditionalRequestConflict) when someone else wrote first, so
+//!   of two racing daemons exactly one wins. The winner reads the object back and leads only if
+//!   the ETag is its own (a second guard, for stores whose check-then-write is not atomic).
+//! - **Holding it:** the holder rewrites the body (holder id, expiry) with `If-Match: <its ETag>`
+//!   every third of the TTL. It leads until `time the renewal was sent + TTL` on its own
+//!   monotonic clock, so a holder that cannot reach S3 stops applying before others may take
+//!   over. A 412 means another daemon took the lease after it expired: leadership is lost at
+//!   once, and an apply in flight is abandoned.
+//! - **Releasing it:** on SIGTERM the holder overwrites the body (again `If-Match`) as
+//!   `released`, so a successor takes over at its next poll instead of waiting for the expiry.
+//! - **Crashes:** a killed holder's lease simply expires (`--lease-ttl`, 15 s by default); the
+//!   next poll of another daemon after that takes it.
+//!
+//! Others judge expiry by the `expiresAtMs` the holder wrote, on their own wall clock: clocks
+//! skewed by more than a fraction of the TTL shorten or lengthen the handover accordingly.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag, Tagging};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::state::{LeaseStatus, Shared};
+use crate::aws::{Aws, AwsError};
+use crate::resource::{Owner, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags, owner_from_tags};
+
+/// How long a lease lasts without renewal, unless `--lease-ttl` says otherwise.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(15);
+/// The lease object's key in the state bucket.
+pub const KEY: &str = "leader.json";
+/// The `stackwatch:stack` tag of the state bucket.
+pub const STATE_STACK: &str = "_stackwatch";
+/// How long the release on shutdown may take before the daemon exits anyway.
+pub const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
+
+const KIND: &str = "stackwatch lease";
+
+/// Why the lease could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LeaseError {
+    #[error(
+        "the state bucket name {0:?} is not a valid S3 bucket name (3-63 characters: a-z, 0-9, '-'); \
+         shorten the app or stage name"
+    )]
+    BadBucketName(String),
+    #[error(
+        "the state bucket {bucket} exists but does not carry stackwatch's tags for this app and stage \
+         (found {found:?}); stackwatch never uses a bucket it does not own: delete it, or tag it \
+         {expected:?} if it is stackwatch's"
+    )]
+    Foreign {
+        bucket: String,
+        found: Tags,
+        expected: Tags,
+    },
+    #[error("{0} did not answer within {1:?}")]
+    Timeout(String, Duration),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+/// Where the lease of one app and stage lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub bucket: String,
+    pub key: String,
+    pub region: String,
+    pub tags: Tags,
+}
+
+impl Target {
+    /// The lease of `app` and `stage` in `account`: `{stage}-{app}-stackwatch-{account}`.
+    pub fn new(app: &str, stage: &str, account: &str, region: &str) -> Result<Target, LeaseError> {
+        let bucket = format!("{stage}-{app}-stackwatch-{account}").to_lowercase();
+        let valid = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !bucket.starts_with('-')
+            && !bucket.ends_with('-');
+        if !valid {
+            return Err(LeaseError::BadBucketName(bucket));
+        }
+        Ok(Target {
+            bucket,
+            key: KEY.to_string(),
+            region: region.to_string(),
+            tags: Tags::from([
+                (TAG_APP.to_string(), app.to_string()),
+                (TAG_STAGE.to_string(), stage.to_string()),
+                (TAG_STACK.to_string(), STATE_STACK.to_string()),
+                (TAG_ID.to_string(), format!("{STATE_STACK}.Lease")),
+            ]),
+        })
+    }
+
+    fn url(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// The lease object's body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record {
+    /// `hostname/pid/random` of the daemon that wrote it.
+    pub holder: String,
+    /// Unix milliseconds after which anyone may take the lease.
+    pub expires_at_ms: u64,
+    /// The same, as RFC 3339, for people.
+    pub expires_at: String,
+    /// True once the holder gave the lease up (SIGTERM).
+    #[serde(default)]
+    pub released: bool,
+}
+
+impl Record {
+    fn new(holder: &str, ttl: Duration) -> Record {
+        let expires = SystemTime::now() + ttl;
+        Record {
+            holder: holder.to_string(),
+            expires_at_ms: unix_ms(expires),
+            expires_at: humantime::format_rfc3339_millis(expires).to_string(),
+            released: false,
+        }
+    }
+
+    fn released(holder: &str) -> Record {
+        Record {
+            released: true,
+            ..Record::new(holder, Duration::ZERO)
+        }
+    }
+
+    /// Free to take: released, or past its expiry on our clock.
+    pub fn is_free(&self) -> bool {
+        self.released || unix_ms(SystemTime::now()) >= self.expires_at_ms
+    }
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64
+}
+
+/// A conditional PutObject.
+enum Cond<'a> {
+    /// `If-None-Match: *`: only if there is no object yet.
+    Absent,
+    /// `If-Match: <etag>`: only if the object is still the one we saw.
+    Etag(&'a str),
+}
+
+/// Someone else wrote first: 412 PreconditionFailed, or 409 while a concurrent write is in flight.
+fn lost_race(e: &AwsError) -> bool {
+    e.is("PreconditionFailed") || e.is("ConditionalRequestConflict")
+}
+
+/// What this daemon holds.
+#[derive(Debug, Clone)]
+struct Held {
+    etag: String,
+    /// Leadership ends here unless renewed: when the last successful write was sent, plus TTL.
+    until: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    target: Option<(Target, Aws)>,
+    bucket_checked: bool,
+    held: Option<Held>,
+}
+
+/// This daemon's side of the lease: take, renew, release; publishes leadership to the metrics,
+/// `/status` and a watch channel that an apply in flight listens to.
+#[derive(Debug)]
+pub struct Lease {
+    id: String,
+    ttl: Duration,
+    shared: Arc<Shared>,
+    trigger: Arc<Notify>,
+    inner: Mutex<Inner>,
+    leader: watch::Sender<bool>,
+}
+
+impl Lease {
+    /// A lease for this process. `trigger` is notified when it becomes the leader, so the
+    /// reconcile that follows applies what a follower only planned.
+    pub fn new(ttl: Duration, shared: Arc<Shared>, trigger: Arc<Notify>) -> Arc<Lease> {
+        let id = holder_id();
+        shared.update(|s| {
+            s.lease = Some(LeaseStatus {
+                id: id.clone(),
+                ttl_seconds: ttl.as_secs_f64(),
+                ..LeaseStatus::default()
+            })
+        });
+        Arc::new(Lease {
+            id,
+            ttl,
+            shared,
+            trigger,
+            inner: Mutex::new(Inner::default()),
+            leader: watch::Sender::new(false),
+        })
+    }
+
+    /// This daemon's holder id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// True while this daemon holds an unexpired lease.
+    pub fn is_leader(&self) -> bool {
+        *self.leader.borrow()
+    }
+
+    /// Changes to leadership, for abandoning an apply when the lease is lost.
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.leader.subscribe()
+    }
+
+    /// Points the lease at `target` (switching, and releasing the old one, if it changed) and
+    /// takes or renews it now. Ok(true): this daemon leads for at least the TTL from now.
+    pub async fn ensure(&self, target: Target, aws: Aws) -> Result<bool, LeaseError> {
+        let mut inner = self.inner.lock().await;
+        if inner.target.as_ref().map(|(t, _)| t) != Some(&target) {
+            if let Some((old, old_aws)) = inner.target.take()
+                && let Some(held) = inner.held.take()
+            {
+                release(&old_aws, &old, &self.id, &held.etag).await;
+            }
+            tracing::info!(lease = %target.url(), id = %self.id, "lease: using");
+            inner.target = Some((target, aws));
+            inner.bucket_checked = false;
+            self.publish(&inner, None, None);
+        }
+        self.step(&mut inner).await
+    }
+
+    /// One step under the lock, bounded in time, with its outcome published.
+    async fn step(&self, inner: &mut Inner) -> Result<bool, LeaseError> {
+        let limit = self.ttl / 3;
+        let result = match tokio::time::timeout(limit, self.step_inner(inner)).await {
+            Ok(r) => r,
+            Err(_) => {
+                let what = inner
+                    .target
+                    .as_ref()
+                    .map_or_else(String::new, |(t, _)| t.url());
+                Err(LeaseError::Timeout(what, limit))
+            }
+        };
+        if result.is_err()
+            && let Some(h) = &inner.held
+            && Instant::now() >= h.until
+        {
+            // Could not renew in time: others may take it now, so stop leading.
+            inner.held = None;
+        }
+        let (observed, error) = match &result {
+            Ok(observed) => (observed.clone(), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        self.publish(inner, observed, error);
+        result.map(|_| self.is_leader())
+    }
+
+    /// Renews what we hold, or takes a missing, expired or released lease. Returns the record
+    /// seen when someone else holds it.
+    async fn step_inner(&self, inner: &mut Inner) -> Result<Option<Record>, LeaseError> {
+        let Some((target, aws)) = inner.target.clone() else {
+            return Ok(None);
+        };
+        if !inner.bucket_checked {
+            ensure_bucket(&aws, &target).await?;
+            inner.bucket_checked = true;
+        }
+        if let Some(held) = inner.held.clone() {
+            let sent = Instant::now();
+            let record = Record::new(&self.id, self.ttl);
+            match put(&aws, &target, &record, Cond::Etag(&held.etag)).await {
+                Ok(etag) => {
+                    inner.held = Some(Held {
+                        etag,
+                        until: sent + self.ttl,
+                    });
+                    return Ok(None);
+                }
+                Err(e) if lost_race(&e) || e.is("NoSuchKey") => {
+                    tracing::warn!(lease = %target.url(), "lease: lost (another daemon took it after it expired, or it was deleted)");
+                    inner.held = None;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let seen = match get(&aws, &target).await {
+            Err(e) if e.is("NoSuchBucket") => {
+                inner.bucket_checked = false;
+                return Err(e.into());
+            }
+            other => other?,
+        };
+        let sent = Instant::now();
+        let record = Record::new(&self.id, self.ttl);
+        let written = match &seen {
+            None => put(&aws, &target, &record, Cond::Absent).await,
+            Some((_, Some(r))) if !r.is_free() && r.holder != self.id => {
+                return Ok(Some(r.clone()));
+            }
+            Some((etag, r)) => {
+                if r.is_none() {
+                    tracing::warn!(lease = %target.url(), "lease: unreadable body, taking it over");
+                }
+                put(&aws, &target, &record, Cond::Etag(etag)).await
+            }
+        };
+        let etag = match written {
+            Ok(etag) => etag,
+            Err(e) if lost_race(&e) => {
+                // Someone else wrote first; report them.
+                return Ok(get(&aws, &target).await?.and_then(|(_, r)| r));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // Read back: lead only if the object is still ours.
+        match get(&aws, &target).await? {
+            Some((now, _)) if now == etag => {
+                inner.held = Some(Held {
+                    etag,
+                    until: sent + self.ttl,
+                });
+                Ok(None)
+            }
+            other => Ok(other.and_then(|(_, r)| r)),
+        }
+    }
+
+    /// Sets the gauge, `/status` and the watch channel from what the last step found.
+    fn publish(&self, inner: &Inner, other: Option<Record>, error: Option<String>) {
+        let leading = inner
+            .held
+            .as_ref()
+            .is_some_and(|h| Instant::now() < h.until);
+        let was = self.leader.send_replace(leading);
+        self.shared.metrics.set_leader(leading);
+        if leading && !was {
+            tracing::info!(id = %self.id, ttl = ?self.ttl, "lease: this daemon is now the leader and applies");
+            self.trigger.notify_one();
+        } else if !leading && was {
+            tracing::warn!(id = %self.id, "lease: no longer the leader; only planning from now on");
+        }
+        let target = inner.target.as_ref().map(|(t, _)| t);
+        let (holder, expires_at) = if leading {
+            (Some(self.id.clone()), None)
+        } else {
+            match other {
+                Some(r) if !r.is_free() => (Some(r.holder), Some(r.expires_at)),
+                _ => (None, None),
+            }
+        };
+        self.shared.update(|s| {
+            let l = s.lease.get_or_insert_with(LeaseStatus::default);
+            l.leader = leading;
+            l.holder = holder;
+            l.holder_expires_at = expires_at;
+            l.object = target.map(Target::url);
+            l.error = error;
+        });
+    }
+
+    /// Renews (holder) or tries to take (others) every third of the TTL until `cancel`, then
+    /// releases what it holds.
+    pub fn spawn_renewer(
+        self: Arc<Self>,
+        cancel: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let every = self.ttl / 3;
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                let mut inner = self.inner.lock().await;
+                if inner.target.is_none() {
+                    continue;
+                }
+                if let Err(e) = self.step(&mut inner).await {
+                    tracing::warn!(error = %e, "lease: renewing");
+                }
+            }
+        })
+    }
+
+    /// Gives the lease up (SIGTERM), so that another daemon takes over at its next poll.
+    pub async fn release(&self) {
+        let mut inner = self.inner.lock().await;
+        if let (Some((target, aws)), Some(held)) = (inner.target.clone(), inner.held.take()) {
+            release(&aws, &target, &self.id, &held.etag).await;
+        }
+        self.publish(&inner, None, None);
+    }
+}
+
+/// Overwrites our lease as released (If-Match our ETag, so never someone else's).
+async fn release(aws: &Aws, target: &Target, id: &str, etag: &str) {
+    let record = Record::released(id);
+    let put = put(aws, target, &record, Cond::Etag(etag));
+    match tokio::time::timeout(RELEASE_TIMEOUT, put).await {
+        Ok(Ok(_)) => tracing::info!(lease = %target.url(), "lease: released"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "lease: releasing"),
+        Err(_) => {
+            tracing::warn!(timeout = ?RELEASE_TIMEOUT, "lease: releasing timed out; it expires on its own")
+        }
+    }
+}
+
+fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&SystemTime::now(), &mut h);
+    std::hash::Hash::hash(&SEQ.fetch_add(1, Ordering::Relaxed), &mut h);
+    let random = std::hash::BuildHasher::hash_one(
+        &std::collections::hash_map::RandomState::new(),
+        std::hash::Hasher::finish(&h),
+    );
+    format!("{host}/{}/{:08x}", std::process::id(), random as u32)
+}
+
+/// The lease object and its ETag; `None` when there is none. A body that does not parse is
+/// `Some((etag, None))`.
+async fn get(aws: &Aws, target: &Target) -> Result<Option<(String, Option<Record>)>, AwsError> {
+    let out = match aws
+        .s3
+        .get_object()
+        .bucket(&target.bucket)
+        .key(&target.key)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let e = AwsError::new("reading", KIND, target.url(), e);
+            return if e.is("NoSuchKey") { Ok(None) } else { Err(e) };
+        }
+    };
+    let etag = out.e_tag().unwrap_or_default().to_string();
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| AwsError::refused("reading", KIND, target.url(), e.to_string()))?;
+    Ok(Some((
+        etag,
+        serde_json::from_slice(&body.into_bytes()).ok(),
+    )))
+}
+
+/// A conditional write of the lease; returns the new ETag.
+async fn put(
+    aws: &Aws,
+    target: &Target,
+    record: &Record,
+    cond: Cond<'_>,
+) -> Result<String, AwsError> {
+    let body = serde_json::to_vec_pretty(record).unwrap_or_default();
+    let req = aws
+        .s3
+        .put_object()
+        .bucket(&target.bucket)
+        .key(&target.key)
+        .content_type("application/json")
+        .body(ByteStream::from(body));
+    let req = match cond {
+        Cond::Absent => req.if_none_match("*"),
+        Cond::Etag(etag) => req.if_match(etag),
+    };
+    let out = req
+        .send()
+        .await
+        .map_err(|e| AwsError::new("writing", KIND, target.url(), e))?;
+    Ok(out.e_tag().unwrap_or_default().to_string())
+}
+
+/// Creates and tags the state bucket, or checks that the existing one is ours.
+async fn ensure_bucket(aws: &Aws, target: &Target) -> Result<(), LeaseError> {
+    let name = target.bucket.as_str();
+    let missing = |e: &AwsError| e.is("NotFound") || e.is("NoSuchBucket") || e.is("404");
+    let exists = match aws.s3.head_bucket().bucket(name).send().await {
+        Ok(_) => true,
+        Err(e) => {
+            let e = AwsError::new("reading", "S3 state bucket", name, e);
+            if missing(&e) {
+                false
+            } else {
+                return Err(e.into());
+            }
+        }
+    };
+    if !exists {
+        let location = (target.region != "us-east-1").then(|| {
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(target.region.as_str()))
+                .build()
+        });
+        match aws
+            .s3
+            .create_bucket()
+            .bucket(name)
+            .set_create_bucket_configuration(location)
+            .send()
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(bucket = name, "lease: created the state bucket");
+                return write_tags(aws, target).await;
+            }
+            Err(e) => {
+                let e = AwsError::new("creating", "S3 state bucket", name, e);
+                // Another daemon created it a moment ago: check its tags like any existing one.
+                if !e.is("BucketAlreadyOwnedByYou") {
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    let found: Tags = match aws.s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+        Err(e) => {
+            let e = AwsError::new("reading tags of", "S3 state bucket", name, e);
+            if e.is("NoSuchTagSet") {
+                Tags::new()
+            } else {
+                return Err(e.into());
+            }
+        }
+    };
+    if owner_from_tags(&found, &target.tags) == Owner::Ours {
+        Ok(())
+    } else {
+        Err(LeaseError::Foreign {
+            bucket: name.to_string(),
+            found,
+            expected: target.tags.clone(),
+        })
+    }
+}
+
+async fn write_tags(aws: &Aws, target: &Target) -> Result<(), LeaseError> {
+    let refused = |e: aws_sdk_s3::error::BuildError| {
+        AwsError::refused("tagging", "S3 state bucket", &target.bucket, e.to_string())
+    };
+    let tags = target
+        .tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(refused))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tags))
+        .build()
+        .map_err(refused)?;
+    crate::aws::retry(crate::resource::bucket::BUCKET_NOT_YET_VISIBLE, || async {
+        aws.s3
+            .put_bucket_tagging()
+            .bucket(&target.bucket)
+            .tagging(tagging.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("tagging", "S3 state bucket", &target.bucket, e))
+    })
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_bucket_is_named_after_app_stage_and_account() {
+        let t = Target::new("notes", "Dev", "123456789012", "us-east-1").unwrap();
+        assert_eq!(t.bucket, "dev-notes-stackwatch-123456789012");
+        assert_eq!(t.key, KEY);
+        assert_eq!(t.tags[TAG_STACK], STATE_STACK);
+        assert_eq!(t.tags[TAG_STAGE], "Dev");
+        let long = "a".repeat(40);
+        assert!(matches!(
+            Target::new(&long, "dev", "123456789012", "us-east-1"),
+            Err(LeaseError::BadBucketName(_))
+        ));
+        assert!(Target::new("no_tes", "dev", "1", "us-east-1").is_err());
+    }
+
+    #[test]
+    fn a_record_is_free_when_released_or_expired() {
+        let live = Record::new("a", Duration::from_secs(60));
+        assert!(!live.is_free());
+        assert!(Record::new("a", Duration::ZERO).is_free());
+        assert!(Record::released("a").is_free());
+        let json = serde_json::to_string(&live).unwrap();
+        assert!(json.contains("\"expiresAtMs\""), "{json}");
+        let back: Record = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, live);
+    }
+
+    #[test]
+    fn holder_ids_differ_within_one_process() {
+        assert_ne!(holder_id(), holder_id());
+        assert!(holder_id().contains(&format!("/{}/", std::process::id())));
+    }
+}

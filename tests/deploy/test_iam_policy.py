@@ -1,0 +1,120 @@
+"""deploy/iam/stackwatch-policy.json is exactly what the code calls: every AWS SDK operation
+called in src/ maps to IAM actions, and the policy grants those and nothing else. A new call
+without a mapping, a missing action, or an extra action fails here, so the policy cannot drift.
+"""
+
+import json
+import re
+
+from conftest import REPO
+
+POLICY = REPO / "deploy" / "iam" / "stackwatch-policy.json"
+# `aws.<client>.<operation>(`, across line breaks (rustfmt splits long chains).
+CALL = re.compile(r"\.(idp|identity|iam|s3|apigw|sts)\s*\.\s*([a-z][a-z0-9_]*)\s*\(")
+
+PREFIX = {"idp": "cognito-idp", "identity": "cognito-identity", "iam": "iam", "sts": "sts"}
+
+# Operations whose IAM action is not the operation's own name.
+SPECIAL = {
+    # S3: HeadBucket is authorised as ListBucket; CORS deletes are PutBucketCORS.
+    ("s3", "head_bucket"): ["s3:ListBucket"],
+    ("s3", "get_bucket_cors"): ["s3:GetBucketCORS"],
+    ("s3", "put_bucket_cors"): ["s3:PutBucketCORS"],
+    ("s3", "delete_bucket_cors"): ["s3:PutBucketCORS"],
+    # SetIdentityPoolRoles hands the roles to Cognito: iam:PassRole on each.
+    ("identity", "set_identity_pool_roles"): [
+        "cognito-identity:SetIdentityPoolRoles", "iam:PassRole"],
+    # Public (unsigned) Cognito APIs, used by `verify` to sign in as a test user: no IAM action.
+    ("idp", "initiate_auth"): [],
+    ("identity", "get_id"): [],
+    ("identity", "get_credentials_for_identity"): [],
+}
+
+# API Gateway v2 is authorised by HTTP verb on the resource path.
+APIGW_VERB = {"get": "GET", "create": "POST", "tag": "POST", "update": "PATCH",
+              "delete": "DELETE", "untag": "DELETE"}
+
+S3_PLAIN = {"create_bucket", "delete_bucket", "get_bucket_tagging", "put_bucket_tagging",
+            "get_object", "put_object"}
+
+
+def pascal(op):
+    return "".join(w.capitalize() for w in op.split("_"))
+
+
+def actions_for(client, op):
+    if (client, op) in SPECIAL:
+        return SPECIAL[(client, op)]
+    if client == "apigw":
+        return [f"apigateway:{APIGW_VERB[op.split('_')[0]]}"]
+    if client == "s3":
+        assert op in S3_PLAIN, f"s3 {op}: add its IAM action to SPECIAL in {__file__}"
+        return [f"s3:{pascal(op)}"]
+    return [f"{PREFIX[client]}:{pascal(op)}"]
+
+
+def calls():
+    found = {}
+    for path in sorted((REPO / "src").rglob("*.rs")):
+        for m in CALL.finditer(path.read_text()):
+            found.setdefault((m.group(1), m.group(2)), path.relative_to(REPO))
+    return found
+
+
+def policy_actions():
+    doc = json.loads(POLICY.read_text())
+    out = set()
+    for st in doc["Statement"]:
+        assert st["Effect"] == "Allow"
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        out.update(acts)
+    return doc, out
+
+
+def test_the_scan_finds_the_calls_it_should():
+    found = calls()
+    # A sample across every client, so a broken regex cannot pass by finding nothing.
+    for key in [("idp", "create_user_pool"), ("identity", "set_identity_pool_roles"),
+                ("iam", "put_role_policy"), ("s3", "put_bucket_cors"), ("s3", "put_object"),
+                ("apigw", "create_route"), ("sts", "get_caller_identity")]:
+        assert key in found, key
+    assert len(found) > 50
+
+
+def test_policy_grants_exactly_the_actions_the_code_needs():
+    needed = {}
+    for (client, op), where in calls().items():
+        for action in actions_for(client, op):
+            needed.setdefault(action, f"{client}.{op} in {where}")
+    _, granted = policy_actions()
+    missing = sorted(set(needed) - granted)
+    extra = sorted(granted - set(needed))
+    assert not missing, "missing from the policy: " + ", ".join(f"{a} ({needed[a]})" for a in missing)
+    assert not extra, f"in the policy but never called (remove them): {extra}"
+
+
+def test_no_wildcard_actions_and_iam_s3_scoped_to_our_names():
+    doc, _ = policy_actions()
+    for st in doc["Statement"]:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        res = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        assert all("*" not in a for a in acts), st
+        for a in acts:
+            if a.startswith("iam:") and a not in ("iam:ListRoles", "iam:GetPolicy", "iam:GetPolicyVersion"):
+                assert res == ["arn:aws:iam::*:role/stackwatch/*"], st
+            if a.startswith("s3:"):
+                assert all(r.startswith("arn:aws:s3:::dev-notes-") for r in res), st
+    passrole = [st for st in doc["Statement"] if "iam:PassRole" in st["Action"]]
+    assert passrole[0]["Condition"]["StringEquals"]["iam:PassedToService"] == "cognito-identity.amazonaws.com"
+
+
+def test_role_path_and_bucket_names_match_the_scoping():
+    """The resource patterns above hold only while roles live under /stackwatch/ and buckets
+    (the app's and the lease's) are named {stage}-{app}-… ."""
+    role = (REPO / "src" / "resource" / "role.rs").read_text()
+    assert 'pub const PATH: &str = "/stackwatch/";' in role
+    desired = (REPO / "src" / "desired.rs").read_text()
+    assert 'format!("{stage}-{app}-{s}-{rn}")' in desired
+    lease = (REPO / "src" / "daemon" / "lease.rs").read_text()
+    assert 'format!("{stage}-{app}-stackwatch-{account}")' in lease
+    assert 'pub const KEY: &str = "leader.json";' in lease

@@ -1,0 +1,312 @@
+//! Fault injection: stackwatch through a seeded proxy (tests/common/fault_proxy.rs) that fails
+//! calls with 5xx answers, throttling in each service's wire shape and connection resets, and an
+//! emulator that is restarted (all state lost) under a running daemon.
+//!
+//! `STACKWATCH_FAULT_SEED` replays a run with another seed (the default is fixed).
+
+mod common;
+#[path = "common/fault_proxy.rs"]
+mod fault_proxy;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Emulator, example_config};
+use fault_proxy::{FaultProxy, Faults};
+use stackwatch::aws::Aws;
+
+fn seed() -> u64 {
+    std::env::var("STACKWATCH_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_240_611)
+}
+
+/// Runs the binary through the proxy: (exit code, stdout, stderr).
+fn run(proxy: &FaultProxy, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
+        .args(["--config", "."])
+        .args(args)
+        .current_dir(dir)
+        .envs(proxy.env())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// How many of each resource the example app's dev stage has, read directly (no proxy).
+async fn census(aws: &Aws) -> [(&'static str, usize); 5] {
+    let pools = aws
+        .idp
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap();
+    let user_pools = pools
+        .user_pools()
+        .iter()
+        .filter(|p| p.name() == Some("dev-notes-Auth"))
+        .count();
+    let ids = aws
+        .identity
+        .list_identity_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap();
+    let identity_pools = ids
+        .identity_pools()
+        .iter()
+        .filter(|p| p.identity_pool_name() == Some("dev_notes_Auth"))
+        .count();
+    let roles = aws
+        .iam
+        .list_roles()
+        .path_prefix("/stackwatch/")
+        .send()
+        .await
+        .unwrap()
+        .roles()
+        .iter()
+        .filter(|r| r.role_name().starts_with("dev-notes-"))
+        .count();
+    let apis = aws
+        .apigw
+        .get_apis()
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .filter(|a| a.name() == Some("dev-notes-Api"))
+        .count();
+    let clients = match pools
+        .user_pools()
+        .iter()
+        .find(|p| p.name() == Some("dev-notes-Auth"))
+        .and_then(|p| p.id())
+    {
+        Some(id) => aws
+            .idp
+            .list_user_pool_clients()
+            .user_pool_id(id)
+            .send()
+            .await
+            .unwrap()
+            .user_pool_clients()
+            .len(),
+        None => 0,
+    };
+    [
+        ("user pools", user_pools),
+        ("user pool clients", clients),
+        ("identity pools", identity_pools),
+        ("roles", roles),
+        ("APIs", apis),
+    ]
+}
+
+#[tokio::test]
+async fn apply_converges_with_a_fifth_of_calls_failing_and_makes_no_duplicates() {
+    let emu = Emulator::start();
+    let proxy = FaultProxy::start(&emu.endpoint, Faults::failing(0.2), seed());
+    let dir = example_config();
+
+    // Retry apply until it exits 0, as a person (or CI) would; bounded.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (code, out, err) = run(&proxy, dir.path(), &["apply", "--yes"]);
+        if code == 0 {
+            break;
+        }
+        assert!(
+            attempts < 8,
+            "apply did not converge in {attempts} attempts ({}):\n{out}\n{err}",
+            proxy.stats().summary()
+        );
+    }
+    let injected = proxy.stats().injected();
+    assert!(
+        injected > 0,
+        "no fault was injected: {}",
+        proxy.stats().summary()
+    );
+    eprintln!(
+        "converged after {attempts} apply run(s); proxy: {}",
+        proxy.stats().summary()
+    );
+
+    let aws = emu.aws().await;
+    for (what, n) in census(&aws).await {
+        assert_eq!(n, 1, "{what}: expected exactly one, found {n}");
+    }
+
+    // A following plan is clean (it may itself meet faults: retried, bounded).
+    let mut clean = false;
+    for _ in 0..8 {
+        let (code, out, err) = run(&proxy, dir.path(), &["plan", "--detailed-exitcode"]);
+        match code {
+            0 => {
+                clean = true;
+                break;
+            }
+            2 => panic!("the plan after apply is not clean:\n{out}\n{err}"),
+            _ => {}
+        }
+    }
+    assert!(clean, "plan kept failing: {}", proxy.stats().summary());
+}
+
+/// GET on the daemon's HTTP port: the status code.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    text.split(' ').nth(1)?.parse().ok()
+}
+
+#[tokio::test]
+async fn emulator_restarted_mid_watch_is_rebuilt_and_the_daemon_keeps_running() {
+    let emu = Emulator::start();
+    // The daemon talks to the proxy; the proxy is repointed at the new emulator.
+    let proxy = FaultProxy::start(&emu.endpoint, Faults::NONE, seed());
+    let dir = example_config();
+    let logs = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
+        .args([
+            "--config",
+            ".",
+            "watch",
+            "--approve",
+            "auto",
+            "--resync",
+            "1s",
+        ])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir.path())
+        .envs(proxy.env())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(logs.path().join("stdout")).unwrap())
+        .stderr(std::fs::File::create(logs.path().join("stderr")).unwrap())
+        .spawn()
+        .unwrap();
+    let log = || {
+        std::fs::read_to_string(logs.path().join("stderr")).unwrap_or_default()
+            + &std::fs::read_to_string(logs.path().join("stdout")).unwrap_or_default()
+    };
+
+    let converged = |aws: Aws| async move {
+        census(&aws).await.iter().all(|(_, n)| *n == 1)
+            && aws
+                .iam
+                .get_role_policy()
+                .role_name("dev-notes-AuthStack-Auth-AuthRole")
+                .policy_name("stackwatch")
+                .send()
+                .await
+                .is_ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(http_status(port, "/readyz") == Some(200) && converged(emu.aws().await).await) {
+        assert!(
+            Instant::now() < deadline,
+            "first deploy timed out\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The emulator dies and comes back empty, on another port.
+    drop(emu);
+    let emu2 = Emulator::start();
+    proxy.set_upstream(&emu2.endpoint);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !converged(emu2.aws().await).await {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the daemon exited\n{}",
+            log()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the daemon did not rebuild the lost resources\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Still running and healthy, and it settles: a later plan is clean.
+    assert!(child.try_wait().unwrap().is_none(), "{}", log());
+    assert_eq!(http_status(port, "/healthz"), Some(200));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, out, err) = run(&proxy, dir.path(), &["plan", "--detailed-exitcode"]);
+        if code == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "plan not clean after the rebuild:\n{out}\n{err}\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Lost answers: the call reaches the emulator, its answer never comes back, and the SDK's
+/// standard retry sends it again. For CreateUserPool, CreateIdentityPool and CreateApi (no
+/// idempotency token) that can make a second copy. Ignored: it documents a known gap (see the
+/// README's Performance section), and fails today (seed 3 by default: two user pools; seeds 1
+/// to 5 all leave duplicates). Run it with `cargo test --test faults -- --ignored`.
+#[tokio::test]
+#[ignore = "known gap: retried non-idempotent creates after a lost answer"]
+async fn lost_answers_to_creates_make_no_duplicates() {
+    let emu = Emulator::start();
+    let proxy = FaultProxy::start(
+        &emu.endpoint,
+        Faults {
+            drop_response: 0.3,
+            ..Faults::NONE
+        },
+        std::env::var("STACKWATCH_FAULT_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(3),
+    );
+    let dir = example_config();
+    for _ in 0..8 {
+        if run(&proxy, dir.path(), &["apply", "--yes"]).0 == 0 {
+            break;
+        }
+    }
+    let aws = emu.aws().await;
+    let found = census(&aws).await;
+    eprintln!("{found:?}; proxy: {}", proxy.stats().summary());
+    for (what, n) in found {
+        assert_eq!(n, 1, "{what}: expected exactly one, found {n}");
+    }
+}

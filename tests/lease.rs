@@ -1,0 +1,493 @@
+//! One leader at a time, against the emulator: the lease's conditional writes (`If-None-Match: *`
+//! to create, `If-Match: <etag>` to renew, take over and release), its state bucket, and two real
+//! `stackwatch watch` processes on one app: exactly one applies, a SIGKILLed leader is replaced
+//! after its lease expires, SIGTERM releases the lease, and no resource is ever duplicated.
+//!
+//! Every wait is bounded and polls; the only time bounds are generous (TTL + poll + slack).
+
+mod common;
+
+use std::fs::File;
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Emulator, example_config};
+use stackwatch::aws::Aws;
+use stackwatch::daemon::lease::{KEY, Lease, LeaseError, Record, Target};
+use stackwatch::daemon::state::Shared;
+use stackwatch::policy::PolicyDocument;
+use tokio::sync::Notify;
+
+const WAIT: Duration = Duration::from_secs(60);
+const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
+
+fn lease(ttl: Duration) -> (Arc<Lease>, Arc<Shared>) {
+    let shared = Arc::new(Shared::new("auto"));
+    let lease = Lease::new(ttl, shared.clone(), Arc::new(Notify::new()));
+    (lease, shared)
+}
+
+async fn account(aws: &Aws) -> String {
+    aws.account().await.unwrap()
+}
+
+async fn read_record(aws: &Aws, bucket: &str) -> Record {
+    let out = aws
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(KEY)
+        .send()
+        .await
+        .unwrap();
+    let body = out.body.collect().await.unwrap().into_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[tokio::test]
+async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_expiry() {
+    let emu = Emulator::start();
+    let aws = emu.aws().await;
+    let acct = account(&aws).await;
+    let target = Target::new("notes", "dev", &acct, common::REGION).unwrap();
+    let ttl = Duration::from_secs(3);
+    let (a, a_shared) = lease(ttl);
+    let (b, b_shared) = lease(ttl);
+
+    // The first creates the bucket and the lease (If-None-Match: *); the second is refused.
+    assert!(a.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(!b.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(a.is_leader() && !b.is_leader());
+    let seen = b_shared.status().lease.unwrap();
+    assert_eq!(seen.holder.as_deref(), Some(a.id()), "{seen:?}");
+    assert_eq!(
+        a_shared.status().lease.unwrap().holder.as_deref(),
+        Some(a.id())
+    );
+    assert!(a_shared.metrics.encode().contains("stackwatch_leader 1"));
+    assert!(b_shared.metrics.encode().contains("stackwatch_leader 0"));
+    let record = read_record(&aws, &target.bucket).await;
+    assert_eq!(record.holder, a.id());
+    assert!(!record.is_free());
+
+    // The state bucket is tagged like every resource stackwatch owns.
+    let tags = aws
+        .s3
+        .get_bucket_tagging()
+        .bucket(&target.bucket)
+        .send()
+        .await
+        .unwrap();
+    let tag = |k: &str| {
+        tags.tag_set()
+            .iter()
+            .find(|t| t.key() == k)
+            .map(|t| t.value().to_string())
+    };
+    assert_eq!(tag("stackwatch:app").as_deref(), Some("notes"));
+    assert_eq!(tag("stackwatch:stage").as_deref(), Some("dev"));
+    assert_eq!(tag("stackwatch:stack").as_deref(), Some("_stackwatch"));
+
+    // Renewal (If-Match) moves the expiry forward; the other still cannot take it.
+    let before = read_record(&aws, &target.bucket).await.expires_at_ms;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(a.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(read_record(&aws, &target.bucket).await.expires_at_ms > before);
+    assert!(!b.ensure(target.clone(), aws.clone()).await.unwrap());
+
+    // Release: the other takes it at once, long before the expiry.
+    a.release().await;
+    assert!(!a.is_leader());
+    let released = read_record(&aws, &target.bucket).await;
+    assert!(
+        released.released && released.holder == a.id(),
+        "{released:?}"
+    );
+    assert!(b.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(!a.ensure(target.clone(), aws.clone()).await.unwrap());
+
+    // b stops renewing (as if killed): after the TTL, a takes over with If-Match on b's record,
+    // and b's next renewal fails its If-Match: b is no longer the leader.
+    let deadline = Instant::now() + ttl * 3;
+    while !a.ensure(target.clone(), aws.clone()).await.unwrap() {
+        assert!(Instant::now() < deadline, "a never took the expired lease");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!b.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(!b.is_leader());
+    assert_eq!(read_record(&aws, &target.bucket).await.holder, a.id());
+
+    // A same-named bucket without our tags is never used.
+    let foreign = Target::new("other", "dev", &acct, common::REGION).unwrap();
+    aws.s3
+        .create_bucket()
+        .bucket(&foreign.bucket)
+        .send()
+        .await
+        .unwrap();
+    let (c, c_shared) = lease(ttl);
+    match c.ensure(foreign.clone(), aws.clone()).await {
+        Err(LeaseError::Foreign { bucket, .. }) => assert_eq!(bucket, foreign.bucket),
+        other => panic!("expected Foreign, got {other:?}"),
+    }
+    assert!(!c.is_leader());
+    assert!(c_shared.status().lease.unwrap().error.is_some());
+    let objects = aws
+        .s3
+        .list_objects_v2()
+        .bucket(&foreign.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(objects.key_count(), Some(0), "wrote into a foreign bucket");
+}
+
+// ------------------------------------------------------------- two daemons
+
+struct Daemon {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    logs: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Daemon {
+    /// `stackwatch watch --approve auto` on its own copy of the example app.
+    fn start(emu: &Emulator, ttl: &str) -> Daemon {
+        let dir = example_config();
+        let port = free_port();
+        let logs = tempfile::tempdir().unwrap();
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
+            .args(["--config", ".", "watch", "--approve", "auto"])
+            .args(["--listen", &listen, "--lease-ttl", ttl])
+            .current_dir(dir.path())
+            .envs(emu.env())
+            .env("STACKWATCH_TEST_PASSWORD", "Lease-test-pw-1!")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(File::create(logs.path().join("stdout")).unwrap())
+            .stderr(File::create(logs.path().join("stderr")).unwrap())
+            .spawn()
+            .expect("starting stackwatch watch");
+        Daemon {
+            child,
+            port,
+            dir,
+            logs,
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    fn logs(&self) -> String {
+        let read = |f: &str| std::fs::read_to_string(self.logs.path().join(f)).unwrap_or_default();
+        format!(
+            "--- stdout\n{}\n--- stderr\n{}",
+            read("stdout"),
+            read("stderr")
+        )
+    }
+
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        let status = text.split(' ').nth(1)?.parse().ok()?;
+        Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+    }
+
+    fn metrics(&self) -> String {
+        match self.get("/metrics") {
+            Some((200, body)) => body,
+            _ => String::new(),
+        }
+    }
+
+    fn metric(&self, sample: &str) -> f64 {
+        self.metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    fn is_leader(&self) -> bool {
+        self.metric("stackwatch_leader") == 1.0
+    }
+
+    fn ready(&self) -> bool {
+        self.get("/readyz").map(|r| r.0) == Some(200)
+    }
+
+    fn status(&self) -> serde_json::Value {
+        match self.get("/status") {
+            Some((200, body)) => serde_json::from_str(&body).unwrap(),
+            other => panic!("/status: {other:?}\n{}", self.logs()),
+        }
+    }
+
+    /// Write calls sent, other than to S3 (the lease lives there): what "applying" means here.
+    fn app_writes(&self) -> Vec<String> {
+        self.metrics()
+            .lines()
+            .filter(|l| {
+                l.starts_with("stackwatch_aws_calls_total{") && l.contains("kind=\"write\"")
+            })
+            .filter(|l| !l.contains("service=\"S3\"") || l.contains("BucketCors"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn eventually<T, F, Fut>(what: &str, limit: Duration, ds: &[&Daemon], mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = ds.iter().map(|d| d.logs()).collect();
+            panic!(
+                "timed out after {limit:?} waiting for {what}\n{}",
+                logs.join("\n=====\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Everything of the example app, counted: a second copy of anything is a duplicate.
+async fn inventory(aws: &Aws) -> [usize; 5] {
+    let pools = aws
+        .idp
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap()
+        .user_pools()
+        .len();
+    let identity_pools = aws
+        .identity
+        .list_identity_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap()
+        .identity_pools()
+        .len();
+    let roles = aws
+        .iam
+        .list_roles()
+        .path_prefix("/stackwatch/")
+        .send()
+        .await
+        .unwrap()
+        .roles()
+        .len();
+    let apis = aws.apigw.get_apis().send().await.unwrap().items().len();
+    let buckets = aws.s3.list_buckets().send().await.unwrap().buckets().len();
+    [pools, identity_pools, roles, apis, buckets]
+}
+
+/// One user pool, identity pool, role and API; the uploads bucket and the state bucket.
+const ONE_OF_EACH: [usize; 5] = [1, 1, 1, 1, 2];
+
+async fn policy_text(aws: &Aws) -> String {
+    aws.iam
+        .get_role_policy()
+        .role_name(AUTH_ROLE)
+        .policy_name("stackwatch")
+        .send()
+        .await
+        .ok()
+        .and_then(|o| PolicyDocument::parse_wire(o.policy_document()).ok())
+        .map(|d| d.to_wire())
+        .unwrap_or_default()
+}
+
+fn edit_s3_actions(dir: &Path, actions: &str) {
+    let path = dir.join("stacks/auth.yaml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let edited = original.replace(r#"actions: ["s3:*"]"#, &format!("actions: {actions}"));
+    assert_ne!(
+        edited, original,
+        "auth.yaml no longer has the s3:* statement"
+    );
+    std::fs::write(path, edited).unwrap();
+}
+
+#[tokio::test]
+async fn two_daemons_exactly_one_applies_and_a_killed_leader_is_replaced_without_duplicates() {
+    let emu = Emulator::start();
+    let aws = emu.aws().await;
+    let ttl = Duration::from_secs(4);
+    // Started together: both read AWS, plan the same creates and race for the lease.
+    let a = Daemon::start(&emu, "4s");
+    let b = Daemon::start(&emu, "4s");
+    eventually("both daemons ready", WAIT, &[&a, &b], || async {
+        (a.ready() && b.ready() && (a.is_leader() ^ b.is_leader())).then_some(())
+    })
+    .await;
+    let (leader, follower) = if a.is_leader() { (&a, &b) } else { (&b, &a) };
+    eventually("the leader's deploy", WAIT, &[leader], || async {
+        leader
+            .path()
+            .join(".stackwatch/outputs.json")
+            .exists()
+            .then_some(())
+    })
+    .await;
+
+    // Exactly one applied: the follower sent no write outside its lease.
+    assert_eq!(
+        leader.metric("stackwatch_aws_calls_total{service=\"Cognito Identity Provider\",operation=\"CreateUserPool\",kind=\"write\"}"),
+        1.0,
+        "{}",
+        leader.metrics()
+    );
+    assert!(
+        follower.app_writes().is_empty(),
+        "the follower applied: {:?}\n{}",
+        follower.app_writes(),
+        follower.logs()
+    );
+    let fs = follower.status();
+    let ls = leader.status();
+    assert_eq!(fs["lease"]["leader"], false, "{fs:#}");
+    assert_eq!(fs["lease"]["holder"], ls["lease"]["id"], "{fs:#}\n{ls:#}");
+    assert_eq!(ls["lease"]["holder"], ls["lease"]["id"], "{ls:#}");
+    assert_eq!(inventory(&aws).await, ONE_OF_EACH);
+
+    // SIGKILL the leader: no release; its lease expires and the follower takes over.
+    let killed_leader_is_a = std::ptr::eq(leader, &a);
+    let follower_is_b = killed_leader_is_a;
+    let killed = Instant::now();
+    if killed_leader_is_a {
+        a.signal(libc::SIGKILL);
+    } else {
+        b.signal(libc::SIGKILL);
+    }
+    let survivor = if follower_is_b { &b } else { &a };
+    // Within the expiry plus one poll (a third of the TTL), with slack for a loaded machine.
+    eventually(
+        "the handover",
+        ttl + ttl / 3 + Duration::from_secs(10),
+        &[survivor],
+        || async { survivor.is_leader().then_some(()) },
+    )
+    .await;
+    eprintln!(
+        "measured: SIGKILL of the leader -> handover in {:?} (lease TTL {ttl:?})",
+        killed.elapsed()
+    );
+    let s = survivor.status();
+    assert_eq!(s["lease"]["holder"], s["lease"]["id"], "{s:#}");
+
+    // The new leader applies: an edit to its files reaches AWS.
+    edit_s3_actions(&survivor.path(), r#"["s3:GetObject"]"#);
+    eventually("the new leader's apply", WAIT, &[survivor], || async {
+        let p = policy_text(&aws).await;
+        (p.contains("s3:GetObject") && !p.contains("\"s3:*\"")).then_some(())
+    })
+    .await;
+    // It found everything the old leader made: no duplicate anywhere.
+    assert_eq!(
+        survivor.metric("stackwatch_aws_calls_total{service=\"Cognito Identity Provider\",operation=\"CreateUserPool\",kind=\"write\"}"),
+        0.0,
+        "{}",
+        survivor.logs()
+    );
+    assert_eq!(inventory(&aws).await, ONE_OF_EACH);
+}
+
+#[tokio::test]
+async fn sigterm_releases_the_lease_and_the_other_daemon_takes_over() {
+    let emu = Emulator::start();
+    let aws = emu.aws().await;
+    let mut a = Daemon::start(&emu, "9s");
+    eventually("the first deploy", WAIT, &[&a], || async {
+        (a.ready() && a.is_leader()).then_some(())
+    })
+    .await;
+    let b = Daemon::start(&emu, "9s");
+    eventually("the second daemon ready", WAIT, &[&b], || async {
+        b.ready().then_some(())
+    })
+    .await;
+    assert!(!b.is_leader());
+    let a_id = a.status()["lease"]["id"].as_str().unwrap().to_string();
+    assert_eq!(b.status()["lease"]["holder"], a_id.as_str());
+
+    a.signal(libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = a.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running after SIGTERM\n{}",
+            a.logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0), "{}", a.logs());
+    // The lease object says released, by a: no successor has to wait for the expiry.
+    let acct = account(&aws).await;
+    let bucket = Target::new("notes", "dev", &acct, common::REGION)
+        .unwrap()
+        .bucket;
+    let record = read_record(&aws, &bucket).await;
+    if !record.released {
+        // b may already have taken it (it polls every 3 s); then it must be b's.
+        assert_ne!(record.holder, a_id, "{record:?}");
+    } else {
+        assert_eq!(record.holder, a_id, "{record:?}");
+    }
+    assert!(a.logs().contains("lease: released"), "{}", a.logs());
+    eventually("b to take over", WAIT, &[&b], || async {
+        b.is_leader().then_some(())
+    })
+    .await;
+    assert_eq!(inventory(&aws).await, ONE_OF_EACH);
+    assert!(b.app_writes().is_empty(), "{:?}", b.app_writes());
+}
