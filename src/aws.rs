@@ -197,10 +197,37 @@ impl Intercept for CallCounter {
 }
 
 /// An AWS call that failed: the error code AWS sent (if any) and its message.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ApiError {
     pub code: Option<String>,
     pub message: String,
+    /// The failure says nothing about whether AWS acted: no answer or an unreadable one, a
+    /// server error, or throttling. See [`is_transient_code`].
+    pub transient: bool,
+}
+
+/// Error codes after which AWS may not have done what was asked, and asking again is right:
+/// the SDK's throttling and transient lists, and the 5xx codes the services use.
+pub fn is_transient_code(code: &str) -> bool {
+    const CODES: &[&str] = &[
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalFailure",
+        "InternalError",
+        "InternalErrorException",
+        "InternalServerError",
+        "InternalServerErrorException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    ];
+    CODES.contains(&code)
 }
 
 impl ApiError {
@@ -210,6 +237,8 @@ impl ApiError {
     {
         ApiError {
             code: e.code().map(str::to_string),
+            // No code at all means AWS's answer never arrived or could not be read.
+            transient: e.code().is_none_or(is_transient_code),
             message: match (e.code(), e.message()) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.to_string(),
@@ -267,6 +296,7 @@ impl AwsError {
             api: ApiError {
                 code: None,
                 message: message.into(),
+                transient: false,
             },
         }
     }
@@ -290,6 +320,45 @@ impl<T> OrNotFound<T> for Result<T, AwsError> {
             Err(e) => Err(e),
         }
     }
+}
+
+/// How many times [`create_once`] sends a create.
+const CREATE_ATTEMPTS: u32 = 5;
+
+/// Sends a create that AWS cannot make idempotent (CreateUserPool, CreateUserPoolClient,
+/// CreateIdentityPool and CreateApi take no client token). `create` must send it without the
+/// SDK's retry ([`no_retry`]): a retry after a lost answer makes a twin. After a failure that
+/// says nothing about whether AWS acted (`transient`), `recover` looks for what the lost attempt
+/// may have made; only when it finds nothing is the create sent again. Should AWS's listing lag
+/// behind and a twin be made anyway, the next read refuses to guess between two owned matches.
+pub async fn create_once<T, C, CF, R, RF>(mut create: C, mut recover: R) -> Result<T, AwsError>
+where
+    C: FnMut() -> CF,
+    CF: Future<Output = Result<T, AwsError>>,
+    R: FnMut() -> RF,
+    RF: Future<Output = Result<Option<T>, AwsError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match create().await {
+            Err(e) if e.api.transient && attempt < CREATE_ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "create failed in transit; looking before creating again");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+                attempt += 1;
+                if let Some(made) = recover().await? {
+                    return Ok(made);
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The SDK retry setting for sends that must go out once ([`create_once`]).
+pub fn no_retry() -> RetryConfig {
+    RetryConfig::disabled()
 }
 
 /// A named retry predicate: `matches` quotes, in its doc, the AWS message it matches.
@@ -336,6 +405,7 @@ mod tests {
             api: ApiError {
                 code: Some(code.into()),
                 message: format!("{code}: message"),
+                transient: false,
             },
         }
     }

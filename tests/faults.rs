@@ -277,13 +277,11 @@ async fn emulator_restarted_mid_watch_is_rebuilt_and_the_daemon_keeps_running() 
     let _ = child.wait();
 }
 
-/// Lost answers: the call reaches the emulator, its answer never comes back, and the SDK's
-/// standard retry sends it again. For CreateUserPool, CreateIdentityPool and CreateApi (no
-/// idempotency token) that can make a second copy. Ignored: it documents a known gap (see the
-/// README's Performance section), and fails today (seed 3 by default: two user pools; seeds 1
-/// to 5 all leave duplicates). Run it with `cargo test --test faults -- --ignored`.
+/// Lost answers: the call reaches the emulator and its answer never comes back. A plain SDK
+/// retry would send CreateUserPool, CreateUserPoolClient, CreateIdentityPool or CreateApi (no
+/// idempotency token) again and make a second copy; `aws::create_once` sends them once and
+/// looks before sending again. Before that fix, seeds 1 to 5 all left duplicates.
 #[tokio::test]
-#[ignore = "known gap: retried non-idempotent creates after a lost answer"]
 async fn lost_answers_to_creates_make_no_duplicates() {
     let emu = Emulator::start();
     let proxy = FaultProxy::start(

@@ -335,6 +335,7 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
             } else if e.is("BucketNotEmpty") {
                 Err(AwsError {
                     api: ApiError {
+                        transient: false,
                         code: Some("BucketNotEmpty".to_string()),
                         message: format!(
                             "BucketNotEmpty: the bucket is not empty (it still holds objects or object \

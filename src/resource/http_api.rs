@@ -13,7 +13,9 @@ use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType, ProtocolTy
 use serde_json::{Map, Value, json};
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
-use crate::aws::{Aws, AwsError};
+use aws_sdk_apigatewayv2::Config;
+
+use crate::aws::{self, Aws, AwsError};
 use crate::config::Authorizer;
 
 pub const KIND: &str = "API Gateway HTTP API";
@@ -527,15 +529,33 @@ async fn create_stage(aws: &Aws, api: &str) -> Result<(), AwsError> {
 }
 
 pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let out = aws
-        .apigw
-        .create_api()
-        .name(&spec.name)
-        .protocol_type(ProtocolType::Http)
-        .set_tags(Some(spec.tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
+    let send = || async {
+        aws.apigw
+            .create_api()
+            .name(&spec.name)
+            .protocol_type(ProtocolType::Http)
+            .set_tags(Some(spec.tags.clone().into_iter().collect()))
+            .customize()
+            .config_override(Config::builder().retry_config(aws::no_retry()))
+            .send()
+            .await
+            .map(Ok)
+            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
+    };
+    // An API a lost CreateApi made is completed (routes, stage) by an update.
+    let recover = || async {
+        Ok(find(aws, spec, None)
+            .await?
+            .filter(|o| o.owner == Owner::Ours)
+            .map(Err))
+    };
+    let out = match aws::create_once(send, recover).await? {
+        Ok(out) => out,
+        Err(found) => {
+            let all: Vec<&'static str> = spec.state().keys().copied().collect();
+            return update(aws, spec, &found, &all).await;
+        }
+    };
     let id = out.api_id.clone().ok_or_else(|| {
         AwsError::refused("creating", KIND, &spec.name, "CreateApi returned no id")
     })?;

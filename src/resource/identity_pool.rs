@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 
 use super::user_pool::pick;
 use super::{Attrs, Detail, Observed, Owner, State, Tags, is_unknown, owner_from_tags, tags_state};
-use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
+use aws_sdk_cognitoidentity::Config;
+
+use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool";
 /// Every managed field, the name included, changes in place with UpdateIdentityPool.
@@ -281,8 +283,9 @@ pub async fn find(
 
 pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
     spec.check_writable("creating")?;
-    let out = retry(PROVIDER_NOT_YET_VISIBLE, || async {
-        aws.identity
+    let send = || async {
+        let out = aws
+            .identity
             .create_identity_pool()
             .identity_pool_name(&spec.name)
             .allow_unauthenticated_identities(spec.allow_unauthenticated)
@@ -290,12 +293,19 @@ pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
             .cognito_identity_providers(spec.provider())
             // The tags go in the create call itself: no window where the pool exists untagged.
             .set_identity_pool_tags(Some(spec.tags.clone().into_iter().collect()))
+            .customize()
+            .config_override(Config::builder().retry_config(aws::no_retry()))
             .send()
             .await
-            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
-    })
-    .await?;
-    Ok(observed(pool_from!(&out), spec, Some(Owner::Ours)))
+            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
+        Ok(observed(pool_from!(&out), spec, Some(Owner::Ours)))
+    };
+    let recover = || async {
+        Ok(find(aws, spec, None)
+            .await?
+            .filter(|o| o.owner == Owner::Ours))
+    };
+    retry(PROVIDER_NOT_YET_VISIBLE, || aws::create_once(send, recover)).await
 }
 
 /// UpdateIdentityPool replaces the pool whole: every field is sent, the managed ones from the

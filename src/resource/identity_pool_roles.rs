@@ -205,6 +205,7 @@ mod tests {
             api: crate::aws::ApiError {
                 code: Some(code.into()),
                 message: format!("{code}: {msg}"),
+                transient: false,
             },
         };
         let m = ROLE_NOT_YET_VISIBLE.matches;

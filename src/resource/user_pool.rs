@@ -11,7 +11,9 @@ use aws_sdk_cognitoidentityprovider::types::{
 use serde_json::json;
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
-use crate::aws::{Aws, AwsError, OrNotFound};
+use aws_sdk_cognitoidentityprovider::Config;
+
+use crate::aws::{self, Aws, AwsError, OrNotFound};
 
 pub const KIND: &str = "Cognito user pool";
 /// Cognito cannot change the username attributes of an existing pool.
@@ -211,6 +213,10 @@ pub fn pick(
 }
 
 pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    aws::create_once(|| create_pool(aws, spec), || find(aws, spec, None)).await
+}
+
+async fn create_pool(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
     let out = aws
         .idp
         .create_user_pool()
@@ -233,6 +239,8 @@ pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
                 .build(),
         )
         .set_user_pool_tags(Some(spec.tags.clone().into_iter().collect()))
+        .customize()
+        .config_override(Config::builder().retry_config(aws::no_retry()))
         .send()
         .await
         .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;

@@ -7,7 +7,9 @@ use serde_json::json;
 
 use super::user_pool::NOT_FOUND;
 use super::{Attrs, Detail, Observed, Owner, State, is_unknown, set};
-use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
+use aws_sdk_cognitoidentityprovider::Config;
+
+use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito user pool client";
 /// A client cannot move to another pool, and whether it has a secret is fixed at creation.
@@ -143,18 +145,28 @@ fn flows() -> Vec<ExplicitAuthFlowsType> {
 }
 
 pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let out = retry(POOL_NOT_YET_VISIBLE, || async {
+    let send = || async {
         aws.idp
             .create_user_pool_client()
             .user_pool_id(&spec.user_pool_id)
             .client_name(&spec.name)
             .generate_secret(false)
             .set_explicit_auth_flows(Some(flows()))
+            .customize()
+            .config_override(Config::builder().retry_config(aws::no_retry()))
             .send()
             .await
             .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
+    };
+    let recover = || async { find(aws, spec).await.map(|o| o.map(Made::Found)) };
+    let made = retry(POOL_NOT_YET_VISIBLE, || {
+        aws::create_once(|| async { send().await.map(Made::Sent) }, recover)
     })
     .await?;
+    let out = match made {
+        Made::Found(o) => return Ok(o),
+        Made::Sent(out) => out,
+    };
     let client = out.user_pool_client.ok_or_else(|| {
         AwsError::refused(
             "creating",
@@ -164,6 +176,12 @@ pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         )
     })?;
     Ok(observed(&client))
+}
+
+/// What a create came to: the answer, or the client a lost attempt had made.
+enum Made<T> {
+    Sent(T),
+    Found(Observed),
 }
 
 /// UpdateUserPoolClient resets what it is not given, so the name and flows are always sent.
