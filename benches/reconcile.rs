@@ -23,8 +23,6 @@ mod common;
 mod fault_proxy;
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -92,14 +90,6 @@ fn bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stackwatch")))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -126,7 +116,7 @@ struct Daemon {
 
 impl Daemon {
     fn start(endpoint: &str, dir: &Path, stage: Option<&str>, resync: &str) -> Daemon {
-        let port = free_port();
+        let port = common::free_port();
         let logs = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(bin());
         cmd.args(["--config", "."]);
@@ -157,17 +147,7 @@ impl Daemon {
     }
 
     fn get(&self, path: &str) -> Option<(u16, String)> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status = text.split(' ').nth(1)?.parse().ok()?;
-        Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+        common::http_get(self.port, path, Duration::from_secs(10))
     }
 
     fn metrics(&self) -> Metrics {

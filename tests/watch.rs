@@ -9,8 +9,7 @@ mod common;
 
 use std::fs::File;
 use std::future::Future;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -30,14 +29,6 @@ struct Daemon {
     logs: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Daemon {
     fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Daemon {
         Daemon::start_with_stdin(emu, dir, args, Stdio::null())
@@ -49,7 +40,7 @@ impl Daemon {
 
     /// Runs in `cwd` with `--config config`.
     fn start_in(emu: &Emulator, cwd: &Path, config: &str, args: &[&str], stdin: Stdio) -> Daemon {
-        let port = free_port();
+        let port = common::free_port();
         let logs = tempfile::tempdir().unwrap();
         let listen = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
@@ -91,18 +82,7 @@ impl Daemon {
 
     /// GET on the daemon's HTTP endpoint: (status, body), or None if it does not answer.
     fn get(&self, path: &str) -> Option<(u16, String)> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status = text.split(' ').nth(1)?.parse().ok()?;
-        let body = text.split_once("\r\n\r\n")?.1.to_string();
-        Some((status, body))
+        common::http_get(self.port, path, Duration::from_secs(5))
     }
 
     /// The /metrics text; empty while the endpoint does not answer yet.
