@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType, ProtocolType};
+use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, IntegrationType, ProtocolType};
 use serde_json::{Map, Value, json};
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
@@ -369,34 +369,18 @@ pub async fn find(
         return complete(aws, observed_head(spec, &head, Owner::Adopted)).await;
     }
     let mut found = Vec::new();
-    let mut token = None;
-    loop {
-        let out = aws
-            .apigw
-            .get_apis()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("listing", KIND, &spec.name, e))?;
-        for a in out.items() {
-            if a.name() != Some(spec.name.as_str())
-                || a.protocol_type() != Some(&ProtocolType::Http)
-            {
-                continue;
-            }
-            let Some(id) = a.api_id() else { continue };
-            let head = Head {
-                id: id.to_string(),
-                endpoint: a.api_endpoint().unwrap_or_default().to_string(),
-                tags: tags_of(a.tags()),
-            };
-            let owner = owner_from_tags(&head.tags, &spec.tags);
-            found.push(observed_head(spec, &head, owner));
+    for a in list_http_apis(aws, &spec.name).await? {
+        let Some(id) = a.api_id() else { continue };
+        if a.name() != Some(spec.name.as_str()) {
+            continue;
         }
-        token = out.next_token;
-        if token.is_none() {
-            break;
-        }
+        let head = Head {
+            id: id.to_string(),
+            endpoint: a.api_endpoint().unwrap_or_default().to_string(),
+            tags: tags_of(a.tags()),
+        };
+        let owner = owner_from_tags(&head.tags, &spec.tags);
+        found.push(observed_head(spec, &head, owner));
     }
     match super::user_pool::pick(found, KIND, &spec.name)? {
         Some(obs) => complete(aws, obs).await,
@@ -404,9 +388,10 @@ pub async fn find(
     }
 }
 
-/// HTTP APIs whose tags mark this app and stage.
-pub async fn list_owned(aws: &Aws, app: &str, stage: &str) -> Result<Vec<super::Owned>, AwsError> {
-    let mut owned = Vec::new();
+/// Every HTTP API (WebSocket APIs are skipped): all pages of GetApis. `label` names the
+/// listing in errors.
+async fn list_http_apis(aws: &Aws, label: &str) -> Result<Vec<Api>, AwsError> {
+    let mut apis = Vec::new();
     let mut token = None;
     loop {
         let out = aws
@@ -415,25 +400,34 @@ pub async fn list_owned(aws: &Aws, app: &str, stage: &str) -> Result<Vec<super::
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| AwsError::new("listing", KIND, format!("{stage}-{app}"), e))?;
-        for a in out.items() {
-            let tags = tags_of(a.tags());
-            if a.protocol_type() == Some(&ProtocolType::Http)
-                && super::is_app_stage(&tags, app, stage)
-                && let Some(id) = a.api_id()
-            {
-                owned.push(super::Owned {
-                    id: id.to_string(),
-                    tags,
-                });
-            }
-        }
-        token = out.next_token;
+            .map_err(|e| AwsError::new("listing", KIND, label, e))?;
+        token = out.next_token.clone();
+        apis.extend(
+            out.items
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| a.protocol_type() == Some(&ProtocolType::Http)),
+        );
         if token.is_none() {
-            break;
+            return Ok(apis);
         }
     }
-    Ok(owned)
+}
+
+/// HTTP APIs whose tags mark this app and stage.
+pub async fn list_owned(aws: &Aws, app: &str, stage: &str) -> Result<Vec<super::Owned>, AwsError> {
+    let apis = list_http_apis(aws, &format!("{stage}-{app}")).await?;
+    Ok(apis
+        .iter()
+        .filter_map(|a| {
+            let tags = tags_of(a.tags());
+            let id = a.api_id()?;
+            super::is_app_stage(&tags, app, stage).then(|| super::Owned {
+                id: id.to_string(),
+                tags,
+            })
+        })
+        .collect())
 }
 
 async fn create_integration(

@@ -236,6 +236,33 @@ pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Obser
     find(aws, spec, None).await
 }
 
+/// Every identity pool's (id, name): all pages of ListIdentityPools. `label` names the
+/// listing in errors.
+async fn list_names(aws: &Aws, label: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let mut pools = Vec::new();
+    let mut token = None;
+    loop {
+        let out = aws
+            .identity
+            .list_identity_pools()
+            .max_results(60)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("listing", KIND, label, e))?;
+        pools.extend(out.identity_pools().iter().filter_map(|p| {
+            Some((
+                p.identity_pool_id()?.to_string(),
+                p.identity_pool_name()?.to_string(),
+            ))
+        }));
+        token = out.next_token.filter(|t| !t.is_empty());
+        if token.is_none() {
+            return Ok(pools);
+        }
+    }
+}
+
 /// Finds the pool: by `adopt` id if given, else by exact name; two owned pools with our name
 /// is an error, a same-named pool without our tags is Foreign.
 pub async fn find(
@@ -248,29 +275,12 @@ pub async fn find(
             .await?
             .map(|p| observed(p, spec, Some(Owner::Adopted))));
     }
-    let mut ids = Vec::new();
-    let mut token = None;
-    loop {
-        let out = aws
-            .identity
-            .list_identity_pools()
-            .max_results(60)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("listing", KIND, &spec.name, e))?;
-        for p in out.identity_pools() {
-            if p.identity_pool_name() == Some(spec.name.as_str())
-                && let Some(id) = p.identity_pool_id()
-            {
-                ids.push(id.to_string());
-            }
-        }
-        token = out.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            break;
-        }
-    }
+    let ids: Vec<String> = list_names(aws, &spec.name)
+        .await?
+        .into_iter()
+        .filter(|(_, name)| *name == spec.name)
+        .map(|(id, _)| id)
+        .collect();
     let mut found = Vec::new();
     for id in ids {
         // Deleted between the list and the describe: not there.
@@ -387,30 +397,12 @@ pub async fn list_owned(
     stage: &str,
     declared: &std::collections::BTreeSet<String>,
 ) -> Result<Vec<super::Owned>, AwsError> {
-    let mut ids = Vec::new();
-    let mut token = None;
-    loop {
-        let out = aws
-            .identity
-            .list_identity_pools()
-            .max_results(60)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("listing", KIND, prefix, e))?;
-        for p in out.identity_pools() {
-            if p.identity_pool_name()
-                .is_some_and(|n| n.starts_with(prefix) && !declared.contains(n))
-                && let Some(id) = p.identity_pool_id()
-            {
-                ids.push(id.to_string());
-            }
-        }
-        token = out.next_token;
-        if token.is_none() {
-            break;
-        }
-    }
+    let ids: Vec<String> = list_names(aws, prefix)
+        .await?
+        .into_iter()
+        .filter(|(_, name)| name.starts_with(prefix) && !declared.contains(name.as_str()))
+        .map(|(id, _)| id)
+        .collect();
     let mut owned = Vec::new();
     for id in ids {
         if let Some(pool) = describe(aws, &id).await?
