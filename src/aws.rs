@@ -322,6 +322,51 @@ impl<T> OrNotFound<T> for Result<T, AwsError> {
     }
 }
 
+/// The most pages [`all_pages`] reads of one listing before refusing: a listing that long is
+/// a loop, not a real account.
+const MAX_PAGES: usize = 10_000;
+
+/// Every item of a listing whose SDK operation has no paginator (API Gateway v2's GetApis,
+/// GetRoutes, GetIntegrations and GetStages carry `NextToken` but no paginator trait).
+/// `page(token)` fetches one page. It ends, as the SDK's paginators do, on a missing or empty
+/// token, and refuses a token seen before or a listing past [`MAX_PAGES`] rather than loop:
+/// a partial listing could make stackwatch create a twin, so it is an error, not a result.
+pub async fn all_pages<T, F, Fut>(
+    kind: &'static str,
+    id: &str,
+    mut page: F,
+) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut token = None;
+    for _ in 0..MAX_PAGES {
+        let (batch, next) = page(token.take()).await?;
+        items.extend(batch);
+        match next.filter(|t| !t.is_empty()) {
+            None => return Ok(items),
+            Some(t) if seen.insert(t.clone()) => token = Some(t),
+            Some(t) => {
+                return Err(AwsError::refused(
+                    "listing",
+                    kind,
+                    id,
+                    format!("AWS returned the page token `{t}` twice; the listing would never end"),
+                ));
+            }
+        }
+    }
+    Err(AwsError::refused(
+        "listing",
+        kind,
+        id,
+        format!("more than {MAX_PAGES} pages; the listing would never end"),
+    ))
+}
+
 /// How many times [`create_once`] sends a create.
 const CREATE_ATTEMPTS: u32 = 5;
 
@@ -440,6 +485,34 @@ mod tests {
         .await;
         assert!(r.unwrap_err().is("AccessDenied"));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn all_pages_follows_tokens_and_stops_on_empty() {
+        let pages = [(vec![1, 2], Some("a")), (vec![3], Some("b")), (vec![4], Some(""))];
+        let calls = AtomicU32::new(0);
+        let got = all_pages("thing", "x", |token| {
+            let i = calls.fetch_add(1, Ordering::SeqCst) as usize;
+            let expect = [None, Some("a"), Some("b")][i].map(str::to_string);
+            assert_eq!(token, expect);
+            let (items, next) = pages[i].clone();
+            async move { Ok((items, next.map(str::to_string))) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, [1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn all_pages_refuses_a_repeated_token() {
+        let calls = AtomicU32::new(0);
+        let r: Result<Vec<u8>, _> = all_pages("thing", "x", |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok((vec![1], Some("same".to_string()))) }
+        })
+        .await;
+        assert!(r.unwrap_err().to_string().contains("twice"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[test]

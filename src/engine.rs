@@ -120,8 +120,11 @@ async fn discover(aws: &Aws, desired: &Desired) -> Result<Vec<Orphan>, AwsError>
 }
 
 impl Snapshot {
-    /// Attributes usable by dependents: only from resources that exist and are ours.
-    fn attrs(&self) -> Vec<Option<Attrs>> {
+    /// The attributes of what was read, per node: only from resources that exist and are
+    /// ours (or adopted). The one owner-filtered path every command reads deployed attributes
+    /// through (plan, outputs, users, verify, the daemon), so a same-named resource of someone
+    /// else's never lends its id to anything.
+    pub fn attrs(&self) -> Vec<Option<Attrs>> {
         self.observed
             .iter()
             .map(|o| {

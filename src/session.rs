@@ -55,15 +55,26 @@ impl Session {
         engine::plan(&self.desired, &self.snapshot)
     }
 
-    /// Stack outputs from what was read.
+    /// Stack outputs from what was read: only resources that are ours count, so an output is
+    /// unknown rather than another owner's id.
     pub fn deployed_outputs(&self) -> (crate::outputs::Outputs, bool) {
-        let attrs: Vec<_> = self
-            .snapshot
-            .observed
-            .iter()
-            .map(|o| o.as_ref().map(|o| o.attrs.clone()))
-            .collect();
-        engine::outputs(&self.desired, &self.snapshot.app, &attrs)
+        engine::outputs(&self.desired, &self.snapshot.app, &self.snapshot.attrs())
+    }
+
+    /// One deployed attribute (`AuthStack`, `Auth`, `userPoolId`) of a resource that is ours;
+    /// `None` when it is not deployed, not ours, or empty.
+    pub fn attr(&self, stack: &str, resource: &str, attr: &str) -> Option<String> {
+        let r = crate::config::template::Ref::Attr {
+            stack: stack.into(),
+            resource: resource.into(),
+            attr: attr.into(),
+        };
+        let (i, a) = self.desired.lookup(&r)?;
+        let o = self.snapshot.observed.get(i)?.as_ref()?;
+        if o.owner == crate::resource::Owner::Foreign {
+            return None;
+        }
+        o.attrs.get(a).filter(|v| !v.is_empty()).cloned()
     }
 
     pub fn full_stack_name(&self, stack: &str) -> String {

@@ -151,7 +151,7 @@ async fn open(ctx: &Ctx, stack: Option<&str>) -> Result<(Session, String), Error
         }
     };
     let session = Session::open(desired).await?;
-    let pool = crate::verify::attr(&session, &s, &r, "userPoolId").ok_or_else(|| {
+    let pool = session.attr(&s, &r, "userPoolId").ok_or_else(|| {
         Error::Refused(format!(
             "the user pool of {s}.{r} is not deployed; run `stackwatch apply` first"
         ))

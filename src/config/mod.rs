@@ -892,7 +892,7 @@ fn check_route_key(key: &str) -> Result<(), String> {
 fn is_integration(s: &str) -> bool {
     s.starts_with("https://")
         || s.starts_with("http://")
-        || (s.starts_with("arn:aws:lambda:") && s.contains(":function:"))
+        || (s.starts_with("arn:aws") && s.contains(":lambda:") && s.contains(":function:"))
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ fn cors_state(rules: impl Iterator<Item = Value>) -> Value {
 fn arn(aws: &Aws, name: &str) -> String {
     format!(
         "arn:{}:s3:::{name}",
-        super::http_api::partition(&aws.region)
+        super::partition(&aws.region)
     )
 }
 
@@ -177,6 +177,7 @@ pub async fn find(
         state: State::from([("cors", cors), ("tags", tags_state(&tags, &spec.tags))]),
         attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
         detail: Detail::None,
+        notes: Vec::new(),
     }))
 }
 
@@ -288,6 +289,7 @@ pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         state: spec.state(),
         attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
         detail: Detail::None,
+        notes: Vec::new(),
     })
 }
 
@@ -319,6 +321,7 @@ pub async fn update(
         state: spec.state(),
         attrs: obs.attrs.clone(),
         detail: Detail::None,
+        notes: Vec::new(),
     })
 }
 

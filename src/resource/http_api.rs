@@ -98,21 +98,10 @@ fn to_object<K: Into<String>>(m: BTreeMap<K, Value>) -> Value {
     )
 }
 
-/// The AWS partition of a region, for ARNs.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 fn api_arn(aws: &Aws, id: &str) -> String {
     format!(
         "arn:{}:apigateway:{}::/apis/{id}",
-        partition(&aws.region),
+        super::partition(&aws.region),
         aws.region
     )
 }
@@ -183,6 +172,7 @@ fn observed_head(spec: &Spec, head: &Head, owner: Owner) -> Observed {
         state: State::from([("tags", tags_state(&head.tags, &spec.tags))]),
         attrs: Attrs::from([("id", head.id.clone()), ("url", head.endpoint.clone())]),
         detail: Detail::None,
+        notes: Vec::new(),
     }
 }
 
@@ -194,28 +184,22 @@ fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
 /// Pages through one of GetIntegrations, GetRoutes, GetStages; `None` when the API is gone.
 macro_rules! all_pages {
     ($aws:expr, $id:expr, $call:ident, $what:expr) => {{
-        let mut items = Vec::new();
-        let mut token = None;
-        loop {
-            let out = match $aws
+        let pages = aws::all_pages(KIND, $id, |token| async move {
+            let out = $aws
                 .apigw
                 .$call()
                 .api_id($id)
                 .set_next_token(token)
                 .send()
                 .await
-            {
-                Ok(out) => out,
-                Err(e) => {
-                    let e = AwsError::new($what, KIND, $id, e);
-                    break if is_not_found(&e) { Ok(None) } else { Err(e) };
-                }
-            };
-            items.extend(out.items.unwrap_or_default());
-            token = out.next_token;
-            if token.is_none() {
-                break Ok(Some(items));
-            }
+                .map_err(|e| AwsError::new($what, KIND, $id, e))?;
+            Ok((out.items.unwrap_or_default(), out.next_token))
+        })
+        .await;
+        match pages {
+            Ok(items) => Ok(Some(items)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e),
         }
     }};
 }
@@ -391,9 +375,7 @@ pub async fn find(
 /// Every HTTP API (WebSocket APIs are skipped): all pages of GetApis. `label` names the
 /// listing in errors.
 async fn list_http_apis(aws: &Aws, label: &str) -> Result<Vec<Api>, AwsError> {
-    let mut apis = Vec::new();
-    let mut token = None;
-    loop {
+    let apis = aws::all_pages(KIND, label, |token| async move {
         let out = aws
             .apigw
             .get_apis()
@@ -401,17 +383,13 @@ async fn list_http_apis(aws: &Aws, label: &str) -> Result<Vec<Api>, AwsError> {
             .send()
             .await
             .map_err(|e| AwsError::new("listing", KIND, label, e))?;
-        token = out.next_token.clone();
-        apis.extend(
-            out.items
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|a| a.protocol_type() == Some(&ProtocolType::Http)),
-        );
-        if token.is_none() {
-            return Ok(apis);
-        }
-    }
+        Ok((out.items.unwrap_or_default(), out.next_token))
+    })
+    .await?;
+    Ok(apis
+        .into_iter()
+        .filter(|a| a.protocol_type() == Some(&ProtocolType::Http))
+        .collect())
 }
 
 /// HTTP APIs whose tags mark this app and stage.

@@ -205,6 +205,7 @@ fn observed(pool: Pool, spec: &Spec, owner: Option<Owner>) -> Observed {
         state,
         attrs: Attrs::from([("id", pool.id)]),
         detail: Detail::None,
+        notes: Vec::new(),
     }
 }
 
@@ -239,28 +240,25 @@ pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Obser
 /// Every identity pool's (id, name): all pages of ListIdentityPools. `label` names the
 /// listing in errors.
 async fn list_names(aws: &Aws, label: &str) -> Result<Vec<(String, String)>, AwsError> {
-    let mut pools = Vec::new();
-    let mut token = None;
-    loop {
-        let out = aws
-            .identity
-            .list_identity_pools()
-            .max_results(60)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("listing", KIND, label, e))?;
-        pools.extend(out.identity_pools().iter().filter_map(|p| {
+    let pools = aws
+        .identity
+        .list_identity_pools()
+        .max_results(60)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::new("listing", KIND, label, e))?;
+    Ok(pools
+        .iter()
+        .filter_map(|p| {
             Some((
                 p.identity_pool_id()?.to_string(),
                 p.identity_pool_name()?.to_string(),
             ))
-        }));
-        token = out.next_token.filter(|t| !t.is_empty());
-        if token.is_none() {
-            return Ok(pools);
-        }
-    }
+        })
+        .collect())
 }
 
 /// Finds the pool: by `adopt` id if given, else by exact name; two owned pools with our name
@@ -365,13 +363,7 @@ pub async fn update(
 
 /// TagResource on `arn:{partition}:cognito-identity:{region}:{account}:identitypool/{id}`.
 async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
-    let partition = if aws.region.starts_with("cn-") {
-        "aws-cn"
-    } else if aws.region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    };
+    let partition = super::partition(&aws.region);
     let account = aws.account().await?;
     let arn = format!(
         "arn:{partition}:cognito-identity:{}:{account}:identitypool/{id}",

@@ -71,6 +71,7 @@ fn observed(pool_id: &str, roles: &BTreeMap<String, String>) -> Observed {
         state: roles_state(roles),
         attrs: Attrs::from([("id", pool_id.to_string())]),
         detail: Detail::None,
+        notes: Vec::new(),
     }
 }
 

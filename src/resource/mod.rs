@@ -84,6 +84,9 @@ pub struct Observed {
     pub state: State,
     pub attrs: Attrs,
     pub detail: Detail,
+    /// What the plan should tell about this resource beyond its changes, such as a setting
+    /// that only a replacement can bring (shown, never acted on).
+    pub notes: Vec<String>,
 }
 
 /// Kind-specific facts an update or delete needs beyond the state.
@@ -92,6 +95,8 @@ pub enum Detail {
     #[default]
     None,
     Api(http_api::Live),
+    /// Every tag as read, other people's included, for a kind whose update replaces the set.
+    Tags(Tags),
 }
 
 /// A resolved desired resource of any kind.
@@ -252,6 +257,22 @@ impl Spec {
     }
 }
 
+/// The AWS partition of a region, for ARNs: `aws`, `aws-cn` or `aws-us-gov` (the isolated
+/// partitions' regions are named `us-iso-*` and `us-isob-*`).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
 /// True when a value still holds a placeholder for something not created yet.
 pub fn is_unknown(s: &str) -> bool {
     s.contains(crate::config::template::UNKNOWN)
@@ -283,6 +304,7 @@ impl Owned {
             state: State::new(),
             attrs: Attrs::new(),
             detail: Detail::None,
+            notes: Vec::new(),
         }
     }
 }

@@ -124,6 +124,7 @@ pub async fn find(
             ("arn", role.arn().to_string()),
         ]),
         detail: Detail::None,
+        notes: Vec::new(),
     }))
 }
 
@@ -174,6 +175,7 @@ pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         state: spec.state(),
         attrs: Attrs::from([("name", spec.name.clone()), ("arn", arn)]),
         detail: Detail::None,
+        notes: Vec::new(),
     })
 }
 
@@ -211,6 +213,7 @@ pub async fn update(
         state: spec.state(),
         attrs: obs.attrs.clone(),
         detail: Detail::None,
+        notes: Vec::new(),
     })
 }
 
@@ -224,28 +227,21 @@ pub async fn list_owned(
     stage: &str,
     declared: &std::collections::BTreeSet<String>,
 ) -> Result<Vec<super::Owned>, AwsError> {
-    let mut names = Vec::new();
-    let mut marker = None;
-    loop {
-        let out = aws
-            .iam
-            .list_roles()
-            .path_prefix(PATH)
-            .set_marker(marker)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("listing", KIND, PATH, e))?;
-        names.extend(
-            out.roles()
-                .iter()
-                .map(|r| r.role_name().to_string())
-                .filter(|n| n.starts_with(prefix) && !declared.contains(n)),
-        );
-        marker = out.marker;
-        if !out.is_truncated || marker.is_none() {
-            break;
-        }
-    }
+    let roles = aws
+        .iam
+        .list_roles()
+        .path_prefix(PATH)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::new("listing", KIND, PATH, e))?;
+    let names: Vec<String> = roles
+        .iter()
+        .map(|r| r.role_name().to_string())
+        .filter(|n| n.starts_with(prefix) && !declared.contains(n))
+        .collect();
     let mut owned = Vec::new();
     for name in names {
         let tags: Tags = match aws.iam.list_role_tags().role_name(&name).send().await {
@@ -272,8 +268,17 @@ pub async fn list_owned(
 /// Deletes the inline policies first: IAM refuses to delete a role that still has them.
 pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
     let name = obs.id.as_str();
-    let policies = match aws.iam.list_role_policies().role_name(name).send().await {
-        Ok(out) => out.policy_names,
+    let policies = match aws
+        .iam
+        .list_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+    {
+        Ok(names) => names,
         Err(e) => {
             let e = AwsError::new("deleting", KIND, name, e);
             return if e.is("NoSuchEntity") { Ok(()) } else { Err(e) };

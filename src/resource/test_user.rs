@@ -135,30 +135,27 @@ pub async fn get(aws: &Aws, pool: &str, email: &str) -> Result<Option<UserInfo>,
 
 /// Every user of a pool (ListUsers, all pages).
 pub async fn list(aws: &Aws, pool: &str) -> Result<Vec<UserInfo>, AwsError> {
-    let mut users = Vec::new();
-    let mut token = None;
-    loop {
-        let out = aws
-            .idp
-            .list_users()
-            .user_pool_id(pool)
-            .set_pagination_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("listing users of", "Cognito user pool", pool, e))?;
-        users.extend(out.users().iter().map(|u: &UserType| {
+    let users = aws
+        .idp
+        .list_users()
+        .user_pool_id(pool)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::new("listing users of", "Cognito user pool", pool, e))?;
+    let users: Vec<UserInfo> = users
+        .iter()
+        .map(|u: &UserType| {
             info(
                 u.username().unwrap_or_default(),
                 u.attributes(),
                 u.user_status().map(|s| s.as_str()),
                 u.enabled(),
             )
-        }));
-        token = out.pagination_token;
-        if token.is_none() {
-            break;
-        }
-    }
+        })
+        .collect();
     Ok(users)
 }
 
@@ -263,6 +260,7 @@ fn observed(spec: &Spec, u: &UserInfo) -> Observed {
             ("username", u.username.clone()),
         ]),
         detail: Detail::None,
+        notes: Vec::new(),
     }
 }
 

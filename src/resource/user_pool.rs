@@ -1,12 +1,18 @@
-//! Cognito user pool: email sign-in, auto-verified email, the password policy, self sign-up.
+//! Cognito user pool: email sign-in, auto-verified email, the password policy, self sign-up,
+//! and SST's defaults for a pool: case-insensitive sign-in and account recovery through the
+//! verified email (or phone, for a phone-only pool).
 //!
 //! Found by its deterministic name (ListUserPools), then ownership checked by the
 //! `UserPoolTags` that CreateUserPool sets atomically, so a crash after create leaves a pool
 //! the next run finds and owns, never a duplicate. `usernameAttributes` cannot change in place.
+//! Neither can `UsernameConfiguration`: a pool made before stackwatch set it keeps
+//! case-sensitive sign-in, and its plan carries a note saying how to replace it, rather than
+//! replacing a pool full of users on its own.
 
 use aws_sdk_cognitoidentityprovider::types::{
-    AdminCreateUserConfigType, PasswordPolicyType, UserPoolPolicyType, UserPoolType,
-    UsernameAttributeType, VerifiedAttributeType,
+    AccountRecoverySettingType, AdminCreateUserConfigType, PasswordPolicyType,
+    RecoveryOptionNameType, RecoveryOptionType, UserPoolPolicyType, UserPoolType,
+    UsernameAttributeType, UsernameConfigurationType, VerifiedAttributeType,
 };
 use serde_json::json;
 
@@ -46,9 +52,50 @@ impl Spec {
                 password_policy_state(&desired_password_policy()),
             ),
             ("selfSignUp", json!(true)),
+            ("accountRecovery", json!([self.recovery().as_str()])),
             ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
         ])
     }
+
+    /// How a user who forgot the password recovers: the verified email, as SST's default,
+    /// unless users sign in with a phone number and not an email.
+    fn recovery(&self) -> RecoveryOptionNameType {
+        let has = |a: &str| self.username_attributes.iter().any(|x| x == a);
+        if has("phone_number") && !has("email") {
+            RecoveryOptionNameType::VerifiedPhoneNumber
+        } else {
+            RecoveryOptionNameType::VerifiedEmail
+        }
+    }
+
+    fn account_recovery(&self) -> Result<AccountRecoverySettingType, AwsError> {
+        let option = RecoveryOptionType::builder()
+            .name(self.recovery())
+            .priority(1)
+            .build()
+            .map_err(|e| AwsError::refused("building", KIND, &self.name, e.to_string()))?;
+        Ok(AccountRecoverySettingType::builder()
+            .recovery_mechanisms(option)
+            .build())
+    }
+}
+
+/// Sign-in ignores case (`Admin@Example.com` is `admin@example.com`), as SST's default.
+fn username_configuration(name: &str) -> Result<UsernameConfigurationType, AwsError> {
+    UsernameConfigurationType::builder()
+        .case_sensitive(false)
+        .build()
+        .map_err(|e| AwsError::refused("building", KIND, name, e.to_string()))
+}
+
+/// The plan note for a pool whose sign-in is case-sensitive: Cognito cannot change
+/// UsernameConfiguration after creation, so only a replacement gets SST's default.
+pub fn case_sensitive_note() -> String {
+    "sign-in is case-sensitive in this pool (it was created before stackwatch set \
+     case-insensitive usernames, and Cognito cannot change that in place); to get \
+     case-insensitive sign-in, replace the pool with `stackwatch apply --replace ID` \
+     (a new, empty pool; the old one is kept when `removal: retain`)"
+        .to_string()
 }
 
 /// Minimum 8 characters with lower, upper, digits and symbols, as SST's Cognito construct.
@@ -91,6 +138,19 @@ fn observed(pool: UserPoolType, spec: &Spec, owner: Option<Owner>) -> Observed {
         .as_ref()
         .map(|c| !c.allow_admin_create_user_only)
         .unwrap_or(true);
+    let recovery: Vec<String> = pool
+        .account_recovery_setting
+        .as_ref()
+        .map(|r| {
+            let mut m = r.recovery_mechanisms().to_vec();
+            m.sort_by_key(|o| o.priority());
+            m.iter().map(|o| o.name().as_str().to_string()).collect()
+        })
+        .unwrap_or_default();
+    let case_sensitive = pool
+        .username_configuration
+        .as_ref()
+        .is_none_or(|c| c.case_sensitive);
     let state = State::from([
         (
             "usernameAttributes",
@@ -108,6 +168,7 @@ fn observed(pool: UserPoolType, spec: &Spec, owner: Option<Owner>) -> Observed {
         ),
         ("passwordPolicy", policy),
         ("selfSignUp", json!(self_sign_up)),
+        ("accountRecovery", json!(recovery)),
         ("tags", tags_state(&tags, &spec.tags)),
     ]);
     let id = pool.id.unwrap_or_default();
@@ -117,7 +178,12 @@ fn observed(pool: UserPoolType, spec: &Spec, owner: Option<Owner>) -> Observed {
         owner,
         state,
         attrs,
-        detail: Detail::None,
+        detail: Detail::Tags(tags),
+        notes: if case_sensitive {
+            vec![case_sensitive_note()]
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -153,29 +219,21 @@ pub async fn find(
             .await?
             .map(|p| observed(p, spec, Some(Owner::Adopted))));
     }
-    let mut ids = Vec::new();
-    let mut token = None;
-    loop {
-        let out = aws
-            .idp
-            .list_user_pools()
-            .max_results(60)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("listing", KIND, &spec.name, e))?;
-        for p in out.user_pools() {
-            if p.name() == Some(spec.name.as_str())
-                && let Some(id) = p.id()
-            {
-                ids.push(id.to_string());
-            }
-        }
-        token = out.next_token;
-        if token.is_none() {
-            break;
-        }
-    }
+    let pools = aws
+        .idp
+        .list_user_pools()
+        .max_results(60)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::new("listing", KIND, &spec.name, e))?;
+    let ids: Vec<String> = pools
+        .iter()
+        .filter(|p| p.name() == Some(spec.name.as_str()))
+        .filter_map(|p| p.id().map(str::to_string))
+        .collect();
     let mut found = Vec::new();
     for id in ids {
         if let Some(p) = describe(aws, &id).await? {
@@ -212,8 +270,15 @@ pub fn pick(
     Ok(found.into_iter().next())
 }
 
+/// After a lost answer, only a pool carrying our tags counts as the one the lost attempt made;
+/// a same-named pool of someone else's is never returned as ours.
 pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    aws::create_once(|| create_pool(aws, spec), || find(aws, spec, None)).await
+    let recover = || async {
+        Ok(find(aws, spec, None)
+            .await?
+            .filter(|o| o.owner == Owner::Ours))
+    };
+    aws::create_once(|| create_pool(aws, spec), recover).await
 }
 
 async fn create_pool(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
@@ -228,6 +293,8 @@ async fn create_pool(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
                 .collect(),
         ))
         .set_auto_verified_attributes(Some(verified(spec)))
+        .username_configuration(username_configuration(&spec.name)?)
+        .account_recovery_setting(spec.account_recovery()?)
         .policies(
             UserPoolPolicyType::builder()
                 .password_policy(desired_password_policy())
@@ -262,17 +329,26 @@ fn verified(spec: &Spec) -> Vec<VerifiedAttributeType> {
         .collect()
 }
 
-/// UpdateUserPool resets every setting it is not given, so every managed setting is sent.
+/// UpdateUserPool resets every setting it is not given to its default, so every managed
+/// setting is sent, exactly as CreateUserPool sent it; the settings stackwatch does not manage
+/// go back to the defaults they had at creation. The tags sent are the pool's tags as read
+/// (other people's included) with ours over them, so an update never drops a tag.
 pub async fn update(
     aws: &Aws,
     spec: &Spec,
     obs: &Observed,
     _changed: &[&'static str],
 ) -> Result<Observed, AwsError> {
+    let mut tags = match &obs.detail {
+        Detail::Tags(t) => t.clone(),
+        _ => Tags::new(),
+    };
+    tags.extend(spec.tags.clone());
     aws.idp
         .update_user_pool()
         .user_pool_id(&obs.id)
         .set_auto_verified_attributes(Some(verified(spec)))
+        .account_recovery_setting(spec.account_recovery()?)
         .policies(
             UserPoolPolicyType::builder()
                 .password_policy(desired_password_policy())
@@ -283,7 +359,7 @@ pub async fn update(
                 .allow_admin_create_user_only(false)
                 .build(),
         )
-        .set_user_pool_tags(Some(spec.tags.clone().into_iter().collect()))
+        .set_user_pool_tags(Some(tags.into_iter().collect()))
         .send()
         .await
         .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;

@@ -66,6 +66,7 @@ fn observed(c: &UserPoolClientType) -> Observed {
         ]),
         attrs: Attrs::from([("id", id)]),
         detail: Detail::None,
+        notes: Vec::new(),
     }
 }
 
@@ -73,40 +74,32 @@ pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> 
     if is_unknown(&spec.user_pool_id) {
         return Ok(None);
     }
-    let mut ids = Vec::new();
-    let mut token = None;
-    loop {
-        let out = match aws
-            .idp
-            .list_user_pool_clients()
-            .user_pool_id(&spec.user_pool_id)
-            .max_results(60)
-            .set_next_token(token)
-            .send()
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => {
-                let e = AwsError::new("listing", KIND, &spec.name, e);
-                return if e.is("ResourceNotFoundException") {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
-            }
-        };
-        for c in out.user_pool_clients() {
-            if c.client_name() == Some(spec.name.as_str())
-                && let Some(id) = c.client_id()
-            {
-                ids.push(id.to_string());
-            }
+    let clients = match aws
+        .idp
+        .list_user_pool_clients()
+        .user_pool_id(&spec.user_pool_id)
+        .max_results(60)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let e = AwsError::new("listing", KIND, &spec.name, e);
+            return if e.is("ResourceNotFoundException") {
+                Ok(None)
+            } else {
+                Err(e)
+            };
         }
-        token = out.next_token;
-        if token.is_none() {
-            break;
-        }
-    }
+    };
+    let mut ids: Vec<String> = clients
+        .iter()
+        .filter(|c| c.client_name() == Some(spec.name.as_str()))
+        .filter_map(|c| c.client_id().map(str::to_string))
+        .collect();
     if ids.len() > 1 {
         return Err(AwsError::refused(
             "finding",

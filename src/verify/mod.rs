@@ -67,18 +67,6 @@ pub struct Api {
     pub routes: Vec<String>,
 }
 
-/// An attribute of a deployed resource (`${Stack.Resource.attr}`), if it was read.
-pub fn attr(session: &Session, stack: &str, resource: &str, attr: &str) -> Option<String> {
-    let r = Ref::Attr {
-        stack: stack.into(),
-        resource: resource.into(),
-        attr: attr.into(),
-    };
-    let (i, a) = session.desired.lookup(&r)?;
-    let o = session.snapshot.observed.get(i)?.as_ref()?;
-    o.attrs.get(a).filter(|v| !v.is_empty()).cloned()
-}
-
 /// The deployed `auth` resources (of `stack`, or of every stack), with what they refer to.
 /// An auth resource that is not deployed yet is an error that says to apply first.
 pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Error> {
@@ -109,7 +97,7 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
             };
             let id = format!("{}.{}", st.name, res.name);
             let get = |a: &str| {
-                attr(session, &st.name, &res.name, a).ok_or_else(|| {
+                session.attr(&st.name, &res.name, a).ok_or_else(|| {
                     Error::Refused(format!(
                         "{id} is not deployed (no {a} found); run `stackwatch apply` first"
                     ))
@@ -131,7 +119,7 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
                     let rid = format!("{stack}.{resource}");
                     match session.desired.kind_of(stack, resource) {
                         Some(Kind::Bucket) if !buckets.iter().any(|(b, _)| *b == rid) => {
-                            if let Some(name) = attr(session, stack, resource, "name") {
+                            if let Some(name) = session.attr(stack, resource, "name") {
                                 buckets.push((rid, name));
                             }
                         }
@@ -146,11 +134,11 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
                                     _ => Vec::new(),
                                 })
                                 .unwrap_or_default();
-                            if let Some(api_id) = attr(session, stack, resource, "id") {
+                            if let Some(api_id) = session.attr(stack, resource, "id") {
                                 apis.push(Api {
                                     id: rid,
                                     api_id,
-                                    url: attr(session, stack, resource, "url").unwrap_or_default(),
+                                    url: session.attr(stack, resource, "url").unwrap_or_default(),
                                     routes,
                                 });
                             }
@@ -162,12 +150,7 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
             let prefix = format!("{id}.");
             let mut users = Vec::new();
             let mut declared_unauthenticated = None;
-            let attrs: Vec<_> = session
-                .snapshot
-                .observed
-                .iter()
-                .map(|o| o.as_ref().map(|o| o.attrs.clone()))
-                .collect();
+            let attrs = session.snapshot.attrs();
             for (i, node) in session.desired.nodes.iter().enumerate() {
                 if !node.id.starts_with(&prefix) {
                     continue;
@@ -355,10 +338,13 @@ pub async fn read_role(aws: &Aws, arn: &str) -> Result<DeployedRole, AwsError> {
         .iam
         .list_role_policies()
         .role_name(&name)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| AwsError::new("listing inline policies of", kind, &name, e))?;
-    for p in inline.policy_names() {
+    for p in &inline {
         let out = aws
             .iam
             .get_role_policy()
@@ -376,10 +362,13 @@ pub async fn read_role(aws: &Aws, arn: &str) -> Result<DeployedRole, AwsError> {
         .iam
         .list_attached_role_policies()
         .role_name(&name)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| AwsError::new("listing attached policies of", kind, &name, e))?;
-    for p in attached.attached_policies() {
+    for p in &attached {
         let Some(parn) = p.policy_arn() else { continue };
         let pol = aws
             .iam
@@ -612,7 +601,8 @@ fn route_arn(t: &Target, api: &Api, route: &str) -> String {
         })
         .collect();
     format!(
-        "arn:aws:execute-api:{}:{}:{}/$default/{method}/{}",
+        "arn:{}:execute-api:{}:{}:{}/$default/{method}/{}",
+        crate::resource::partition(&t.region),
         t.region,
         t.account,
         api.api_id,
@@ -669,9 +659,10 @@ fn access_checks(
         report.push(ok, label, expected, actual);
     };
     for (bid, bucket) in &t.buckets {
-        let own = format!("arn:aws:s3:::{bucket}/private/{identity_id}/{PROBE}");
-        let theirs = format!("arn:aws:s3:::{bucket}/private/{other}/{PROBE}");
-        let root = format!("arn:aws:s3:::{bucket}/{PROBE}");
+        let p = crate::resource::partition(&t.region);
+        let own = format!("arn:{p}:s3:::{bucket}/private/{identity_id}/{PROBE}");
+        let theirs = format!("arn:{p}:s3:::{bucket}/private/{other}/{PROBE}");
+        let root = format!("arn:{p}:s3:::{bucket}/{PROBE}");
         check(
             report,
             format!("{who}: Get/Put/Delete private/<own id>/… in {bid}"),
@@ -916,6 +907,14 @@ mod tests {
         assert_eq!(
             route_arn(&t, &api, "GET /notes/{id}"),
             "arn:aws:execute-api:us-east-1:123456789012:abc/$default/GET/notes/stackwatch-verify"
+        );
+        let cn = Target {
+            region: "cn-north-1".into(),
+            ..t
+        };
+        assert_eq!(
+            route_arn(&cn, &api, "POST /notes"),
+            "arn:aws-cn:execute-api:cn-north-1:123456789012:abc/$default/POST/notes"
         );
     }
 }
