@@ -15,6 +15,7 @@ use crate::config::{
 };
 use crate::policy::PolicyDocument;
 use crate::resource::test_user::Password;
+use crate::resource::naming::{self, NameRule};
 use crate::resource::{self, Attrs, Spec, Tags};
 
 /// App-level values references can use.
@@ -85,6 +86,10 @@ pub struct Node {
     pub def: NodeDef,
     /// Indices of the nodes this one needs first.
     pub deps: Vec<usize>,
+    /// The deps this node can do without: when one of them fails or is blocked, the node is
+    /// still applied, without what that dep would have given it (an identity pool keeps its
+    /// authenticated role when the guest role cannot be made). A subset of `deps`.
+    pub soft_deps: Vec<usize>,
     /// 0 for nodes without deps; 1 + the deepest dep otherwise.
     pub level: usize,
 }
@@ -96,6 +101,8 @@ pub struct Desired {
     pub nodes: Vec<Node>,
     /// `(stack, resource, attr)` → (node index, node attribute).
     attr_map: HashMap<(String, String, String), (usize, &'static str)>,
+    /// Logical ids to replace whatever their diff (`--replace ID`).
+    replace: std::collections::BTreeSet<String>,
 }
 
 fn tags(config: &Config, stack: &str, id: &str) -> Tags {
@@ -105,6 +112,37 @@ fn tags(config: &Config, stack: &str, id: &str) -> Tags {
         (resource::TAG_STACK.to_string(), stack.to_string()),
         (resource::TAG_ID.to_string(), id.to_string()),
     ])
+}
+
+/// A derived physical name fitted to its kind's rule (shortened with a hash when too long);
+/// what shortening cannot fix is a diagnostic at the resource.
+fn fit(rule: &NameRule, derived: String, loc: &Loc, diags: &mut Vec<Diagnostic>) -> String {
+    let name = rule.fit(&derived, 0);
+    if let Err(message) = rule.check(&name) {
+        diags.push(Diagnostic {
+            loc: loc.clone(),
+            message,
+        });
+    }
+    name
+}
+
+/// The account id every bucket name ends with: 12 digits, known only once connected.
+const ACCOUNT_SUFFIX: &str = "-${app.account}";
+const ACCOUNT_SUFFIX_LEN: usize = "-123456789012".len();
+
+/// A bucket's name, `{stage}-{app}-{stack}-{resource}-{account}` lowercased, its head fitted so
+/// that the whole name keeps S3's rules whatever the (12-digit) account.
+fn bucket_name(base: &str, loc: &Loc, diags: &mut Vec<Diagnostic>) -> Template {
+    let head = resource::bucket::NAME.fit(base, ACCOUNT_SUFFIX_LEN);
+    if let Err(message) = naming::check_bucket(&format!("{head}-000000000000")) {
+        diags.push(Diagnostic {
+            loc: loc.clone(),
+            message,
+        });
+    }
+    let name = format!("{head}{ACCOUNT_SUFFIX}");
+    Template::parse(&name).unwrap_or_else(|_| Template::literal(name))
 }
 
 fn r(stack: &str, res: &str, attr: &str) -> Template {
@@ -154,15 +192,17 @@ impl Desired {
                         adopt,
                         def,
                         deps: Vec::new(),
+                        soft_deps: Vec::new(),
                         level: 0,
                     });
                 };
                 match &res.spec {
                     ResourceSpec::Bucket { cors } => {
-                        let name =
-                            format!("{stage}-{app}-{s}-{rn}").to_lowercase() + "-${app.account}";
-                        let name =
-                            Template::parse(&name).unwrap_or_else(|_| Template::literal(name));
+                        let name = bucket_name(
+                            &format!("{stage}-{app}-{s}-{rn}").to_lowercase(),
+                            &res.loc,
+                            &mut diags,
+                        );
                         push(
                             None,
                             NodeDef::Bucket {
@@ -181,7 +221,12 @@ impl Desired {
                         push(
                             None,
                             NodeDef::HttpApi {
-                                name: format!("{stage}-{app}-{rn}"),
+                                name: fit(
+                                    &resource::http_api::NAME,
+                                    format!("{stage}-{app}-{rn}"),
+                                    &res.loc,
+                                    &mut diags,
+                                ),
                                 authorizer: *authorizer,
                                 routes,
                             },
@@ -197,10 +242,29 @@ impl Desired {
                         users,
                     } => {
                         let base = format!("{stage}-{app}-{rn}");
+                        let pool_name =
+                            fit(&resource::user_pool::NAME, base.clone(), &res.loc, &mut diags);
+                        let client_name = fit(
+                            &resource::user_pool_client::NAME,
+                            format!("{base}-client"),
+                            &res.loc,
+                            &mut diags,
+                        );
+                        let identity_pool_name = fit(
+                            &resource::identity_pool::NAME,
+                            format!("{stage}_{app}_{rn}"),
+                            &res.loc,
+                            &mut diags,
+                        );
+                        let role_names = [
+                            format!("{stage}-{app}-{s}-{rn}-AuthRole"),
+                            format!("{stage}-{app}-{s}-{rn}-UnauthRole"),
+                        ]
+                        .map(|n| fit(&resource::role::NAME, n, &res.loc, &mut diags));
                         push(
                             Some("UserPool"),
                             NodeDef::UserPool {
-                                name: base.clone(),
+                                name: pool_name,
                                 login: login.clone(),
                             },
                             &[("userPoolId", "id"), ("userPoolArn", "arn")],
@@ -209,7 +273,7 @@ impl Desired {
                         push(
                             Some("UserPoolClient"),
                             NodeDef::UserPoolClient {
-                                name: format!("{base}-client"),
+                                name: client_name,
                                 user_pool_id: r(s, rn, "userPoolId"),
                             },
                             &[("userPoolClientId", "id")],
@@ -218,7 +282,7 @@ impl Desired {
                         push(
                             Some("IdentityPool"),
                             NodeDef::IdentityPool {
-                                name: format!("{stage}_{app}_{rn}"),
+                                name: identity_pool_name,
                                 allow_unauthenticated: *allow_unauthenticated,
                                 user_pool_id: r(s, rn, "userPoolId"),
                                 client_id: r(s, rn, "userPoolClientId"),
@@ -226,18 +290,18 @@ impl Desired {
                             &[("identityPoolId", "id")],
                             res.adopt.get("identityPool").cloned(),
                         );
-                        let role_name = |suffix: &str| format!("{stage}-{app}-{s}-{rn}-{suffix}");
-                        for (component, suffix, amr, statements, attr) in [
+                        let [auth_role_name, unauth_role_name] = role_names;
+                        for (component, name, amr, statements, attr) in [
                             (
                                 "AuthenticatedRole",
-                                "AuthRole",
+                                auth_role_name,
                                 "authenticated",
                                 authenticated,
                                 "authenticatedRoleArn",
                             ),
                             (
                                 "UnauthenticatedRole",
-                                "UnauthRole",
+                                unauth_role_name,
                                 "unauthenticated",
                                 unauthenticated,
                                 "unauthenticatedRoleArn",
@@ -245,13 +309,6 @@ impl Desired {
                         ] {
                             if amr == "unauthenticated" && !allow_unauthenticated {
                                 continue;
-                            }
-                            let name = role_name(suffix);
-                            if name.len() > 64 {
-                                diags.push(Diagnostic {
-                                    loc: res.loc.clone(),
-                                    message: format!("expected IAM role names of at most 64 characters; `{name}` is {} (shorten the app, stage, stack or resource name)", name.len()),
-                                });
                             }
                             let adopt_key = if amr == "authenticated" {
                                 "authenticatedRole"
@@ -304,6 +361,7 @@ impl Desired {
             config,
             nodes,
             attr_map,
+            replace: Default::default(),
         };
         for i in 0..d.nodes.len() {
             let mut deps: Vec<usize> = d
@@ -314,7 +372,16 @@ impl Desired {
                 .collect();
             deps.sort();
             deps.dedup();
+            let mut soft: Vec<usize> = d
+                .optional_templates(i)
+                .iter()
+                .flat_map(|t| t.refs())
+                .filter_map(|rf| d.node_of(rf))
+                .collect();
+            soft.sort();
+            soft.dedup();
             d.nodes[i].deps = deps;
+            d.nodes[i].soft_deps = soft;
         }
         d.order(&mut diags);
         if diags.is_empty() {
@@ -322,6 +389,29 @@ impl Desired {
         } else {
             Err(ConfigError(diags))
         }
+    }
+
+    /// Asks for these resources (logical ids such as `AuthStack.Auth.UserPool`) to be replaced
+    /// whatever their diff. An id that names no resource is an error listing the ones there are.
+    pub fn force_replace(&mut self, ids: &[String]) -> Result<(), String> {
+        for id in ids {
+            if !self.nodes.iter().any(|n| n.id == *id) {
+                let known: Vec<&str> = self.nodes.iter().map(|n| n.id.as_str()).collect();
+                return Err(format!(
+                    "--replace {id}: no such resource; expected one of {}",
+                    known.join(", ")
+                ));
+            }
+            self.replace.insert(id.clone());
+        }
+        Ok(())
+    }
+
+    /// Whether node `i` is to be replaced whatever its diff.
+    pub fn replaces(&self, i: usize) -> bool {
+        self.nodes
+            .get(i)
+            .is_some_and(|n| self.replace.contains(&n.id))
     }
 
     /// The node (and its attribute) a reference points at.
@@ -373,6 +463,16 @@ impl Desired {
         }
     }
 
+    /// The templates of `templates(i)` whose values the node can go without.
+    fn optional_templates(&self, i: usize) -> Vec<&Template> {
+        match &self.nodes[i].def {
+            NodeDef::IdentityPoolRoles {
+                unauthenticated, ..
+            } => unauthenticated.iter().collect(),
+            _ => vec![],
+        }
+    }
+
     /// Sorts nodes topologically (stable), computes levels, and reports cycles.
     fn order(&mut self, diags: &mut Vec<Diagnostic>) {
         let n = self.nodes.len();
@@ -420,6 +520,7 @@ impl Desired {
                     .take()
                     .unwrap_or_else(|| unreachable!("each node is placed once"));
                 node.deps = node.deps.iter().map(|&d| new_index[d]).collect();
+                node.soft_deps = node.soft_deps.iter().map(|&d| new_index[d]).collect();
                 node.level = level[old];
                 node
             })
@@ -495,7 +596,10 @@ impl Desired {
                         })
                     })
                     .collect();
-                let policy = PolicyDocument(json!({"Version": "2012-10-17", "Statement": stmts}));
+                // No permissions: no inline policy (an empty `Statement` is malformed to IAM).
+                let policy = (!stmts.is_empty()).then(|| {
+                    PolicyDocument(json!({"Version": "2012-10-17", "Statement": stmts}))
+                });
                 Spec::Role(resource::role::Spec {
                     name: name.clone(),
                     trust,

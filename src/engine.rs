@@ -94,7 +94,9 @@ async fn discover(aws: &Aws, desired: &Desired) -> Result<Vec<Orphan>, AwsError>
             _ => None,
         })
         .collect();
-    let (role_prefix, pool_prefix) = (format!("{stage}-{app}-"), format!("{stage}_{app}_"));
+    // What every role and identity pool name of this app and stage starts with, shortened or not.
+    let role_prefix = resource::role::NAME.listing_prefix(&format!("{stage}-{app}-"));
+    let pool_prefix = resource::identity_pool::NAME.listing_prefix(&format!("{stage}_{app}_"));
     let (roles, pools, apis) = futures::try_join!(
         resource::role::list_owned(aws, &role_prefix, app, stage, &declared_names),
         resource::identity_pool::list_owned(aws, &pool_prefix, app, stage, &declared_names),
@@ -324,10 +326,13 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
     let mut attrs = snap.attrs();
     let mut changes = Vec::with_capacity(desired.nodes.len());
     for (i, node) in desired.nodes.iter().enumerate() {
-        let (spec, _) = desired.resolve(i, &snap.app, &attrs);
+        let (mut spec, _) = desired.resolve(i, &snap.app, &attrs);
+        if node.soft_deps.iter().any(|&d| changes_blocked(&changes, d)) {
+            spec = spec.without_unknown_optionals();
+        }
         let observed = snap.observed[i].as_ref();
         let physical = observed.map_or_else(|| spec.name(), |o| o.id.clone());
-        let (mut action, fields) = plan::decide(&spec, observed);
+        let (mut action, fields) = plan::decide(&spec, observed, desired.replaces(i));
         let mut error = None;
         if let Some(e) = &snap.errors[i] {
             action = Action::Blocked;
@@ -340,7 +345,11 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
                 &hint,
                 &node.loc.to_string(),
             ));
-        } else if let Some(dep) = node.deps.iter().find(|&&d| changes_blocked(&changes, d)) {
+        } else if let Some(dep) = node
+            .deps
+            .iter()
+            .find(|&&d| changes_blocked(&changes, d) && !node.soft_deps.contains(&d))
+        {
             action = Action::Blocked;
             error = Some(format!(
                 "depends on {}, which is blocked",
@@ -350,6 +359,10 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         if matches!(action, Action::Create | Action::Replace | Action::Blocked) {
             attrs[i] = None;
         }
+        let notes = observed
+            .filter(|_| action != Action::Replace)
+            .map(|o| o.notes.iter().map(|n| n.replace("{id}", &node.id)).collect())
+            .unwrap_or_default();
         changes.push(Change {
             id: node.id.clone(),
             stack: node.stack.clone(),
@@ -358,6 +371,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
             action,
             fields,
             error,
+            notes,
         });
     }
     for o in &snap.orphans {
@@ -369,6 +383,7 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
             action: Action::Delete,
             fields: Vec::new(),
             error: None,
+            notes: Vec::new(),
         });
     }
     Plan { changes }
@@ -515,7 +530,11 @@ async fn apply_node(
         action,
         outcome,
     };
-    if let Some(d) = node.deps.iter().find(|&&d| failed[d]) {
+    if let Some(d) = node
+        .deps
+        .iter()
+        .find(|&&d| failed[d] && !node.soft_deps.contains(&d))
+    {
         let msg = format!("skipped: depends on {}, which failed", desired.nodes[*d].id);
         return (applied(Action::Blocked, Outcome::Failed(msg)), None);
     }
@@ -525,10 +544,15 @@ async fn apply_node(
             None,
         );
     }
-    let (spec, _) = desired.resolve(i, &snap.app, current);
+    let (mut spec, _) = desired.resolve(i, &snap.app, current);
+    if node.soft_deps.iter().any(|&d| failed[d]) {
+        // Apply what does not need the failed dep (the next reconcile adds the rest).
+        spec = spec.without_unknown_optionals();
+    }
     let observed = snap.observed[i].as_ref();
-    let (action, fields) = plan::decide(&spec, observed);
-    if action == Action::Replace && !guard.allow_replace {
+    let forced = desired.replaces(i);
+    let (action, fields) = plan::decide(&spec, observed, forced);
+    if action == Action::Replace && !guard.allow_replace && !forced {
         let why = "replacement not applied: it needs --allow-replace".to_string();
         return (
             applied(action, Outcome::Held(why)),

@@ -44,6 +44,9 @@ pub struct Change {
     pub fields: Vec<FieldChange>,
     /// Why it is blocked.
     pub error: Option<String>,
+    /// What the reader should know beyond the changes (a setting only a replacement brings).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The whole plan, in dependency order.
@@ -105,14 +108,17 @@ pub fn diff(desired: &State, observed: &State, force_new: &[&str]) -> Vec<FieldC
         .collect()
 }
 
-/// Decides the action for one resource from its spec and what was read.
-pub fn decide(spec: &Spec, observed: Option<&Observed>) -> (Action, Vec<FieldChange>) {
+/// Decides the action for one resource from its spec and what was read. `replace` asks for a
+/// replacement whatever the diff (`apply --replace ID`).
+pub fn decide(spec: &Spec, observed: Option<&Observed>, replace: bool) -> (Action, Vec<FieldChange>) {
     match observed {
         None => (Action::Create, Vec::new()),
         Some(o) if o.owner == Owner::Foreign => (Action::Blocked, Vec::new()),
         Some(o) => {
             let fields = diff(&spec.state(), &o.state, spec.force_new());
-            let action = if fields.is_empty() {
+            let action = if replace {
+                Action::Replace
+            } else if fields.is_empty() {
                 Action::NoChange
             } else if fields.iter().any(|f| f.forces_replacement) {
                 Action::Replace

@@ -92,6 +92,9 @@ pub fn plan_text(plan: &Plan, full_stack_name: impl Fn(&str) -> String) -> Strin
             if let Some(e) = &c.error {
                 let _ = writeln!(out, "      error: {e}");
             }
+            for n in &c.notes {
+                let _ = writeln!(out, "      note: {n}");
+            }
             for f in &c.fields {
                 field(&mut out, f);
             }
@@ -171,7 +174,18 @@ mod tests {
             action,
             fields,
             error: None,
+            notes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn renders_notes_under_their_resource() {
+        let mut c = change("AuthStack.Auth.UserPool", Action::NoChange, vec![]);
+        c.kind = "Cognito user pool";
+        c.physical = "us-east-1_abc".into();
+        c.notes = vec!["sign-in is case-sensitive in this pool".into()];
+        let text = plan_text(&Plan { changes: vec![c] }, |s| format!("dev-notes-{s}"));
+        insta::assert_snapshot!(text);
     }
 
     #[test]

@@ -312,7 +312,7 @@ fn role_spec(name: &str) -> role::Spec {
     role::Spec {
         name: name.into(),
         trust,
-        policy,
+        policy: Some(policy),
         tags: tags(name),
     }
 }

@@ -17,10 +17,17 @@ pub struct Args {
     /// Allow changes that replace resources (a replaced user pool loses its users).
     #[arg(long)]
     pub allow_replace: bool,
+    /// Replace this resource (a logical id such as `AuthStack.Auth.UserPool`) even though
+    /// nothing in its config changed, as `terraform apply -replace`; repeatable. Naming it is
+    /// the consent: it needs no --allow-replace.
+    #[arg(long, value_name = "ID")]
+    pub replace: Vec<String>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
-    let session = Session::open(ctx.load()?).await?;
+    let mut desired = ctx.load()?;
+    desired.force_replace(&args.replace).map_err(Error::Refused)?;
+    let session = Session::open(desired).await?;
     let plan = session.plan();
     print!(
         "{}",
@@ -30,7 +37,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
     let replaced: Vec<&str> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Replace)
+        .filter(|c| c.action == Action::Replace && !args.replace.contains(&c.id))
         .map(|c| c.id.as_str())
         .collect();
     if !replaced.is_empty() && !args.allow_replace {

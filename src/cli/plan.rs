@@ -16,10 +16,16 @@ pub struct Args {
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Plan replacing this resource (a logical id) even though nothing in its config changed;
+    /// repeatable. See `apply --replace`.
+    #[arg(long, value_name = "ID")]
+    pub replace: Vec<String>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
-    let session = Session::open(ctx.load()?).await?;
+    let mut desired = ctx.load()?;
+    desired.force_replace(&args.replace).map_err(Error::Refused)?;
+    let session = Session::open(desired).await?;
     let plan = session.plan();
     if args.json {
         println!("{}", render::plan_json(&plan));

@@ -31,13 +31,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag, Tagging};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::state::{LeaseStatus, Shared};
 use crate::aws::{Aws, AwsError};
+use crate::resource::bucket;
 use crate::resource::{Owner, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags, owner_from_tags};
 
 /// How long a lease lasts without renewal, unless `--lease-ttl` says otherwise.
@@ -54,11 +54,8 @@ const KIND: &str = "stackwatch lease";
 /// Why the lease could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
-    #[error(
-        "the state bucket name {0:?} is not a valid S3 bucket name (3-63 characters: a-z, 0-9, '-'); \
-         shorten the app or stage name"
-    )]
-    BadBucketName(String),
+    #[error("the state bucket name {0:?} is not a valid S3 bucket name: {1}")]
+    BadBucketName(String, String),
     #[error(
         "the state bucket {bucket} exists but does not carry stackwatch's tags for this app and stage \
          (found {found:?}); stackwatch never uses a bucket it does not own: delete it, or tag it \
@@ -87,15 +84,14 @@ pub struct Target {
 impl Target {
     /// The lease of `app` and `stage` in `account`: `{stage}-{app}-stackwatch-{account}`.
     pub fn new(app: &str, stage: &str, account: &str, region: &str) -> Result<Target, LeaseError> {
-        let bucket = format!("{stage}-{app}-stackwatch-{account}").to_lowercase();
-        let valid = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !bucket.starts_with('-')
-            && !bucket.ends_with('-');
-        if !valid {
-            return Err(LeaseError::BadBucketName(bucket));
+        let suffix = format!("-{account}");
+        let head = bucket::NAME.fit(
+            &format!("{stage}-{app}-stackwatch").to_lowercase(),
+            suffix.len(),
+        );
+        let bucket = format!("{head}{suffix}");
+        if let Err(why) = crate::resource::naming::check_bucket(&bucket) {
+            return Err(LeaseError::BadBucketName(bucket, why));
         }
         Ok(Target {
             bucket,
@@ -504,62 +500,20 @@ async fn put(
     Ok(out.e_tag().unwrap_or_default().to_string())
 }
 
-/// Creates and tags the state bucket, or checks that the existing one is ours.
+/// Creates the state bucket with its tags in the create call, or checks that the existing one
+/// is ours.
 async fn ensure_bucket(aws: &Aws, target: &Target) -> Result<(), LeaseError> {
     let name = target.bucket.as_str();
-    let missing = |e: &AwsError| e.is("NotFound") || e.is("NoSuchBucket") || e.is("404");
-    let exists = match aws.s3.head_bucket().bucket(name).send().await {
-        Ok(_) => true,
-        Err(e) => {
-            let e = AwsError::new("reading", "S3 state bucket", name, e);
-            if missing(&e) {
-                false
-            } else {
-                return Err(e.into());
-            }
-        }
-    };
-    if !exists {
-        let location = (target.region != "us-east-1").then(|| {
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(target.region.as_str()))
-                .build()
-        });
-        match aws
-            .s3
-            .create_bucket()
-            .bucket(name)
-            .set_create_bucket_configuration(location)
-            .send()
-            .await
-        {
-            Ok(_) => {
+    let found = match bucket::read_tags(aws, name).await? {
+        Some(found) => found,
+        None => match bucket::create_tagged(aws, name, &target.tags).await? {
+            bucket::Created::Made => {
                 tracing::info!(bucket = name, "lease: created the state bucket");
-                return write_tags(aws, target).await;
+                return Ok(());
             }
-            Err(e) => {
-                let e = AwsError::new("creating", "S3 state bucket", name, e);
-                // Another daemon created it a moment ago: check its tags like any existing one.
-                if !e.is("BucketAlreadyOwnedByYou") {
-                    return Err(e.into());
-                }
-            }
-        }
-    }
-    let found: Tags = match aws.s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect(),
-        Err(e) => {
-            let e = AwsError::new("reading tags of", "S3 state bucket", name, e);
-            if e.is("NoSuchTagSet") {
-                Tags::new()
-            } else {
-                return Err(e.into());
-            }
-        }
+            // Another daemon created it a moment ago: check its tags like any existing one.
+            bucket::Created::Existing(found) => found,
+        },
     };
     if owner_from_tags(&found, &target.tags) == Owner::Ours {
         Ok(())
@@ -570,33 +524,6 @@ async fn ensure_bucket(aws: &Aws, target: &Target) -> Result<(), LeaseError> {
             expected: target.tags.clone(),
         })
     }
-}
-
-async fn write_tags(aws: &Aws, target: &Target) -> Result<(), LeaseError> {
-    let refused = |e: aws_sdk_s3::error::BuildError| {
-        AwsError::refused("tagging", "S3 state bucket", &target.bucket, e.to_string())
-    };
-    let tags = target
-        .tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(refused))
-        .collect::<Result<Vec<_>, _>>()?;
-    let tagging = Tagging::builder()
-        .set_tag_set(Some(tags))
-        .build()
-        .map_err(refused)?;
-    crate::aws::retry(crate::resource::bucket::BUCKET_NOT_YET_VISIBLE, || async {
-        aws.s3
-            .put_bucket_tagging()
-            .bucket(&target.bucket)
-            .tagging(tagging.clone())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::new("tagging", "S3 state bucket", &target.bucket, e))
-    })
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -610,12 +537,17 @@ mod tests {
         assert_eq!(t.key, KEY);
         assert_eq!(t.tags[TAG_STACK], STATE_STACK);
         assert_eq!(t.tags[TAG_STAGE], "Dev");
-        let long = "a".repeat(40);
-        assert!(matches!(
-            Target::new(&long, "dev", "123456789012", "us-east-1"),
-            Err(LeaseError::BadBucketName(_))
-        ));
+        // Too long for S3: shortened with a hash, as every derived bucket name is.
+        let long = "a".repeat(60);
+        let t = Target::new(&long, "dev", "123456789012", "us-east-1").unwrap();
+        assert!(t.bucket.len() <= 63, "{}", t.bucket);
+        assert!(t.bucket.starts_with("dev-aaaa") && t.bucket.ends_with("-123456789012"));
+        // What shortening cannot fix is refused: characters, and AWS's reserved prefixes.
         assert!(Target::new("no_tes", "dev", "1", "us-east-1").is_err());
+        assert!(matches!(
+            Target::new("notes", "sthree", "123456789012", "us-east-1"),
+            Err(LeaseError::BadBucketName(..))
+        ));
     }
 
     #[test]

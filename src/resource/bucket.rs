@@ -1,11 +1,13 @@
 //! S3 bucket: CORS rules for a browser front end, and tags.
 //!
 //! Found by its deterministic name (HeadBucket), ownership by its tags (GetBucketTagging).
-//! CreateBucket cannot tag a general purpose bucket, so PutBucketTagging follows right after:
-//! a crash between the two leaves an untagged bucket that the next run finds as Foreign (and
-//! `adopt:` takes over). Tags are written as a merge: other people's tags on the bucket stay.
+//! CreateBucket carries the tags in `CreateBucketConfiguration.Tags`, so the bucket exists
+//! tagged or not at all: a crash right after the create leaves a bucket the next run finds as
+//! ours (this needs `s3:TagResource` besides `s3:CreateBucket`). Later tag writes are a merge:
+//! other people's tags on the bucket stay.
 //! A bucket that still holds objects is never emptied: deleting it is an error that says so.
 
+use super::naming::{self, NameRule};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CorsConfiguration, CorsRule as S3CorsRule, CreateBucketConfiguration,
     Tag, Tagging,
@@ -17,6 +19,8 @@ use crate::aws::{ApiError, Aws, AwsError, RetryWhen, retry};
 use crate::config::CorsRule;
 
 pub const KIND: &str = "S3 bucket";
+/// S3's bucket naming rules (see [`naming::BUCKET`]).
+pub const NAME: NameRule = naming::BUCKET;
 pub const FORCE_NEW: &[&str] = &[];
 
 #[derive(Debug, Clone)]
@@ -97,7 +101,7 @@ fn is_missing(e: &AwsError) -> bool {
 }
 
 /// The tags on the bucket; `None` when the bucket is gone.
-async fn read_tags(aws: &Aws, name: &str) -> Result<Option<Tags>, AwsError> {
+pub async fn read_tags(aws: &Aws, name: &str) -> Result<Option<Tags>, AwsError> {
     match aws.s3.get_bucket_tagging().bucket(name).send().await {
         Ok(out) => Ok(Some(
             out.tag_set()
@@ -235,20 +239,8 @@ async fn write_cors(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> 
 
 /// PutBucketTagging replaces the whole tag set, so `tags` must already include other people's.
 async fn write_tags(aws: &Aws, name: &str, tags: &Tags) -> Result<(), AwsError> {
-    let tag_set = tags
-        .iter()
-        // `aws:` tags are system tags: S3 refuses requests that write them ("InvalidTag").
-        .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::refused("tagging", KIND, name, e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     let tagging = Tagging::builder()
-        .set_tag_set(Some(tag_set))
+        .set_tag_set(Some(s3_tags(name, tags)?))
         .build()
         .map_err(|e| AwsError::refused("tagging", KIND, name, e.to_string()))?;
     retry(BUCKET_NOT_YET_VISIBLE, || async {
@@ -264,22 +256,76 @@ async fn write_tags(aws: &Aws, name: &str, tags: &Tags) -> Result<(), AwsError> 
     .await
 }
 
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let name = spec.name.as_str();
-    // us-east-1 is the default location and refuses to be named as a LocationConstraint.
-    let location = (aws.region != "us-east-1").then(|| {
-        CreateBucketConfiguration::builder()
-            .location_constraint(BucketLocationConstraint::from(aws.region.as_str()))
-            .build()
-    });
-    aws.s3
+/// What [`create_tagged`] came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// Made now, with the tags.
+    Made,
+    /// It was already there in this account (a retried create whose first answer was lost,
+    /// or another daemon's): its tags as read, for the caller to decide whose it is.
+    Existing(Tags),
+}
+
+fn s3_tags(name: &str, tags: &Tags) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        // `aws:` tags are system tags: S3 refuses requests that write them ("InvalidTag").
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::refused("tagging", KIND, name, e.to_string()))
+        })
+        .collect()
+}
+
+/// CreateBucket with its tags in the same call (and the region's location constraint; us-east-1
+/// is the default location and refuses to be named). Shared by the bucket kind and the daemon's
+/// lease bucket. "BucketAlreadyOwnedByYou: Your previous request to create the named bucket
+/// succeeded and you already own it." is not an error here: the tags say whose it is.
+pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created, AwsError> {
+    let location = (aws.region != "us-east-1")
+        .then(|| BucketLocationConstraint::from(aws.region.as_str()));
+    let config = CreateBucketConfiguration::builder()
+        .set_location_constraint(location)
+        .set_tags(Some(s3_tags(name, tags)?))
+        .build();
+    match aws
+        .s3
         .create_bucket()
         .bucket(name)
-        .set_create_bucket_configuration(location)
+        .create_bucket_configuration(config)
         .send()
         .await
-        .map_err(|e| AwsError::new("creating", KIND, name, e))?;
-    write_tags(aws, name, &spec.tags).await?;
+    {
+        Ok(_) => Ok(Created::Made),
+        Err(e) => {
+            let e = AwsError::new("creating", KIND, name, e);
+            if !e.is("BucketAlreadyOwnedByYou") {
+                return Err(e);
+            }
+            let found = read_tags(aws, name).await?.ok_or_else(|| {
+                AwsError::refused("creating", KIND, name, "the bucket disappeared during create")
+            })?;
+            Ok(Created::Existing(found))
+        }
+    }
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    let name = spec.name.as_str();
+    if let Created::Existing(found) = create_tagged(aws, name, &spec.tags).await?
+        && owner_from_tags(&found, &spec.tags) != Owner::Ours
+    {
+        return Err(AwsError::refused(
+            "creating",
+            KIND,
+            name,
+            "a bucket with this name already exists in this account without stackwatch's tags; \
+             stackwatch never modifies what it does not own",
+        ));
+    }
     if !spec.cors.is_empty() {
         write_cors(aws, spec, name).await?;
     }

@@ -7,6 +7,7 @@
 //! missing ones are created, changed ones updated (or their integration replaced), removed
 //! ones deleted together with their integration.
 
+use super::naming::{self, NameRule};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, IntegrationType, ProtocolType};
@@ -19,6 +20,17 @@ use crate::aws::{self, Aws, AwsError};
 use crate::config::Authorizer;
 
 pub const KIND: &str = "API Gateway HTTP API";
+/// CreateApi's `Name`: 1-128 characters.
+pub const NAME: NameRule = NameRule {
+    what: "an API Gateway API name",
+    min: 1,
+    max: 128,
+    allowed: naming::any_char,
+    allowed_words: "any characters",
+    reserved_prefixes: &[],
+    reserved_suffixes: &[],
+    alnum_ends: false,
+};
 pub const FORCE_NEW: &[&str] = &[];
 /// The stage stackwatch keeps on every API: served at the API endpoint's root.
 pub const STAGE: &str = "$default";

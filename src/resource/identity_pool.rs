@@ -10,6 +10,7 @@
 //! field back: ours from the spec, the ones we do not manage (login providers, OpenID/SAML
 //! providers, developer provider name, other people's tags) as they are.
 
+use super::naming::{self, NameRule};
 use std::collections::HashMap;
 
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
@@ -22,6 +23,17 @@ use aws_sdk_cognitoidentity::Config;
 use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool";
+/// CreateIdentityPool's `IdentityPoolName`: 1-128 characters of `[\w\s+=,.@-]`.
+pub const NAME: NameRule = NameRule {
+    what: "a Cognito identity pool name",
+    min: 1,
+    max: 128,
+    allowed: naming::cognito_name_char,
+    allowed_words: "letters, digits, spaces and `_+=,.@-`",
+    reserved_prefixes: &[],
+    reserved_suffixes: &[],
+    alnum_ends: false,
+};
 /// Every managed field, the name included, changes in place with UpdateIdentityPool.
 pub const FORCE_NEW: &[&str] = &[];
 /// "ResourceNotFoundException: IdentityPool '<id>' not found."

@@ -7,6 +7,7 @@ pub mod bucket;
 pub mod http_api;
 pub mod identity_pool;
 pub mod identity_pool_roles;
+pub mod naming;
 pub mod role;
 pub mod test_user;
 pub mod user_pool;
@@ -163,6 +164,18 @@ impl Spec {
 
     pub fn state(&self) -> State {
         dispatch!(self, s => s.state())
+    }
+
+    /// The spec without the optional values that are still unknown because the node they come
+    /// from failed or is blocked (see `Node::soft_deps`): an attachment without its guest role.
+    pub fn without_unknown_optionals(self) -> Spec {
+        match self {
+            Spec::IdentityPoolRoles(mut s) => {
+                s.unauthenticated_role_arn = s.unauthenticated_role_arn.filter(|a| !is_unknown(a));
+                Spec::IdentityPoolRoles(s)
+            }
+            other => other,
+        }
     }
 
     /// Reads the resource; `adopt` is a physical id named in the config.

@@ -4,6 +4,7 @@
 //! crash after create leaves a role the next run finds and owns. Documents are compared for
 //! equivalence (URL-decoded, canonical), never as strings.
 
+use super::naming::{self, NameRule};
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
@@ -12,6 +13,17 @@ use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
 use crate::policy::PolicyDocument;
 
 pub const KIND: &str = "IAM role";
+/// CreateRole's `RoleName`: 1-64 characters of `[\w+=,.@-]`.
+pub const NAME: NameRule = NameRule {
+    what: "an IAM role name",
+    min: 1,
+    max: 64,
+    allowed: naming::iam_name_char,
+    allowed_words: "letters, digits and `_+=,.@-`",
+    reserved_prefixes: &[],
+    reserved_suffixes: &[],
+    alnum_ends: false,
+};
 pub const FORCE_NEW: &[&str] = &[];
 /// "NoSuchEntity: Role <name> not found" (and the same code for a missing inline policy).
 pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];
@@ -23,7 +35,10 @@ pub const PATH: &str = "/stackwatch/";
 pub struct Spec {
     pub name: String,
     pub trust: PolicyDocument,
-    pub policy: PolicyDocument,
+    /// The inline policy; `None` when no permissions are declared: the role then has no inline
+    /// policy at all (IAM refuses a policy with an empty `Statement` as MalformedPolicyDocument),
+    /// and so grants nothing.
+    pub policy: Option<PolicyDocument>,
     pub tags: Tags,
 }
 
@@ -35,7 +50,12 @@ impl Spec {
     pub fn state(&self) -> State {
         State::from([
             ("trustPolicy", self.trust.canonical()),
-            ("policy", self.policy.canonical()),
+            (
+                "policy",
+                self.policy
+                    .as_ref()
+                    .map_or(Value::Null, PolicyDocument::canonical),
+            ),
             ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
         ])
     }
@@ -140,13 +160,25 @@ fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
+/// Writes the inline policy, or deletes it when the spec declares no permissions.
 async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> {
+    let Some(policy) = &spec.policy else {
+        let out = aws
+            .iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(INLINE_POLICY)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("deleting inline policy of", KIND, name, e));
+        return out.or_not_found(NOT_FOUND).map(|_| ());
+    };
     retry(ROLE_NOT_YET_VISIBLE, || async {
         aws.iam
             .put_role_policy()
             .role_name(name)
             .policy_name(INLINE_POLICY)
-            .policy_document(spec.policy.to_wire())
+            .policy_document(policy.to_wire())
             .send()
             .await
             .map(|_| ())
@@ -168,7 +200,9 @@ pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         .await
         .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
     let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
-    put_policy(aws, spec, &spec.name).await?;
+    if spec.policy.is_some() {
+        put_policy(aws, spec, &spec.name).await?;
+    }
     Ok(Observed {
         id: spec.name.clone(),
         owner: Owner::Ours,

@@ -9,6 +9,7 @@
 //! case-sensitive sign-in, and its plan carries a note saying how to replace it, rather than
 //! replacing a pool full of users on its own.
 
+use super::naming::{self, NameRule};
 use aws_sdk_cognitoidentityprovider::types::{
     AccountRecoverySettingType, AdminCreateUserConfigType, PasswordPolicyType,
     RecoveryOptionNameType, RecoveryOptionType, UserPoolPolicyType, UserPoolType,
@@ -22,6 +23,17 @@ use aws_sdk_cognitoidentityprovider::Config;
 use crate::aws::{self, Aws, AwsError, OrNotFound};
 
 pub const KIND: &str = "Cognito user pool";
+/// CreateUserPool's `PoolName`: 1-128 characters of `[\w\s+=,.@-]`.
+pub const NAME: NameRule = NameRule {
+    what: "a Cognito user pool name",
+    min: 1,
+    max: 128,
+    allowed: naming::cognito_name_char,
+    allowed_words: "letters, digits, spaces and `_+=,.@-`",
+    reserved_prefixes: &[],
+    reserved_suffixes: &[],
+    alnum_ends: false,
+};
 /// Cognito cannot change the username attributes of an existing pool.
 pub const FORCE_NEW: &[&str] = &["usernameAttributes"];
 /// "ResourceNotFoundException: User pool <id> does not exist."
@@ -93,7 +105,7 @@ fn username_configuration(name: &str) -> Result<UsernameConfigurationType, AwsEr
 pub fn case_sensitive_note() -> String {
     "sign-in is case-sensitive in this pool (it was created before stackwatch set \
      case-insensitive usernames, and Cognito cannot change that in place); to get \
-     case-insensitive sign-in, replace the pool with `stackwatch apply --replace ID` \
+     case-insensitive sign-in, replace the pool with `stackwatch apply --replace {id}` \
      (a new, empty pool; the old one is kept when `removal: retain`)"
         .to_string()
 }

@@ -2,6 +2,7 @@
 //! refresh-token flows. Clients carry no tags; one is ours when its pool is ours and its name
 //! is our deterministic name. A client whose pool is not created yet does not exist.
 
+use super::naming::{self, NameRule};
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
 use serde_json::json;
 
@@ -12,6 +13,17 @@ use aws_sdk_cognitoidentityprovider::Config;
 use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito user pool client";
+/// CreateUserPoolClient's `ClientName`: 1-128 characters of `[\w\s+=,.@-]`.
+pub const NAME: NameRule = NameRule {
+    what: "a Cognito user pool client name",
+    min: 1,
+    max: 128,
+    allowed: naming::cognito_name_char,
+    allowed_words: "letters, digits, spaces and `_+=,.@-`",
+    reserved_prefixes: &[],
+    reserved_suffixes: &[],
+    alnum_ends: false,
+};
 /// A client cannot move to another pool, and whether it has a secret is fixed at creation.
 pub const FORCE_NEW: &[&str] = &["userPoolId", "generateSecret"];
 

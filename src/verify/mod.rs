@@ -166,7 +166,7 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
                         if let (Spec::Role(r), _) =
                             session.desired.resolve(i, &session.snapshot.app, &attrs)
                         {
-                            declared_unauthenticated = Some(r.policy);
+                            declared_unauthenticated = r.policy;
                         }
                     }
                     _ => {}
