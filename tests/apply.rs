@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Emulator, example_config, stackwatch};
+use common::{Emulator, edit, example_config, stackwatch};
 use stackwatch::aws::Aws;
 use stackwatch::engine;
 use stackwatch::plan::Action;
@@ -428,13 +428,6 @@ async fn invalid_config_never_reaches_aws() {
             .buckets()
             .is_empty()
     );
-}
-
-fn edit(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} lacks {from}");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
 const GUEST: &str = "    login: [email]\n    allowUnauthenticated: true\n";

@@ -1,15 +1,13 @@
 //! Killed mid-apply: `stackwatch apply --yes` is killed with SIGKILL at a seeded random moment
-//! of a fresh apply, then run again until it succeeds. Every trial must end converged (a clean
-//! plan) with exactly one of each resource and no leftover carrying our tags.
+//! of a fresh apply, then run once more, which must succeed. Every trial must end converged (a
+//! clean plan) with exactly one of each resource and no leftover carrying our tags.
 //!
 //! Each trial uses its own stage (`--stage cN`) in one emulator, so trials never see each
 //! other's resources. `STACKWATCH_CRASH_TRIALS` sets the number of trials (default 30, about
 //! 40 s here), `STACKWATCH_CRASH_SEED` the seed.
 //!
-//! One window is documented in the README and tolerated here only in its documented form: a
-//! kill between CreateBucket and PutBucketTagging leaves an untagged bucket that the next run
-//! refuses to touch. The test then checks the bucket really is untagged and empty, deletes it
-//! as the user would, and the trial must still converge.
+//! No window is tolerated: the bucket is tagged in its CreateBucket call, so there is no moment
+//! at which a kill leaves an untagged bucket that would need `adopt:`.
 
 mod common;
 #[path = "common/fault_proxy.rs"]
@@ -43,27 +41,16 @@ async fn tagged(aws: &Aws, stage: &str) -> BTreeMap<&'static str, Vec<(String, S
             && t.get("stackwatch:app").map(String::as_str) == Some("notes")
     };
     let mut out: BTreeMap<&'static str, Vec<(String, String)>> = BTreeMap::new();
-    let pools = aws
+    let all = aws
         .idp
         .list_user_pools()
         .max_results(60)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .unwrap();
-    let mut token = pools.next_token.clone();
-    let mut all = pools.user_pools().to_vec();
-    while let Some(t) = token {
-        let more = aws
-            .idp
-            .list_user_pools()
-            .max_results(60)
-            .next_token(t)
-            .send()
-            .await
-            .unwrap();
-        all.extend(more.user_pools().iter().cloned());
-        token = more.next_token;
-    }
     for p in all {
         let id = p.id().unwrap_or_default().to_string();
         let d = aws
@@ -90,10 +77,13 @@ async fn tagged(aws: &Aws, stage: &str) -> BTreeMap<&'static str, Vec<(String, S
         .identity
         .list_identity_pools()
         .max_results(60)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .unwrap();
-    for p in ids.identity_pools() {
+    for p in &ids {
         let d = aws
             .identity
             .describe_identity_pool()
@@ -118,10 +108,13 @@ async fn tagged(aws: &Aws, stage: &str) -> BTreeMap<&'static str, Vec<(String, S
         .iam
         .list_roles()
         .path_prefix("/stackwatch/")
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .unwrap();
-    for r in roles.roles() {
+    for r in &roles {
         let t = aws
             .iam
             .list_role_tags()
@@ -136,7 +129,13 @@ async fn tagged(aws: &Aws, stage: &str) -> BTreeMap<&'static str, Vec<(String, S
                 .push((r.role_name().to_string(), r.role_name().to_string()));
         }
     }
-    for a in aws.apigw.get_apis().send().await.unwrap().items() {
+    let apis = stackwatch::aws::all_pages("API", "all", |token| async move {
+        let out = aws.apigw.get_apis().set_next_token(token).send().await.unwrap();
+        Ok((out.items.unwrap_or_default(), out.next_token))
+    })
+    .await
+    .unwrap();
+    for a in &apis {
         let tags = tag_map(
             a.tags()
                 .into_iter()
@@ -157,59 +156,18 @@ fn bucket_name(stage: &str) -> String {
     format!("{stage}-notes-storagestack-uploads-123456789012")
 }
 
-/// True when the trial's bucket exists without any tags and holds nothing: the documented
-/// CreateBucket/PutBucketTagging window.
-async fn untagged_empty_bucket(aws: &Aws, stage: &str) -> bool {
-    let name = bucket_name(stage);
-    if aws.s3.head_bucket().bucket(&name).send().await.is_err() {
-        return false;
-    }
-    let untagged = match aws.s3.get_bucket_tagging().bucket(&name).send().await {
-        Ok(t) => t.tag_set().is_empty(),
-        Err(e) => format!("{:?}", e).contains("NoSuchTagSet"),
-    };
-    let empty = aws
-        .s3
-        .list_objects_v2()
-        .bucket(&name)
-        .send()
-        .await
-        .is_ok_and(|o| o.key_count().unwrap_or(0) == 0);
-    untagged && empty
-}
-
-/// Runs `apply --yes` for `stage` until it exits 0 (bounded); returns the runs it took.
-async fn converge(emu: &Emulator, dir: &Path, stage: &str, window_hits: &mut u32) -> u32 {
-    let aws = emu.aws().await;
-    for run in 1..=4 {
-        let (code, out, err) = stackwatch(
-            emu,
-            dir,
-            &["--config", ".", "--stage", stage, "apply", "--yes"],
-        );
-        if code == 0 {
-            return run;
-        }
-        if untagged_empty_bucket(&aws, stage).await {
-            *window_hits += 1;
-            assert!(
-                out.contains("not stackwatch's") || err.contains("not stackwatch's"),
-                "an untagged bucket should be reported as not ours:\n{out}\n{err}"
-            );
-            aws.s3
-                .delete_bucket()
-                .bucket(bucket_name(stage))
-                .send()
-                .await
-                .unwrap();
-            continue;
-        }
-        assert!(
-            run < 4,
-            "stage {stage}: apply after the kill keeps failing:\n{out}\n{err}"
-        );
-    }
-    panic!("stage {stage}: did not converge");
+/// The one `apply --yes` after the kill: it must succeed, with nothing to adopt or delete by hand.
+fn rerun(emu: &Emulator, dir: &Path, stage: &str, trial: u64, delay: Duration) {
+    let (code, out, err) = stackwatch(
+        emu,
+        dir,
+        &["--config", ".", "--stage", stage, "apply", "--yes"],
+    );
+    assert_eq!(
+        code, 0,
+        "trial {trial} ({delay:?}): the apply after the kill failed:\n{out}\n{err}"
+    );
+    assert!(!out.contains("adopt:") && !err.contains("adopt:"), "trial {trial}: {out}\n{err}");
 }
 
 #[tokio::test]
@@ -233,7 +191,6 @@ async fn killed_mid_apply_then_restarted_converges_without_duplicates_or_leftove
         full = full.min(t.elapsed().as_millis() as u64);
     }
 
-    let mut window_hits = 0;
     let mut killed_before_done = 0;
     for n in 0..trials {
         let stage = format!("c{n}");
@@ -256,7 +213,7 @@ async fn killed_mid_apply_then_restarted_converges_without_duplicates_or_leftove
         child.kill().unwrap();
         let _ = child.wait();
 
-        converge(&emu, dir.path(), &stage, &mut window_hits).await;
+        rerun(&emu, dir.path(), &stage, n, delay);
         let (code, out, err) = stackwatch(
             &emu,
             dir.path(),
@@ -319,7 +276,7 @@ async fn killed_mid_apply_then_restarted_converges_without_duplicates_or_leftove
     }
     eprintln!(
         "{trials} trials (a full apply takes {full} ms): {killed_before_done} killed mid-apply, \
-         {window_hits} hit the documented bucket tagging window"
+         every one converged on the first rerun"
     );
     assert!(
         killed_before_done * 2 >= trials,

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
 use serde_json::Value;
 
-use crate::aws::{Aws, AwsError};
+use crate::aws::{self, Aws, AwsError, RetryWhen};
 use crate::config::template::Ref;
 use crate::config::{Kind, ResourceSpec};
 use crate::desired::NodeDef;
@@ -315,6 +315,15 @@ fn parse(text: &str, what: &str, role: &str) -> Result<Value, AwsError> {
     })
 }
 
+/// Right after its roles are created or attached, Cognito identity may not yet be able to
+/// assume them: "InvalidIdentityPoolConfigurationException: Invalid identity pool
+/// configuration. Check assigned IAM roles for this pool." AWS gives the same answer for a role
+/// whose trust policy will never let Cognito in, so the retry is capped by `aws::retry`.
+pub const ROLE_NOT_YET_ASSUMABLE: RetryWhen = RetryWhen {
+    name: "identity pool roles not yet assumable",
+    matches: |e| e.is("InvalidIdentityPoolConfigurationException"),
+};
+
 /// Reads a role back: GetRole (trust), every inline policy, every attached managed policy's
 /// default version.
 pub async fn read_role(aws: &Aws, arn: &str) -> Result<DeployedRole, AwsError> {
@@ -467,25 +476,24 @@ async fn sign_in(
         .identity_id()
         .ok_or("GetId returned no identity id")?
         .to_string();
-    let creds = aws
-        .identity
-        .get_credentials_for_identity()
-        .identity_id(&identity_id)
-        .logins(&provider, &token)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "GetCredentialsForIdentity: {}",
+    let creds = aws::retry(ROLE_NOT_YET_ASSUMABLE, || async {
+        aws.identity
+            .get_credentials_for_identity()
+            .identity_id(&identity_id)
+            .logins(&provider, &token)
+            .send()
+            .await
+            .map_err(|e| {
                 AwsError::new(
                     "getting credentials for",
                     "Cognito identity",
                     &identity_id,
-                    e
+                    e,
                 )
-                .api
-            )
-        })?;
+            })
+    })
+    .await
+    .map_err(|e| format!("GetCredentialsForIdentity: {}", e.api))?;
     if creds
         .credentials()
         .and_then(|c| c.access_key_id())

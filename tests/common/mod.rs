@@ -47,14 +47,28 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// How long a new IAM role stays invisible to Cognito identity in the tests' emulator
+/// (`STACKWATCH_EMULATOR_IAM_DELAY`): long enough that every deploy really goes through the
+/// retry predicates for IAM propagation, as it does on AWS. A value in the environment wins.
+pub const IAM_DELAY_SECS: &str = "1.5";
+
 impl Emulator {
-    /// Starts the emulator and waits until it answers HTTP.
+    /// Starts the emulator (strict, with the IAM propagation delay) and waits until it answers.
     pub fn start() -> Emulator {
+        Self::start_with(&[])
+    }
+
+    /// [`Emulator::start`] with extra environment for the emulator.
+    pub fn start_with(env: &[(&str, &str)]) -> Emulator {
         let port = free_port();
         let log = tempfile::NamedTempFile::new().unwrap();
         let (log_file, log_path) = log.keep().unwrap();
+        let delay =
+            std::env::var("STACKWATCH_EMULATOR_IAM_DELAY").unwrap_or(IAM_DELAY_SECS.to_string());
         let child = Command::new(repo_root().join("deploy/local/emulator"))
             .arg(port.to_string())
+            .env("STACKWATCH_EMULATOR_IAM_DELAY", delay)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
@@ -81,6 +95,22 @@ impl Emulator {
         }
     }
 
+    /// What the strict emulator refused (`GET /_stackwatch/refusals`): `validation` counts
+    /// requests AWS would refuse as invalid, `propagation` the transient IAM refusals.
+    pub fn refusals(&self) -> serde_json::Value {
+        let (status, body) = http_get(self.port, "/_stackwatch/refusals", Duration::from_secs(10))
+            .expect("the emulator answers /_stackwatch/refusals");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("refusals are JSON")
+    }
+
+    /// Asserts that the emulator refused no request as invalid: what stackwatch sent, AWS
+    /// would have accepted.
+    pub fn assert_no_validation_refusals(&self) {
+        let r = self.refusals();
+        assert_eq!(r["validation"], 0, "the strict emulator refused requests: {r:#}");
+    }
+
     pub async fn aws(&self) -> Aws {
         Aws::connect_emulator(REGION, &self.endpoint).await
     }
@@ -102,6 +132,14 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Replaces the first `from` with `to` in `dir/file`; the file must contain `from`.
+pub fn edit(dir: &std::path::Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} lacks {from}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
 
 /// A copy of the example app in a temp dir, so a test can edit it.

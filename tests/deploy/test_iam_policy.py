@@ -21,6 +21,8 @@ SPECIAL = {
     ("s3", "get_bucket_cors"): ["s3:GetBucketCORS"],
     ("s3", "put_bucket_cors"): ["s3:PutBucketCORS"],
     ("s3", "delete_bucket_cors"): ["s3:PutBucketCORS"],
+    # CreateBucket with CreateBucketConfiguration.Tags also needs s3:TagResource.
+    ("s3", "create_bucket"): ["s3:CreateBucket", "s3:TagResource"],
     # SetIdentityPoolRoles hands the roles to Cognito: iam:PassRole on each.
     ("identity", "set_identity_pool_roles"): [
         "cognito-identity:SetIdentityPoolRoles", "iam:PassRole"],
@@ -116,5 +118,5 @@ def test_role_path_and_bucket_names_match_the_scoping():
     desired = (REPO / "src" / "desired.rs").read_text()
     assert 'format!("{stage}-{app}-{s}-{rn}")' in desired
     lease = (REPO / "src" / "daemon" / "lease.rs").read_text()
-    assert 'format!("{stage}-{app}-stackwatch-{account}")' in lease
+    assert 'format!("{stage}-{app}-stackwatch")' in lease
     assert 'pub const KEY: &str = "leader.json";' in lease
