@@ -414,6 +414,25 @@ impl Desired {
             .is_some_and(|n| self.replace.contains(&n.id))
     }
 
+    /// Whether a replacement of node `i` was asked for with `--replace`: it is named, or it
+    /// depends (through any chain) on a node that is, so it must be replaced with it (a
+    /// client in a replaced pool).
+    pub fn replace_consented(&self, i: usize) -> bool {
+        self.replaces(i)
+            || self
+                .nodes
+                .get(i)
+                .is_some_and(|n| n.deps.iter().any(|&d| self.replace_consented(d)))
+    }
+
+    /// [`Desired::replace_consented`] by logical id.
+    pub fn replace_consented_id(&self, id: &str) -> bool {
+        self.nodes
+            .iter()
+            .position(|n| n.id == id)
+            .is_some_and(|i| self.replace_consented(i))
+    }
+
     /// The node (and its attribute) a reference points at.
     pub fn lookup(&self, r: &Ref) -> Option<(usize, &'static str)> {
         match r {

@@ -330,7 +330,14 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         if node.soft_deps.iter().any(|&d| changes_blocked(&changes, d)) {
             spec = spec.without_unknown_optionals();
         }
-        let observed = snap.observed[i].as_ref();
+        // Found through a parent that will be created or replaced: it will be made anew there.
+        let parent_remade = found_through_deps(&node.def)
+            && node.deps.iter().any(|&d| {
+                changes
+                    .get(d)
+                    .is_some_and(|c: &Change| matches!(c.action, Action::Create | Action::Replace))
+            });
+        let observed = snap.observed[i].as_ref().filter(|_| !parent_remade);
         let physical = observed.map_or_else(|| spec.name(), |o| o.id.clone());
         let (mut action, fields) = plan::decide(&spec, observed, desired.replaces(i));
         let mut error = None;
@@ -460,7 +467,8 @@ impl ApplyReport {
 /// real). A failure skips only that resource's dependents.
 pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) -> ApplyReport {
     let n = desired.nodes.len();
-    let mut attrs = snap.attrs();
+    let read = snap.attrs();
+    let mut attrs = read.clone();
     let mut failed = vec![false; n];
     let mut results: Vec<Option<Applied>> = vec![None; n];
     for level in desired.levels() {
@@ -468,10 +476,14 @@ pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) 
         let failed_now = failed.clone();
         let outcomes: Vec<(usize, Applied, Option<Attrs>)> = stream::iter(level)
             .map(|i| {
-                let (current, failed_now) = (&current, &failed_now);
+                let (current, failed_now, read) = (&current, &failed_now, &read);
                 async move {
-                    let (applied, attrs) =
-                        apply_node(aws, desired, snap, i, current, failed_now, guard).await;
+                    let known = Known {
+                        read,
+                        current,
+                        failed: failed_now,
+                    };
+                    let (applied, attrs) = apply_node(aws, desired, snap, i, known, guard).await;
                     (i, applied, attrs)
                 }
             })
@@ -514,16 +526,30 @@ async fn delete_orphans(aws: &Aws, snap: &Snapshot, allowed: bool) -> Vec<Applie
     out
 }
 
+/// What an apply knows when it reaches a node, per node index.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    /// The attributes the read found.
+    read: &'a [Option<Attrs>],
+    /// The attributes now, after the levels already applied.
+    current: &'a [Option<Attrs>],
+    failed: &'a [bool],
+}
+
 /// Applies one node, given the attributes known so far and which nodes failed.
 async fn apply_node(
     aws: &Aws,
     desired: &Desired,
     snap: &Snapshot,
     i: usize,
-    current: &[Option<Attrs>],
-    failed: &[bool],
+    known: Known<'_>,
     guard: Guard,
 ) -> (Applied, Option<Attrs>) {
+    let Known {
+        read,
+        current,
+        failed,
+    } = known;
     let node = &desired.nodes[i];
     let applied = |action, outcome| Applied {
         id: node.id.clone(),
@@ -549,10 +575,24 @@ async fn apply_node(
         // Apply what does not need the failed dep (the next reconcile adds the rest).
         spec = spec.without_unknown_optionals();
     }
-    let observed = snap.observed[i].as_ref();
-    let forced = desired.replaces(i);
-    let (action, fields) = plan::decide(&spec, observed, forced);
-    if action == Action::Replace && !guard.allow_replace && !forced {
+    // A node found through another (a client through its pool) whose parent was created or
+    // replaced in this apply is read again: what the read found lived in the old parent.
+    let reread;
+    let mut observed = snap.observed[i].as_ref();
+    if found_through_deps(&node.def) && node.deps.iter().any(|&d| current[d] != read[d]) {
+        reread = match spec.find(aws, node.adopt.as_deref()).await {
+            Ok(o) => o,
+            Err(e) => {
+                return (
+                    applied(Action::Blocked, Outcome::Failed(e.to_string())),
+                    None,
+                );
+            }
+        };
+        observed = reread.as_ref();
+    }
+    let (action, fields) = plan::decide(&spec, observed, desired.replaces(i));
+    if action == Action::Replace && !guard.allow_replace && !desired.replace_consented(i) {
         let why = "replacement not applied: it needs --allow-replace".to_string();
         return (
             applied(action, Outcome::Held(why)),

@@ -19,7 +19,8 @@ pub struct Args {
     pub allow_replace: bool,
     /// Replace this resource (a logical id such as `AuthStack.Auth.UserPool`) even though
     /// nothing in its config changed, as `terraform apply -replace`; repeatable. Naming it is
-    /// the consent: it needs no --allow-replace.
+    /// the consent, for it and for what must be replaced with it (the client of a replaced
+    /// pool): those need no --allow-replace.
     #[arg(long, value_name = "ID")]
     pub replace: Vec<String>,
 }
@@ -37,7 +38,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
     let replaced: Vec<&str> = plan
         .changes
         .iter()
-        .filter(|c| c.action == Action::Replace && !args.replace.contains(&c.id))
+        .filter(|c| c.action == Action::Replace && !session.desired.replace_consented_id(&c.id))
         .map(|c| c.id.as_str())
         .collect();
     if !replaced.is_empty() && !args.allow_replace {
