@@ -489,7 +489,11 @@ mod tests {
 
     #[tokio::test]
     async fn all_pages_follows_tokens_and_stops_on_empty() {
-        let pages = [(vec![1, 2], Some("a")), (vec![3], Some("b")), (vec![4], Some(""))];
+        let pages = [
+            (vec![1, 2], Some("a")),
+            (vec![3], Some("b")),
+            (vec![4], Some("")),
+        ];
         let calls = AtomicU32::new(0);
         let got = all_pages("thing", "x", |token| {
             let i = calls.fetch_add(1, Ordering::SeqCst) as usize;

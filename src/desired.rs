@@ -14,8 +14,8 @@ use crate::config::{
     Config, ConfigError, Diagnostic, Effect, Kind, Loc, Removal, ResourceSpec, Statement,
 };
 use crate::policy::PolicyDocument;
-use crate::resource::test_user::Password;
 use crate::resource::naming::{self, NameRule};
+use crate::resource::test_user::Password;
 use crate::resource::{self, Attrs, Spec, Tags};
 
 /// App-level values references can use.
@@ -242,8 +242,12 @@ impl Desired {
                         users,
                     } => {
                         let base = format!("{stage}-{app}-{rn}");
-                        let pool_name =
-                            fit(&resource::user_pool::NAME, base.clone(), &res.loc, &mut diags);
+                        let pool_name = fit(
+                            &resource::user_pool::NAME,
+                            base.clone(),
+                            &res.loc,
+                            &mut diags,
+                        );
                         let client_name = fit(
                             &resource::user_pool_client::NAME,
                             format!("{base}-client"),
@@ -616,9 +620,8 @@ impl Desired {
                     })
                     .collect();
                 // No permissions: no inline policy (an empty `Statement` is malformed to IAM).
-                let policy = (!stmts.is_empty()).then(|| {
-                    PolicyDocument(json!({"Version": "2012-10-17", "Statement": stmts}))
-                });
+                let policy = (!stmts.is_empty())
+                    .then(|| PolicyDocument(json!({"Version": "2012-10-17", "Statement": stmts})));
                 Spec::Role(resource::role::Spec {
                     name: name.clone(),
                     trust,

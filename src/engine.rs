@@ -368,7 +368,12 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         }
         let notes = observed
             .filter(|_| action != Action::Replace)
-            .map(|o| o.notes.iter().map(|n| n.replace("{id}", &node.id)).collect())
+            .map(|o| {
+                o.notes
+                    .iter()
+                    .map(|n| n.replace("{id}", &node.id))
+                    .collect()
+            })
             .unwrap_or_default();
         changes.push(Change {
             id: node.id.clone(),

@@ -110,7 +110,11 @@ pub fn diff(desired: &State, observed: &State, force_new: &[&str]) -> Vec<FieldC
 
 /// Decides the action for one resource from its spec and what was read. `replace` asks for a
 /// replacement whatever the diff (`apply --replace ID`).
-pub fn decide(spec: &Spec, observed: Option<&Observed>, replace: bool) -> (Action, Vec<FieldChange>) {
+pub fn decide(
+    spec: &Spec,
+    observed: Option<&Observed>,
+    replace: bool,
+) -> (Action, Vec<FieldChange>) {
     match observed {
         None => (Action::Create, Vec::new()),
         Some(o) if o.owner == Owner::Foreign => (Action::Blocked, Vec::new()),

@@ -308,3 +308,65 @@ async fn lost_answers_to_creates_make_no_duplicates() {
         assert_eq!(n, 1, "{what}: expected exactly one, found {n}");
     }
 }
+
+/// A create whose first attempt never reached AWS, while a same-named pool of someone else's
+/// exists: the look before sending again finds only that pool, which must not be taken for the
+/// one the lost attempt made. The create is sent again and the pool returned is ours.
+#[tokio::test]
+async fn recovery_after_a_lost_create_never_returns_a_foreign_pool() {
+    use stackwatch::resource::{Owner, Tags, user_pool};
+    let emu = Emulator::start();
+    let direct = emu.aws().await;
+    let foreign = direct
+        .idp
+        .create_user_pool()
+        .pool_name("dev-notes-Auth")
+        .send()
+        .await
+        .unwrap();
+    let foreign_id = foreign.user_pool().unwrap().id().unwrap().to_string();
+
+    let proxy = FaultProxy::start(
+        &emu.endpoint,
+        Faults {
+            reset_first: Some("CreateUserPool"),
+            ..Faults::NONE
+        },
+        seed(),
+    );
+    let aws = Aws::connect_emulator(common::REGION, &proxy.endpoint).await;
+    let spec = user_pool::Spec {
+        name: "dev-notes-Auth".into(),
+        username_attributes: vec!["email".into()],
+        tags: Tags::from([
+            ("stackwatch:app".to_string(), "notes".to_string()),
+            ("stackwatch:stage".to_string(), "dev".to_string()),
+            ("stackwatch:stack".to_string(), "AuthStack".to_string()),
+            ("stackwatch:id".to_string(), "Auth.UserPool".to_string()),
+        ]),
+    };
+    let made = user_pool::create(&aws, &spec).await.unwrap();
+    assert_eq!(
+        proxy
+            .stats()
+            .resets
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert_eq!(made.owner, Owner::Ours);
+    assert_ne!(made.id, foreign_id, "the foreign pool was taken for ours");
+    let pools = direct
+        .idp
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap();
+    let named = pools
+        .user_pools()
+        .iter()
+        .filter(|p| p.name() == Some("dev-notes-Auth"))
+        .count();
+    assert_eq!(named, 2, "the foreign pool and ours");
+    emu.assert_no_validation_refusals();
+}

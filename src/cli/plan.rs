@@ -24,7 +24,9 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
     let mut desired = ctx.load()?;
-    desired.force_replace(&args.replace).map_err(Error::Refused)?;
+    desired
+        .force_replace(&args.replace)
+        .map_err(Error::Refused)?;
     let session = Session::open(desired).await?;
     let plan = session.plan();
     if args.json {

@@ -88,10 +88,7 @@ fn cors_state(rules: impl Iterator<Item = Value>) -> Value {
 }
 
 fn arn(aws: &Aws, name: &str) -> String {
-    format!(
-        "arn:{}:s3:::{name}",
-        super::partition(&aws.region)
-    )
+    format!("arn:{}:s3:::{name}", super::partition(&aws.region))
 }
 
 /// HeadBucket answers a missing bucket with a bare 404, which the SDK reports as `NotFound`;
@@ -285,8 +282,8 @@ fn s3_tags(name: &str, tags: &Tags) -> Result<Vec<Tag>, AwsError> {
 /// lease bucket. "BucketAlreadyOwnedByYou: Your previous request to create the named bucket
 /// succeeded and you already own it." is not an error here: the tags say whose it is.
 pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created, AwsError> {
-    let location = (aws.region != "us-east-1")
-        .then(|| BucketLocationConstraint::from(aws.region.as_str()));
+    let location =
+        (aws.region != "us-east-1").then(|| BucketLocationConstraint::from(aws.region.as_str()));
     let config = CreateBucketConfiguration::builder()
         .set_location_constraint(location)
         .set_tags(Some(s3_tags(name, tags)?))
@@ -306,7 +303,12 @@ pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created
                 return Err(e);
             }
             let found = read_tags(aws, name).await?.ok_or_else(|| {
-                AwsError::refused("creating", KIND, name, "the bucket disappeared during create")
+                AwsError::refused(
+                    "creating",
+                    KIND,
+                    name,
+                    "the bucket disappeared during create",
+                )
             })?;
             Ok(Created::Existing(found))
         }

@@ -78,15 +78,13 @@ impl NameRule {
     /// [`check`]: NameRule::check
     pub fn fit(&self, derived: &str, reserve: usize) -> String {
         let room = self.max.saturating_sub(reserve);
-        let name = if derived.chars().count() <= room {
-            derived.to_string()
-        } else {
-            let keep = room.saturating_sub(HASH_LEN + 1);
-            let head: String = derived.chars().take(keep).collect();
-            let head = head.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-            format!("{head}-{}", hash(derived))
-        };
-        name
+        if derived.chars().count() <= room {
+            return derived.to_string();
+        }
+        let keep = room.saturating_sub(HASH_LEN + 1);
+        let head: String = derived.chars().take(keep).collect();
+        let head = head.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+        format!("{head}-{}", hash(derived))
     }
 
     /// The part of a prefix that every name derived from it keeps after [`NameRule::fit`]:
@@ -228,7 +226,12 @@ mod tests {
         ] {
             assert!(check_bucket(bad).is_err(), "{bad} should be refused");
         }
-        for good in ["abc", "dev-notes-storagestack-uploads-123456789012", "a.b-c", &"a".repeat(63)] {
+        for good in [
+            "abc",
+            "dev-notes-storagestack-uploads-123456789012",
+            "a.b-c",
+            &"a".repeat(63),
+        ] {
             check_bucket(good).unwrap();
         }
     }
@@ -236,7 +239,10 @@ mod tests {
     #[test]
     fn errors_say_what_was_expected() {
         let e = ROLE.check(&"r".repeat(65)).unwrap_err();
-        assert!(e.contains("expected an IAM role name of 1-64 characters"), "{e}");
+        assert!(
+            e.contains("expected an IAM role name of 1-64 characters"),
+            "{e}"
+        );
         let e = ROLE.check("a b").unwrap_err();
         assert!(e.contains("contains ` `"), "{e}");
     }

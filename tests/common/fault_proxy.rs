@@ -41,6 +41,10 @@ pub struct Faults {
     pub drop_response: f64,
     /// Added to every request before it is forwarded.
     pub latency: Duration,
+    /// Resets the connection of the first request to this operation (its `X-Amz-Target`
+    /// ends with `.NAME`), before the emulator sees it: a create that surely did not happen,
+    /// though the caller cannot tell.
+    pub reset_first: Option<&'static str>,
 }
 
 impl Faults {
@@ -50,6 +54,7 @@ impl Faults {
         throttle: 0.0,
         drop_response: 0.0,
         latency: Duration::ZERO,
+        reset_first: None,
     };
 
     /// `rate` of all calls fail, split evenly over resets, 5xx and throttling (all before the
@@ -133,6 +138,8 @@ struct Shared {
     faults: Mutex<Faults>,
     rng: Mutex<Rng>,
     stats: Stats,
+    /// Whether `reset_first` has been used.
+    reset_first_done: std::sync::atomic::AtomicBool,
 }
 
 /// The running proxy; stopped when dropped.
@@ -165,6 +172,7 @@ impl FaultProxy {
             faults: Mutex::new(faults),
             rng: Mutex::new(Rng::new(seed)),
             stats: Stats::default(),
+            reset_first_done: Default::default(),
         });
         let std_listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind proxy");
         std_listener.set_nonblocking(true).unwrap();
@@ -407,7 +415,14 @@ async fn serve(client: TcpStream, shared: Arc<Shared>) {
         };
         shared.stats.requests.fetch_add(1, Ordering::Relaxed);
         let faults = *shared.faults.lock().unwrap();
-        let fault = {
+        let targeted = faults.reset_first.is_some_and(|op| {
+            head.get("x-amz-target")
+                .is_some_and(|t| t.rsplit('.').next() == Some(op))
+                && !shared.reset_first_done.swap(true, Ordering::SeqCst)
+        });
+        let fault = if targeted {
+            Fault::Reset
+        } else {
             let mut rng = shared.rng.lock().unwrap();
             let r = rng.unit();
             let mut edge = faults.reset;

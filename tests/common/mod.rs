@@ -108,7 +108,10 @@ impl Emulator {
     /// would have accepted.
     pub fn assert_no_validation_refusals(&self) {
         let r = self.refusals();
-        assert_eq!(r["validation"], 0, "the strict emulator refused requests: {r:#}");
+        assert_eq!(
+            r["validation"], 0,
+            "the strict emulator refused requests: {r:#}"
+        );
     }
 
     pub async fn aws(&self) -> Aws {
