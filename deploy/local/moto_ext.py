@@ -9,12 +9,18 @@ starts. Moto's server dispatches an action to the method of the service's
 ``*Response`` class named after the snake_case action (X-Amz-Target
 ``AWSCognitoIdentityService.GetIdentityPoolRoles`` -> ``get_identity_pool_roles``),
 so adding a method to the class is enough to implement a missing action.
+
+Strict mode (refusing what AWS refuses: botocore model checks, S3 naming, IAM
+quotas, IAM propagation) lives in the `strict` package beside this file and is
+installed last; STACKWATCH_EMULATOR_STRICT=0 leaves it out (the extensions here
+stay). See README "## The local emulator".
 """
 
 import base64
 import json
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 from moto.cognitoidentity.exceptions import ResourceNotFoundError as IdentityNotFound
 from moto.cognitoidentity.models import (
@@ -25,10 +31,15 @@ from moto.cognitoidentity.models import (
 from moto.cognitoidentity.responses import CognitoIdentityResponse
 from moto.cognitoidp.exceptions import InvalidParameterException
 from moto.cognitoidp.exceptions import ResourceNotFoundError as IdpNotFound
-from moto.cognitoidp.models import CognitoIdpBackend, cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPoolClient, cognitoidp_backends
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
+from moto.s3.exceptions import DuplicateTagKeys, NoSystemTags
+from moto.s3.responses import S3Response
+
+import strict
 
 
 # --------------------------------------------------------------- helpers
@@ -101,28 +112,119 @@ def patch_identity_pool_roles():
     CognitoIdentityResponse.get_identity_pool_roles = get_identity_pool_roles
 
 
-def patch_update_user_pool_keeps_create_only():
-    """cognito-idp UpdateUserPool keeps create-only settings and tags.
+def patch_update_user_pool_resets():
+    """cognito-idp UpdateUserPool: AWS's reset semantics, create-only settings kept.
 
-    Moto rebuilds the pool config from the update request alone, dropping
-    UsernameAttributes (and AliasAttributes/UsernameConfiguration), which AWS
-    does not accept on update and keeps. UserPoolTags are kept when the update
-    does not send them (they are managed by TagResource/UntagResource too).
+    AWS: "If you don't provide a value for an attribute, Amazon Cognito sets it
+    to its default value." Moto rebuilds the config from defaults plus the
+    request (right) but drops UsernameAttributes, AliasAttributes and
+    UsernameConfiguration, which are not members of UpdateUserPool and which
+    AWS keeps (Schema is kept by moto already); keeps MfaConfiguration instead
+    of resetting it to OFF; ignores a new PoolName. UserPoolTags: sent
+    replaces the pool's tags, not sent keeps them (tags are also managed by
+    TagResource/UntagResource, which an update without tags does not undo).
     """
     original = CognitoIdpBackend.update_user_pool
     create_only = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration")
 
     def update_user_pool(self, user_pool_id, extended_config):
-        old = self.describe_user_pool(user_pool_id).extended_config
-        config = dict(extended_config or {})
+        pool = self.describe_user_pool(user_pool_id)
+        old = pool.extended_config
+        sent = dict(extended_config or {})
+        config = {k: v for k, v in sent.items() if k not in ("UserPoolId", "PoolName")}
         for key in create_only:
             if key in old:
                 config[key] = old[key]
         if "UserPoolTags" not in config and "UserPoolTags" in old:
             config["UserPoolTags"] = old["UserPoolTags"]
-        return original(self, user_pool_id, config)
+        original(self, user_pool_id, config)
+        if sent.get("PoolName"):
+            pool.name = sent["PoolName"]
+        pool.mfa_config = config.get("MfaConfiguration") or "OFF"
+        pool.last_modified_date = utcnow()
 
     CognitoIdpBackend.update_user_pool = update_user_pool
+
+
+def patch_update_user_pool_client_resets():
+    """cognito-idp UpdateUserPoolClient resets what the request does not carry.
+
+    AWS documents the same reset semantics as for UpdateUserPool; moto merged
+    the request into the old settings (CallbackURLs, token validities, OAuth
+    flows... survived an update that left them out). The client goes back to
+    the defaults a new client gets, plus the request. Kept: the client id and
+    secret (GenerateSecret is create-only) and ClientName when not sent.
+    """
+    defaults = dict(CognitoIdpUserPoolClient("defaults", False, None).extended_config)
+
+    def update_user_pool_client(self, user_pool_id, client_id, extended_config):
+        pool = self.describe_user_pool(user_pool_id)
+        client = pool.clients.get(client_id)
+        if not client:
+            raise IdpNotFound(client_id)
+        config = dict(defaults)
+        if "ClientName" in client.extended_config:
+            config["ClientName"] = client.extended_config["ClientName"]
+        config.update({k: v for k, v in (extended_config or {}).items() if k not in ("UserPoolId", "ClientId")})
+        client.extended_config = config
+        return client
+
+    CognitoIdpBackend.update_user_pool_client = update_user_pool_client
+
+
+def patch_create_bucket_tags():
+    """s3 CreateBucket applies CreateBucketConfiguration/Tags (moto ignored them).
+
+    <CreateBucketConfiguration><Tags><Tag><Key/><Value/></Tag></Tags>... (the
+    botocore model's CreateBucketConfiguration.Tags, a TagSet). The tags are
+    checked before the bucket is made (duplicate keys, aws: keys, as moto's
+    PutBucketTagging does; strict mode adds the length and count rules), so
+    an invalid tag refuses the whole create and leaves no bucket; valid tags
+    are on the bucket when CreateBucket answers. A CreateBucket of a bucket
+    that already exists changes no tags.
+    """
+    original = S3Response._bucket_response_put
+
+    def _bucket_response_put(self, request, bucket_name, querystring):
+        creating = not (set(querystring or {}) - {"x-id"})
+        tags = _create_bucket_tags(self.body) if creating else None
+        existed = bucket_name in self.backend.buckets
+        result = original(self, request, bucket_name, querystring)
+        if tags and not existed and bucket_name in self.backend.buckets:
+            self.backend.put_bucket_tagging(bucket_name, tags)
+        return result
+
+    S3Response._bucket_response_put = _bucket_response_put
+
+
+def _create_bucket_tags(body):
+    """{key: value} from a CreateBucketConfiguration body; None if none; raises InvalidTag."""
+    if not body:
+        return None
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None  # moto's own parsing answers for it
+
+    def local(tag):
+        return tag.rsplit("}", 1)[-1]
+
+    tags = None
+    for section in root:
+        if local(section.tag) != "Tags":
+            continue
+        tags = {} if tags is None else tags
+        for tag in section:
+            if local(tag.tag) != "Tag":
+                continue
+            fields = {local(f.tag): f.text or "" for f in tag}
+            key = fields.get("Key", "")
+            if key in tags:
+                raise DuplicateTagKeys()
+            if key.startswith("aws:"):
+                raise NoSystemTags()
+            tags[key] = fields.get("Value", "")
+    return tags
 
 
 def patch_update_identity_pool_renames():
@@ -230,7 +332,9 @@ def patch_cognito_identity_tagging():
 
 PATCHES = (
     patch_identity_pool_roles,
-    patch_update_user_pool_keeps_create_only,
+    patch_update_user_pool_resets,
+    patch_update_user_pool_client_resets,
+    patch_create_bucket_tags,
     patch_update_identity_pool_renames,
     patch_get_id_is_stable,
     patch_cognito_idp_tagging,
@@ -246,7 +350,9 @@ def apply_patches():
 def main(argv):
     if len(argv) != 1 or not argv[0].isdigit():
         sys.exit("usage: moto_ext.py PORT")
+    config = strict.Config()
     apply_patches()
+    strict.install(config)  # after the extensions: it wraps SetIdentityPoolRoles
     from moto.server import main as moto_main  # signature: main(argv: list[str] | None)
 
     moto_main(["-H", "127.0.0.1", "-p", argv[0]])

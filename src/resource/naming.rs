@@ -109,9 +109,10 @@ fn hash(s: &str) -> String {
         .collect()
 }
 
-/// `[\w\s+=,.@-]`: Cognito's pool, client and identity pool names.
+/// `[\w\s+=,.@-]`: Cognito's pool, client and identity pool names. AWS's patterns are Java
+/// regular expressions, where `\w` and `\s` are ASCII-only.
 pub fn cognito_name_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c.is_whitespace() || "+=,.@-".contains(c)
+    c.is_ascii_alphanumeric() || c == '_' || " \t\n\x0B\x0C\r".contains(c) || "+=,.@-".contains(c)
 }
 
 /// `[\w+=,.@-]`: IAM role names.
@@ -151,7 +152,13 @@ pub fn check_bucket(name: &str) -> Result<(), String> {
             "expected an S3 bucket name without two adjacent periods; found `{name}`"
         ));
     }
-    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+    // "Formatted as an IP address": four dot-separated groups of digits, valid octets or not.
+    let groups: Vec<&str> = name.split('.').collect();
+    if groups.len() == 4
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(format!(
             "expected an S3 bucket name that is not an IP address; found `{name}`"
         ));
@@ -213,6 +220,7 @@ mod tests {
             "abc-",
             "a..b",
             "192.168.1.1",
+            "999.1.1.1",
             "xn--abc",
             "sthree-abc",
             "amzn-s3-demo-x",

@@ -1,9 +1,10 @@
 """Each test checks one extension in deploy/local/moto_ext.py.
 
-Every assertion marked "moto:" fails against plain moto 5.2.5 (check with
-EMULATOR_URL pointing at an unpatched `moto_server`).
+Every test also runs against plain moto_server, where it must fail (xfail
+strict): the assertion marked "moto:" is the one plain moto 5.2.5 gets wrong.
 """
 
+import json
 import uuid
 
 import pytest
@@ -22,13 +23,34 @@ def _code(excinfo):
 
 
 @pytest.fixture
-def idp(aws):
-    return aws("cognito-idp")
+def idp(extended):
+    return extended.client("cognito-idp", validate=True)
 
 
 @pytest.fixture
-def ci(aws):
-    return aws("cognito-identity")
+def ci(extended):
+    return extended.client("cognito-identity", validate=True)
+
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}
+        ],
+    }
+)
+
+
+@pytest.fixture
+def roles(extended):
+    """The roles AUTH and UNAUTH exist (strict mode refuses roles that do not)."""
+    iam = extended.client("iam", validate=True)
+    for name in ("auth", "unauth"):
+        try:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "EntityAlreadyExists"
 
 
 @pytest.fixture
@@ -50,7 +72,7 @@ UNAUTH = f"arn:aws:iam::{ACCOUNT}:role/unauth"
 # --- cognito-identity SetIdentityPoolRoles / GetIdentityPoolRoles ------------
 
 
-def test_identity_pool_roles_round_trip(ci, identity_pool):
+def test_identity_pool_roles_round_trip(ci, identity_pool, roles):
     mappings = {
         f"cognito-idp.{REGION}.amazonaws.com/{REGION}_abc:client": {
             "Type": "Token",
@@ -71,7 +93,7 @@ def test_identity_pool_roles_round_trip(ci, identity_pool):
     }
 
 
-def test_set_identity_pool_roles_replaces_whole_map(ci, identity_pool):
+def test_set_identity_pool_roles_replaces_whole_map(ci, identity_pool, roles):
     ci.set_identity_pool_roles(IdentityPoolId=identity_pool, Roles={"authenticated": AUTH, "unauthenticated": UNAUTH})
     ci.set_identity_pool_roles(IdentityPoolId=identity_pool, Roles={"authenticated": UNAUTH})
     got = ci.get_identity_pool_roles(IdentityPoolId=identity_pool)
@@ -79,7 +101,7 @@ def test_set_identity_pool_roles_replaces_whole_map(ci, identity_pool):
     assert "RoleMappings" not in got
 
 
-def test_identity_pool_roles_unknown_pool(ci):
+def test_identity_pool_roles_unknown_pool(ci, roles):
     for call in (
         lambda: ci.get_identity_pool_roles(IdentityPoolId=MISSING_POOL),
         lambda: ci.set_identity_pool_roles(IdentityPoolId=MISSING_POOL, Roles={"authenticated": AUTH}),
@@ -90,7 +112,7 @@ def test_identity_pool_roles_unknown_pool(ci):
         assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-def test_deleting_identity_pool_drops_roles(ci, identity_pool):
+def test_deleting_identity_pool_drops_roles(ci, identity_pool, roles):
     ci.set_identity_pool_roles(IdentityPoolId=identity_pool, Roles={"authenticated": AUTH})
     ci.delete_identity_pool(IdentityPoolId=identity_pool)
     with pytest.raises(ClientError) as e:

@@ -1,0 +1,60 @@
+"""Strict mode for the stackwatch emulator: refuse what AWS refuses.
+
+  STACKWATCH_EMULATOR_STRICT      on unless "0" (also "false", "no", "off")
+  STACKWATCH_EMULATOR_IAM_DELAY   seconds a new role is not yet usable by
+                                  cognito-identity (float, default 0; strict only)
+
+install() puts the checking layer in front of moto's dispatcher (strict on) or
+only the refusals endpoint (strict off). See README "## The local emulator".
+"""
+
+import os
+import sys
+import time
+
+from . import middleware, model, propagation
+from .services import SERVICES
+
+OFF = ("0", "false", "no", "off")
+
+
+class Config:
+    def __init__(self, env=os.environ):
+        self.strict = env.get("STACKWATCH_EMULATOR_STRICT", "1").strip().lower() not in OFF
+        raw = env.get("STACKWATCH_EMULATOR_IAM_DELAY", "").strip()
+        try:
+            self.iam_delay = float(raw) if raw else 0.0
+        except ValueError:
+            sys.exit(f"STACKWATCH_EMULATOR_IAM_DELAY must be a number of seconds, not {raw!r}")
+        if self.iam_delay < 0:
+            sys.exit("STACKWATCH_EMULATOR_IAM_DELAY must not be negative")
+
+
+def install(config):
+    """Wrap moto's DomainDispatcherApplication; call before moto's server starts."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    dispatch = DomainDispatcherApplication.__call__
+    layer = middleware.wrap if config.strict else middleware.counter_only
+
+    def __call__(self, environ, start_response):
+        app = self.__dict__.get("_sw_app")
+        if app is None:
+            app = layer(lambda e, s: dispatch(self, e, s))
+            self._sw_app = app
+        return app(environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
+    if not config.strict:
+        print("strict: off (STACKWATCH_EMULATOR_STRICT=0)", file=sys.stderr, flush=True)
+        return
+    propagation.install(config.iam_delay)
+    started = time.monotonic()
+    for service in SERVICES:
+        model.load(service.model).warm()
+    print(
+        f"strict: on ({', '.join(s.model for s in SERVICES)}; models loaded in "
+        f"{time.monotonic() - started:.2f}s; IAM delay {config.iam_delay:g}s)",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -1,0 +1,167 @@
+"""The services strict mode checks, and the error each one answers with.
+
+  model            signed as         protocol   a model violation answers
+  ---------------  ----------------  ---------  ----------------------------------------------
+  cognito-idp      cognito-idp       json       400 InvalidParameterException {"__type","message"}
+  cognito-identity cognito-identity  json       400 ValidationException
+  iam              iam               query      400 ErrorResponse/Error Code ValidationError
+  sts              sts               query      400 ErrorResponse/Error Code ValidationError
+  s3               s3                rest-xml   400 Error: MalformedXML (body), InvalidArgument
+                                                (header/query), InvalidLocationConstraint
+  apigatewayv2     apigateway, /v2/  rest-json  400 BadRequestException {"message"}
+  dynamodb         dynamodb          json       400 com.amazon.coral.validate#ValidationException
+
+A JSON body that does not parse, or a JSON value of the wrong type, answers
+SerializationException (json protocol) as AWS's JSON services do. An unknown
+operation answers UnknownOperationException (json), InvalidAction (query) or
+404 NotFoundException (apigatewayv2); S3 requests that match no operation are
+left to moto (S3 has non-API paths: POST forms, website endpoints).
+"""
+
+import json
+import uuid
+from xml.sax.saxutils import escape
+
+from . import check
+from .refusals import Refusal
+
+
+class Service:
+    def __init__(self, model, signing, errors, path_prefix=None):
+        self.model = model  # botocore model name
+        self.signing = signing  # the SigV4 credential scope's service
+        self.errors = errors
+        self.path_prefix = path_prefix  # only requests under this path (one signing name, two APIs)
+
+
+# --------------------------------------------------------------- renderers
+
+
+def _request_id():
+    return str(uuid.uuid4())
+
+
+class JsonErrors:
+    """awsJson services: {"__type": code, "message": ...} plus x-amzn-ErrorType."""
+
+    def __init__(self, validation_code):
+        self.validation_code = validation_code
+
+    def validation(self, violations):
+        if any(v.type_error for v in violations):
+            v = next(v for v in violations if v.type_error)
+            return Refusal("model", "SerializationException", f"Cannot deserialize value at '{v.path}': {v.message.rsplit(': ', 1)[-1]}")
+        return Refusal("model", self.validation_code, check.summary(violations))
+
+    def unknown_operation(self, op):
+        return Refusal("operation", "UnknownOperationException", f"Unknown operation {op}")
+
+    def malformed(self, detail):
+        return Refusal("model", "SerializationException", detail)
+
+    def render(self, refusal, method):
+        body = json.dumps({"__type": refusal.code, "message": refusal.message}).encode()
+        short = refusal.code.rsplit("#", 1)[-1]
+        return refusal.status, [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-ErrorType", short),
+            ("x-amzn-RequestId", _request_id()),
+        ], body
+
+
+class QueryErrors:
+    """awsQuery services (IAM, STS): ErrorResponse XML."""
+
+    def __init__(self, namespace):
+        self.namespace = namespace
+
+    def validation(self, violations):
+        return Refusal("model", "ValidationError", check.summary(violations))
+
+    def unknown_operation(self, op):
+        version = "2010-05-08" if "iam" in self.namespace else "2011-06-15"
+        return Refusal("operation", "InvalidAction", f"Could not find operation {op} for version {version}")
+
+    def malformed(self, detail):
+        return Refusal("model", "MalformedInput", detail)
+
+    def render(self, refusal, method):
+        body = (
+            f'<ErrorResponse xmlns="{self.namespace}"><Error><Type>Sender</Type>'
+            f"<Code>{escape(refusal.code)}</Code><Message>{escape(refusal.message)}</Message></Error>"
+            f"<RequestId>{_request_id()}</RequestId></ErrorResponse>"
+        ).encode()
+        return refusal.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", _request_id())], body
+
+
+class RestJsonErrors:
+    """API Gateway v2: {"message": ...} with the code in x-amzn-ErrorType."""
+
+    def validation(self, violations):
+        return Refusal("model", "BadRequestException", check.summary(violations))
+
+    def unknown_operation(self, op):
+        return Refusal("operation", "NotFoundException", f"Invalid request path or method: {op}", status=404)
+
+    def malformed(self, detail):
+        return Refusal("model", "BadRequestException", detail)
+
+    def render(self, refusal, method):
+        body = json.dumps({"message": refusal.message}).encode()
+        return refusal.status, [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", refusal.code),
+            ("x-amzn-RequestId", _request_id()),
+        ], body
+
+
+class S3Errors:
+    """S3's <Error><Code/><Message/>...</Error>; HEAD answers carry no body."""
+
+    MALFORMED = "The XML you provided was not well-formed or did not validate against our published schema"
+
+    def validation(self, violations):
+        for v in violations:
+            if v.path == "createBucketConfiguration.locationConstraint" and not v.type_error:
+                return Refusal("model", "InvalidLocationConstraint", "The specified location-constraint is not valid",
+                               extra={"LocationConstraint": v.value})
+        body = [v for v in violations if v.where == "body"]
+        if body:
+            return Refusal("model", "MalformedXML", self.MALFORMED, detail=check.summary(body))
+        v = violations[0]
+        extra = {"ArgumentName": v.member or v.path}
+        if v.value is not None:
+            extra["ArgumentValue"] = check._show(v.value)
+        return Refusal("model", "InvalidArgument", check.summary(violations), extra=extra)
+
+    def unknown_operation(self, op):  # not used: unmatched S3 requests go to moto
+        return Refusal("operation", "MethodNotAllowed", "The specified method is not allowed against this resource.", status=405)
+
+    def malformed(self, detail):
+        return Refusal("model", "MalformedXML", self.MALFORMED, detail=detail)
+
+    def render(self, refusal, method):
+        fields = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in refusal.extra.items())
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(refusal.code)}</Code><Message>{escape(refusal.message)}</Message>"
+            f"{fields}<RequestId>{_request_id()}</RequestId></Error>"
+        ).encode()
+        if method == "HEAD":
+            body = b""
+        return refusal.status, [("Content-Type", "application/xml"), ("x-amz-request-id", _request_id())], body
+
+
+# ------------------------------------------------------------------- table
+
+SERVICES = (
+    Service("cognito-idp", "cognito-idp", JsonErrors("InvalidParameterException")),
+    Service("cognito-identity", "cognito-identity", JsonErrors("ValidationException")),
+    Service("iam", "iam", QueryErrors("https://iam.amazonaws.com/doc/2010-05-08/")),
+    Service("sts", "sts", QueryErrors("https://sts.amazonaws.com/doc/2011-06-15/")),
+    Service("s3", "s3", S3Errors()),
+    Service("apigatewayv2", "apigateway", RestJsonErrors(), path_prefix="/v2/"),
+    Service("dynamodb", "dynamodb", JsonErrors("com.amazon.coral.validate#ValidationException")),
+)
+
+BY_MODEL = {s.model: s for s in SERVICES}
