@@ -130,7 +130,13 @@ async fn tagged(aws: &Aws, stage: &str) -> BTreeMap<&'static str, Vec<(String, S
         }
     }
     let apis = stackwatch::aws::all_pages("API", "all", |token| async move {
-        let out = aws.apigw.get_apis().set_next_token(token).send().await.unwrap();
+        let out = aws
+            .apigw
+            .get_apis()
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
         Ok((out.items.unwrap_or_default(), out.next_token))
     })
     .await
@@ -167,7 +173,10 @@ fn rerun(emu: &Emulator, dir: &Path, stage: &str, trial: u64, delay: Duration) {
         code, 0,
         "trial {trial} ({delay:?}): the apply after the kill failed:\n{out}\n{err}"
     );
-    assert!(!out.contains("adopt:") && !err.contains("adopt:"), "trial {trial}: {out}\n{err}");
+    assert!(
+        !out.contains("adopt:") && !err.contains("adopt:"),
+        "trial {trial}: {out}\n{err}"
+    );
 }
 
 #[tokio::test]
