@@ -16,7 +16,7 @@ use crate::config::{
 use crate::policy::PolicyDocument;
 use crate::resource::naming::{self, NameRule};
 use crate::resource::test_user::Password;
-use crate::resource::{self, Attrs, Spec, Tags};
+use crate::resource::{self, Attrs, KindId, Spec, Tags};
 
 /// App-level values references can use.
 #[derive(Debug, Clone)]
@@ -73,6 +73,22 @@ pub enum NodeDef {
     },
 }
 
+impl NodeDef {
+    /// Which resource kind this node becomes.
+    pub fn kind(&self) -> KindId {
+        match self {
+            NodeDef::UserPool { .. } => KindId::UserPool,
+            NodeDef::UserPoolClient { .. } => KindId::UserPoolClient,
+            NodeDef::IdentityPool { .. } => KindId::IdentityPool,
+            NodeDef::Role { .. } => KindId::Role,
+            NodeDef::IdentityPoolRoles { .. } => KindId::IdentityPoolRoles,
+            NodeDef::Bucket { .. } => KindId::Bucket,
+            NodeDef::HttpApi { .. } => KindId::HttpApi,
+            NodeDef::TestUser { .. } => KindId::TestUser,
+        }
+    }
+}
+
 /// One primitive resource.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -82,6 +98,9 @@ pub struct Node {
     pub loc: Loc,
     pub removal: Removal,
     pub adopt: Option<String>,
+    /// The key of `adopt:` that names this node (`id` for a kind adopted by one id, `userPool`,
+    /// … for the parts of an `auth`); `None` for what is never adopted (found through a parent).
+    pub adopt_key: Option<&'static str>,
     pub tags: Tags,
     pub def: NodeDef,
     /// Indices of the nodes this one needs first.
@@ -169,7 +188,8 @@ impl Desired {
                 let mut push = |component: Option<&str>,
                                 def: NodeDef,
                                 exports: &[(&str, &'static str)],
-                                adopt: Option<String>| {
+                                adopt_key: Option<&'static str>| {
+                    let adopt = adopt_key.and_then(|k| res.adopt.get(k).cloned());
                     let id = match component {
                         Some(c) => format!("{s}.{rn}.{c}"),
                         None => format!("{s}.{rn}"),
@@ -190,6 +210,7 @@ impl Desired {
                         loc: res.loc.clone(),
                         removal: res.removal,
                         adopt,
+                        adopt_key,
                         def,
                         deps: Vec::new(),
                         soft_deps: Vec::new(),
@@ -210,7 +231,7 @@ impl Desired {
                                 cors: cors.clone(),
                             },
                             &[("name", "name"), ("arn", "arn")],
-                            res.adopt.get("id").cloned(),
+                            Some("id"),
                         );
                     }
                     ResourceSpec::Api { authorizer, routes } => {
@@ -231,7 +252,7 @@ impl Desired {
                                 routes,
                             },
                             &[("id", "id"), ("url", "url")],
-                            res.adopt.get("id").cloned(),
+                            Some("id"),
                         );
                     }
                     ResourceSpec::Auth {
@@ -272,7 +293,7 @@ impl Desired {
                                 login: login.clone(),
                             },
                             &[("userPoolId", "id"), ("userPoolArn", "arn")],
-                            res.adopt.get("userPool").cloned(),
+                            Some("userPool"),
                         );
                         push(
                             Some("UserPoolClient"),
@@ -292,7 +313,7 @@ impl Desired {
                                 client_id: r(s, rn, "userPoolClientId"),
                             },
                             &[("identityPoolId", "id")],
-                            res.adopt.get("identityPool").cloned(),
+                            Some("identityPool"),
                         );
                         let [auth_role_name, unauth_role_name] = role_names;
                         for (component, name, amr, statements, attr) in [
@@ -328,7 +349,7 @@ impl Desired {
                                     statements: statements.clone(),
                                 },
                                 &[(attr, "arn")],
-                                res.adopt.get(adopt_key).cloned(),
+                                Some(adopt_key),
                             );
                         }
                         push(

@@ -8,6 +8,7 @@
 //! A bucket that still holds objects is never emptied: deleting it is an error that says so.
 
 use super::naming::{self, NameRule};
+use super::{Hint, ResourceKind};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CorsConfiguration, CorsRule as S3CorsRule, CreateBucketConfiguration,
     Tag, Tagging,
@@ -400,5 +401,39 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
                 Err(e)
             }
         }
+    }
+}
+
+/// The bucket kind. It holds data (its objects): retained by default.
+pub struct Bucket;
+
+impl ResourceKind for Bucket {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const HOLDS_DATA: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        find(aws, spec, hint.adopt).await
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
     }
 }

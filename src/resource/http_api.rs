@@ -8,6 +8,7 @@
 //! ones deleted together with their integration.
 
 use super::naming::{self, NameRule};
+use super::{Hint, Owned, ResourceKind, Scope};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, IntegrationType, ProtocolType};
@@ -738,5 +739,50 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
             let e = AwsError::new("deleting", KIND, &obs.id, e);
             if is_not_found(&e) { Ok(()) } else { Err(e) }
         }
+    }
+}
+
+/// The HTTP API kind; a leftover one (no file declares it) is deleted.
+pub struct HttpApi;
+
+impl ResourceKind for HttpApi {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const FOUND_BY_LISTING: bool = true;
+    const FINDS_LEFTOVERS: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        match (hint.adopt, hint.known) {
+            (None, Some(id)) => find_known(aws, spec, id).await,
+            (adopt, _) => find(aws, spec, adopt).await,
+        }
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
+    /// By tags alone: API names need not be unique, so no name prefix narrows the listing.
+    async fn list_owned(aws: &Aws, scope: Scope<'_>) -> Result<Vec<Owned>, AwsError> {
+        list_owned(aws, scope.app, scope.stage).await
+    }
+    async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
     }
 }

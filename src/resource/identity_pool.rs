@@ -11,6 +11,7 @@
 //! providers, developer provider name, other people's tags) as they are.
 
 use super::naming::{self, NameRule};
+use super::{Hint, Owned, ResourceKind, Scope};
 use std::collections::HashMap;
 
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
@@ -38,9 +39,6 @@ pub const NAME: NameRule = NameRule {
 pub const FORCE_NEW: &[&str] = &[];
 /// "ResourceNotFoundException: IdentityPool '<id>' not found."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
-
-/// AWS's limit on `IdentityPoolName`.
-pub const NAME_MAX: usize = 128;
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -88,7 +86,8 @@ impl Spec {
 
     /// Writes need the user pool and client to exist: a placeholder is never sent to AWS.
     fn check_writable(&self, verb: &'static str) -> Result<(), AwsError> {
-        check_name(&self.name).map_err(|m| AwsError::refused(verb, KIND, &self.name, m))?;
+        NAME.check(&self.name)
+            .map_err(|m| AwsError::refused(verb, KIND, &self.name, m))?;
         if is_unknown(&self.user_pool_id) || is_unknown(&self.client_id) {
             return Err(AwsError::refused(
                 verb,
@@ -99,25 +98,6 @@ impl Spec {
         }
         Ok(())
     }
-}
-
-/// Checks an identity pool name against AWS's rules: 1 to 128 characters from
-/// `[\w\s+=,.@-]` (AWS's `\w` is ASCII letters, digits and `_`).
-pub fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.chars().count() > NAME_MAX {
-        return Err(format!(
-            "identity pool name `{name}` must be 1 to {NAME_MAX} characters long"
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || "_+=,.@-".contains(*c)))
-    {
-        return Err(format!(
-            "identity pool name `{name}` contains `{c}`; only letters, digits, spaces and _+=,.@- are allowed"
-        ));
-    }
-    Ok(())
 }
 
 /// The canonical set of providers: sorted, deduplicated objects.
@@ -436,6 +416,53 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
     .map(|_| ())
 }
 
+/// The identity pool kind; a leftover one (no file declares it) is deleted.
+pub struct IdentityPool;
+
+impl ResourceKind for IdentityPool {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const FOUND_BY_LISTING: bool = true;
+    const FINDS_LEFTOVERS: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        match (hint.adopt, hint.known) {
+            (None, Some(id)) => find_known(aws, spec, id).await,
+            (adopt, _) => find(aws, spec, adopt).await,
+        }
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
+    /// Every name this app and stage derives starts with `{stage}_{app}_` (or, shortened, with
+    /// what [`NameRule::listing_prefix`] keeps of it).
+    async fn list_owned(aws: &Aws, scope: Scope<'_>) -> Result<Vec<Owned>, AwsError> {
+        let prefix = NAME.listing_prefix(&format!("{}_{}_", scope.stage, scope.app));
+        list_owned(aws, &prefix, scope.app, scope.stage, scope.declared_names).await
+    }
+    async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,13 +480,13 @@ mod tests {
 
     #[test]
     fn names() {
-        assert!(check_name("my_app-dev.identity@x+y=z,1 2").is_ok());
-        assert!(check_name("").is_err());
-        assert!(check_name("a/b").is_err());
-        assert!(check_name("a:b").is_err());
-        assert!(check_name("é").is_err());
-        assert!(check_name(&"a".repeat(128)).is_ok());
-        assert!(check_name(&"a".repeat(129)).is_err());
+        assert!(NAME.check("my_app-dev.identity@x+y=z,1 2").is_ok());
+        assert!(NAME.check("").is_err());
+        assert!(NAME.check("a/b").is_err());
+        assert!(NAME.check("a:b").is_err());
+        assert!(NAME.check("é").is_err());
+        assert!(NAME.check(&"a".repeat(128)).is_ok());
+        assert!(NAME.check(&"a".repeat(129)).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! It has no tags of its own: it is ours when its identity pool is (the plan only reaches it
 //! through our pool's id). Role mappings (`RoleMappings`) are not managed and never sent.
 
+use super::{Hint, ResourceKind};
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -168,6 +169,45 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
     match set_roles(aws, "deleting", &obs.id, &BTreeMap::new()).await {
         Err(e) if !e.is("ResourceNotFoundException") => Err(e),
         _ => Ok(()),
+    }
+}
+
+/// The role attachment kind: found through its identity pool's id. Its guest role is optional:
+/// when that role failed, the attachment is set with the authenticated role alone.
+pub struct IdentityPoolRoles;
+
+impl ResourceKind for IdentityPoolRoles {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const FOUND_THROUGH_DEPS: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        find(aws, spec).await
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
+    fn without_unknown_optionals(mut spec: Spec) -> Spec {
+        spec.unauthenticated_role_arn = spec.unauthenticated_role_arn.filter(|a| !is_unknown(a));
+        spec
     }
 }
 

@@ -1,7 +1,8 @@
-//! AWS resource kinds. One file per kind, each in the same order: `Spec` (what we want,
-//! fully resolved), `find` (NotFound is `Ok(None)`), `state` (the comparable fields), `create`,
-//! `update`, `delete`, and the named retry predicates that kind needs. `FORCE_NEW` lists the
-//! fields that cannot change in place. This module only dispatches over the kinds.
+//! AWS resource kinds: the [`ResourceKind`] interface every kind implements, the one
+//! [`registry!`] of kinds, and what the kinds share (ownership by tags, state helpers, the
+//! partition of a region). One file per kind, each in the same order: `Spec` and naming (with
+//! AWS's limits), state, find (NotFound is `Ok(None)`), create, update, delete, and the named
+//! retry predicates that kind needs; at its end, its `impl ResourceKind`.
 
 pub mod bucket;
 pub mod http_api;
@@ -14,6 +15,7 @@ pub mod user_pool;
 pub mod user_pool_client;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use serde_json::Value;
 
@@ -100,174 +102,212 @@ pub enum Detail {
     Tags(Tags),
 }
 
-/// A resolved desired resource of any kind.
-#[derive(Debug, Clone)]
-pub enum Spec {
-    UserPool(user_pool::Spec),
-    UserPoolClient(user_pool_client::Spec),
-    IdentityPool(identity_pool::Spec),
-    Role(role::Spec),
-    IdentityPoolRoles(identity_pool_roles::Spec),
-    Bucket(bucket::Spec),
-    HttpApi(http_api::Spec),
-    TestUser(test_user::Spec),
+/// Where a read starts from besides the spec's own name.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hint<'a> {
+    /// A physical id named in `adopt:`: that resource is taken over, tags or not.
+    pub adopt: Option<&'a str>,
+    /// The physical id an earlier read found (one Describe instead of a List); only a hint:
+    /// a kind falls back to finding by name when it no longer names our resource.
+    pub known: Option<&'a str>,
 }
 
-macro_rules! dispatch {
-    ($self:expr, $s:ident => $e:expr) => {
-        match $self {
-            Spec::UserPool($s) => $e,
-            Spec::UserPoolClient($s) => $e,
-            Spec::IdentityPool($s) => $e,
-            Spec::Role($s) => $e,
-            Spec::IdentityPoolRoles($s) => $e,
-            Spec::Bucket($s) => $e,
-            Spec::HttpApi($s) => $e,
-            Spec::TestUser($s) => $e,
+/// What leftover discovery looks for: this app and stage's resources, minus the names the
+/// files declare (those are read by their nodes).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub app: &'a str,
+    pub stage: &'a str,
+    pub declared_names: &'a std::collections::BTreeSet<String>,
+}
+
+/// One resource kind: everything stackwatch knows about it lives in its file, behind this
+/// interface, in the same order in every file: the spec and its naming, the state it compares,
+/// how it is found (NotFound is `Ok(None)`), the fields that force replacement, create (tags in
+/// the create call), update, delete, and what it does as a leftover. The engine asks the kind;
+/// it knows no kind by name. Add a kind with one file and one line in [`registry!`] below.
+pub trait ResourceKind {
+    /// What we want, fully resolved.
+    type Spec: std::fmt::Debug + Clone + Send + Sync;
+    /// The kind as people say it: `Cognito user pool`.
+    const KIND: &'static str;
+    /// State fields that cannot change in place: a change replaces the resource.
+    const FORCE_NEW: &'static [&'static str];
+    /// Whether it holds data: then it follows its `removal` policy (retained by default) on
+    /// destroy and replacement, and is never deleted as a leftover.
+    const HOLDS_DATA: bool = false;
+    /// Whether it is found through another node's id (a client through its pool), so its read
+    /// waits for that node's; otherwise it is found by its own deterministic name.
+    const FOUND_THROUGH_DEPS: bool = false;
+    /// Whether finding it by name means listing, so the physical id is worth remembering.
+    const FOUND_BY_LISTING: bool = false;
+    /// Whether resources of this kind that no file declares are found and deleted.
+    const FINDS_LEFTOVERS: bool = false;
+
+    /// The deterministic physical name (or the parent id for attachments).
+    fn name(spec: &Self::Spec) -> String;
+    /// The comparable fields, in canonical form.
+    fn state(spec: &Self::Spec) -> State;
+    /// Reads it; `Ok(None)` when it does not exist.
+    fn find(
+        aws: &Aws,
+        spec: &Self::Spec,
+        hint: Hint<'_>,
+    ) -> impl Future<Output = Result<Option<Observed>, AwsError>> + Send;
+    fn create(
+        aws: &Aws,
+        spec: &Self::Spec,
+    ) -> impl Future<Output = Result<Observed, AwsError>> + Send;
+    /// Changes the fields named in `changed` in place.
+    fn update(
+        aws: &Aws,
+        spec: &Self::Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> impl Future<Output = Result<Observed, AwsError>> + Send;
+    /// Deletes it. Callers check ownership and removal policy first.
+    fn delete(
+        aws: &Aws,
+        spec: &Self::Spec,
+        obs: &Observed,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Stops owning it without deleting it (a retained resource being replaced): our tags
+    /// are removed. Kinds that hold no data are deleted instead.
+    fn release(
+        aws: &Aws,
+        spec: &Self::Spec,
+        obs: &Observed,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        Self::delete(aws, spec, obs)
+    }
+    /// The spec without optional values that are still unknown because the node they come
+    /// from failed or is blocked (see `Node::soft_deps`).
+    fn without_unknown_optionals(spec: Self::Spec) -> Self::Spec {
+        spec
+    }
+    /// This app and stage's resources of this kind, by tags (only with `FINDS_LEFTOVERS`).
+    fn list_owned(
+        _aws: &Aws,
+        _scope: Scope<'_>,
+    ) -> impl Future<Output = Result<Vec<Owned>, AwsError>> + Send {
+        async { Ok(Vec::new()) }
+    }
+    /// Deletes a leftover that [`ResourceKind::list_owned`] found.
+    fn delete_owned(
+        _aws: &Aws,
+        obs: &Observed,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        let e = AwsError::refused(
+            "deleting",
+            Self::KIND,
+            &obs.id,
+            "not a kind found as a leftover",
+        );
+        async { Err(e) }
+    }
+}
+
+/// The one registry: each line names a kind's variant and the type implementing
+/// [`ResourceKind`], and generates the `Spec` enum, the `KindId` enum, and their dispatch.
+/// Order matters once: leftovers are deleted kind by kind in this order (an identity pool
+/// before roles: deleting the pool also drops its role attachment).
+macro_rules! registry {
+    ($($variant:ident => $ty:ty),* $(,)?) => {
+        /// A resolved desired resource of any kind.
+        #[derive(Debug, Clone)]
+        pub enum Spec {
+            $($variant(<$ty as ResourceKind>::Spec)),*
+        }
+
+        /// A kind, without a spec.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum KindId {
+            $($variant),*
+        }
+
+        impl KindId {
+            pub const ALL: &'static [KindId] = &[$(KindId::$variant),*];
+
+            pub fn kind(self) -> &'static str {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::KIND),* }
+            }
+            pub fn holds_data(self) -> bool {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::HOLDS_DATA),* }
+            }
+            pub fn found_through_deps(self) -> bool {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::FOUND_THROUGH_DEPS),* }
+            }
+            pub fn found_by_listing(self) -> bool {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::FOUND_BY_LISTING),* }
+            }
+            pub fn finds_leftovers(self) -> bool {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::FINDS_LEFTOVERS),* }
+            }
+            pub async fn list_owned(self, aws: &Aws, scope: Scope<'_>) -> Result<Vec<Owned>, AwsError> {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::list_owned(aws, scope).await),* }
+            }
+            pub async fn delete_owned(self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::delete_owned(aws, obs).await),* }
+            }
+        }
+
+        impl Spec {
+            pub fn id(&self) -> KindId {
+                match self { $(Spec::$variant(_) => KindId::$variant),* }
+            }
+            /// The kind as people say it: `Cognito user pool`.
+            pub fn kind(&self) -> &'static str {
+                self.id().kind()
+            }
+            /// Fields that cannot change in place.
+            pub fn force_new(&self) -> &'static [&'static str] {
+                match self { $(Spec::$variant(_) => <$ty as ResourceKind>::FORCE_NEW),* }
+            }
+            /// The deterministic physical name (or the parent id for attachments).
+            pub fn name(&self) -> String {
+                match self { $(Spec::$variant(s) => <$ty as ResourceKind>::name(s)),* }
+            }
+            pub fn state(&self) -> State {
+                match self { $(Spec::$variant(s) => <$ty as ResourceKind>::state(s)),* }
+            }
+            pub async fn find(&self, aws: &Aws, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+                match self { $(Spec::$variant(s) => <$ty as ResourceKind>::find(aws, s, hint).await),* }
+            }
+            pub async fn create(&self, aws: &Aws) -> Result<Observed, AwsError> {
+                match self { $(Spec::$variant(s) => <$ty as ResourceKind>::create(aws, s).await),* }
+            }
+            pub async fn update(
+                &self,
+                aws: &Aws,
+                obs: &Observed,
+                changed: &[&'static str],
+            ) -> Result<Observed, AwsError> {
+                match self { $(Spec::$variant(s) => <$ty as ResourceKind>::update(aws, s, obs, changed).await),* }
+            }
+            pub async fn delete(&self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+                match self { $(Spec::$variant(s) => <$ty as ResourceKind>::delete(aws, s, obs).await),* }
+            }
+            pub async fn release(&self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+                match self { $(Spec::$variant(s) => <$ty as ResourceKind>::release(aws, s, obs).await),* }
+            }
+            pub fn without_unknown_optionals(self) -> Spec {
+                match self {
+                    $(Spec::$variant(s) => Spec::$variant(<$ty as ResourceKind>::without_unknown_optionals(s))),*
+                }
+            }
         }
     };
 }
 
-impl Spec {
-    /// The kind as people say it: `Cognito user pool`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Spec::UserPool(_) => user_pool::KIND,
-            Spec::UserPoolClient(_) => user_pool_client::KIND,
-            Spec::IdentityPool(_) => identity_pool::KIND,
-            Spec::Role(_) => role::KIND,
-            Spec::IdentityPoolRoles(_) => identity_pool_roles::KIND,
-            Spec::Bucket(_) => bucket::KIND,
-            Spec::HttpApi(_) => http_api::KIND,
-            Spec::TestUser(_) => test_user::KIND,
-        }
-    }
-
-    /// Fields that cannot change in place.
-    pub fn force_new(&self) -> &'static [&'static str] {
-        match self {
-            Spec::UserPool(_) => user_pool::FORCE_NEW,
-            Spec::UserPoolClient(_) => user_pool_client::FORCE_NEW,
-            Spec::IdentityPool(_) => identity_pool::FORCE_NEW,
-            Spec::Role(_) => role::FORCE_NEW,
-            Spec::IdentityPoolRoles(_) => identity_pool_roles::FORCE_NEW,
-            Spec::Bucket(_) => bucket::FORCE_NEW,
-            Spec::HttpApi(_) => http_api::FORCE_NEW,
-            Spec::TestUser(_) => test_user::FORCE_NEW,
-        }
-    }
-
-    /// The deterministic physical name (or the parent id for attachments).
-    pub fn name(&self) -> String {
-        dispatch!(self, s => s.name())
-    }
-
-    pub fn state(&self) -> State {
-        dispatch!(self, s => s.state())
-    }
-
-    /// The spec without the optional values that are still unknown because the node they come
-    /// from failed or is blocked (see `Node::soft_deps`): an attachment without its guest role.
-    pub fn without_unknown_optionals(self) -> Spec {
-        match self {
-            Spec::IdentityPoolRoles(mut s) => {
-                s.unauthenticated_role_arn = s.unauthenticated_role_arn.filter(|a| !is_unknown(a));
-                Spec::IdentityPoolRoles(s)
-            }
-            other => other,
-        }
-    }
-
-    /// Reads the resource; `adopt` is a physical id named in the config.
-    pub async fn find(&self, aws: &Aws, adopt: Option<&str>) -> Result<Option<Observed>, AwsError> {
-        match self {
-            Spec::UserPool(s) => user_pool::find(aws, s, adopt).await,
-            Spec::UserPoolClient(s) => user_pool_client::find(aws, s).await,
-            Spec::IdentityPool(s) => identity_pool::find(aws, s, adopt).await,
-            Spec::Role(s) => role::find(aws, s, adopt).await,
-            Spec::IdentityPoolRoles(s) => identity_pool_roles::find(aws, s).await,
-            Spec::Bucket(s) => bucket::find(aws, s, adopt).await,
-            Spec::HttpApi(s) => http_api::find(aws, s, adopt).await,
-            Spec::TestUser(s) => test_user::find(aws, s).await,
-        }
-    }
-
-    /// Reads the resource by the physical id an earlier read found (a Describe instead of a
-    /// List); kinds found without listing, and a hint that no longer names our resource, fall
-    /// back to [`Spec::find`].
-    pub async fn find_known(&self, aws: &Aws, id: &str) -> Result<Option<Observed>, AwsError> {
-        match self {
-            Spec::UserPool(s) => user_pool::find_known(aws, s, id).await,
-            Spec::IdentityPool(s) => identity_pool::find_known(aws, s, id).await,
-            Spec::HttpApi(s) => http_api::find_known(aws, s, id).await,
-            _ => self.find(aws, None).await,
-        }
-    }
-
-    /// Whether a physical id is worth remembering for [`Spec::find_known`].
-    pub fn found_by_listing(&self) -> bool {
-        matches!(
-            self,
-            Spec::UserPool(_) | Spec::IdentityPool(_) | Spec::HttpApi(_)
-        )
-    }
-
-    pub async fn create(&self, aws: &Aws) -> Result<Observed, AwsError> {
-        match self {
-            Spec::UserPool(s) => user_pool::create(aws, s).await,
-            Spec::UserPoolClient(s) => user_pool_client::create(aws, s).await,
-            Spec::IdentityPool(s) => identity_pool::create(aws, s).await,
-            Spec::Role(s) => role::create(aws, s).await,
-            Spec::IdentityPoolRoles(s) => identity_pool_roles::create(aws, s).await,
-            Spec::Bucket(s) => bucket::create(aws, s).await,
-            Spec::HttpApi(s) => http_api::create(aws, s).await,
-            Spec::TestUser(s) => test_user::create(aws, s).await,
-        }
-    }
-
-    /// Changes the fields named in `changed` in place.
-    pub async fn update(
-        &self,
-        aws: &Aws,
-        obs: &Observed,
-        changed: &[&'static str],
-    ) -> Result<Observed, AwsError> {
-        match self {
-            Spec::UserPool(s) => user_pool::update(aws, s, obs, changed).await,
-            Spec::UserPoolClient(s) => user_pool_client::update(aws, s, obs, changed).await,
-            Spec::IdentityPool(s) => identity_pool::update(aws, s, obs, changed).await,
-            Spec::Role(s) => role::update(aws, s, obs, changed).await,
-            Spec::IdentityPoolRoles(s) => identity_pool_roles::update(aws, s, obs, changed).await,
-            Spec::Bucket(s) => bucket::update(aws, s, obs, changed).await,
-            Spec::HttpApi(s) => http_api::update(aws, s, obs, changed).await,
-            Spec::TestUser(s) => test_user::update(aws, s, obs, changed).await,
-        }
-    }
-
-    /// Stops owning the resource `obs` describes without deleting it (removal `retain` on
-    /// replacement): stackwatch's tags are removed, so it is no longer found as ours.
-    pub async fn release(&self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        match self {
-            Spec::UserPool(_) => user_pool::release(aws, obs).await,
-            // Buckets have no fields that force replacement; the rest hold no data, so
-            // replacing them deletes the old one.
-            _ => self.delete(aws, obs).await,
-        }
-    }
-
-    /// Deletes the resource `obs` describes. Callers check ownership and removal policy first.
-    pub async fn delete(&self, aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        match self {
-            Spec::UserPool(_) => user_pool::delete(aws, obs).await,
-            Spec::UserPoolClient(s) => user_pool_client::delete(aws, s, obs).await,
-            Spec::IdentityPool(_) => identity_pool::delete(aws, obs).await,
-            Spec::Role(_) => role::delete(aws, obs).await,
-            Spec::IdentityPoolRoles(_) => identity_pool_roles::delete(aws, obs).await,
-            Spec::Bucket(_) => bucket::delete(aws, obs).await,
-            Spec::HttpApi(_) => http_api::delete(aws, obs).await,
-            Spec::TestUser(s) => test_user::delete(aws, s, obs).await,
-        }
-    }
+registry! {
+    UserPool => user_pool::UserPool,
+    UserPoolClient => user_pool_client::UserPoolClient,
+    IdentityPool => identity_pool::IdentityPool,
+    Role => role::Role,
+    IdentityPoolRoles => identity_pool_roles::IdentityPoolRoles,
+    Bucket => bucket::Bucket,
+    HttpApi => http_api::HttpApi,
+    TestUser => test_user::TestUser,
 }
 
 /// The AWS partition of a region, for ARNs: `aws`, `aws-cn` or `aws-us-gov` (the isolated

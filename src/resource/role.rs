@@ -5,6 +5,7 @@
 //! equivalence (URL-decoded, canonical), never as strings.
 
 use super::naming::{self, NameRule};
+use super::{Hint, Owned, ResourceKind, Scope};
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
@@ -330,4 +331,47 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
     let out = aws.iam.delete_role().role_name(name).send().await;
     let out = out.map_err(|e| AwsError::new("deleting", KIND, name, e));
     out.or_not_found(NOT_FOUND).map(|_| ())
+}
+
+/// The IAM role kind; a leftover one (no file declares it) is deleted.
+pub struct Role;
+
+impl ResourceKind for Role {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const FINDS_LEFTOVERS: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        find(aws, spec, hint.adopt).await
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
+    /// Every name this app and stage derives starts with `{stage}-{app}-` (or, shortened, with
+    /// what [`NameRule::listing_prefix`] keeps of it).
+    async fn list_owned(aws: &Aws, scope: Scope<'_>) -> Result<Vec<Owned>, AwsError> {
+        let prefix = NAME.listing_prefix(&format!("{}-{}-", scope.stage, scope.app));
+        list_owned(aws, &prefix, scope.app, scope.stage, scope.declared_names).await
+    }
+    async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
 }

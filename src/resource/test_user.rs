@@ -11,6 +11,7 @@
 //! Passwords travel only inside [`Password`], whose `Debug` and `Display` print a
 //! placeholder, so no log line, plan, error or `{:?}` can show one.
 
+use super::{Hint, ResourceKind};
 use std::fmt;
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
@@ -351,6 +352,40 @@ fn attribute(name: &str, value: &str, label: &str) -> Result<AttributeType, AwsE
         .value(value)
         .build()
         .map_err(|e| AwsError::refused("building a request for", KIND, label, e.to_string()))
+}
+
+/// The test user kind: found inside its pool, so its read waits for the pool's.
+pub struct TestUser;
+
+impl ResourceKind for TestUser {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const FOUND_THROUGH_DEPS: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        find(aws, spec).await
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, spec, obs).await
+    }
 }
 
 #[cfg(test)]

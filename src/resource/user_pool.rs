@@ -10,6 +10,7 @@
 //! replacing a pool full of users on its own.
 
 use super::naming::{self, NameRule};
+use super::{Hint, ResourceKind};
 use aws_sdk_cognitoidentityprovider::types::{
     AccountRecoverySettingType, AdminCreateUserConfigType, PasswordPolicyType,
     RecoveryOptionNameType, RecoveryOptionType, UserPoolPolicyType, UserPoolType,
@@ -417,4 +418,46 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
         .await;
     let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
     out.or_not_found(NOT_FOUND).map(|_| ())
+}
+
+/// The user pool kind. It holds data (its users): retained by default, released rather than
+/// deleted when replaced.
+pub struct UserPool;
+
+impl ResourceKind for UserPool {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const HOLDS_DATA: bool = true;
+    const FOUND_BY_LISTING: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        match (hint.adopt, hint.known) {
+            (None, Some(id)) => find_known(aws, spec, id).await,
+            (adopt, _) => find(aws, spec, adopt).await,
+        }
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
+    async fn release(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        release(aws, obs).await
+    }
 }

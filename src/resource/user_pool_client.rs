@@ -3,6 +3,7 @@
 //! is our deterministic name. A client whose pool is not created yet does not exist.
 
 use super::naming::{self, NameRule};
+use super::{Hint, ResourceKind};
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
 use serde_json::json;
 
@@ -231,4 +232,38 @@ pub async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsErr
     }
     .or_not_found(NOT_FOUND)
     .map(|_| ())
+}
+
+/// The user pool client kind: found inside its pool, so its read waits for the pool's.
+pub struct UserPoolClient;
+
+impl ResourceKind for UserPoolClient {
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const FOUND_THROUGH_DEPS: bool = true;
+
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        find(aws, spec).await
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, spec, obs).await
+    }
 }

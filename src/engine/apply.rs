@@ -1,0 +1,286 @@
+//! Applying a plan: creates, updates and replaces in dependency order, then leftovers.
+
+use futures::stream::{self, StreamExt};
+
+use super::{CONCURRENCY, Snapshot};
+use crate::aws::Aws;
+use crate::config::Removal;
+use crate::desired::Desired;
+use crate::plan::{self, Action};
+use crate::resource::{Attrs, Hint, Observed, Spec};
+
+/// What happened to one resource during apply.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub id: String,
+    pub action: Action,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied (or nothing to do).
+    Done,
+    /// Not applied because the guard holds it back; the reason says which flag allows it.
+    Held(String),
+    /// Failed or skipped because a dependency failed.
+    Failed(String),
+}
+
+/// Which destructive changes an apply may make. Held-back changes are reported, not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guard {
+    pub allow_replace: bool,
+    pub allow_delete: bool,
+}
+
+impl Guard {
+    pub const ALLOW_ALL: Guard = Guard {
+        allow_replace: true,
+        allow_delete: true,
+    };
+}
+
+/// The result of an apply: per-resource results and the attributes now known.
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    pub results: Vec<Applied>,
+    pub attrs: Vec<Option<Attrs>>,
+}
+
+impl ApplyReport {
+    pub fn errors(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter_map(|a| match &a.outcome {
+                Outcome::Failed(e) => Some(format!("{}: {e}", a.id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Changes the guard held back.
+    pub fn held(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter_map(|a| match &a.outcome {
+                Outcome::Held(e) => Some(format!("{}: {e}", a.id)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Applies the plan: creates, updates and replaces in dependency order. Each resource's change
+/// is recomputed with the attributes known at that moment (so "(known after apply)" values are
+/// real). A failure skips only that resource's dependents.
+pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) -> ApplyReport {
+    let n = desired.nodes.len();
+    let read = snap.attrs();
+    let mut attrs = read.clone();
+    let mut failed = vec![false; n];
+    let mut results: Vec<Option<Applied>> = vec![None; n];
+    for level in desired.levels() {
+        let current = attrs.clone();
+        let failed_now = failed.clone();
+        let outcomes: Vec<(usize, Applied, Option<Attrs>)> = stream::iter(level)
+            .map(|i| {
+                let (current, failed_now, read) = (&current, &failed_now, &read);
+                async move {
+                    let known = Known {
+                        read,
+                        current,
+                        failed: failed_now,
+                    };
+                    let (applied, attrs) = apply_node(aws, desired, snap, i, known, guard).await;
+                    (i, applied, attrs)
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for (i, applied, new_attrs) in outcomes {
+            failed[i] = matches!(applied.outcome, Outcome::Failed(_));
+            attrs[i] = new_attrs;
+            results[i] = Some(applied);
+        }
+    }
+    let mut results: Vec<Applied> = results.into_iter().flatten().collect();
+    results.extend(delete_orphans(aws, snap, guard.allow_delete).await);
+    ApplyReport { results, attrs }
+}
+
+/// Deletes the orphans (kind by kind, in registry order), or holds them back.
+async fn delete_orphans(aws: &Aws, snap: &Snapshot, allowed: bool) -> Vec<Applied> {
+    let mut out = Vec::new();
+    for o in &snap.orphans {
+        let id = o.owned.logical_id();
+        let outcome = if !allowed {
+            Outcome::Held("deletion not applied: it needs --allow-delete".into())
+        } else {
+            match o.kind.delete_owned(aws, &o.owned.observed()).await {
+                Ok(()) => {
+                    tracing::info!(kind = o.kind.kind(), id = %o.owned.id, "deleted (no longer in the stack files)");
+                    Outcome::Done
+                }
+                Err(e) => Outcome::Failed(e.to_string()),
+            }
+        };
+        out.push(Applied {
+            id,
+            action: Action::Delete,
+            outcome,
+        });
+    }
+    out
+}
+
+/// What an apply knows when it reaches a node, per node index.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    /// The attributes the read found.
+    read: &'a [Option<Attrs>],
+    /// The attributes now, after the levels already applied.
+    current: &'a [Option<Attrs>],
+    failed: &'a [bool],
+}
+
+/// Applies one node, given the attributes known so far and which nodes failed.
+async fn apply_node(
+    aws: &Aws,
+    desired: &Desired,
+    snap: &Snapshot,
+    i: usize,
+    known: Known<'_>,
+    guard: Guard,
+) -> (Applied, Option<Attrs>) {
+    let Known {
+        read,
+        current,
+        failed,
+    } = known;
+    let node = &desired.nodes[i];
+    let applied = |action, outcome| Applied {
+        id: node.id.clone(),
+        action,
+        outcome,
+    };
+    if let Some(d) = node
+        .deps
+        .iter()
+        .find(|&&d| failed[d] && !node.soft_deps.contains(&d))
+    {
+        let msg = format!("skipped: depends on {}, which failed", desired.nodes[*d].id);
+        return (applied(Action::Blocked, Outcome::Failed(msg)), None);
+    }
+    if let Some(e) = &snap.errors[i] {
+        return (
+            applied(Action::Blocked, Outcome::Failed(e.to_string())),
+            None,
+        );
+    }
+    let (mut spec, _) = desired.resolve(i, &snap.app, current);
+    if node.soft_deps.iter().any(|&d| failed[d]) {
+        // Apply what does not need the failed dep (the next reconcile adds the rest).
+        spec = spec.without_unknown_optionals();
+    }
+    // A node found through another (a client through its pool) whose parent was created or
+    // replaced in this apply is read again: what the read found lived in the old parent.
+    let reread;
+    let mut observed = snap.observed[i].as_ref();
+    if node.def.kind().found_through_deps() && node.deps.iter().any(|&d| current[d] != read[d]) {
+        let hint = Hint {
+            adopt: node.adopt.as_deref(),
+            known: None,
+        };
+        reread = match spec.find(aws, hint).await {
+            Ok(o) => o,
+            Err(e) => {
+                return (
+                    applied(Action::Blocked, Outcome::Failed(e.to_string())),
+                    None,
+                );
+            }
+        };
+        observed = reread.as_ref();
+    }
+    let (action, fields) = plan::decide(&spec, observed, desired.replaces(i));
+    if action == Action::Replace && !guard.allow_replace && !desired.replace_consented(i) {
+        let why = "replacement not applied: it needs --allow-replace".to_string();
+        return (
+            applied(action, Outcome::Held(why)),
+            observed.map(|o| o.attrs.clone()),
+        );
+    }
+    match execute(
+        aws,
+        &spec,
+        observed,
+        action,
+        &fields,
+        removal_of(desired, i),
+    )
+    .await
+    {
+        Ok(attrs) => (applied(action, Outcome::Done), attrs),
+        Err(e) => (applied(action, Outcome::Failed(e)), None),
+    }
+}
+
+async fn execute(
+    aws: &Aws,
+    spec: &Spec,
+    observed: Option<&Observed>,
+    action: Action,
+    fields: &[plan::FieldChange],
+    removal: Removal,
+) -> Result<Option<Attrs>, String> {
+    match (action, observed) {
+        (Action::NoChange, Some(o)) => Ok(Some(o.attrs.clone())),
+        (Action::Create, _) => {
+            let o = spec.create(aws).await.map_err(|e| e.to_string())?;
+            tracing::info!(kind = spec.kind(), id = %o.id, "created");
+            Ok(Some(o.attrs))
+        }
+        (Action::Update, Some(o)) => {
+            let changed: Vec<&'static str> = fields.iter().map(|f| f.field).collect();
+            let new = spec
+                .update(aws, o, &changed)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(kind = spec.kind(), id = %o.id, fields = ?changed, "updated");
+            Ok(Some(new.attrs))
+        }
+        (Action::Replace, Some(o)) => {
+            // A retained resource is released (our tags removed) rather than deleted.
+            match removal {
+                Removal::Retain => spec.release(aws, o).await,
+                Removal::Destroy => spec.delete(aws, o).await,
+            }
+            .map_err(|e| e.to_string())?;
+            let new = spec.create(aws).await.map_err(|e| e.to_string())?;
+            tracing::info!(kind = spec.kind(), old = %o.id, new = %new.id, "replaced");
+            Ok(Some(new.attrs))
+        }
+        (Action::Blocked, Some(o)) => Err(format!(
+            "{} {} is not stackwatch's; left untouched",
+            spec.kind(),
+            o.id
+        )),
+        _ => Err(format!(
+            "nothing to do for {} in state {action:?}",
+            spec.kind()
+        )),
+    }
+}
+
+/// The removal policy that applies to a node: data-holding resources follow `removal`;
+/// the rest (clients, identity pools, roles, attachments, APIs) are deleted.
+pub fn removal_of(desired: &Desired, i: usize) -> Removal {
+    let node = &desired.nodes[i];
+    if node.def.kind().holds_data() {
+        node.removal
+    } else {
+        Removal::Destroy
+    }
+}

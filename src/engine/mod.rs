@@ -1,0 +1,89 @@
+//! The engine: read what exists, plan, apply, destroy. The same code serves every command;
+//! callers only decide when to run it and whether to approve.
+//!
+//! Reads start each node as soon as what it is found by is known: most kinds are found by
+//! their deterministic name and start at once; a client, a test user or a role attachment waits
+//! for the pool whose id finds it. Writes are walked level by level in dependency order; the
+//! nodes of one level run concurrently (bounded). One resource failing does not stop the
+//! others: its dependents are skipped and every error is reported together.
+//!
+//! A [`ReadCache`] (kept by the daemon between reconciles) remembers the account id and the
+//! physical id of each owned resource found by listing, so a later read describes it directly
+//! instead of listing every pool or API. Every resource is still read on every reconcile, so
+//! drift is caught on each resync; only the List calls are saved.
+
+mod apply;
+mod destroy;
+mod plan;
+mod read;
+
+pub use apply::{Applied, ApplyReport, Guard, Outcome, apply, removal_of};
+pub use destroy::{DestroyOutcome, Destroyed, destroy};
+pub use plan::plan;
+pub use read::{ReadCache, read, read_cached};
+
+use std::collections::BTreeMap;
+
+use crate::aws::AwsError;
+use crate::desired::{AppCtx, Desired};
+use crate::resource::{Attrs, KindId, Observed, Owned, Owner};
+
+/// How many AWS reads or writes run at once.
+pub const CONCURRENCY: usize = 8;
+
+/// What one read of AWS found, per node (same indices as `Desired::nodes`), plus the
+/// resources we own that no stack file declares any more.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub app: AppCtx,
+    pub observed: Vec<Option<Observed>>,
+    pub errors: Vec<Option<AwsError>>,
+    pub orphans: Vec<Orphan>,
+}
+
+/// A resource carrying our app and stage tags that no stack file declares: planned for
+/// deletion. Only kinds that hold no data are looked for; user pools and buckets removed
+/// from the files are retained, never deleted automatically.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub kind: KindId,
+    pub owned: Owned,
+}
+
+impl Snapshot {
+    /// The attributes of what was read, per node: only from resources that exist and are
+    /// ours (or adopted). The one owner-filtered path every command reads deployed attributes
+    /// through (plan, outputs, users, verify, the daemon), so a same-named resource of someone
+    /// else's never lends its id to anything.
+    pub fn attrs(&self) -> Vec<Option<Attrs>> {
+        self.observed
+            .iter()
+            .map(|o| {
+                o.as_ref()
+                    .filter(|o| o.owner != Owner::Foreign)
+                    .map(|o| o.attrs.clone())
+            })
+            .collect()
+    }
+}
+
+/// Stack outputs resolved from attributes: stack name → (output → value), plus whether all
+/// values were known.
+pub fn outputs(
+    desired: &Desired,
+    app: &AppCtx,
+    attrs: &[Option<Attrs>],
+) -> (BTreeMap<String, BTreeMap<String, String>>, bool) {
+    let mut all_known = true;
+    let mut out = BTreeMap::new();
+    for stack in &desired.config.stacks {
+        let mut values = BTreeMap::new();
+        for o in &stack.outputs {
+            let (v, known) = desired.output_value(&o.value, app, attrs);
+            all_known &= known;
+            values.insert(o.name.clone(), v);
+        }
+        out.insert(desired.config.stack_full_name(&stack.name), values);
+    }
+    (out, all_known)
+}
