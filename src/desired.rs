@@ -7,16 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::json;
-
 use crate::config::template::{AppAttr, Ref, Template};
-use crate::config::{
-    Config, ConfigError, Diagnostic, Effect, Kind, Loc, Removal, ResourceSpec, Statement,
-};
-use crate::policy::PolicyDocument;
+use crate::config::{Config, ConfigError, Diagnostic, Kind, Loc, Removal, ResourceSpec};
 use crate::resource::naming::{self, NameRule};
 use crate::resource::test_user::Password;
-use crate::resource::{self, Attrs, KindId, Spec, Tags};
+use crate::resource::{self, Attrs, Def, Spec, Tags};
 
 /// App-level values references can use.
 #[derive(Debug, Clone)]
@@ -25,68 +20,6 @@ pub struct AppCtx {
     pub stage: String,
     pub region: String,
     pub account: String,
-}
-
-/// What a node becomes once its references are resolved.
-#[derive(Debug, Clone)]
-pub enum NodeDef {
-    UserPool {
-        name: String,
-        login: Vec<String>,
-    },
-    UserPoolClient {
-        name: String,
-        user_pool_id: Template,
-    },
-    IdentityPool {
-        name: String,
-        allow_unauthenticated: bool,
-        user_pool_id: Template,
-        client_id: Template,
-    },
-    Role {
-        name: String,
-        identity_pool_id: Template,
-        amr: &'static str,
-        statements: Vec<Statement>,
-    },
-    IdentityPoolRoles {
-        identity_pool_id: Template,
-        authenticated: Template,
-        unauthenticated: Option<Template>,
-    },
-    Bucket {
-        name: Template,
-        cors: Vec<crate::config::CorsRule>,
-    },
-    HttpApi {
-        name: String,
-        authorizer: crate::config::Authorizer,
-        routes: Vec<(String, Template)>,
-    },
-    /// A declared test user of this stage, in the auth resource's user pool.
-    TestUser {
-        email: String,
-        /// Read from the `passwordEnv` variable when the graph is built; redacted in Debug.
-        password: Password,
-        user_pool_id: Template,
-    },
-}
-
-impl NodeDef {
-    /// Which resource kind this node becomes.
-    pub fn kind(&self) -> KindId {
-        match self {
-            NodeDef::UserPool { .. } => KindId::UserPool,
-            NodeDef::UserPoolClient { .. } => KindId::UserPoolClient,
-            NodeDef::IdentityPool { .. } => KindId::IdentityPool,
-            NodeDef::Role { .. } => KindId::Role,
-            NodeDef::IdentityPoolRoles { .. } => KindId::IdentityPoolRoles,
-            NodeDef::Bucket { .. } => KindId::Bucket,
-            NodeDef::HttpApi { .. } => KindId::HttpApi,
-            NodeDef::TestUser { .. } => KindId::TestUser,
-        }
-    }
 }
 
 /// One primitive resource.
@@ -102,7 +35,7 @@ pub struct Node {
     /// … for the parts of an `auth`); `None` for what is never adopted (found through a parent).
     pub adopt_key: Option<&'static str>,
     pub tags: Tags,
-    pub def: NodeDef,
+    pub def: Def,
     /// Indices of the nodes this one needs first.
     pub deps: Vec<usize>,
     /// The deps this node can do without: when one of them fails or is blocked, the node is
@@ -186,7 +119,7 @@ impl Desired {
                 let s = stack.name.as_str();
                 let rn = res.name.as_str();
                 let mut push = |component: Option<&str>,
-                                def: NodeDef,
+                                def: Def,
                                 exports: &[(&str, &'static str)],
                                 adopt_key: Option<&'static str>| {
                     let adopt = adopt_key.and_then(|k| res.adopt.get(k).cloned());
@@ -226,10 +159,10 @@ impl Desired {
                         );
                         push(
                             None,
-                            NodeDef::Bucket {
+                            Def::Bucket(resource::bucket::Def {
                                 name,
                                 cors: cors.clone(),
-                            },
+                            }),
                             &[("name", "name"), ("arn", "arn")],
                             Some("id"),
                         );
@@ -241,7 +174,7 @@ impl Desired {
                             .collect();
                         push(
                             None,
-                            NodeDef::HttpApi {
+                            Def::HttpApi(resource::http_api::Def {
                                 name: fit(
                                     &resource::http_api::NAME,
                                     format!("{stage}-{app}-{rn}"),
@@ -250,7 +183,7 @@ impl Desired {
                                 ),
                                 authorizer: *authorizer,
                                 routes,
-                            },
+                            }),
                             &[("id", "id"), ("url", "url")],
                             Some("id"),
                         );
@@ -288,30 +221,30 @@ impl Desired {
                         .map(|n| fit(&resource::role::NAME, n, &res.loc, &mut diags));
                         push(
                             Some("UserPool"),
-                            NodeDef::UserPool {
+                            Def::UserPool(resource::user_pool::Def {
                                 name: pool_name,
                                 login: login.clone(),
-                            },
+                            }),
                             &[("userPoolId", "id"), ("userPoolArn", "arn")],
                             Some("userPool"),
                         );
                         push(
                             Some("UserPoolClient"),
-                            NodeDef::UserPoolClient {
+                            Def::UserPoolClient(resource::user_pool_client::Def {
                                 name: client_name,
                                 user_pool_id: r(s, rn, "userPoolId"),
-                            },
+                            }),
                             &[("userPoolClientId", "id")],
                             None,
                         );
                         push(
                             Some("IdentityPool"),
-                            NodeDef::IdentityPool {
+                            Def::IdentityPool(resource::identity_pool::Def {
                                 name: identity_pool_name,
                                 allow_unauthenticated: *allow_unauthenticated,
                                 user_pool_id: r(s, rn, "userPoolId"),
                                 client_id: r(s, rn, "userPoolClientId"),
-                            },
+                            }),
                             &[("identityPoolId", "id")],
                             Some("identityPool"),
                         );
@@ -342,24 +275,24 @@ impl Desired {
                             };
                             push(
                                 Some(component),
-                                NodeDef::Role {
+                                Def::Role(resource::role::Def {
                                     name,
                                     identity_pool_id: r(s, rn, "identityPoolId"),
                                     amr,
                                     statements: statements.clone(),
-                                },
+                                }),
                                 &[(attr, "arn")],
                                 Some(adopt_key),
                             );
                         }
                         push(
                             Some("IdentityPoolRoles"),
-                            NodeDef::IdentityPoolRoles {
+                            Def::IdentityPoolRoles(resource::identity_pool_roles::Def {
                                 identity_pool_id: r(s, rn, "identityPoolId"),
                                 authenticated: r(s, rn, "authenticatedRoleArn"),
                                 unauthenticated: allow_unauthenticated
                                     .then(|| r(s, rn, "unauthenticatedRoleArn")),
-                            },
+                            }),
                             &[],
                             None,
                         );
@@ -369,11 +302,11 @@ impl Desired {
                             };
                             push(
                                 Some(&format!("TestUser({})", u.email)),
-                                NodeDef::TestUser {
+                                Def::TestUser(resource::test_user::Def {
                                     email: u.email.clone(),
                                     password,
                                     user_pool_id: r(s, rn, "userPoolId"),
-                                },
+                                }),
                                 &[],
                                 None,
                             );
@@ -478,43 +411,12 @@ impl Desired {
     }
 
     fn templates(&self, i: usize) -> Vec<&Template> {
-        match &self.nodes[i].def {
-            NodeDef::UserPool { .. } => vec![],
-            NodeDef::UserPoolClient { user_pool_id, .. } => vec![user_pool_id],
-            NodeDef::IdentityPool {
-                user_pool_id,
-                client_id,
-                ..
-            } => vec![user_pool_id, client_id],
-            NodeDef::Role {
-                identity_pool_id,
-                statements,
-                ..
-            } => std::iter::once(identity_pool_id)
-                .chain(statements.iter().flat_map(|s| s.resources.iter()))
-                .collect(),
-            NodeDef::IdentityPoolRoles {
-                identity_pool_id,
-                authenticated,
-                unauthenticated,
-            } => std::iter::once(identity_pool_id)
-                .chain(std::iter::once(authenticated))
-                .chain(unauthenticated.iter())
-                .collect(),
-            NodeDef::Bucket { name, .. } => vec![name],
-            NodeDef::HttpApi { routes, .. } => routes.iter().map(|(_, t)| t).collect(),
-            NodeDef::TestUser { user_pool_id, .. } => vec![user_pool_id],
-        }
+        self.nodes[i].def.templates()
     }
 
     /// The templates of `templates(i)` whose values the node can go without.
     fn optional_templates(&self, i: usize) -> Vec<&Template> {
-        match &self.nodes[i].def {
-            NodeDef::IdentityPoolRoles {
-                unauthenticated, ..
-            } => unauthenticated.iter().collect(),
-            _ => vec![],
-        }
+        self.nodes[i].def.optional_templates()
     }
 
     /// Sorts nodes topologically (stable), computes levels, and reports cycles.
@@ -595,95 +497,11 @@ impl Desired {
             s
         };
         let node = &self.nodes[i];
-        let tags = node.tags.clone();
-        let spec = match &node.def {
-            NodeDef::UserPool { name, login } => Spec::UserPool(resource::user_pool::Spec {
-                name: name.clone(),
-                username_attributes: username_attributes(login),
-                tags,
-            }),
-            NodeDef::UserPoolClient { name, user_pool_id } => {
-                Spec::UserPoolClient(resource::user_pool_client::Spec {
-                    name: name.clone(),
-                    user_pool_id: render(user_pool_id),
-                })
-            }
-            NodeDef::IdentityPool {
-                name,
-                allow_unauthenticated,
-                user_pool_id,
-                client_id,
-            } => Spec::IdentityPool(resource::identity_pool::Spec {
-                name: name.clone(),
-                allow_unauthenticated: *allow_unauthenticated,
-                region: app.region.clone(),
-                user_pool_id: render(user_pool_id),
-                client_id: render(client_id),
-                tags,
-            }),
-            NodeDef::Role {
-                name,
-                identity_pool_id,
-                amr,
-                statements,
-            } => {
-                let pool = render(identity_pool_id);
-                let trust = trust_policy(&pool, amr);
-                let stmts: Vec<serde_json::Value> = statements
-                    .iter()
-                    .map(|st| {
-                        let resources: Vec<String> = st.resources.iter().map(&mut render).collect();
-                        json!({
-                            "Effect": if st.effect == Effect::Allow { "Allow" } else { "Deny" },
-                            "Action": st.actions,
-                            "Resource": resources,
-                        })
-                    })
-                    .collect();
-                // No permissions: no inline policy (an empty `Statement` is malformed to IAM).
-                let policy = (!stmts.is_empty())
-                    .then(|| PolicyDocument(json!({"Version": "2012-10-17", "Statement": stmts})));
-                Spec::Role(resource::role::Spec {
-                    name: name.clone(),
-                    trust,
-                    policy,
-                    tags,
-                })
-            }
-            NodeDef::IdentityPoolRoles {
-                identity_pool_id,
-                authenticated,
-                unauthenticated,
-            } => Spec::IdentityPoolRoles(resource::identity_pool_roles::Spec {
-                identity_pool_id: render(identity_pool_id),
-                authenticated_role_arn: render(authenticated),
-                unauthenticated_role_arn: unauthenticated.as_ref().map(&mut render),
-            }),
-            NodeDef::Bucket { name, cors } => Spec::Bucket(resource::bucket::Spec {
-                name: render(name),
-                cors: cors.clone(),
-                tags,
-            }),
-            NodeDef::HttpApi {
-                name,
-                authorizer,
-                routes,
-            } => Spec::HttpApi(resource::http_api::Spec {
-                name: name.clone(),
-                authorizer: *authorizer,
-                routes: routes.iter().map(|(k, t)| (k.clone(), render(t))).collect(),
-                tags,
-            }),
-            NodeDef::TestUser {
-                email,
-                password,
-                user_pool_id,
-            } => Spec::TestUser(resource::test_user::Spec {
-                email: email.clone(),
-                user_pool_id: render(user_pool_id),
-                password: password.clone(),
-            }),
-        };
+        let spec = node.def.resolve(&mut resource::Resolve {
+            region: &app.region,
+            tags: &node.tags,
+            render: &mut render,
+        });
         (spec, complete)
     }
 
@@ -746,34 +564,4 @@ fn password_from_env(u: &crate::config::TestUser, diags: &mut Vec<Diagnostic>) -
         ),
     });
     None
-}
-
-/// `login` → Cognito UsernameAttributes: `email` → email, `phone` → phone_number; plain
-/// `username` sign-in has none.
-pub fn username_attributes(login: &[String]) -> Vec<String> {
-    login
-        .iter()
-        .filter_map(|l| match l.as_str() {
-            "email" => Some("email".to_string()),
-            "phone" => Some("phone_number".to_string()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// The trust policy of a Cognito identity role: only identities of this pool, and only with
-/// the given `amr` (authenticated or unauthenticated), may assume it.
-pub fn trust_policy(identity_pool_id: &str, amr: &str) -> PolicyDocument {
-    PolicyDocument(json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {"cognito-identity.amazonaws.com:aud": identity_pool_id},
-                "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": amr}
-            }
-        }]
-    }))
 }

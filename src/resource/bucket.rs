@@ -8,7 +8,8 @@
 //! A bucket that still holds objects is never emptied: deleting it is an error that says so.
 
 use super::naming::{self, NameRule};
-use super::{Hint, ResourceKind};
+use super::{Hint, Resolve, ResourceKind};
+use crate::config::template::Template;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CorsConfiguration, CorsRule as S3CorsRule, CreateBucketConfiguration,
     Tag, Tagging,
@@ -23,6 +24,14 @@ pub const KIND: &str = "S3 bucket";
 /// S3's bucket naming rules (see [`naming::BUCKET`]).
 pub const NAME: NameRule = naming::BUCKET;
 pub const FORCE_NEW: &[&str] = &[];
+
+/// What the config asks for: the name (it ends with the account id, known once connected)
+/// and the CORS rules.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: Template,
+    pub cors: Vec<CorsRule>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -408,11 +417,22 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
 pub struct Bucket;
 
 impl ResourceKind for Bucket {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const HOLDS_DATA: bool = true;
 
+    fn templates(def: &Def) -> Vec<&Template> {
+        vec![&def.name]
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            name: cx.render(&def.name),
+            cors: def.cors.clone(),
+            tags: cx.tags.clone(),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

@@ -8,7 +8,8 @@
 //! ones deleted together with their integration.
 
 use super::naming::{self, NameRule};
-use super::{Hint, Owned, ResourceKind, Scope};
+use super::{Hint, Owned, Resolve, ResourceKind, Scope};
+use crate::config::template::Template;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, IntegrationType, ProtocolType};
@@ -35,6 +36,14 @@ pub const NAME: NameRule = NameRule {
 pub const FORCE_NEW: &[&str] = &[];
 /// The stage stackwatch keeps on every API: served at the API endpoint's root.
 pub const STAGE: &str = "$default";
+
+/// What the config asks for: the name, the authorizer and the routes with their targets.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    pub authorizer: Authorizer,
+    pub routes: Vec<(String, Template)>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -746,12 +755,28 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
 pub struct HttpApi;
 
 impl ResourceKind for HttpApi {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
+    fn templates(def: &Def) -> Vec<&Template> {
+        def.routes.iter().map(|(_, t)| t).collect()
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            name: def.name.clone(),
+            authorizer: def.authorizer,
+            routes: def
+                .routes
+                .iter()
+                .map(|(k, t)| (k.clone(), cx.render(t)))
+                .collect(),
+            tags: cx.tags.clone(),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

@@ -11,7 +11,8 @@
 //! providers, developer provider name, other people's tags) as they are.
 
 use super::naming::{self, NameRule};
-use super::{Hint, Owned, ResourceKind, Scope};
+use super::{Hint, Owned, Resolve, ResourceKind, Scope};
+use crate::config::template::Template;
 use std::collections::HashMap;
 
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
@@ -39,6 +40,16 @@ pub const NAME: NameRule = NameRule {
 pub const FORCE_NEW: &[&str] = &[];
 /// "ResourceNotFoundException: IdentityPool '<id>' not found."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+/// What the config asks for: the pool, guest access, and the user pool and client it
+/// federates.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    pub allow_unauthenticated: bool,
+    pub user_pool_id: Template,
+    pub client_id: Template,
+}
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -420,12 +431,26 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
 pub struct IdentityPool;
 
 impl ResourceKind for IdentityPool {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
+    fn templates(def: &Def) -> Vec<&Template> {
+        vec![&def.user_pool_id, &def.client_id]
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            name: def.name.clone(),
+            allow_unauthenticated: def.allow_unauthenticated,
+            region: cx.region.to_string(),
+            user_pool_id: cx.render(&def.user_pool_id),
+            client_id: cx.render(&def.client_id),
+            tags: cx.tags.clone(),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

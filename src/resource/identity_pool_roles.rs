@@ -5,7 +5,8 @@
 //! It has no tags of its own: it is ours when its identity pool is (the plan only reaches it
 //! through our pool's id). Role mappings (`RoleMappings`) are not managed and never sent.
 
-use super::{Hint, ResourceKind};
+use super::{Hint, Resolve, ResourceKind};
+use crate::config::template::Template;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
@@ -19,6 +20,14 @@ pub const FORCE_NEW: &[&str] = &[];
 
 pub const AUTHENTICATED: &str = "authenticated";
 pub const UNAUTHENTICATED: &str = "unauthenticated";
+
+/// What the config asks for: the pool, its authenticated role and, with guests, its guest role.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub identity_pool_id: Template,
+    pub authenticated: Template,
+    pub unauthenticated: Option<Template>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -177,11 +186,28 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
 pub struct IdentityPoolRoles;
 
 impl ResourceKind for IdentityPoolRoles {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_THROUGH_DEPS: bool = true;
 
+    fn templates(def: &Def) -> Vec<&Template> {
+        std::iter::once(&def.identity_pool_id)
+            .chain(std::iter::once(&def.authenticated))
+            .chain(def.unauthenticated.iter())
+            .collect()
+    }
+    fn optional_templates(def: &Def) -> Vec<&Template> {
+        def.unauthenticated.iter().collect()
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            identity_pool_id: cx.render(&def.identity_pool_id),
+            authenticated_role_arn: cx.render(&def.authenticated),
+            unauthenticated_role_arn: def.unauthenticated.as_ref().map(|t| cx.render(t)),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

@@ -20,6 +20,7 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::aws::{Aws, AwsError};
+use crate::config::template::Template;
 
 /// The comparable fields of a resource, in canonical form (sets sorted, documents canonical).
 /// Desired and observed states are compared field by field.
@@ -121,12 +122,29 @@ pub struct Scope<'a> {
     pub declared_names: &'a std::collections::BTreeSet<String>,
 }
 
+/// What a kind needs to turn its `Def` into a `Spec`: the region, the node's tags, and the
+/// renderer of templates (references resolved with the attributes known so far; an unknown
+/// one renders as the "known after apply" placeholder).
+pub struct Resolve<'a> {
+    pub region: &'a str,
+    pub tags: &'a Tags,
+    pub render: &'a mut dyn FnMut(&Template) -> String,
+}
+
+impl Resolve<'_> {
+    pub fn render(&mut self, t: &Template) -> String {
+        (self.render)(t)
+    }
+}
+
 /// One resource kind: everything stackwatch knows about it lives in its file, behind this
 /// interface, in the same order in every file: the spec and its naming, the state it compares,
 /// how it is found (NotFound is `Ok(None)`), the fields that force replacement, create (tags in
 /// the create call), update, delete, and what it does as a leftover. The engine asks the kind;
 /// it knows no kind by name. Add a kind with one file and one line in [`registry!`] below.
 pub trait ResourceKind {
+    /// What the config asks for, with references still unresolved (templates).
+    type Def: std::fmt::Debug + Clone + Send + Sync;
     /// What we want, fully resolved.
     type Spec: std::fmt::Debug + Clone + Send + Sync;
     /// The kind as people say it: `Cognito user pool`.
@@ -143,6 +161,15 @@ pub trait ResourceKind {
     const FOUND_BY_LISTING: bool = false;
     /// Whether resources of this kind that no file declares are found and deleted.
     const FINDS_LEFTOVERS: bool = false;
+
+    /// The templates of a def: its references decide what it depends on.
+    fn templates(def: &Self::Def) -> Vec<&Template>;
+    /// The templates whose values the node can do without (see `Node::soft_deps`).
+    fn optional_templates(_def: &Self::Def) -> Vec<&Template> {
+        Vec::new()
+    }
+    /// The def with what is known now.
+    fn resolve(def: &Self::Def, cx: &mut Resolve<'_>) -> Self::Spec;
 
     /// The deterministic physical name (or the parent id for attachments).
     fn name(spec: &Self::Spec) -> String;
@@ -213,6 +240,27 @@ pub trait ResourceKind {
 /// before roles: deleting the pool also drops its role attachment).
 macro_rules! registry {
     ($($variant:ident => $ty:ty),* $(,)?) => {
+        /// A desired resource of any kind, references unresolved.
+        #[derive(Debug, Clone)]
+        pub enum Def {
+            $($variant(<$ty as ResourceKind>::Def)),*
+        }
+
+        impl Def {
+            pub fn kind(&self) -> KindId {
+                match self { $(Def::$variant(_) => KindId::$variant),* }
+            }
+            pub fn templates(&self) -> Vec<&Template> {
+                match self { $(Def::$variant(d) => <$ty as ResourceKind>::templates(d)),* }
+            }
+            pub fn optional_templates(&self) -> Vec<&Template> {
+                match self { $(Def::$variant(d) => <$ty as ResourceKind>::optional_templates(d)),* }
+            }
+            pub fn resolve(&self, cx: &mut Resolve<'_>) -> Spec {
+                match self { $(Def::$variant(d) => Spec::$variant(<$ty as ResourceKind>::resolve(d, cx))),* }
+            }
+        }
+
         /// A resolved desired resource of any kind.
         #[derive(Debug, Clone)]
         pub enum Spec {

@@ -5,12 +5,14 @@
 //! equivalence (URL-decoded, canonical), never as strings.
 
 use super::naming::{self, NameRule};
-use super::{Hint, Owned, ResourceKind, Scope};
+use super::{Hint, Owned, Resolve, ResourceKind, Scope};
+use crate::config::template::Template;
 use aws_sdk_iam::types::Tag;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::config::{Effect, Statement};
 use crate::policy::PolicyDocument;
 
 pub const KIND: &str = "IAM role";
@@ -31,6 +33,33 @@ pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];
 /// The one inline policy stackwatch manages on each role.
 pub const INLINE_POLICY: &str = "stackwatch";
 pub const PATH: &str = "/stackwatch/";
+
+/// What the config asks for: a role for the identities of one identity pool with one `amr`
+/// (`authenticated` or `unauthenticated`), and its permissions.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    pub identity_pool_id: Template,
+    pub amr: &'static str,
+    pub statements: Vec<Statement>,
+}
+
+/// The trust policy of a Cognito identity role: only identities of this pool, and only with
+/// the given `amr` (authenticated or unauthenticated), may assume it.
+pub fn trust_policy(identity_pool_id: &str, amr: &str) -> PolicyDocument {
+    PolicyDocument(json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"cognito-identity.amazonaws.com:aud": identity_pool_id},
+                "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": amr}
+            }
+        }]
+    }))
+}
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -337,11 +366,41 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
 pub struct Role;
 
 impl ResourceKind for Role {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FINDS_LEFTOVERS: bool = true;
 
+    fn templates(def: &Def) -> Vec<&Template> {
+        std::iter::once(&def.identity_pool_id)
+            .chain(def.statements.iter().flat_map(|s| s.resources.iter()))
+            .collect()
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        let pool = cx.render(&def.identity_pool_id);
+        let stmts: Vec<Value> = def
+            .statements
+            .iter()
+            .map(|st| {
+                let resources: Vec<String> = st.resources.iter().map(|t| cx.render(t)).collect();
+                json!({
+                    "Effect": if st.effect == Effect::Allow { "Allow" } else { "Deny" },
+                    "Action": st.actions,
+                    "Resource": resources,
+                })
+            })
+            .collect();
+        // No permissions: no inline policy (an empty `Statement` is malformed to IAM).
+        let policy = (!stmts.is_empty())
+            .then(|| PolicyDocument(json!({"Version": "2012-10-17", "Statement": stmts})));
+        Spec {
+            name: def.name.clone(),
+            trust: trust_policy(&pool, def.amr),
+            policy,
+            tags: cx.tags.clone(),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

@@ -11,7 +11,8 @@
 //! Passwords travel only inside [`Password`], whose `Debug` and `Display` print a
 //! placeholder, so no log line, plan, error or `{:?}` can show one.
 
-use super::{Hint, ResourceKind};
+use super::{Hint, Resolve, ResourceKind};
+use crate::config::template::Template;
 use std::fmt;
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
@@ -52,6 +53,15 @@ impl fmt::Display for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
     }
+}
+
+/// What the config asks for: a declared test user of this stage in a pool.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub email: String,
+    /// Read from the `passwordEnv` variable when the graph is built; redacted in Debug.
+    pub password: Password,
+    pub user_pool_id: Template,
 }
 
 #[derive(Debug, Clone)]
@@ -358,11 +368,22 @@ fn attribute(name: &str, value: &str, label: &str) -> Result<AttributeType, AwsE
 pub struct TestUser;
 
 impl ResourceKind for TestUser {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_THROUGH_DEPS: bool = true;
 
+    fn templates(def: &Def) -> Vec<&Template> {
+        vec![&def.user_pool_id]
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            email: def.email.clone(),
+            user_pool_id: cx.render(&def.user_pool_id),
+            password: def.password.clone(),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

@@ -10,7 +10,8 @@
 //! replacing a pool full of users on its own.
 
 use super::naming::{self, NameRule};
-use super::{Hint, ResourceKind};
+use super::{Hint, Resolve, ResourceKind};
+use crate::config::template::Template;
 use aws_sdk_cognitoidentityprovider::types::{
     AccountRecoverySettingType, AdminCreateUserConfigType, PasswordPolicyType,
     RecoveryOptionNameType, RecoveryOptionType, UserPoolPolicyType, UserPoolType,
@@ -39,6 +40,27 @@ pub const NAME: NameRule = NameRule {
 pub const FORCE_NEW: &[&str] = &["usernameAttributes"];
 /// "ResourceNotFoundException: User pool <id> does not exist."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+/// What the config asks for: the pool's name and how users sign in.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    /// `login`: `email`, `phone`, `username`.
+    pub login: Vec<String>,
+}
+
+/// `login` → Cognito UsernameAttributes: `email` → email, `phone` → phone_number; plain
+/// `username` sign-in has none.
+pub fn username_attributes(login: &[String]) -> Vec<String> {
+    login
+        .iter()
+        .filter_map(|l| match l.as_str() {
+            "email" => Some("email".to_string()),
+            "phone" => Some("phone_number".to_string()),
+            _ => None,
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -425,12 +447,23 @@ pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
 pub struct UserPool;
 
 impl ResourceKind for UserPool {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const HOLDS_DATA: bool = true;
     const FOUND_BY_LISTING: bool = true;
 
+    fn templates(_: &Def) -> Vec<&Template> {
+        Vec::new()
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            name: def.name.clone(),
+            username_attributes: username_attributes(&def.login),
+            tags: cx.tags.clone(),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

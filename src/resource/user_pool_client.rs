@@ -3,7 +3,8 @@
 //! is our deterministic name. A client whose pool is not created yet does not exist.
 
 use super::naming::{self, NameRule};
-use super::{Hint, ResourceKind};
+use super::{Hint, Resolve, ResourceKind};
+use crate::config::template::Template;
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
 use serde_json::json;
 
@@ -33,6 +34,13 @@ const FLOWS: [&str; 3] = [
     "ALLOW_USER_PASSWORD_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
 ];
+
+/// What the config asks for: a client named `name` in the pool `user_pool_id` refers to.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    pub user_pool_id: Template,
+}
 
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -238,11 +246,21 @@ pub async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsErr
 pub struct UserPoolClient;
 
 impl ResourceKind for UserPoolClient {
+    type Def = Def;
     type Spec = Spec;
     const KIND: &'static str = KIND;
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_THROUGH_DEPS: bool = true;
 
+    fn templates(def: &Def) -> Vec<&Template> {
+        vec![&def.user_pool_id]
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            name: def.name.clone(),
+            user_pool_id: cx.render(&def.user_pool_id),
+        }
+    }
     fn name(spec: &Spec) -> String {
         spec.name()
     }

@@ -275,7 +275,7 @@ mod tests {
 
     #[test]
     fn the_trust_stackwatch_writes_is_clean() {
-        let doc = crate::desired::trust_policy("us-east-1:pool", "authenticated").0;
+        let doc = crate::resource::role::trust_policy("us-east-1:pool", "authenticated").0;
         assert_eq!(
             trust("auth", &doc, "us-east-1:pool", "authenticated"),
             vec![]

@@ -24,9 +24,9 @@ use serde_json::Value;
 use crate::aws::{self, Aws, AwsError, RetryWhen};
 use crate::config::template::Ref;
 use crate::config::{Kind, ResourceSpec};
-use crate::desired::NodeDef;
 use crate::error::Error;
 use crate::policy::PolicyDocument;
+use crate::resource::Def;
 use crate::resource::Spec;
 use crate::resource::test_user::Password;
 use crate::session::Session;
@@ -156,13 +156,8 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
                     continue;
                 }
                 match &node.def {
-                    NodeDef::TestUser {
-                        email, password, ..
-                    } => users.push((email.clone(), password.clone())),
-                    NodeDef::Role {
-                        amr: "unauthenticated",
-                        ..
-                    } => {
+                    Def::TestUser(u) => users.push((u.email.clone(), u.password.clone())),
+                    Def::Role(r) if r.amr == "unauthenticated" => {
                         if let (Spec::Role(r), _) =
                             session.desired.resolve(i, &session.snapshot.app, &attrs)
                         {
