@@ -28,6 +28,7 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub s3: aws_sdk_s3::Client,
     pub apigw: aws_sdk_apigatewayv2::Client,
+    pub ddb: aws_sdk_dynamodb::Client,
     pub sts: aws_sdk_sts::Client,
     pub calls: CallCounter,
 }
@@ -88,6 +89,11 @@ impl Aws {
             s3: aws_sdk_s3::Client::from_conf(s3),
             apigw: aws_sdk_apigatewayv2::Client::from_conf(
                 aws_sdk_apigatewayv2::config::Builder::from(shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            ddb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),

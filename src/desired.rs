@@ -167,6 +167,35 @@ impl Desired {
                             Some("id"),
                         );
                     }
+                    ResourceSpec::Table {
+                        partition_key,
+                        sort_key,
+                        billing,
+                        point_in_time_recovery,
+                        ttl_attribute,
+                        stream,
+                    } => {
+                        let name = fit(
+                            &resource::table::NAME,
+                            format!("{stage}-{app}-{s}-{rn}"),
+                            &res.loc,
+                            &mut diags,
+                        );
+                        push(
+                            None,
+                            Def::Table(resource::table::Def {
+                                name,
+                                partition_key: partition_key.clone(),
+                                sort_key: sort_key.clone(),
+                                billing: *billing,
+                                point_in_time_recovery: *point_in_time_recovery,
+                                ttl_attribute: ttl_attribute.clone(),
+                                stream: stream.clone(),
+                            }),
+                            &[("name", "name"), ("arn", "arn"), ("streamArn", "streamArn")],
+                            Some("id"),
+                        );
+                    }
                     ResourceSpec::Api { authorizer, routes } => {
                         let routes = routes
                             .iter()
@@ -543,6 +572,7 @@ impl Desired {
                 ResourceSpec::Bucket { .. } => Kind::Bucket,
                 ResourceSpec::Api { .. } => Kind::Api,
                 ResourceSpec::Auth { .. } => Kind::Auth,
+                ResourceSpec::Table { .. } => Kind::Table,
             })
     }
 }

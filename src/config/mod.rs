@@ -123,6 +123,29 @@ pub enum ResourceSpec {
         /// Test users, in every stage they were declared for (filtered by stage later).
         users: Vec<TestUser>,
     },
+    Table {
+        partition_key: TableKey,
+        sort_key: Option<TableKey>,
+        billing: Billing,
+        point_in_time_recovery: bool,
+        ttl_attribute: Option<String>,
+        /// The stream's view type as DynamoDB spells it (`NEW_AND_OLD_IMAGES`).
+        stream: Option<String>,
+    },
+}
+
+/// A table key: attribute name and DynamoDB type (`S`, `N` or `B`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableKey {
+    pub name: String,
+    pub kind: String,
+}
+
+/// How a table is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    OnDemand,
+    Provisioned { read: i64, write: i64 },
 }
 
 /// A declared test user: who, where the password comes from, and in which stages.
@@ -166,6 +189,7 @@ pub fn attributes(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Bucket => &["name", "arn"],
         Kind::Api => &["id", "url"],
+        Kind::Table => &["name", "arn", "streamArn"],
         Kind::Auth => &[
             "userPoolId",
             "userPoolArn",
@@ -558,10 +582,37 @@ impl Validator {
         );
         let permissions = self.only_for(file, "permissions", kind, Kind::Auth, def.permissions);
         let users = self.only_for(file, "users", kind, Kind::Auth, def.users);
+        let table = raw::TableFields {
+            partition_key: self.only_for(
+                file,
+                "partitionKey",
+                kind,
+                Kind::Table,
+                def.partition_key,
+            ),
+            sort_key: self.only_for(file, "sortKey", kind, Kind::Table, def.sort_key),
+            billing_mode: self.only_for(file, "billingMode", kind, Kind::Table, def.billing_mode),
+            capacity: self.only_for(file, "capacity", kind, Kind::Table, def.capacity),
+            point_in_time_recovery: self.only_for(
+                file,
+                "pointInTimeRecovery",
+                kind,
+                Kind::Table,
+                def.point_in_time_recovery,
+            ),
+            ttl_attribute: self.only_for(
+                file,
+                "ttlAttribute",
+                kind,
+                Kind::Table,
+                def.ttl_attribute,
+            ),
+            stream: self.only_for(file, "stream", kind, Kind::Table, def.stream),
+        };
 
         let removal = def.removal.map(|r| r.value).unwrap_or(match kind {
             Kind::Api => Removal::Destroy,
-            Kind::Bucket | Kind::Auth => default_removal.unwrap_or(Removal::Retain),
+            Kind::Bucket | Kind::Auth | Kind::Table => default_removal.unwrap_or(Removal::Retain),
         });
         let mut adopt = BTreeMap::new();
         if let Some(a) = def.adopt {
@@ -584,6 +635,7 @@ impl Validator {
         }
 
         let spec = match kind {
+            Kind::Table => self.table(file, &loc, table),
             Kind::Bucket => ResourceSpec::Bucket {
                 cors: cors.map(|c| c.value).unwrap_or_default(),
             },
@@ -667,6 +719,123 @@ impl Validator {
             adopt,
             spec,
         })
+    }
+
+    /// The `table` kind's fields: a partition key (required), an optional sort key with another
+    /// name, key and TTL attribute names of 1-255 characters, `capacity` exactly with
+    /// `billingMode: provisioned` and at least 1 unit each.
+    fn table(&mut self, file: &Arc<Path>, loc: &Loc, t: raw::TableFields) -> ResourceSpec {
+        let key = |v: &mut Validator, k: Spanned<raw::TableKey>| {
+            let n = k.value.name.chars().count();
+            if !(1..=255).contains(&n) {
+                v.err(
+                    at(file, &k.referenced),
+                    format!(
+                        "expected a key attribute name of 1-255 characters, found `{}`",
+                        k.value.name
+                    ),
+                );
+            }
+            let kind = match k.value.kind {
+                raw::KeyType::String => "S",
+                raw::KeyType::Number => "N",
+                raw::KeyType::Binary => "B",
+            };
+            (
+                TableKey {
+                    name: k.value.name,
+                    kind: kind.to_string(),
+                },
+                at(file, &k.referenced),
+            )
+        };
+        let partition_key = match t.partition_key {
+            Some(k) => key(self, k).0,
+            None => {
+                self.err(
+                    loc.clone(),
+                    "expected `partitionKey: {name: …, type: string | number | binary}` on a table",
+                );
+                TableKey {
+                    name: String::new(),
+                    kind: "S".into(),
+                }
+            }
+        };
+        let sort_key = t.sort_key.map(|k| {
+            let (k, kloc) = key(self, k);
+            if k.name == partition_key.name {
+                self.err(kloc, "expected a sort key other than the partition key");
+            }
+            k
+        });
+        let provisioned = t
+            .billing_mode
+            .as_ref()
+            .is_some_and(|b| b.value == raw::BillingMode::Provisioned);
+        let billing = match (provisioned, t.capacity) {
+            (true, Some(c)) => {
+                if c.value.read < 1 || c.value.write < 1 {
+                    self.err(
+                        at(file, &c.referenced),
+                        "expected `capacity` of at least 1 read and 1 write unit",
+                    );
+                }
+                Billing::Provisioned {
+                    read: c.value.read,
+                    write: c.value.write,
+                }
+            }
+            (true, None) => {
+                let bloc = t
+                    .billing_mode
+                    .as_ref()
+                    .map_or(loc.clone(), |b| at(file, &b.referenced));
+                self.err(
+                    bloc,
+                    "expected `capacity: {read: N, write: N}` with `billingMode: provisioned`",
+                );
+                Billing::OnDemand
+            }
+            (false, Some(c)) => {
+                self.err(
+                    at(file, &c.referenced),
+                    "`capacity` needs `billingMode: provisioned` (on-demand tables have no capacity)",
+                );
+                Billing::OnDemand
+            }
+            (false, None) => Billing::OnDemand,
+        };
+        let ttl_attribute = t.ttl_attribute.map(|a| {
+            let n = a.value.chars().count();
+            if !(1..=255).contains(&n) {
+                self.err(
+                    at(file, &a.referenced),
+                    format!(
+                        "expected a TTL attribute name of 1-255 characters, found `{}`",
+                        a.value
+                    ),
+                );
+            }
+            a.value
+        });
+        let stream = t.stream.map(|s| {
+            match s.value {
+                raw::StreamView::KeysOnly => "KEYS_ONLY",
+                raw::StreamView::NewImage => "NEW_IMAGE",
+                raw::StreamView::OldImage => "OLD_IMAGE",
+                raw::StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+            }
+            .to_string()
+        });
+        ResourceSpec::Table {
+            partition_key,
+            sort_key,
+            billing,
+            point_in_time_recovery: t.point_in_time_recovery.is_some_and(|p| p.value),
+            ttl_attribute,
+            stream,
+        }
     }
 
     /// Checks `users:` entries: an email, an environment variable name, stage names, no
@@ -871,6 +1040,7 @@ pub fn kind_name(k: Kind) -> &'static str {
         Kind::Bucket => "bucket",
         Kind::Api => "api",
         Kind::Auth => "auth",
+        Kind::Table => "table",
     }
 }
 

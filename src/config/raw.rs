@@ -79,6 +79,8 @@ pub enum Kind {
     Api,
     /// Cognito sign-in: user pool, client, identity pool and IAM roles.
     Auth,
+    /// A DynamoDB table.
+    Table,
 }
 
 /// One resource. `kind` decides which of the other fields apply; the rest are refused.
@@ -121,6 +123,97 @@ pub struct ResourceDef {
     /// stages each lists (default `[dev]`); other stages get none.
     #[schemars(with = "Option<Vec<TestUser>>")]
     pub users: Option<Spanned<Vec<TestUser>>>,
+
+    /// table: the partition key (required). Cannot change in place: a change replaces the table.
+    #[schemars(with = "Option<TableKey>")]
+    pub partition_key: Option<Spanned<TableKey>>,
+    /// table: the sort key. Cannot change in place: a change replaces the table.
+    #[schemars(with = "Option<TableKey>")]
+    pub sort_key: Option<Spanned<TableKey>>,
+    /// table: `onDemand` (default) or `provisioned` (then `capacity` is required).
+    #[schemars(with = "Option<BillingMode>")]
+    pub billing_mode: Option<Spanned<BillingMode>>,
+    /// table: read and write capacity units, with `billingMode: provisioned`.
+    #[schemars(with = "Option<Capacity>")]
+    pub capacity: Option<Spanned<Capacity>>,
+    /// table: point-in-time recovery. Default false.
+    #[schemars(with = "Option<bool>")]
+    pub point_in_time_recovery: Option<Spanned<bool>>,
+    /// table: the attribute holding each item's expiry time (TTL), in epoch seconds.
+    #[schemars(with = "Option<String>")]
+    pub ttl_attribute: Option<SString>,
+    /// table: a stream of changes, with what each record holds.
+    #[schemars(with = "Option<StreamView>")]
+    pub stream: Option<Spanned<StreamView>>,
+}
+
+/// The `table` kind's fields of a [`ResourceDef`], once checked to belong to a table.
+#[derive(Debug)]
+pub struct TableFields {
+    pub partition_key: Option<Spanned<TableKey>>,
+    pub sort_key: Option<Spanned<TableKey>>,
+    pub billing_mode: Option<Spanned<BillingMode>>,
+    pub capacity: Option<Spanned<Capacity>>,
+    pub point_in_time_recovery: Option<Spanned<bool>>,
+    pub ttl_attribute: Option<SString>,
+    pub stream: Option<Spanned<StreamView>>,
+}
+
+/// A table key attribute.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TableKey {
+    /// The attribute name, such as `userId`.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: KeyType,
+}
+
+/// The type of a key attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    /// DynamoDB `S`.
+    String,
+    /// DynamoDB `N`.
+    Number,
+    /// DynamoDB `B`.
+    Binary,
+}
+
+/// How a table is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum BillingMode {
+    /// Pay per request (DynamoDB `PAY_PER_REQUEST`).
+    OnDemand,
+    /// Provisioned capacity (`PROVISIONED`), set in `capacity`.
+    Provisioned,
+}
+
+/// Provisioned capacity units.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    /// Read capacity units, at least 1.
+    pub read: i64,
+    /// Write capacity units, at least 1.
+    pub write: i64,
+}
+
+/// What each stream record holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum StreamView {
+    /// The key attributes only (`KEYS_ONLY`).
+    KeysOnly,
+    /// The item after the change (`NEW_IMAGE`).
+    NewImage,
+    /// The item before the change (`OLD_IMAGE`).
+    OldImage,
+    /// Both (`NEW_AND_OLD_IMAGES`).
+    NewAndOldImages,
 }
 
 /// A test user of an `auth` resource. The password is never written in the files: it is read

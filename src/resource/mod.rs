@@ -10,6 +10,7 @@ pub mod identity_pool;
 pub mod identity_pool_roles;
 pub mod naming;
 pub mod role;
+pub mod table;
 pub mod test_user;
 pub mod user_pool;
 pub mod user_pool_client;
@@ -356,6 +357,7 @@ registry! {
     Bucket => bucket::Bucket,
     HttpApi => http_api::HttpApi,
     TestUser => test_user::TestUser,
+    Table => table::Table,
 }
 
 /// The AWS partition of a region, for ARNs: `aws`, `aws-cn` or `aws-us-gov` (the isolated

@@ -10,9 +10,10 @@ from conftest import REPO
 
 POLICY = REPO / "deploy" / "iam" / "stackwatch-policy.json"
 # `aws.<client>.<operation>(`, across line breaks (rustfmt splits long chains).
-CALL = re.compile(r"\.(idp|identity|iam|s3|apigw|sts)\s*\.\s*([a-z][a-z0-9_]*)\s*\(")
+CALL = re.compile(r"\.(idp|identity|iam|s3|apigw|sts|ddb)\s*\.\s*([a-z][a-z0-9_]*)\s*\(")
 
-PREFIX = {"idp": "cognito-idp", "identity": "cognito-identity", "iam": "iam", "sts": "sts"}
+PREFIX = {"idp": "cognito-idp", "identity": "cognito-identity", "iam": "iam", "sts": "sts",
+          "ddb": "dynamodb"}
 
 # Operations whose IAM action is not the operation's own name.
 SPECIAL = {
@@ -23,6 +24,8 @@ SPECIAL = {
     ("s3", "delete_bucket_cors"): ["s3:PutBucketCORS"],
     # CreateBucket with CreateBucketConfiguration.Tags also needs s3:TagResource.
     ("s3", "create_bucket"): ["s3:CreateBucket", "s3:TagResource"],
+    # CreateTable with Tags also needs dynamodb:TagResource.
+    ("ddb", "create_table"): ["dynamodb:CreateTable", "dynamodb:TagResource"],
     # SetIdentityPoolRoles hands the roles to Cognito: iam:PassRole on each.
     ("identity", "set_identity_pool_roles"): [
         "cognito-identity:SetIdentityPoolRoles", "iam:PassRole"],
@@ -78,7 +81,8 @@ def test_the_scan_finds_the_calls_it_should():
     # A sample across every client, so a broken regex cannot pass by finding nothing.
     for key in [("idp", "create_user_pool"), ("identity", "set_identity_pool_roles"),
                 ("iam", "put_role_policy"), ("s3", "put_bucket_cors"), ("s3", "put_object"),
-                ("apigw", "create_route"), ("sts", "get_caller_identity")]:
+                ("apigw", "create_route"), ("sts", "get_caller_identity"),
+                ("ddb", "create_table")]:
         assert key in found, key
     assert len(found) > 50
 
@@ -106,6 +110,8 @@ def test_no_wildcard_actions_and_iam_s3_scoped_to_our_names():
                 assert res == ["arn:aws:iam::*:role/stackwatch/*"], st
             if a.startswith("s3:"):
                 assert all(r.startswith("arn:aws:s3:::dev-notes-") for r in res), st
+            if a.startswith("dynamodb:"):
+                assert res == ["arn:aws:dynamodb:*:*:table/dev-notes-*"], st
     passrole = [st for st in doc["Statement"] if "iam:PassRole" in st["Action"]]
     assert passrole[0]["Condition"]["StringEquals"]["iam:PassedToService"] == "cognito-identity.amazonaws.com"
 

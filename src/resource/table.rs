@@ -1,0 +1,664 @@
+//! DynamoDB table: the notes table of the guide's StorageStack. Its whole life is here.
+//!
+//! - **Spec and naming:** `{stage}-{app}-{Stack}-{Resource}`, held to DynamoDB's rule for
+//!   `TableName` (3-255 characters of `[a-zA-Z0-9_.-]`).
+//! - **State:** partition key and optional sort key (name and type; both **force replacement**:
+//!   DynamoDB cannot change a table's key schema), billing mode (on-demand by default, or
+//!   provisioned with read and write capacity), point-in-time recovery, the TTL attribute, the
+//!   stream's view type, and our tags.
+//! - **Attributes:** `name`, `arn`, `streamArn` (empty without a stream).
+//! - **Found** by its deterministic name (DescribeTable; ResourceNotFoundException is
+//!   `Ok(None)`), then owned by the tags CreateTable set atomically (ListTagsOfResource).
+//! - **Create** sends the tags in CreateTable, waits for the table to be ACTIVE, then turns on
+//!   point-in-time recovery and TTL, which CreateTable cannot carry. A retried create whose first
+//!   answer was lost meets "ResourceInUseException: Table already exists": the table is then
+//!   read, and taken only when it carries our tags.
+//! - **Update** changes each field with its own call; **delete** is DeleteTable. A retained
+//!   table cannot be replaced (DynamoDB has one table per name): that replacement is refused
+//!   before anything changes, saying to use `removal: destroy` or a new resource name.
+//! - **Holds data:** its `removal` defaults to `retain`, and it is never deleted as a leftover.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PointInTimeRecoverySpecification,
+    PointInTimeRecoveryStatus, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TableDescription, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
+};
+use serde_json::{Value, json};
+
+use super::naming::NameRule;
+use super::{
+    Attrs, Detail, Hint, Observed, Owner, Resolve, ResourceKind, State, Tags, owner_from_tags,
+    tags_state,
+};
+use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::config::template::Template;
+use crate::config::{Billing, TableKey};
+
+pub const KIND: &str = "DynamoDB table";
+/// DynamoDB cannot change a table's key schema.
+pub const FORCE_NEW: &[&str] = &["partitionKey", "sortKey"];
+/// "ResourceNotFoundException: Requested resource not found: Table: X not found".
+pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+/// CreateTable's `TableName`: 3-255 characters of `[a-zA-Z0-9_.-]`.
+pub const NAME: NameRule = NameRule {
+    what: "a DynamoDB table name",
+    min: 3,
+    max: 255,
+    allowed: |c| c.is_ascii_alphanumeric() || "_.-".contains(c),
+    allowed_words: "letters, digits and `_.-`",
+    reserved_prefixes: &[],
+    reserved_suffixes: &[],
+    alnum_ends: false,
+};
+
+/// What the config asks for.
+#[derive(Debug, Clone)]
+pub struct Def {
+    pub name: String,
+    pub partition_key: TableKey,
+    pub sort_key: Option<TableKey>,
+    pub billing: Billing,
+    pub point_in_time_recovery: bool,
+    pub ttl_attribute: Option<String>,
+    /// The stream's view type (`NEW_AND_OLD_IMAGES`, …); `None`: no stream.
+    pub stream: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub def: Def,
+    pub tags: Tags,
+}
+
+fn key_state(k: &TableKey) -> Value {
+    json!({"name": k.name, "type": k.kind})
+}
+
+fn billing_state(b: &Billing) -> (Value, Value) {
+    match b {
+        Billing::OnDemand => (json!("PAY_PER_REQUEST"), Value::Null),
+        Billing::Provisioned { read, write } => {
+            (json!("PROVISIONED"), json!({"read": read, "write": write}))
+        }
+    }
+}
+
+impl Spec {
+    pub fn name(&self) -> String {
+        self.def.name.clone()
+    }
+
+    pub fn state(&self) -> State {
+        let d = &self.def;
+        let (billing, capacity) = billing_state(&d.billing);
+        State::from([
+            ("partitionKey", key_state(&d.partition_key)),
+            (
+                "sortKey",
+                d.sort_key.as_ref().map_or(Value::Null, key_state),
+            ),
+            ("billingMode", billing),
+            ("capacity", capacity),
+            ("pointInTimeRecovery", json!(d.point_in_time_recovery)),
+            ("ttlAttribute", json!(d.ttl_attribute)),
+            ("stream", json!(d.stream)),
+            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
+        ])
+    }
+}
+
+/// Right after CreateTable (and during any update) the table is CREATING or UPDATING, and
+/// changes are refused: "ResourceInUseException: Attempt to change a resource which is still in
+/// use: Table is being created". Retried, capped by `aws::retry`, only with that message.
+pub const TABLE_BUSY: RetryWhen = RetryWhen {
+    name: "dynamodb table still being created or updated",
+    matches: |e| e.is("ResourceInUseException") && e.api.message.contains("still in use"),
+};
+
+/// A table of this name is still being deleted (after a replacement): "ResourceInUseException:
+/// Table already exists" from CreateTable while DescribeTable shows DELETING.
+pub const TABLE_BEING_DELETED: RetryWhen = RetryWhen {
+    name: "dynamodb table of this name still being deleted",
+    matches: |e| e.is("ResourceInUseException") && e.api.message.contains("being deleted"),
+};
+
+fn attrs_of(t: &TableDescription) -> Attrs {
+    Attrs::from([
+        ("name", t.table_name().unwrap_or_default().to_string()),
+        ("arn", t.table_arn().unwrap_or_default().to_string()),
+        (
+            "streamArn",
+            t.latest_stream_arn().unwrap_or_default().to_string(),
+        ),
+    ])
+}
+
+async fn describe(aws: &Aws, name: &str) -> Result<Option<TableDescription>, AwsError> {
+    let out = aws.ddb.describe_table().table_name(name).send().await;
+    let out = out.map_err(|e| AwsError::new("reading", KIND, name, e));
+    Ok(out.or_not_found(NOT_FOUND)?.and_then(|o| o.table))
+}
+
+/// Every tag on the table (ListTagsOfResource has a NextToken but no SDK paginator).
+async fn read_tags(aws: &Aws, arn: &str, name: &str) -> Result<Tags, AwsError> {
+    let tags = aws::all_pages(KIND, name, |token| async move {
+        let out = aws
+            .ddb
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("reading tags of", KIND, name, e))?;
+        Ok((out.tags.unwrap_or_default(), out.next_token))
+    })
+    .await?;
+    Ok(tags
+        .into_iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+/// The state of a table as read: its description plus PITR and TTL, read at once.
+async fn observe(
+    aws: &Aws,
+    spec: &Spec,
+    t: TableDescription,
+    owner: Option<Owner>,
+) -> Result<Observed, AwsError> {
+    let name = t.table_name().unwrap_or_default().to_string();
+    let arn = t.table_arn().unwrap_or_default().to_string();
+    let (tags, pitr, ttl) = futures::join!(
+        read_tags(aws, &arn, &name),
+        aws.ddb
+            .describe_continuous_backups()
+            .table_name(&name)
+            .send(),
+        aws.ddb.describe_time_to_live().table_name(&name).send(),
+    );
+    let tags = tags?;
+    let pitr = pitr.map_err(|e| AwsError::new("reading backups of", KIND, &name, e))?;
+    let pitr = pitr
+        .continuous_backups_description()
+        .and_then(|c| c.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status())
+        == Some(&PointInTimeRecoveryStatus::Enabled);
+    let ttl = ttl.map_err(|e| AwsError::new("reading TTL of", KIND, &name, e))?;
+    let ttl = ttl.time_to_live_description().and_then(|d| {
+        matches!(
+            d.time_to_live_status(),
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        )
+        .then(|| d.attribute_name().map(str::to_string))
+        .flatten()
+    });
+    let types: std::collections::HashMap<&str, &str> = t
+        .attribute_definitions()
+        .iter()
+        .map(|a| (a.attribute_name(), a.attribute_type().as_str()))
+        .collect();
+    let key = |kt: KeyType| {
+        t.key_schema()
+            .iter()
+            .find(|k| *k.key_type() == kt)
+            .map_or(Value::Null, |k| {
+                json!({"name": k.attribute_name(), "type": types.get(k.attribute_name()).copied().unwrap_or_default()})
+            })
+    };
+    let provisioned = t
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .is_none_or(|m| *m == BillingMode::Provisioned);
+    let (billing, capacity) = if provisioned {
+        let p = t.provisioned_throughput();
+        (
+            json!("PROVISIONED"),
+            json!({
+                "read": p.and_then(|p| p.read_capacity_units()).unwrap_or_default(),
+                "write": p.and_then(|p| p.write_capacity_units()).unwrap_or_default(),
+            }),
+        )
+    } else {
+        (json!("PAY_PER_REQUEST"), Value::Null)
+    };
+    let stream = t
+        .stream_specification()
+        .filter(|s| s.stream_enabled())
+        .and_then(|s| s.stream_view_type())
+        .map(|v| v.as_str().to_string());
+    let owner = owner.unwrap_or_else(|| owner_from_tags(&tags, &spec.tags));
+    Ok(Observed {
+        id: name,
+        owner,
+        state: State::from([
+            ("partitionKey", key(KeyType::Hash)),
+            ("sortKey", key(KeyType::Range)),
+            ("billingMode", billing),
+            ("capacity", capacity),
+            ("pointInTimeRecovery", json!(pitr)),
+            ("ttlAttribute", json!(ttl)),
+            ("stream", json!(stream)),
+            ("tags", tags_state(&tags, &spec.tags)),
+        ]),
+        attrs: attrs_of(&t),
+        detail: Detail::Tags(tags),
+        notes: Vec::new(),
+    })
+}
+
+/// Finds the table by `adopt` name if given, else by its own name. A table being deleted is
+/// not there.
+pub async fn find(
+    aws: &Aws,
+    spec: &Spec,
+    adopt: Option<&str>,
+) -> Result<Option<Observed>, AwsError> {
+    let name = adopt.unwrap_or(&spec.def.name);
+    let Some(t) = describe(aws, name).await? else {
+        return Ok(None);
+    };
+    if t.table_status() == Some(&TableStatus::Deleting) {
+        return Ok(None);
+    }
+    let owner = adopt.is_some().then_some(Owner::Adopted);
+    observe(aws, spec, t, owner).await.map(Some)
+}
+
+fn build_err(
+    verb: &'static str,
+    name: &str,
+) -> impl Fn(aws_sdk_dynamodb::error::BuildError) -> AwsError {
+    move |e| AwsError::refused(verb, KIND, name, e.to_string())
+}
+
+fn scalar(kind: &str) -> ScalarAttributeType {
+    ScalarAttributeType::from(kind)
+}
+
+fn provisioned(b: &Billing, name: &str) -> Result<Option<ProvisionedThroughput>, AwsError> {
+    match b {
+        Billing::OnDemand => Ok(None),
+        Billing::Provisioned { read, write } => ProvisionedThroughput::builder()
+            .read_capacity_units(*read)
+            .write_capacity_units(*write)
+            .build()
+            .map(Some)
+            .map_err(build_err("building", name)),
+    }
+}
+
+fn billing_mode(b: &Billing) -> BillingMode {
+    match b {
+        Billing::OnDemand => BillingMode::PayPerRequest,
+        Billing::Provisioned { .. } => BillingMode::Provisioned,
+    }
+}
+
+fn stream_spec(stream: Option<&str>, name: &str) -> Result<StreamSpecification, AwsError> {
+    StreamSpecification::builder()
+        .stream_enabled(stream.is_some())
+        .set_stream_view_type(stream.map(StreamViewType::from))
+        .build()
+        .map_err(build_err("building", name))
+}
+
+/// Waits until the table is ACTIVE (DescribeTable), as DynamoDB refuses changes before.
+async fn wait_active(aws: &Aws, name: &str) -> Result<TableDescription, AwsError> {
+    let not_active = RetryWhen {
+        name: "dynamodb table not yet active",
+        matches: |e| e.is("TableNotActive"),
+    };
+    retry(not_active, || async {
+        let t = describe(aws, name).await?.ok_or_else(|| {
+            AwsError::refused(
+                "creating",
+                KIND,
+                name,
+                "the table disappeared while being created",
+            )
+        })?;
+        if t.table_status() == Some(&TableStatus::Active) {
+            Ok(t)
+        } else {
+            Err(AwsError {
+                api: aws::ApiError {
+                    code: Some("TableNotActive".into()),
+                    message: format!("TableNotActive: the table is {:?}", t.table_status()),
+                    transient: false,
+                },
+                ..AwsError::refused("waiting for", KIND, name, "")
+            })
+        }
+    })
+    .await
+}
+
+async fn set_pitr(aws: &Aws, name: &str, enabled: bool) -> Result<(), AwsError> {
+    let pitr = PointInTimeRecoverySpecification::builder()
+        .point_in_time_recovery_enabled(enabled)
+        .build()
+        .map_err(build_err("building", name))?;
+    retry(TABLE_BUSY, || async {
+        aws.ddb
+            .update_continuous_backups()
+            .table_name(name)
+            .point_in_time_recovery_specification(pitr.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("updating point-in-time recovery of", KIND, name, e))
+    })
+    .await
+}
+
+async fn set_ttl(aws: &Aws, name: &str, attribute: &str, enabled: bool) -> Result<(), AwsError> {
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(attribute)
+        .enabled(enabled)
+        .build()
+        .map_err(build_err("building", name))?;
+    retry(TABLE_BUSY, || async {
+        aws.ddb
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(ttl.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("updating TTL of", KIND, name, e))
+    })
+    .await
+}
+
+fn ddb_tags(tags: &Tags, name: &str) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(build_err("tagging", name))
+        })
+        .collect()
+}
+
+pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+    let d = &spec.def;
+    let name = d.name.as_str();
+    let mut keys = vec![(&d.partition_key, KeyType::Hash)];
+    keys.extend(d.sort_key.as_ref().map(|k| (k, KeyType::Range)));
+    let schema = keys
+        .iter()
+        .map(|(k, t)| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.name)
+                .key_type(t.clone())
+                .build()
+                .map_err(build_err("building", name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let definitions = keys
+        .iter()
+        .map(|(k, _)| {
+            AttributeDefinition::builder()
+                .attribute_name(&k.name)
+                .attribute_type(scalar(&k.kind))
+                .build()
+                .map_err(build_err("building", name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sent = retry(TABLE_BEING_DELETED, || async {
+        aws.ddb
+            .create_table()
+            .table_name(name)
+            .set_key_schema(Some(schema.clone()))
+            .set_attribute_definitions(Some(definitions.clone()))
+            .billing_mode(billing_mode(&d.billing))
+            .set_provisioned_throughput(provisioned(&d.billing, name)?)
+            .set_stream_specification(
+                d.stream
+                    .is_some()
+                    .then(|| stream_spec(d.stream.as_deref(), name))
+                    .transpose()?,
+            )
+            .set_tags(Some(ddb_tags(&spec.tags, name)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("creating", KIND, name, e))
+    })
+    .await;
+    match sent {
+        Ok(_) => {}
+        // "ResourceInUseException: Table already exists": a retry of a create whose answer was
+        // lost, or someone else's table made since the read. Only a table with our tags is ours.
+        Err(e) if e.is("ResourceInUseException") => {
+            let found = find(aws, spec, None).await?;
+            if found.as_ref().is_none_or(|o| o.owner != Owner::Ours) {
+                return Err(e);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    wait_active(aws, name).await?;
+    if d.point_in_time_recovery {
+        set_pitr(aws, name, true).await?;
+    }
+    if let Some(attr) = &d.ttl_attribute {
+        set_ttl(aws, name, attr, true).await?;
+    }
+    let t = wait_active(aws, name).await?;
+    observe(aws, spec, t, Some(Owner::Ours)).await
+}
+
+/// Each changed field with its own call: UpdateTable for billing and the stream (a new view
+/// type needs the old stream off first), UpdateContinuousBackups, UpdateTimeToLive (a new
+/// attribute needs the old one off first), TagResource for our tags.
+pub async fn update(
+    aws: &Aws,
+    spec: &Spec,
+    obs: &Observed,
+    changed: &[&'static str],
+) -> Result<Observed, AwsError> {
+    let d = &spec.def;
+    let name = obs.id.as_str();
+    if changed.contains(&"billingMode") || changed.contains(&"capacity") {
+        update_table(aws, name, Some(&d.billing), None).await?;
+    }
+    if changed.contains(&"stream") {
+        if obs.state.get("stream").is_some_and(|s| !s.is_null()) {
+            update_table(aws, name, None, Some(None)).await?;
+        }
+        if d.stream.is_some() {
+            update_table(aws, name, None, Some(d.stream.as_deref())).await?;
+        }
+    }
+    if changed.contains(&"pointInTimeRecovery") {
+        set_pitr(aws, name, d.point_in_time_recovery).await?;
+    }
+    if changed.contains(&"ttlAttribute") {
+        if let Some(old) = obs.state.get("ttlAttribute").and_then(Value::as_str) {
+            set_ttl(aws, name, old, false).await?;
+        }
+        if let Some(attr) = &d.ttl_attribute {
+            set_ttl(aws, name, attr, true).await?;
+        }
+    }
+    if changed.contains(&"tags") {
+        let arn = obs.attrs.get("arn").cloned().unwrap_or_default();
+        aws.ddb
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(ddb_tags(&spec.tags, name)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
+    }
+    let t = describe(aws, name).await?.ok_or_else(|| {
+        AwsError::refused(
+            "updating",
+            KIND,
+            name,
+            "the table disappeared during update",
+        )
+    })?;
+    observe(aws, spec, t, Some(Owner::Ours)).await
+}
+
+/// One UpdateTable: the billing mode and capacity, or the stream (`Some(None)` turns it off).
+async fn update_table(
+    aws: &Aws,
+    name: &str,
+    billing: Option<&Billing>,
+    stream: Option<Option<&str>>,
+) -> Result<(), AwsError> {
+    let mut req = aws.ddb.update_table().table_name(name);
+    if let Some(b) = billing {
+        req = req
+            .billing_mode(billing_mode(b))
+            .set_provisioned_throughput(provisioned(b, name)?);
+    }
+    if let Some(s) = stream {
+        req = req.stream_specification(stream_spec(s, name)?);
+    }
+    retry(TABLE_BUSY, || async {
+        req.clone()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("updating", KIND, name, e))
+    })
+    .await?;
+    wait_active(aws, name).await.map(|_| ())
+}
+
+pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
+    let out = aws.ddb.delete_table().table_name(&obs.id).send().await;
+    let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
+    out.or_not_found(NOT_FOUND).map(|_| ())
+}
+
+/// A retained table cannot be replaced: DynamoDB holds one table per name, and the new table
+/// would need the old one's. Refused before anything changes, saying what to do instead.
+pub fn release(obs: &Observed) -> Result<(), AwsError> {
+    Err(AwsError::refused(
+        "replacing",
+        KIND,
+        &obs.id,
+        "DynamoDB cannot change a table's keys in place, and a retained table keeps its name, \
+         which the new table would need; set `removal: destroy` on the resource to replace it \
+         (its items are deleted), or give the new table another resource name (the old table \
+         stays, released from the stack files, for you to copy its items)",
+    ))
+}
+
+/// The table kind. It holds data: retained by default.
+pub struct Table;
+
+impl ResourceKind for Table {
+    type Def = Def;
+    type Spec = Spec;
+    const KIND: &'static str = KIND;
+    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    const HOLDS_DATA: bool = true;
+
+    fn templates(_: &Def) -> Vec<&Template> {
+        Vec::new()
+    }
+    fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
+        Spec {
+            def: def.clone(),
+            tags: cx.tags.clone(),
+        }
+    }
+    fn name(spec: &Spec) -> String {
+        spec.name()
+    }
+    fn state(spec: &Spec) -> State {
+        spec.state()
+    }
+    async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+        find(aws, spec, hint.adopt).await
+    }
+    async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
+        create(aws, spec).await
+    }
+    async fn update(
+        aws: &Aws,
+        spec: &Spec,
+        obs: &Observed,
+        changed: &[&'static str],
+    ) -> Result<Observed, AwsError> {
+        update(aws, spec, obs, changed).await
+    }
+    async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        delete(aws, obs).await
+    }
+    async fn release(_: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
+        release(obs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def() -> Def {
+        Def {
+            name: "dev-notes-StorageStack-Notes".into(),
+            partition_key: TableKey {
+                name: "userId".into(),
+                kind: "S".into(),
+            },
+            sort_key: Some(TableKey {
+                name: "noteId".into(),
+                kind: "S".into(),
+            }),
+            billing: Billing::OnDemand,
+            point_in_time_recovery: false,
+            ttl_attribute: None,
+            stream: None,
+        }
+    }
+
+    #[test]
+    fn state_is_on_demand_without_capacity_by_default() {
+        let s = Spec {
+            def: def(),
+            tags: Tags::new(),
+        }
+        .state();
+        assert_eq!(s["billingMode"], json!("PAY_PER_REQUEST"));
+        assert_eq!(s["capacity"], Value::Null);
+        assert_eq!(s["sortKey"], json!({"name": "noteId", "type": "S"}));
+        assert_eq!(s["ttlAttribute"], Value::Null);
+    }
+
+    #[test]
+    fn keys_force_replacement_and_names_follow_dynamodb() {
+        assert_eq!(FORCE_NEW, ["partitionKey", "sortKey"]);
+        NAME.check("dev-notes-StorageStack-Notes").unwrap();
+        assert!(NAME.check("ab").is_err());
+        assert!(NAME.check("a/b/c").is_err());
+    }
+
+    #[test]
+    fn busy_is_retried_only_for_its_message() {
+        let e = |m: &str| AwsError {
+            verb: "updating",
+            kind: KIND,
+            id: "t".into(),
+            api: aws::ApiError {
+                code: Some("ResourceInUseException".into()),
+                message: m.into(),
+                transient: false,
+            },
+        };
+        assert!((TABLE_BUSY.matches)(&e(
+            "ResourceInUseException: Attempt to change a resource which is still in use: Table is being created"
+        )));
+        assert!(!(TABLE_BUSY.matches)(&e(
+            "ResourceInUseException: Table already exists"
+        )));
+    }
+}
