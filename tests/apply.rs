@@ -75,6 +75,7 @@ async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
     // Every primitive exists, under its logical name in the plan output.
     for id in [
         "StorageStack.Uploads",
+        "StorageStack.Notes",
         "ApiStack.Api",
         "AuthStack.Auth.UserPool",
         "AuthStack.Auth.UserPoolClient",
@@ -173,7 +174,7 @@ async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
         plan["summary"],
         serde_json::json!({"create": 0, "update": 0, "replace": 0, "delete": 0, "blocked": 0})
     );
-    assert_eq!(plan["changes"].as_array().unwrap().len(), 8);
+    assert_eq!(plan["changes"].as_array().unwrap().len(), 9);
     let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "outputs", "--json"]);
     assert_eq!(code, 0, "{err}");
     let read_back: serde_json::Value = serde_json::from_str(&out).unwrap();
