@@ -115,7 +115,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         shared.clone(),
         lease.clone(),
     );
-    scheduler::run(
+    scheduler::run_daemon(
         reconciler,
         trigger,
         opts.resync,

@@ -166,30 +166,95 @@ pub fn spawn(
             if !relevant {
                 continue;
             }
-            // Debounce: wait for QUIET without events, at most MAX_DELAY.
-            let deadline = Instant::now() + MAX_DELAY;
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    r = timeout(QUIET.min(left), rx.recv()) => match r {
-                        Ok(Some(_)) => continue,
-                        Ok(None) => return,
-                        Err(_) => break,
-                    },
-                }
+            if !debounce(&mut rx, QUIET, MAX_DELAY, &cancel).await {
+                return;
             }
             trigger.notify_one();
         }
     }))
 }
 
+/// The end of a burst of events, the first of which was just seen: returns once `quiet` passes
+/// without another, or `max` after the first, whichever is sooner. Pure: any receiver, only
+/// tokio time. `false` when the channel closed or `cancel` fired.
+pub async fn debounce<T>(
+    rx: &mut mpsc::UnboundedReceiver<T>,
+    quiet: Duration,
+    max: Duration,
+    cancel: &CancellationToken,
+) -> bool {
+    let deadline = Instant::now() + max;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return false,
+            r = timeout(quiet.min(left), rx.recv()) => match r {
+                Ok(Some(_)) => continue,
+                Ok(None) => return false,
+                Err(_) => return true,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sends an event every `every` for `for_`, then keeps the channel open.
+    fn burst(every: Duration, for_: Duration) -> mpsc::UnboundedReceiver<()> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let end = Instant::now() + for_;
+            while Instant::now() < end {
+                tokio::time::sleep(every).await;
+                let _ = tx.send(());
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            drop(tx);
+        });
+        rx
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_event_is_signalled_after_the_quiet_window() {
+        let (_tx, mut rx) = mpsc::unbounded_channel::<()>();
+        let t0 = Instant::now();
+        assert!(debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await);
+        assert_eq!(t0.elapsed(), QUIET);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_editor_save_burst_is_one_signal_after_its_last_event() {
+        // Ten events 50 ms apart (an atomic save, a formatter, a second write).
+        let mut rx = burst(Duration::from_millis(50), Duration::from_millis(500));
+        let t0 = Instant::now();
+        assert!(debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await);
+        assert_eq!(t0.elapsed(), Duration::from_millis(600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_steady_stream_is_signalled_at_the_longest_delay() {
+        let mut rx = burst(Duration::from_millis(50), Duration::from_secs(10));
+        let t0 = Instant::now();
+        assert!(debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await);
+        assert_eq!(t0.elapsed(), MAX_DELAY);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancel_ends_the_wait_without_a_signal() {
+        let mut rx = burst(Duration::from_millis(50), Duration::from_secs(10));
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            c.cancel();
+        });
+        assert!(!debounce(&mut rx, QUIET, MAX_DELAY, &cancel).await);
+    }
 
     #[test]
     fn only_files_that_load_reads_are_relevant() {
