@@ -10,7 +10,8 @@
 //! * structural validation of documents stackwatch generates or accepts
 //!   ([`PolicyDocument::validate`], [`validate_action`]);
 //! * rendering: compact wire JSON ([`PolicyDocument::to_wire`]), stable pretty JSON
-//!   ([`PolicyDocument::to_pretty`]) and a line diff for plans ([`diff_lines`]).
+//!   ([`PolicyDocument::to_pretty`]) and the line diff plans show ([`line_diff`] of two texts,
+//!   [`diff_lines`] of two documents).
 //!
 //! Policy variables such as `${aws:username}` are ordinary literal text here and are never
 //! rewritten.

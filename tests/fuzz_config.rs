@@ -3,8 +3,8 @@
 //! column >= 1), except whole-file problems (a file or directory that cannot be read).
 //!
 //! Seeded and bounded: `STACKWATCH_FUZZ_CASES` (default 1500) and `STACKWATCH_FUZZ_SEED` change
-//! the run. A failing case prints its seed and the files; crash inputs found are kept below as
-//! regression tests.
+//! the run. A failing case prints its seed and the files, to be kept as a regression test
+//! beside these; none has been found so far.
 
 #[path = "common/fault_proxy.rs"]
 mod fault_proxy;

@@ -212,6 +212,41 @@ impl Config {
     }
 }
 
+/// A digest of exactly the files [`load`] reads (`stackwatch.yaml` and the stack files, by
+/// relative path and content; a missing or unreadable file counts as absent): SHA-256 in hex.
+/// The daemon reports the digest of the files each reconcile read, so anyone can tell which
+/// version of the files is deployed.
+pub fn digest(dir: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files = vec![(
+        PathBuf::from("stackwatch.yaml"),
+        dir.join("stackwatch.yaml"),
+    )];
+    if let Ok(entries) = std::fs::read_dir(dir.join("stacks")) {
+        let mut stacks: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_stack_file(p))
+            .collect();
+        stacks.sort();
+        files.extend(stacks.into_iter().map(|p| {
+            let rel = Path::new("stacks").join(p.file_name().unwrap_or_default());
+            (rel, p)
+        }));
+    }
+    let mut h = Sha256::new();
+    for (rel, path) in files {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy();
+        h.update((rel.len() as u64).to_le_bytes());
+        h.update(rel.as_bytes());
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(&bytes);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Reads and validates `dir/stackwatch.yaml` and `dir/stacks/*.yaml`. `stage` overrides the file's.
 pub fn load(dir: &Path, stage: Option<&str>) -> Result<Config, ConfigError> {
     let mut diags = Vec::new();
@@ -1166,6 +1201,25 @@ mod tests {
             e,
             ["6:7: `permissions.unauthenticated` needs `allowUnauthenticated: true`"]
         );
+    }
+
+    #[test]
+    fn the_digest_follows_the_files_load_reads_and_nothing_else() {
+        let dir = dir_with(&[("a.yaml", "stack: A\n")]);
+        let d0 = digest(dir.path());
+        assert_eq!(d0, digest(dir.path()));
+        std::fs::write(dir.path().join("stacks/.a.yaml.swp"), "junk").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "junk").unwrap();
+        assert_eq!(d0, digest(dir.path()), "swap and other files do not count");
+        std::fs::write(dir.path().join("stacks/a.yaml"), "stack: B\n").unwrap();
+        let d1 = digest(dir.path());
+        assert_ne!(d0, d1);
+        std::fs::rename(
+            dir.path().join("stacks/a.yaml"),
+            dir.path().join("stacks/b.yaml"),
+        )
+        .unwrap();
+        assert_ne!(d1, digest(dir.path()), "a rename is a change");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The stack files exactly as written: serde types that mirror the YAML, with source spans.
 //!
 //! Nothing here is checked beyond shape: unknown keys are refused, and every value that a later
-//! check may complain about keeps its line and column (`Spanned`). `validate.rs` turns these
-//! into the model. The JSON Schema for editors is generated from these same types.
+//! check may complain about keeps its line and column (`Spanned`). `config::Validator` (in
+//! `config/mod.rs`) turns these into the model. The JSON Schema for editors is generated from these same types.
 
 use std::collections::BTreeMap;
 

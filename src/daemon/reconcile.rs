@@ -112,7 +112,16 @@ impl Reconciler {
         self.last_good.as_ref()
     }
 
+    /// One reconcile of the files as they are now; the digest of the files read (taken before
+    /// reading them, so what was loaded is at least that new) goes to `/status`.
     pub async fn reconcile(&mut self) -> Report {
+        let digest = crate::config::digest(&self.settings.config_dir);
+        let report = self.reconcile_files().await;
+        self.shared.update(|s| s.config_digest = Some(digest));
+        report
+    }
+
+    async fn reconcile_files(&mut self) -> Report {
         let desired = match session::load(&self.settings.config_dir, self.settings.stage.as_deref())
         {
             Ok(d) => d,

@@ -63,6 +63,9 @@ pub struct Status {
     pub ready: bool,
     pub reconciles: u64,
     pub last_reconcile: Option<LastReconcile>,
+    /// `config::digest` of the files the last finished reconcile read: which version of the
+    /// files AWS was last reconciled against (or refused, when they were invalid).
+    pub config_digest: Option<String>,
     /// RFC 3339 time of the last successful reconcile.
     pub last_success: Option<String>,
     /// The last reconcile's error, cleared by a success.
