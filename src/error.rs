@@ -15,8 +15,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("starting the watch daemon")]
-    Daemon(#[from] crate::daemon::DaemonError),
     /// stackwatch declined to act, and says why.
     #[error("{0}")]
     Refused(String),

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use super::CliError;
 use super::{Ctx, confirm};
 use crate::engine::{self, Guard, Outcome};
 use crate::error::Error;
@@ -25,7 +26,7 @@ pub struct Args {
     pub replace: Vec<String>,
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let mut desired = ctx.load()?;
     desired
         .force_replace(&args.replace)
@@ -47,11 +48,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
         return Err(Error::Refused(format!(
             "the plan replaces {} (deleting and recreating it); rerun with --allow-replace to accept",
             replaced.join(", ")
-        )));
+        )).into());
     }
     let outputs = if plan.has_changes() {
         if !args.yes && !confirm("\nPress ENTER to deploy, or Ctrl-C to cancel: ")? {
-            return Err(Error::Refused("apply cancelled".into()));
+            return Err(Error::Refused("apply cancelled".into()).into());
         }
         let guard = Guard {
             allow_replace: args.allow_replace,
@@ -70,7 +71,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
         }
         let errors = report.errors();
         if !errors.is_empty() {
-            return Err(Error::Partial(errors));
+            return Err(Error::Partial(errors).into());
         }
         engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0
     } else {
@@ -80,7 +81,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
                 .iter()
                 .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.id)))
                 .collect();
-            return Err(Error::Partial(errors));
+            return Err(Error::Partial(errors).into());
         }
         session.deployed_outputs().0
     };

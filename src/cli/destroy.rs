@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use super::CliError;
 use super::{Ctx, confirm};
 use crate::engine::{self, DestroyOutcome};
 use crate::error::Error;
@@ -25,7 +26,7 @@ fn describe(o: &DestroyOutcome) -> String {
     }
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let session = Session::open(ctx.load()?).await?;
     let preview = engine::destroy(&session.aws, &session.desired, &session.snapshot, true).await;
     for d in &preview {
@@ -42,7 +43,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     if !args.yes && !confirm("\nPress ENTER to destroy, or Ctrl-C to cancel: ")? {
-        return Err(Error::Refused("destroy cancelled".into()));
+        return Err(Error::Refused("destroy cancelled".into()).into());
     }
     let done = engine::destroy(&session.aws, &session.desired, &session.snapshot, false).await;
     let mut failed = Vec::new();
@@ -56,6 +57,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
     if failed.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        Err(Error::Partial(failed))
+        Err(Error::Partial(failed).into())
     }
 }

@@ -81,7 +81,29 @@ pub enum Command {
 }
 
 /// Runs the chosen command.
-pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
+/// What a command fails with: the library's error, or the daemon's. Kept here, above both, so
+/// the library's error type knows nothing of the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Run(#[from] Error),
+    #[error("starting the watch daemon")]
+    Daemon(#[from] crate::daemon::DaemonError),
+}
+
+impl From<crate::aws::AwsError> for CliError {
+    fn from(e: crate::aws::AwsError) -> CliError {
+        CliError::Run(Error::Aws(e))
+    }
+}
+
+impl From<crate::config::ConfigError> for CliError {
+    fn from(e: crate::config::ConfigError) -> CliError {
+        CliError::Run(Error::Config(e))
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let ctx = Ctx {
         config: cli.config,
         stage: cli.stage,

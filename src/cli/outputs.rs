@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::CliError;
 use super::Ctx;
 use crate::error::Error;
 use crate::render;
@@ -39,12 +40,12 @@ pub struct Args {
     pub stack: Option<String>,
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let format = if args.json { Format::Json } else { args.format };
     // Outputs never need test users' passwords.
     let session = Session::open(super::users::load_without_test_users(ctx)?).await?;
     if format == Format::Env {
-        return env(&session, &args);
+        return Ok(env(&session, &args)?);
     }
     let (outputs, complete) = session.deployed_outputs();
     if format == Format::Json {

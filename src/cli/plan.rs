@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use super::CliError;
 use super::Ctx;
 use crate::error::Error;
 use crate::render;
@@ -22,7 +23,7 @@ pub struct Args {
     pub replace: Vec<String>,
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let mut desired = ctx.load()?;
     desired
         .force_replace(&args.replace)

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use crate::error::Error;
+use super::CliError;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -11,7 +11,7 @@ pub struct Args {
     pub app: bool,
 }
 
-pub fn run(args: Args) -> Result<ExitCode, Error> {
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
     print!(
         "{}",
         if args.app {

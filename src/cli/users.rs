@@ -9,6 +9,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
+use super::CliError;
 use super::Ctx;
 use crate::config::ResourceSpec;
 use crate::desired::Desired;
@@ -63,7 +64,7 @@ pub struct DeleteArgs {
     pub email: String,
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     match args.command {
         UsersCommand::Create(a) => {
             // The password first: a refusal here must not cost AWS calls.
@@ -109,7 +110,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
                     "deleting {} ({} in {pool}): no such user",
                     test_user::KIND,
                     a.email
-                )));
+                ))
+                .into());
             }
             test_user::delete_user(&session.aws, &pool, &a.email).await?;
             println!("deleted user {} from user pool {pool}", a.email);

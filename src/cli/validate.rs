@@ -2,13 +2,13 @@
 
 use std::process::ExitCode;
 
+use super::CliError;
 use super::Ctx;
-use crate::error::Error;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub fn run(ctx: &Ctx, _args: Args) -> Result<ExitCode, Error> {
+pub fn run(ctx: &Ctx, _args: Args) -> Result<ExitCode, CliError> {
     let desired = ctx.load()?;
     let c = &desired.config;
     println!(

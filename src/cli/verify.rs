@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
+use super::CliError;
 use super::Ctx;
-use crate::error::Error;
 use crate::session::Session;
 
 #[derive(Debug, clap::Args)]
@@ -14,7 +14,7 @@ pub struct Args {
     pub stack: Option<String>,
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let session = Session::open(ctx.load()?).await?;
     let report = crate::verify::run(&session, args.stack.as_deref()).await?;
     print!("{}", report.table());

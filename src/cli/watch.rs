@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::CliError;
 use super::Ctx;
 use crate::daemon::{self, Mode};
 use crate::engine::Guard;
-use crate::error::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Approve {
@@ -59,7 +59,7 @@ fn parse_lease_ttl(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, Error> {
+pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let approve = match args.approve {
         Some(Approve::Prompt) => Mode::Prompt,
         Some(Approve::Auto) => Mode::Auto,
