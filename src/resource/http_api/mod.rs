@@ -10,16 +10,22 @@
 use super::naming::{self, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
 use crate::config::template::Template;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, IntegrationType, ProtocolType};
-use serde_json::{Map, Value, json};
+use aws_sdk_apigatewayv2::types::{Api, ProtocolType};
+use serde_json::{Value, json};
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use aws_sdk_apigatewayv2::Config;
 
 use crate::aws::{self, Aws, AwsError};
 use crate::config::Authorizer;
+
+mod routes;
+use routes::{
+    add_route, authorization, create_stage, read_live, route_state, stage_state, to_object,
+    update_routes,
+};
 
 pub const KIND: &str = "API Gateway HTTP API";
 /// CreateApi's `Name`: 1-128 characters.
@@ -96,84 +102,12 @@ impl Spec {
     }
 }
 
-fn authorization(a: Authorizer) -> AuthorizationType {
-    match a {
-        Authorizer::Iam => AuthorizationType::AwsIam,
-        Authorizer::None => AuthorizationType::None,
-    }
-}
-
-fn route_state(target: Value, authorization_type: &str) -> Value {
-    json!({"target": target, "authorizationType": authorization_type})
-}
-
-fn stage_state(auto_deploy: bool) -> Value {
-    json!({"name": STAGE, "autoDeploy": auto_deploy})
-}
-
-/// A JSON object with its keys in sorted order.
-fn to_object<K: Into<String>>(m: BTreeMap<K, Value>) -> Value {
-    Value::Object(
-        m.into_iter()
-            .map(|(k, v)| (k.into(), v))
-            .collect::<Map<_, _>>(),
-    )
-}
-
 fn api_arn(aws: &Aws, id: &str) -> String {
     format!(
         "arn:{}:apigateway:{}::/apis/{id}",
         super::partition(&aws.region),
         aws.region
     )
-}
-
-/// How a route reaches its target: a Lambda function ARN is a Lambda proxy (payload 2.0),
-/// anything else an HTTP proxy (payload 1.0) with the route's method.
-struct Integration {
-    kind: IntegrationType,
-    uri: String,
-    method: Option<String>,
-    payload: &'static str,
-}
-
-fn is_lambda(target: &str) -> bool {
-    target.starts_with("arn:") && target.contains(":lambda:")
-}
-
-fn integration_for(route_key: &str, target: &str) -> Integration {
-    if is_lambda(target) {
-        Integration {
-            kind: IntegrationType::AwsProxy,
-            uri: target.to_string(),
-            method: None,
-            payload: "2.0",
-        }
-    } else {
-        // `GET /notes/{id}` → GET; `$default` and `ANY /x` → ANY.
-        let method = match route_key.split_once(' ') {
-            Some((m, _)) => m.to_string(),
-            None => "ANY".to_string(),
-        };
-        Integration {
-            kind: IntegrationType::HttpProxy,
-            uri: target.to_string(),
-            method: Some(method),
-            payload: "1.0",
-        }
-    }
-}
-
-/// A Lambda integration URI may come back as the API Gateway invocation URI
-/// (`arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations`);
-/// the function ARN is what the config names.
-fn normalize_uri(uri: &str) -> String {
-    if let Some((_, rest)) = uri.split_once(":lambda:path/2015-03-31/functions/")
-        && let Some(function) = rest.strip_suffix("/invocations")
-    {
-        return function.to_string();
-    }
-    uri.to_string()
 }
 
 fn is_not_found(e: &AwsError) -> bool {
@@ -201,103 +135,6 @@ fn observed_head(spec: &Spec, head: &Head, owner: Owner) -> Observed {
 fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
     tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
-}
-
-/// Pages through one of GetIntegrations, GetRoutes, GetStages; `None` when the API is gone.
-macro_rules! all_pages {
-    ($aws:expr, $id:expr, $call:ident, $what:expr) => {{
-        let pages = aws::all_pages(KIND, $id, |token| async move {
-            let out = $aws
-                .apigw
-                .$call()
-                .api_id($id)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| AwsError::new($what, KIND, $id, e))?;
-            Ok((out.items.unwrap_or_default(), out.next_token))
-        })
-        .await;
-        match pages {
-            Ok(items) => Ok(Some(items)),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }};
-}
-
-/// Routes, integrations and stage of the API: the `routes` and `stage` state and the live ids.
-/// `None` when the API is gone. The three reads are independent and run concurrently.
-async fn read_live(aws: &Aws, id: &str) -> Result<Option<(Value, Value, Live)>, AwsError> {
-    let (integration_items, route_items, stage_items) = futures::try_join!(
-        async { all_pages!(aws, id, get_integrations, "reading integrations of") },
-        async { all_pages!(aws, id, get_routes, "reading routes of") },
-        async { all_pages!(aws, id, get_stages, "reading stages of") },
-    )?;
-    let (Some(integration_items), Some(route_items), Some(stage_items)) =
-        (integration_items, route_items, stage_items)
-    else {
-        return Ok(None);
-    };
-
-    let mut integrations: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
-    for i in &integration_items {
-        if let Some(iid) = i.integration_id() {
-            integrations.insert(
-                iid.to_string(),
-                (
-                    normalize_uri(i.integration_uri().unwrap_or_default()),
-                    i.integration_type().map(|t| t.as_str().to_string()),
-                ),
-            );
-        }
-    }
-
-    let mut routes = BTreeMap::new();
-    let mut live = Live::default();
-    for r in &route_items {
-        let (Some(key), Some(route_id)) = (r.route_key(), r.route_id()) else {
-            continue;
-        };
-        let integration_id = r
-            .target()
-            .and_then(|t| t.strip_prefix("integrations/"))
-            .filter(|i| integrations.contains_key(*i))
-            .map(str::to_string);
-        let found = integration_id.as_ref().and_then(|i| integrations.get(i));
-        let target = found.map_or(Value::Null, |(uri, _)| json!(uri));
-        let auth = r
-            .authorization_type()
-            .map_or("NONE", AuthorizationType::as_str);
-        routes.insert(key.to_string(), route_state(target, auth));
-        live.routes.insert(
-            key.to_string(),
-            LiveRoute {
-                route_id: route_id.to_string(),
-                integration_type: found.and_then(|(_, t)| t.clone()),
-                integration_id,
-            },
-        );
-    }
-    let used: BTreeSet<&str> = live
-        .routes
-        .values()
-        .filter_map(|r| r.integration_id.as_deref())
-        .collect();
-    live.unused_integrations = integrations
-        .keys()
-        .filter(|i| !used.contains(i.as_str()))
-        .cloned()
-        .collect();
-
-    let mut stage = Value::Null;
-    for s in &stage_items {
-        if s.stage_name() == Some(STAGE) {
-            live.stage = true;
-            stage = stage_state(s.auto_deploy().unwrap_or(false));
-        }
-    }
-    Ok(Some((to_object(routes), stage, live)))
 }
 
 /// Adds routes, stage and live ids to an observation made from the API alone.
@@ -430,98 +267,6 @@ pub async fn list_owned(aws: &Aws, app: &str, stage: &str) -> Result<Vec<super::
         .collect())
 }
 
-async fn create_integration(
-    aws: &Aws,
-    api: &str,
-    route_key: &str,
-    target: &str,
-) -> Result<(String, IntegrationType), AwsError> {
-    let i = integration_for(route_key, target);
-    let out = aws
-        .apigw
-        .create_integration()
-        .api_id(api)
-        .integration_type(i.kind.clone())
-        .integration_uri(&i.uri)
-        .set_integration_method(i.method)
-        .payload_format_version(i.payload)
-        .send()
-        .await
-        .map_err(|e| AwsError::new("creating an integration of", KIND, api, e))?;
-    let id = out.integration_id.ok_or_else(|| {
-        AwsError::refused(
-            "creating an integration of",
-            KIND,
-            api,
-            "CreateIntegration returned no id",
-        )
-    })?;
-    Ok((id, i.kind))
-}
-
-async fn delete_integration(aws: &Aws, api: &str, id: &str) -> Result<(), AwsError> {
-    match aws
-        .apigw
-        .delete_integration()
-        .api_id(api)
-        .integration_id(id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting an integration of", KIND, api, e);
-            if is_not_found(&e) { Ok(()) } else { Err(e) }
-        }
-    }
-}
-
-/// Creates the integration and the route that targets it.
-async fn add_route(
-    aws: &Aws,
-    spec: &Spec,
-    api: &str,
-    key: &str,
-    target: &str,
-) -> Result<LiveRoute, AwsError> {
-    let (integration_id, kind) = create_integration(aws, api, key, target).await?;
-    let out = aws
-        .apigw
-        .create_route()
-        .api_id(api)
-        .route_key(key)
-        .target(format!("integrations/{integration_id}"))
-        .authorization_type(authorization(spec.authorizer))
-        .send()
-        .await
-        .map_err(|e| AwsError::new("creating a route of", KIND, api, e))?;
-    let route_id = out.route_id.ok_or_else(|| {
-        AwsError::refused(
-            "creating a route of",
-            KIND,
-            api,
-            "CreateRoute returned no id",
-        )
-    })?;
-    Ok(LiveRoute {
-        route_id,
-        integration_id: Some(integration_id),
-        integration_type: Some(kind.as_str().to_string()),
-    })
-}
-
-async fn create_stage(aws: &Aws, api: &str) -> Result<(), AwsError> {
-    aws.apigw
-        .create_stage()
-        .api_id(api)
-        .stage_name(STAGE)
-        .auto_deploy(true)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| AwsError::new("creating the $default stage of", KIND, api, e))
-}
-
 pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
     let send = || async {
         aws.apigw
@@ -569,123 +314,6 @@ pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
     obs.state = spec.state();
     obs.detail = Detail::Api(live);
     Ok(obs)
-}
-
-/// Reconciles the routes as a set: create missing, update changed, delete removed. An
-/// integration is updated in place when only this route uses it and its type stays;
-/// otherwise a new one is created, the route pointed at it, and the old one deleted once no
-/// route uses it.
-async fn update_routes(
-    aws: &Aws,
-    spec: &Spec,
-    api: &str,
-    found: Option<&Map<String, Value>>,
-    live: &Live,
-) -> Result<(), AwsError> {
-    let auth = authorization(spec.authorizer);
-    let desired: BTreeMap<&str, &str> = spec
-        .routes
-        .iter()
-        .map(|(k, t)| (k.as_str(), t.as_str()))
-        .collect();
-    // Which integration each route targets, kept current as routes change.
-    let mut targets: BTreeMap<String, Option<String>> = live
-        .routes
-        .iter()
-        .map(|(k, r)| (k.clone(), r.integration_id.clone()))
-        .collect();
-    let mut detached: Vec<String> = live.unused_integrations.clone();
-
-    for (key, r) in &live.routes {
-        if desired.contains_key(key.as_str()) {
-            continue;
-        }
-        match aws
-            .apigw
-            .delete_route()
-            .api_id(api)
-            .route_id(&r.route_id)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) => {
-                let e = AwsError::new("deleting a route of", KIND, api, e);
-                if !is_not_found(&e) {
-                    return Err(e);
-                }
-            }
-        }
-        targets.remove(key);
-        detached.extend(r.integration_id.clone());
-    }
-
-    for (key, target) in &desired {
-        let Some(r) = live.routes.get(*key) else {
-            let route = add_route(aws, spec, api, key, target).await?;
-            targets.insert(key.to_string(), route.integration_id);
-            continue;
-        };
-        let was = found.and_then(|m| m.get(*key));
-        let target_ok = was.and_then(|w| w.get("target")) == Some(&json!(target));
-        let auth_ok = was
-            .and_then(|w| w.get("authorizationType"))
-            .and_then(Value::as_str)
-            == Some(auth.as_str());
-        if target_ok && auth_ok {
-            continue;
-        }
-        let want = integration_for(key, target);
-        let shared = r.integration_id.as_ref().is_some_and(|i| {
-            targets
-                .iter()
-                .any(|(k, t)| k != *key && t.as_ref() == Some(i))
-        });
-        let same_type = r.integration_type.as_deref() == Some(want.kind.as_str());
-        let mut new_target = None;
-        if !target_ok {
-            match &r.integration_id {
-                Some(i) if !shared && same_type => {
-                    aws.apigw
-                        .update_integration()
-                        .api_id(api)
-                        .integration_id(i)
-                        .integration_uri(&want.uri)
-                        .set_integration_method(want.method.clone())
-                        .payload_format_version(want.payload)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::new("updating an integration of", KIND, api, e))?;
-                }
-                _ => {
-                    let (i, _) = create_integration(aws, api, key, target).await?;
-                    detached.extend(r.integration_id.clone());
-                    targets.insert(key.to_string(), Some(i.clone()));
-                    new_target = Some(i);
-                }
-            }
-        }
-        if new_target.is_some() || !auth_ok {
-            aws.apigw
-                .update_route()
-                .api_id(api)
-                .route_id(&r.route_id)
-                .set_target(new_target.map(|i| format!("integrations/{i}")))
-                .authorization_type(auth.clone())
-                .send()
-                .await
-                .map_err(|e| AwsError::new("updating a route of", KIND, api, e))?;
-        }
-    }
-
-    let used: BTreeSet<&String> = targets.values().flatten().collect();
-    let mut gone = BTreeSet::new();
-    for i in &detached {
-        if !used.contains(i) && gone.insert(i) {
-            delete_integration(aws, api, i).await?;
-        }
-    }
-    Ok(())
 }
 
 pub async fn update(
