@@ -28,17 +28,20 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_s3::primitives::ByteStream;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::state::{LeaseStatus, Shared};
 use crate::aws::{Aws, AwsError};
-use crate::resource::bucket;
-use crate::resource::{Owner, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags, owner_from_tags};
+use crate::resource::Tags;
+
+mod record;
+mod store;
+
+pub use record::{Record, Target};
+use store::{Cond, ensure_bucket, get, lost_race, put, release};
 
 /// How long a lease lasts without renewal, unless `--lease-ttl` says otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(15);
@@ -70,101 +73,6 @@ pub enum LeaseError {
     Timeout(String, Duration),
     #[error(transparent)]
     Aws(#[from] AwsError),
-}
-
-/// Where the lease of one app and stage lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub bucket: String,
-    pub key: String,
-    pub region: String,
-    pub tags: Tags,
-}
-
-impl Target {
-    /// The lease of `app` and `stage` in `account`: `{stage}-{app}-stackwatch-{account}`.
-    pub fn new(app: &str, stage: &str, account: &str, region: &str) -> Result<Target, LeaseError> {
-        let suffix = format!("-{account}");
-        let head = bucket::NAME.fit(
-            &format!("{stage}-{app}-stackwatch").to_lowercase(),
-            suffix.len(),
-        );
-        let bucket = format!("{head}{suffix}");
-        if let Err(why) = crate::resource::naming::check_bucket(&bucket) {
-            return Err(LeaseError::BadBucketName(bucket, why));
-        }
-        Ok(Target {
-            bucket,
-            key: KEY.to_string(),
-            region: region.to_string(),
-            tags: Tags::from([
-                (TAG_APP.to_string(), app.to_string()),
-                (TAG_STAGE.to_string(), stage.to_string()),
-                (TAG_STACK.to_string(), STATE_STACK.to_string()),
-                (TAG_ID.to_string(), format!("{STATE_STACK}.Lease")),
-            ]),
-        })
-    }
-
-    fn url(&self) -> String {
-        format!("s3://{}/{}", self.bucket, self.key)
-    }
-}
-
-/// The lease object's body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Record {
-    /// `hostname/pid/random` of the daemon that wrote it.
-    pub holder: String,
-    /// Unix milliseconds after which anyone may take the lease.
-    pub expires_at_ms: u64,
-    /// The same, as RFC 3339, for people.
-    pub expires_at: String,
-    /// True once the holder gave the lease up (SIGTERM).
-    #[serde(default)]
-    pub released: bool,
-}
-
-impl Record {
-    fn new(holder: &str, ttl: Duration) -> Record {
-        let expires = SystemTime::now() + ttl;
-        Record {
-            holder: holder.to_string(),
-            expires_at_ms: unix_ms(expires),
-            expires_at: humantime::format_rfc3339_millis(expires).to_string(),
-            released: false,
-        }
-    }
-
-    fn released(holder: &str) -> Record {
-        Record {
-            released: true,
-            ..Record::new(holder, Duration::ZERO)
-        }
-    }
-
-    /// Free to take: released, or past its expiry on our clock.
-    pub fn is_free(&self) -> bool {
-        self.released || unix_ms(SystemTime::now()) >= self.expires_at_ms
-    }
-}
-
-fn unix_ms(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64
-}
-
-/// A conditional PutObject.
-enum Cond<'a> {
-    /// `If-None-Match: *`: only if there is no object yet.
-    Absent,
-    /// `If-Match: <etag>`: only if the object is still the one we saw.
-    Etag(&'a str),
-}
-
-/// Someone else wrote first: 412 PreconditionFailed, or 409 while a concurrent write is in flight.
-fn lost_race(e: &AwsError) -> bool {
-    e.is("PreconditionFailed") || e.is("ConditionalRequestConflict")
 }
 
 /// What this daemon holds.
@@ -414,19 +322,6 @@ impl Lease {
     }
 }
 
-/// Overwrites our lease as released (If-Match our ETag, so never someone else's).
-async fn release(aws: &Aws, target: &Target, id: &str, etag: &str) {
-    let record = Record::released(id);
-    let put = put(aws, target, &record, Cond::Etag(etag));
-    match tokio::time::timeout(RELEASE_TIMEOUT, put).await {
-        Ok(Ok(_)) => tracing::info!(lease = %target.url(), "lease: released"),
-        Ok(Err(e)) => tracing::warn!(error = %e, "lease: releasing"),
-        Err(_) => {
-            tracing::warn!(timeout = ?RELEASE_TIMEOUT, "lease: releasing timed out; it expires on its own")
-        }
-    }
-}
-
 fn holder_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
@@ -445,90 +340,10 @@ fn holder_id() -> String {
     format!("{host}/{}/{:08x}", std::process::id(), random as u32)
 }
 
-/// The lease object and its ETag; `None` when there is none. A body that does not parse is
-/// `Some((etag, None))`.
-async fn get(aws: &Aws, target: &Target) -> Result<Option<(String, Option<Record>)>, AwsError> {
-    let out = match aws
-        .s3
-        .get_object()
-        .bucket(&target.bucket)
-        .key(&target.key)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let e = AwsError::new("reading", KIND, target.url(), e);
-            return if e.is("NoSuchKey") { Ok(None) } else { Err(e) };
-        }
-    };
-    let etag = out.e_tag().unwrap_or_default().to_string();
-    let body = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| AwsError::refused("reading", KIND, target.url(), e.to_string()))?;
-    Ok(Some((
-        etag,
-        serde_json::from_slice(&body.into_bytes()).ok(),
-    )))
-}
-
-/// A conditional write of the lease; returns the new ETag.
-async fn put(
-    aws: &Aws,
-    target: &Target,
-    record: &Record,
-    cond: Cond<'_>,
-) -> Result<String, AwsError> {
-    let body = serde_json::to_vec_pretty(record).unwrap_or_default();
-    let req = aws
-        .s3
-        .put_object()
-        .bucket(&target.bucket)
-        .key(&target.key)
-        .content_type("application/json")
-        .body(ByteStream::from(body));
-    let req = match cond {
-        Cond::Absent => req.if_none_match("*"),
-        Cond::Etag(etag) => req.if_match(etag),
-    };
-    let out = req
-        .send()
-        .await
-        .map_err(|e| AwsError::new("writing", KIND, target.url(), e))?;
-    Ok(out.e_tag().unwrap_or_default().to_string())
-}
-
-/// Creates the state bucket with its tags in the create call, or checks that the existing one
-/// is ours.
-async fn ensure_bucket(aws: &Aws, target: &Target) -> Result<(), LeaseError> {
-    let name = target.bucket.as_str();
-    let found = match bucket::read_tags(aws, name).await? {
-        Some(found) => found,
-        None => match bucket::create_tagged(aws, name, &target.tags).await? {
-            bucket::Created::Made => {
-                tracing::info!(bucket = name, "lease: created the state bucket");
-                return Ok(());
-            }
-            // Another daemon created it a moment ago: check its tags like any existing one.
-            bucket::Created::Existing(found) => found,
-        },
-    };
-    if owner_from_tags(&found, &target.tags) == Owner::Ours {
-        Ok(())
-    } else {
-        Err(LeaseError::Foreign {
-            bucket: name.to_string(),
-            found,
-            expected: target.tags.clone(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::{TAG_STACK, TAG_STAGE};
 
     #[test]
     fn the_state_bucket_is_named_after_app_stage_and_account() {
