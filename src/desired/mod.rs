@@ -1,15 +1,17 @@
 //! The validated config → a graph of primitive resources, in dependency order.
 //!
-//! Buckets and APIs are one node each; the `auth` kind expands to six: user pool, client,
+//! Each resource of the files expands itself (`expand`): buckets, APIs and tables are one
+//! node each; the `auth` kind expands to six: user pool, client,
 //! identity pool, authenticated role (and unauthenticated role when allowed), and the identity
 //! pool's role attachment. Edges come from references, so independent nodes can be read and
 //! written concurrently. Specs stay templates here; `resolve` fills in attributes once known.
+
+mod expand;
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::template::{AppAttr, Ref, Template};
 use crate::config::{Config, ConfigError, Diagnostic, Kind, Loc, Removal, ResourceSpec};
-use crate::resource::naming::{self, NameRule};
 use crate::resource::test_user::Password;
 use crate::resource::{self, Attrs, Def, Spec, Tags};
 
@@ -66,37 +68,7 @@ fn tags(config: &Config, stack: &str, id: &str) -> Tags {
     ])
 }
 
-/// A derived physical name fitted to its kind's rule (shortened with a hash when too long);
-/// what shortening cannot fix is a diagnostic at the resource.
-fn fit(rule: &NameRule, derived: String, loc: &Loc, diags: &mut Vec<Diagnostic>) -> String {
-    let name = rule.fit(&derived, 0);
-    if let Err(message) = rule.check(&name) {
-        diags.push(Diagnostic {
-            loc: loc.clone(),
-            message,
-        });
-    }
-    name
-}
-
-/// The account id every bucket name ends with: 12 digits, known only once connected.
-const ACCOUNT_SUFFIX: &str = "-${app.account}";
-const ACCOUNT_SUFFIX_LEN: usize = "-123456789012".len();
-
-/// A bucket's name, `{stage}-{app}-{stack}-{resource}-{account}` lowercased, its head fitted so
-/// that the whole name keeps S3's rules whatever the (12-digit) account.
-fn bucket_name(base: &str, loc: &Loc, diags: &mut Vec<Diagnostic>) -> Template {
-    let head = resource::bucket::NAME.fit(base, ACCOUNT_SUFFIX_LEN);
-    if let Err(message) = naming::check_bucket(&format!("{head}-000000000000")) {
-        diags.push(Diagnostic {
-            loc: loc.clone(),
-            message,
-        });
-    }
-    let name = format!("{head}{ACCOUNT_SUFFIX}");
-    Template::parse(&name).unwrap_or_else(|_| Template::literal(name))
-}
-
+/// A reference to `stack.res.attr`, as the parts of a composite refer to each other.
 fn r(stack: &str, res: &str, attr: &str) -> Template {
     Template {
         parts: vec![crate::config::template::Part::Ref(Ref::Attr {
@@ -110,240 +82,18 @@ fn r(stack: &str, res: &str, attr: &str) -> Template {
 impl Desired {
     /// Expands the config into nodes and orders them; a reference cycle is an error.
     pub fn build(config: Config) -> Result<Desired, ConfigError> {
-        let mut nodes = Vec::new();
-        let mut attr_map = HashMap::new();
-        let mut diags = Vec::new();
-        let (stage, app) = (config.stage.clone(), config.app.clone());
+        let mut b = expand::Builder::new(&config);
         for stack in &config.stacks {
             for res in &stack.resources {
-                let s = stack.name.as_str();
-                let rn = res.name.as_str();
-                let mut push = |component: Option<&str>,
-                                def: Def,
-                                exports: &[(&str, &'static str)],
-                                adopt_key: Option<&'static str>| {
-                    let adopt = adopt_key.and_then(|k| res.adopt.get(k).cloned());
-                    let id = match component {
-                        Some(c) => format!("{s}.{rn}.{c}"),
-                        None => format!("{s}.{rn}"),
-                    };
-                    let tag_id = id
-                        .split_once('.')
-                        .map_or(id.clone(), |(_, t)| t.to_string());
-                    for (user_attr, node_attr) in exports {
-                        attr_map.insert(
-                            (s.to_string(), rn.to_string(), user_attr.to_string()),
-                            (nodes.len(), *node_attr),
-                        );
-                    }
-                    nodes.push(Node {
-                        tags: tags(&config, s, &tag_id),
-                        id,
-                        stack: s.to_string(),
-                        loc: res.loc.clone(),
-                        removal: res.removal,
-                        adopt,
-                        adopt_key,
-                        def,
-                        deps: Vec::new(),
-                        soft_deps: Vec::new(),
-                        level: 0,
-                    });
-                };
-                match &res.spec {
-                    ResourceSpec::Bucket { cors } => {
-                        let name = bucket_name(
-                            &format!("{stage}-{app}-{s}-{rn}").to_lowercase(),
-                            &res.loc,
-                            &mut diags,
-                        );
-                        push(
-                            None,
-                            Def::Bucket(resource::bucket::Def {
-                                name,
-                                cors: cors.clone(),
-                            }),
-                            &[("name", "name"), ("arn", "arn")],
-                            Some("id"),
-                        );
-                    }
-                    ResourceSpec::Table {
-                        partition_key,
-                        sort_key,
-                        billing,
-                        point_in_time_recovery,
-                        ttl_attribute,
-                        stream,
-                    } => {
-                        let name = fit(
-                            &resource::table::NAME,
-                            format!("{stage}-{app}-{s}-{rn}"),
-                            &res.loc,
-                            &mut diags,
-                        );
-                        push(
-                            None,
-                            Def::Table(resource::table::Def {
-                                name,
-                                partition_key: partition_key.clone(),
-                                sort_key: sort_key.clone(),
-                                billing: *billing,
-                                point_in_time_recovery: *point_in_time_recovery,
-                                ttl_attribute: ttl_attribute.clone(),
-                                stream: stream.clone(),
-                            }),
-                            &[("name", "name"), ("arn", "arn"), ("streamArn", "streamArn")],
-                            Some("id"),
-                        );
-                    }
-                    ResourceSpec::Api { authorizer, routes } => {
-                        let routes = routes
-                            .iter()
-                            .map(|rt| (rt.key.clone(), rt.target.clone()))
-                            .collect();
-                        push(
-                            None,
-                            Def::HttpApi(resource::http_api::Def {
-                                name: fit(
-                                    &resource::http_api::NAME,
-                                    format!("{stage}-{app}-{rn}"),
-                                    &res.loc,
-                                    &mut diags,
-                                ),
-                                authorizer: *authorizer,
-                                routes,
-                            }),
-                            &[("id", "id"), ("url", "url")],
-                            Some("id"),
-                        );
-                    }
-                    ResourceSpec::Auth {
-                        login,
-                        allow_unauthenticated,
-                        authenticated,
-                        unauthenticated,
-                        users,
-                    } => {
-                        let base = format!("{stage}-{app}-{rn}");
-                        let pool_name = fit(
-                            &resource::user_pool::NAME,
-                            base.clone(),
-                            &res.loc,
-                            &mut diags,
-                        );
-                        let client_name = fit(
-                            &resource::user_pool_client::NAME,
-                            format!("{base}-client"),
-                            &res.loc,
-                            &mut diags,
-                        );
-                        let identity_pool_name = fit(
-                            &resource::identity_pool::NAME,
-                            format!("{stage}_{app}_{rn}"),
-                            &res.loc,
-                            &mut diags,
-                        );
-                        let role_names = [
-                            format!("{stage}-{app}-{s}-{rn}-AuthRole"),
-                            format!("{stage}-{app}-{s}-{rn}-UnauthRole"),
-                        ]
-                        .map(|n| fit(&resource::role::NAME, n, &res.loc, &mut diags));
-                        push(
-                            Some("UserPool"),
-                            Def::UserPool(resource::user_pool::Def {
-                                name: pool_name,
-                                login: login.clone(),
-                            }),
-                            &[("userPoolId", "id"), ("userPoolArn", "arn")],
-                            Some("userPool"),
-                        );
-                        push(
-                            Some("UserPoolClient"),
-                            Def::UserPoolClient(resource::user_pool_client::Def {
-                                name: client_name,
-                                user_pool_id: r(s, rn, "userPoolId"),
-                            }),
-                            &[("userPoolClientId", "id")],
-                            None,
-                        );
-                        push(
-                            Some("IdentityPool"),
-                            Def::IdentityPool(resource::identity_pool::Def {
-                                name: identity_pool_name,
-                                allow_unauthenticated: *allow_unauthenticated,
-                                user_pool_id: r(s, rn, "userPoolId"),
-                                client_id: r(s, rn, "userPoolClientId"),
-                            }),
-                            &[("identityPoolId", "id")],
-                            Some("identityPool"),
-                        );
-                        let [auth_role_name, unauth_role_name] = role_names;
-                        for (component, name, amr, statements, attr) in [
-                            (
-                                "AuthenticatedRole",
-                                auth_role_name,
-                                "authenticated",
-                                authenticated,
-                                "authenticatedRoleArn",
-                            ),
-                            (
-                                "UnauthenticatedRole",
-                                unauth_role_name,
-                                "unauthenticated",
-                                unauthenticated,
-                                "unauthenticatedRoleArn",
-                            ),
-                        ] {
-                            if amr == "unauthenticated" && !allow_unauthenticated {
-                                continue;
-                            }
-                            let adopt_key = if amr == "authenticated" {
-                                "authenticatedRole"
-                            } else {
-                                "unauthenticatedRole"
-                            };
-                            push(
-                                Some(component),
-                                Def::Role(resource::role::Def {
-                                    name,
-                                    identity_pool_id: r(s, rn, "identityPoolId"),
-                                    amr,
-                                    statements: statements.clone(),
-                                }),
-                                &[(attr, "arn")],
-                                Some(adopt_key),
-                            );
-                        }
-                        push(
-                            Some("IdentityPoolRoles"),
-                            Def::IdentityPoolRoles(resource::identity_pool_roles::Def {
-                                identity_pool_id: r(s, rn, "identityPoolId"),
-                                authenticated: r(s, rn, "authenticatedRoleArn"),
-                                unauthenticated: allow_unauthenticated
-                                    .then(|| r(s, rn, "unauthenticatedRoleArn")),
-                            }),
-                            &[],
-                            None,
-                        );
-                        for u in users.iter().filter(|u| u.in_stage(&stage)) {
-                            let Some(password) = password_from_env(u, &mut diags) else {
-                                continue;
-                            };
-                            push(
-                                Some(&format!("TestUser({})", u.email)),
-                                Def::TestUser(resource::test_user::Def {
-                                    email: u.email.clone(),
-                                    password,
-                                    user_pool_id: r(s, rn, "userPoolId"),
-                                }),
-                                &[],
-                                None,
-                            );
-                        }
-                    }
-                }
+                expand::resource(&mut b, &stack.name, res);
             }
         }
+        let expand::Builder {
+            nodes,
+            attr_map,
+            mut diags,
+            ..
+        } = b;
         let mut d = Desired {
             config,
             nodes,
