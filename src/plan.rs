@@ -7,7 +7,47 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::aws::AwsError;
 use crate::resource::{Observed, Owner, Spec, State};
+
+/// Why a resource could not be planned or applied: typed, with its source kept, until it is
+/// shown. Serialized (in `plan --json` and `/status`) as its message.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Problem {
+    /// An AWS call failed, or stackwatch refused a step (see `AwsError::refused`).
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// A resource with our name but not our tags: never modified or deleted.
+    #[error(
+        "a {kind} with this name already exists ({physical}) without stackwatch's tags; \
+         stackwatch never modifies or deletes what it does not own. To manage it, add `{hint}` \
+         to the resource at {at}"
+    )]
+    NotOurs {
+        kind: &'static str,
+        physical: String,
+        hint: String,
+        at: String,
+    },
+    /// A dependency is blocked, so this cannot be planned either.
+    #[error("depends on {0}, which is blocked")]
+    DependsOnBlocked(String),
+    /// A dependency failed during this apply, so this was skipped.
+    #[error("skipped: depends on {0}, which failed")]
+    DependsOnFailed(String),
+    /// The plan said blocked; nothing was sent.
+    #[error("{kind} {physical} is not stackwatch's; left untouched")]
+    LeftUntouched {
+        kind: &'static str,
+        physical: String,
+    },
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
 
 /// What will happen to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,7 +83,7 @@ pub struct Change {
     pub action: Action,
     pub fields: Vec<FieldChange>,
     /// Why it is blocked.
-    pub error: Option<String>,
+    pub error: Option<Problem>,
     /// What the reader should know beyond the changes (a setting only a replacement brings).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -132,14 +172,6 @@ pub fn decide(
             (action, fields)
         }
     }
-}
-
-/// The message for a resource with our name but not our tags.
-pub fn foreign_message(kind: &str, physical_id: &str, adopt_hint: &str, at: &str) -> String {
-    format!(
-        "a {kind} with this name already exists ({physical_id}) without stackwatch's tags; \
-         stackwatch never modifies or deletes what it does not own. To manage it, add `{adopt_hint}` to the resource at {at}"
-    )
 }
 
 #[cfg(test)]

@@ -187,7 +187,13 @@ impl Reconciler {
                 .changes
                 .iter()
                 .filter(|c| c.action == Action::Blocked)
-                .map(|c| format!("{}: {}", c.id, c.error.as_deref().unwrap_or("blocked")))
+                .map(|c| {
+                    let why = c
+                        .error
+                        .as_ref()
+                        .map_or("blocked".to_string(), ToString::to_string);
+                    format!("{}: {why}", c.id)
+                })
                 .collect();
             if !blocked.is_empty() {
                 self.shared.metrics.errors(blocked.len() as u64);
@@ -378,7 +384,7 @@ impl Reconciler {
                 physical: c.physical.clone(),
                 state: c.action,
                 outcome: held_by(self.settings.guard, c).then_some("held"),
-                error: c.error.clone(),
+                error: c.error.as_ref().map(ToString::to_string),
             })
             .collect();
         let last = PlanStatus::of(plan);
@@ -402,7 +408,7 @@ impl Reconciler {
                     let (outcome, error) = match &r.outcome {
                         Outcome::Done => ("done", None),
                         Outcome::Held(why) => ("held", Some(why.clone())),
-                        Outcome::Failed(e) => ("failed", Some(e.clone())),
+                        Outcome::Failed(e) => ("failed", Some(e.to_string())),
                     };
                     res.outcome = Some(outcome);
                     res.error = error;

@@ -3,10 +3,10 @@
 use futures::stream::{self, StreamExt};
 
 use super::{CONCURRENCY, Snapshot};
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::config::Removal;
 use crate::desired::Desired;
-use crate::plan::{self, Action};
+use crate::plan::{self, Action, Problem};
 use crate::resource::{Attrs, Hint, Observed, Spec};
 
 /// What happened to one resource during apply.
@@ -17,14 +17,14 @@ pub struct Applied {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Outcome {
     /// Applied (or nothing to do).
     Done,
     /// Not applied because the guard holds it back; the reason says which flag allows it.
     Held(String),
     /// Failed or skipped because a dependency failed.
-    Failed(String),
+    Failed(Problem),
 }
 
 /// Which destructive changes an apply may make. Held-back changes are reported, not applied.
@@ -123,7 +123,7 @@ async fn delete_orphans(aws: &Aws, snap: &Snapshot, allowed: bool) -> Vec<Applie
                     tracing::info!(kind = o.kind.kind(), id = %o.owned.id, "deleted (no longer in the stack files)");
                     Outcome::Done
                 }
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(Problem::Aws(e)),
             }
         };
         out.push(Applied {
@@ -170,12 +170,12 @@ async fn apply_node(
         .iter()
         .find(|&&d| failed[d] && !node.soft_deps.contains(&d))
     {
-        let msg = format!("skipped: depends on {}, which failed", desired.nodes[*d].id);
-        return (applied(Action::Blocked, Outcome::Failed(msg)), None);
+        let problem = Problem::DependsOnFailed(desired.nodes[*d].id.clone());
+        return (applied(Action::Blocked, Outcome::Failed(problem)), None);
     }
     if let Some(e) = &snap.errors[i] {
         return (
-            applied(Action::Blocked, Outcome::Failed(e.to_string())),
+            applied(Action::Blocked, Outcome::Failed(Problem::Aws(e.clone()))),
             None,
         );
     }
@@ -197,7 +197,7 @@ async fn apply_node(
             Ok(o) => o,
             Err(e) => {
                 return (
-                    applied(Action::Blocked, Outcome::Failed(e.to_string())),
+                    applied(Action::Blocked, Outcome::Failed(Problem::Aws(e))),
                     None,
                 );
             }
@@ -234,20 +234,17 @@ async fn execute(
     action: Action,
     fields: &[plan::FieldChange],
     removal: Removal,
-) -> Result<Option<Attrs>, String> {
+) -> Result<Option<Attrs>, Problem> {
     match (action, observed) {
         (Action::NoChange, Some(o)) => Ok(Some(o.attrs.clone())),
         (Action::Create, _) => {
-            let o = spec.create(aws).await.map_err(|e| e.to_string())?;
+            let o = spec.create(aws).await?;
             tracing::info!(kind = spec.kind(), id = %o.id, "created");
             Ok(Some(o.attrs))
         }
         (Action::Update, Some(o)) => {
             let changed: Vec<&'static str> = fields.iter().map(|f| f.field).collect();
-            let new = spec
-                .update(aws, o, &changed)
-                .await
-                .map_err(|e| e.to_string())?;
+            let new = spec.update(aws, o, &changed).await?;
             tracing::info!(kind = spec.kind(), id = %o.id, fields = ?changed, "updated");
             Ok(Some(new.attrs))
         }
@@ -256,21 +253,23 @@ async fn execute(
             match removal {
                 Removal::Retain => spec.release(aws, o).await,
                 Removal::Destroy => spec.delete(aws, o).await,
-            }
-            .map_err(|e| e.to_string())?;
-            let new = spec.create(aws).await.map_err(|e| e.to_string())?;
+            }?;
+            let new = spec.create(aws).await?;
             tracing::info!(kind = spec.kind(), old = %o.id, new = %new.id, "replaced");
             Ok(Some(new.attrs))
         }
-        (Action::Blocked, Some(o)) => Err(format!(
-            "{} {} is not stackwatch's; left untouched",
+        (Action::Blocked, Some(o)) => Err(Problem::LeftUntouched {
+            kind: spec.kind(),
+            physical: o.id.clone(),
+        }),
+        // Update, Replace or Blocked with nothing observed, or Delete (leftovers are deleted
+        // apart): the plan never asks for these.
+        (action, _) => Err(Problem::Aws(AwsError::refused(
+            "applying",
             spec.kind(),
-            o.id
-        )),
-        _ => Err(format!(
-            "nothing to do for {} in state {action:?}",
-            spec.kind()
-        )),
+            spec.name(),
+            format!("nothing to do in state {action:?}"),
+        ))),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::Snapshot;
 use crate::desired::Desired;
-use crate::plan::{self, Action, Change, Plan};
+use crate::plan::{self, Action, Change, Plan, Problem};
 use crate::resource::TAG_STACK;
 
 /// What to add to the resource to take over `physical`, by the node's adopt key.
@@ -36,25 +36,22 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         let mut error = None;
         if let Some(e) = &snap.errors[i] {
             action = Action::Blocked;
-            error = Some(e.to_string());
+            error = Some(Problem::Aws(e.clone()));
         } else if action == Action::Blocked {
             let hint = adopt_hint(desired, i, &physical);
-            error = Some(plan::foreign_message(
-                spec.kind(),
-                &physical,
-                &hint,
-                &node.loc.to_string(),
-            ));
+            error = Some(Problem::NotOurs {
+                kind: spec.kind(),
+                physical: physical.clone(),
+                hint,
+                at: node.loc.to_string(),
+            });
         } else if let Some(dep) = node
             .deps
             .iter()
             .find(|&&d| changes_blocked(&changes, d) && !node.soft_deps.contains(&d))
         {
             action = Action::Blocked;
-            error = Some(format!(
-                "depends on {}, which is blocked",
-                desired.nodes[*dep].id
-            ));
+            error = Some(Problem::DependsOnBlocked(desired.nodes[*dep].id.clone()));
         }
         if matches!(action, Action::Create | Action::Replace | Action::Blocked) {
             attrs[i] = None;
