@@ -51,6 +51,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         )).into());
     }
     let outputs = if plan.has_changes() {
+        super::refuse_while_a_daemon_leads(&session).await?;
         if !args.yes && !confirm("\nPress ENTER to deploy, or Ctrl-C to cancel: ")? {
             return Err(Error::Refused("apply cancelled".into()).into());
         }

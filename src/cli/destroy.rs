@@ -42,6 +42,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         println!("\nNothing to delete.");
         return Ok(ExitCode::SUCCESS);
     }
+    super::refuse_while_a_daemon_leads(&session).await?;
     if !args.yes && !confirm("\nPress ENTER to destroy, or Ctrl-C to cancel: ")? {
         return Err(Error::Refused("destroy cancelled".into()).into());
     }

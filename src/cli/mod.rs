@@ -136,6 +136,27 @@ impl Ctx {
 }
 
 /// Asks on the terminal; without a terminal, refuses (use --yes).
+/// One-shot writes (`apply`, `destroy`) refuse while a daemon leads this app and stage (holds
+/// its lease): the daemon applies, and two writers race (CreateUserPool is not idempotent).
+async fn refuse_while_a_daemon_leads(session: &crate::session::Session) -> Result<(), Error> {
+    let app = &session.snapshot.app;
+    // A name that cannot be a bucket cannot hold a lease: no daemon leads it either.
+    let Ok(target) =
+        crate::daemon::lease::Target::new(&app.app, &app.stage, &app.account, &app.region)
+    else {
+        return Ok(());
+    };
+    match crate::daemon::lease::current_holder(&session.aws, &target).await? {
+        Some(r) => Err(Error::Refused(format!(
+            "the stackwatch daemon {} leads {} stage {} (its lease runs to {}) and applies it; \
+             a one-shot write now would race it. Stop the daemon (SIGTERM releases the lease) \
+             or let it apply",
+            r.holder, app.app, app.stage, r.expires_at
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn confirm(question: &str) -> Result<bool, Error> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {

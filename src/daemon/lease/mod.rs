@@ -340,6 +340,21 @@ fn holder_id() -> String {
     format!("{host}/{}/{:08x}", std::process::id(), random as u32)
 }
 
+/// The daemon that leads `target` now, if any: the holder of a lease that is neither released
+/// nor expired. One-shot `apply` and `destroy` ask before they write, and refuse while a daemon
+/// leads, so a laptop never races a cluster's daemon. Reads only: a missing state bucket or
+/// lease means nobody leads.
+pub async fn current_holder(aws: &Aws, target: &Target) -> Result<Option<Record>, AwsError> {
+    let found = match get(aws, target).await {
+        Ok(found) => found,
+        Err(e) if e.is("NoSuchBucket") => None,
+        Err(e) => return Err(e),
+    };
+    Ok(found
+        .and_then(|(_, record)| record)
+        .filter(|r| !r.is_free()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
