@@ -24,17 +24,16 @@ mod fault_proxy;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Emulator, example_config};
+use common::census::policy_text;
+use common::daemon::{Daemon, Options};
+use common::{Emulator, example_config, with_s3_actions};
 use fault_proxy::{FaultProxy, Faults};
 use stackwatch::aws::Aws;
 use stackwatch::engine;
-use stackwatch::policy::PolicyDocument;
 use stackwatch::session::{self, Session};
 
-const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
 const LATENCY: Duration = Duration::from_millis(40);
 
 fn main() {
@@ -88,7 +87,7 @@ fn env_num(name: &str, default: u64) -> u64 {
 fn bin() -> PathBuf {
     std::env::var_os("STACKWATCH_BENCH_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_stackwatch")))
+        .unwrap_or_else(common::bin)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -108,116 +107,78 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[i]
 }
 
-/// The daemon as a child process with its own HTTP port.
-struct Daemon {
-    child: Child,
-    port: u16,
-    _logs: tempfile::TempDir,
+/// The daemon under measure: `watch --approve auto --resync <resync>` in `dir` with `env` (an
+/// emulator's or the fault proxy's), run from the binary of [`bin`].
+fn daemon(env: &[(&'static str, String)], dir: &Path, resync: &str) -> Daemon {
+    let options = Options {
+        bin: bin(),
+        ..Options::default()
+    };
+    Daemon::start_with(
+        env,
+        dir,
+        &["--approve", "auto", "--resync", resync],
+        options,
+    )
 }
 
-impl Daemon {
-    fn start(endpoint: &str, dir: &Path, stage: Option<&str>, resync: &str) -> Daemon {
-        let port = common::free_port();
-        let logs = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(bin());
-        cmd.args(["--config", "."]);
-        if let Some(s) = stage {
-            cmd.args(["--stage", s]);
+/// The daemon's /metrics, read.
+fn metrics(d: &Daemon) -> Metrics {
+    Metrics::parse(&d.metrics())
+}
+
+/// Waits until ready (the first reconcile succeeded), at most `limit`; how long that took.
+fn wait_ready(d: &Daemon, limit: Duration) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if d.ready() {
+            return start.elapsed();
         }
-        let child = cmd
-            .args(["watch", "--approve", "auto", "--resync", resync])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .current_dir(dir)
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", common::REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("STACKWATCH_TEST_PASSWORD", "Bench-pw-1!")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(logs.path().join("stdout")).unwrap())
-            .stderr(std::fs::File::create(logs.path().join("stderr")).unwrap())
-            .spawn()
-            .expect("starting stackwatch watch");
-        Daemon {
-            child,
-            port,
-            _logs: logs,
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the daemon was not ready within {limit:?}\n{}", d.logs());
+}
+
+/// Waits until `n` more successful reconciles than in `from` finished; returns the metrics.
+fn wait_reconciles(d: &Daemon, from: &Metrics, n: f64, limit: Duration) -> Metrics {
+    let start = Instant::now();
+    loop {
+        let m = metrics(d);
+        if m.successes >= from.successes + n {
+            return m;
         }
-    }
-
-    fn get(&self, path: &str) -> Option<(u16, String)> {
-        common::http_get(self.port, path, Duration::from_secs(10))
-    }
-
-    fn metrics(&self) -> Metrics {
-        let text = match self.get("/metrics") {
-            Some((200, body)) => body,
-            _ => String::new(),
-        };
-        Metrics::parse(&text)
-    }
-
-    /// Waits until ready (the first reconcile succeeded), at most `limit`.
-    fn wait_ready(&self, limit: Duration) -> Duration {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if self.get("/readyz").map(|r| r.0) == Some(200) {
-                return start.elapsed();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("the daemon was not ready within {limit:?}");
-    }
-
-    /// Waits until `n` more successful reconciles than in `from` finished; returns the metrics.
-    fn wait_reconciles(&self, from: &Metrics, n: f64, limit: Duration) -> Metrics {
-        let start = Instant::now();
-        loop {
-            let m = self.metrics();
-            if m.successes >= from.successes + n {
-                return m;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "reconciles did not happen within {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// (peak RSS, current RSS) in MiB, and CPU seconds so far, from /proc.
-    fn proc_stats(&self) -> (f64, f64, f64) {
-        let pid = self.child.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let kib = |key: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(key))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-                .unwrap_or(f64::NAN)
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r.split_whitespace().collect())
-            .unwrap_or_default();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-        // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
-        let cpu = match (ticks(11), ticks(12)) {
-            (Some(u), Some(s)) => (u + s) / 100.0,
-            _ => f64::NAN,
-        };
-        (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0, cpu)
+        assert!(
+            start.elapsed() < limit,
+            "reconciles did not happen within {limit:?}\n{}",
+            d.logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// (peak RSS, current RSS) in MiB, and CPU seconds so far, of the daemon, from /proc.
+fn proc_stats(d: &Daemon) -> (f64, f64, f64) {
+    let pid = d.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
+    let cpu = match (ticks(11), ticks(12)) {
+        (Some(u), Some(s)) => (u + s) / 100.0,
+        _ => f64::NAN,
+    };
+    (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0, cpu)
 }
 
 /// The few samples the bench reads from /metrics.
@@ -272,29 +233,12 @@ impl Metrics {
     }
 }
 
-async fn inline_policy(aws: &Aws) -> String {
-    match aws
-        .iam
-        .get_role_policy()
-        .role_name(AUTH_ROLE)
-        .policy_name("stackwatch")
-        .send()
-        .await
-    {
-        // The document comes back URL-encoded.
-        Ok(out) => PolicyDocument::parse_wire(out.policy_document())
-            .map(|d| d.to_wire())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
 /// The median of `n` single reads (GetRolePolicy), one at a time.
 async fn read_round_trip(aws: &Aws, n: usize) -> f64 {
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let _ = inline_policy(aws).await;
+        let _ = policy_text(aws).await;
         v.push(ms(t.elapsed()));
     }
     median(&mut v)
@@ -314,8 +258,8 @@ async fn run() -> String {
 
     // 1. The example app, deployed by the daemon (direct), then save-to-converged.
     eprintln!("bench: example app, save-to-converged");
-    let d = Daemon::start(&emu.endpoint, dir.path(), None, "1h");
-    let first = d.wait_ready(Duration::from_secs(120));
+    let d = daemon(&emu.env(), dir.path(), "1h");
+    let first = wait_ready(&d, Duration::from_secs(120));
     let auth = dir.path().join("stacks/auth.yaml");
     let original = std::fs::read_to_string(&auth).unwrap();
     let edits = env_num("STACKWATCH_BENCH_EDITS", 20) as usize;
@@ -332,12 +276,11 @@ async fn run() -> String {
         } else {
             "s3:DeleteObject"
         };
-        let text = original.replace(r#"actions: ["s3:*"]"#, &format!("actions: {actions}"));
-        assert_ne!(text, original, "auth.yaml lacks the s3:* statement");
+        let text = with_s3_actions(&original, actions);
         let saved = Instant::now();
         std::fs::write(&auth, text).unwrap();
         loop {
-            if inline_policy(&aws).await.contains(marker) {
+            if policy_text(&aws).await.contains(marker) {
                 break;
             }
             assert!(
@@ -358,25 +301,25 @@ async fn run() -> String {
     // 2. The no-op reconcile of the daemon (resync 300 ms), directly and through a proxy
     //    adding LATENCY to every call.
     eprintln!("bench: no-op reconcile");
-    let d = Daemon::start(&emu.endpoint, dir.path(), None, "300ms");
-    d.wait_ready(Duration::from_secs(60));
-    let m0 = d.wait_reconciles(&d.metrics(), 2.0, Duration::from_secs(60));
-    let m1 = d.wait_reconciles(&m0, 10.0, Duration::from_secs(120));
+    let d = daemon(&emu.env(), dir.path(), "300ms");
+    wait_ready(&d, Duration::from_secs(60));
+    let m0 = wait_reconciles(&d, &metrics(&d), 2.0, Duration::from_secs(60));
+    let m1 = wait_reconciles(&d, &m0, 10.0, Duration::from_secs(120));
     let (noop_ms, noop_reads, noop_writes) = m1.per_reconcile(&m0);
     let noop_lease = m1.lease_per_reconcile(&m0);
     drop(d);
     let proxy = FaultProxy::start(&emu.endpoint, Faults::NONE, 1);
-    let d = Daemon::start(&proxy.endpoint, dir.path(), None, "300ms");
-    d.wait_ready(Duration::from_secs(60));
-    let p0 = d.wait_reconciles(&d.metrics(), 2.0, Duration::from_secs(60));
-    let p1 = d.wait_reconciles(&p0, 5.0, Duration::from_secs(120));
+    let d = daemon(&proxy.env(), dir.path(), "300ms");
+    wait_ready(&d, Duration::from_secs(60));
+    let p0 = wait_reconciles(&d, &metrics(&d), 2.0, Duration::from_secs(60));
+    let p1 = wait_reconciles(&d, &p0, 5.0, Duration::from_secs(120));
     let (proxied_ms, _, _) = p1.per_reconcile(&p0);
     proxy.set_faults(Faults {
         latency: LATENCY,
         ..Faults::NONE
     });
-    let l0 = d.wait_reconciles(&p1, 2.0, Duration::from_secs(120));
-    let l1 = d.wait_reconciles(&l0, 5.0, Duration::from_secs(300));
+    let l0 = wait_reconciles(&d, &p1, 2.0, Duration::from_secs(120));
+    let l1 = wait_reconciles(&d, &l0, 5.0, Duration::from_secs(300));
     let (slow_ms, _, _) = l1.per_reconcile(&l0);
     drop(d);
     drop(proxy);
@@ -483,15 +426,15 @@ async fn run() -> String {
     eprintln!("bench: idle {idle} s");
     let emu = Emulator::start();
     let dir = example_config();
-    let d = Daemon::start(&emu.endpoint, dir.path(), None, &format!("{idle}s"));
-    d.wait_ready(Duration::from_secs(120));
+    let d = daemon(&emu.env(), dir.path(), &format!("{idle}s"));
+    wait_ready(&d, Duration::from_secs(120));
     // Let the first deploy's trailing work settle.
     std::thread::sleep(Duration::from_millis(500));
-    let m0 = d.metrics();
-    let (_, _, cpu0) = d.proc_stats();
+    let m0 = metrics(&d);
+    let (_, _, cpu0) = proc_stats(&d);
     std::thread::sleep(Duration::from_secs(idle));
-    let (hwm, rss, cpu1) = d.proc_stats();
-    let m1 = d.metrics();
+    let (hwm, rss, cpu1) = proc_stats(&d);
+    let m1 = metrics(&d);
     rows.push(row(
         &format!("idle {idle} s (resync {idle} s): daemon CPU"),
         format!(
@@ -590,18 +533,18 @@ async fn scale(n: usize) -> Vec<Row> {
     let nodes = desired.nodes.len();
 
     // Create: the daemon deploys it from nothing.
-    let d = Daemon::start(&emu.endpoint, dir.path(), None, "1h");
-    let create = d.wait_ready(Duration::from_secs(1800));
-    let created = d.metrics();
+    let d = daemon(&emu.env(), dir.path(), "1h");
+    let create = wait_ready(&d, Duration::from_secs(1800));
+    let created = metrics(&d);
     drop(d);
 
     // No-op: the daemon re-reads it (resync 300 ms); peak RSS over those reconciles.
-    let d = Daemon::start(&emu.endpoint, dir.path(), None, "300ms");
-    d.wait_ready(Duration::from_secs(600));
-    let m0 = d.wait_reconciles(&d.metrics(), 1.0, Duration::from_secs(600));
-    let m1 = d.wait_reconciles(&m0, 3.0, Duration::from_secs(1200));
+    let d = daemon(&emu.env(), dir.path(), "300ms");
+    wait_ready(&d, Duration::from_secs(600));
+    let m0 = wait_reconciles(&d, &metrics(&d), 1.0, Duration::from_secs(600));
+    let m1 = wait_reconciles(&d, &m0, 3.0, Duration::from_secs(1200));
     let (noop_ms, noop_reads, noop_writes) = m1.per_reconcile(&m0);
-    let (hwm, _, _) = d.proc_stats();
+    let (hwm, _, _) = proc_stats(&d);
     drop(d);
 
     // Plan CPU: engine::plan alone on a snapshot already read.

@@ -6,19 +6,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{Emulator, edit, example_config, stackwatch};
-use stackwatch::aws::Aws;
+use common::census::{
+    apis, bucket_names, identity_pools, inline_policy, user_pool_clients, user_pool_ids,
+};
+use common::{AUTH_ROLE, Emulator, GUEST, edit, example_config, foreign_pool, open, stackwatch};
 use stackwatch::engine;
 use stackwatch::plan::Action;
-use stackwatch::policy::PolicyDocument;
-use stackwatch::session::{self, Session};
-
-const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
-
-async fn open(aws: &Aws, dir: &Path) -> Session {
-    let desired = session::load(dir, None).unwrap();
-    Session::open_with(aws.clone(), desired).await.unwrap()
-}
 
 /// A fresh Aws (fresh call counter) for the same emulator.
 async fn apply_all(emu: &Emulator, dir: &Path) -> engine::ApplyReport {
@@ -33,43 +26,11 @@ async fn apply_all(emu: &Emulator, dir: &Path) -> engine::ApplyReport {
     report
 }
 
-async fn inline_policy(aws: &Aws) -> PolicyDocument {
-    let out = aws
-        .iam
-        .get_role_policy()
-        .role_name(AUTH_ROLE)
-        .policy_name("stackwatch")
-        .send()
-        .await
-        .unwrap();
-    PolicyDocument::parse_wire(out.policy_document()).unwrap()
-}
-
-async fn user_pool_ids(aws: &Aws) -> Vec<(String, String)> {
-    let out = aws
-        .idp
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap();
-    out.user_pools()
-        .iter()
-        .map(|p| {
-            (
-                p.id().unwrap_or_default().to_string(),
-                p.name().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
     let emu = Emulator::start();
     let dir = example_config();
-    let (code, stdout2, stderr) =
-        stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    let (code, stdout2, stderr) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert_eq!(code, 0, "apply failed:\n{stdout2}\n{stderr}");
 
     // Every primitive exists, under its logical name in the plan output.
@@ -106,17 +67,8 @@ async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
     assert_eq!(pools.len(), 1);
     assert_eq!(auth["UserPoolId"], pools[0].0.as_str());
     assert_eq!(pools[0].1, "dev-notes-Auth");
-    let client = aws
-        .idp
-        .list_user_pool_clients()
-        .user_pool_id(&pools[0].0)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        auth["UserPoolClientId"],
-        client.user_pool_clients()[0].client_id().unwrap()
-    );
+    let clients = user_pool_clients(&aws, &pools[0].0).await;
+    assert_eq!(auth["UserPoolClientId"], clients[0].client_id().unwrap());
     let ip = aws
         .identity
         .describe_identity_pool()
@@ -130,7 +82,7 @@ async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
     );
 
     // The policy variable reached AWS literally.
-    let doc = inline_policy(&aws).await;
+    let doc = inline_policy(&aws).await.unwrap();
     assert!(
         doc.to_wire()
             .contains("/private/${cognito-identity.amazonaws.com:sub}/*"),
@@ -158,16 +110,12 @@ async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
     assert!(aws2.calls.reads() > 0);
 
     // The CLI agrees: exit 0 with --detailed-exitcode.
-    let (code, out, err) = stackwatch(
-        &emu,
-        dir.path(),
-        &["--config", ".", "plan", "--detailed-exitcode"],
-    );
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("No changes."), "{out}");
 
     // JSON plan: nothing to do; `outputs --json` reads the same values back from AWS.
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "plan", "--json"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan", "--json"]);
     assert_eq!(code, 0, "{err}");
     let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
@@ -175,7 +123,7 @@ async fn fresh_apply_creates_everything_and_second_plan_is_clean() {
         serde_json::json!({"create": 0, "update": 0, "replace": 0, "delete": 0, "blocked": 0})
     );
     assert_eq!(plan["changes"].as_array().unwrap().len(), 9);
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "outputs", "--json"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["outputs", "--json"]);
     assert_eq!(code, 0, "{err}");
     let read_back: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(read_back, outputs);
@@ -215,7 +163,7 @@ async fn editing_a_permission_updates_only_the_inline_policy() {
     let report = engine::apply(&s.aws, &s.desired, &s.snapshot, engine::Guard::ALLOW_ALL).await;
     assert!(report.errors().is_empty(), "{:?}", report.errors());
     assert_eq!(aws.calls.write_operations(), ["IAM:PutRolePolicy"]);
-    let doc = inline_policy(&aws).await.0.to_string();
+    let doc = inline_policy(&aws).await.unwrap().0.to_string();
     assert!(
         doc.contains("s3:GetObject") && !doc.contains("\"s3:*\""),
         "{doc}"
@@ -228,7 +176,7 @@ async fn out_of_band_policy_edit_is_planned_and_reverted() {
     let dir = example_config();
     apply_all(&emu, dir.path()).await;
     let aws = emu.aws().await;
-    let before = inline_policy(&aws).await;
+    let before = inline_policy(&aws).await.unwrap();
 
     // Someone widens the policy by hand in the console.
     let widened = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
@@ -254,10 +202,10 @@ async fn out_of_band_policy_edit_is_planned_and_reverted() {
         ["policy"]
     );
 
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        inline_policy(&aws).await.equivalent(&before),
+        inline_policy(&aws).await.unwrap().equivalent(&before),
         "drift was not reverted"
     );
 }
@@ -267,7 +215,7 @@ async fn destroy_retains_user_pool_and_bucket_by_default() {
     let emu = Emulator::start();
     let dir = example_config();
     apply_all(&emu, dir.path()).await;
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "destroy", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["destroy", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
 
     let aws = emu.aws().await;
@@ -276,17 +224,9 @@ async fn destroy_retains_user_pool_and_bucket_by_default() {
         1,
         "user pool must be retained"
     );
-    let buckets = aws.s3.list_buckets().send().await.unwrap();
-    assert_eq!(buckets.buckets().len(), 1, "bucket must be retained");
-    let ips = aws
-        .identity
-        .list_identity_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(bucket_names(&aws).await.len(), 1, "bucket must be retained");
     assert!(
-        ips.identity_pools().is_empty(),
+        identity_pools(&aws).await.is_empty(),
         "identity pool must be deleted"
     );
     assert!(
@@ -298,8 +238,7 @@ async fn destroy_retains_user_pool_and_bucket_by_default() {
             .is_err(),
         "role must be deleted"
     );
-    let apis = aws.apigw.get_apis().send().await.unwrap();
-    assert!(apis.items().is_empty(), "API must be deleted");
+    assert!(apis(&aws).await.is_empty(), "API must be deleted");
 
     // Applying again reuses the retained pool (found by name and tags), no duplicate.
     apply_all(&emu, dir.path()).await;
@@ -311,16 +250,9 @@ async fn same_named_pool_without_our_tags_is_left_untouched() {
     let emu = Emulator::start();
     let dir = example_config();
     let aws = emu.aws().await;
-    let foreign = aws
-        .idp
-        .create_user_pool()
-        .pool_name("dev-notes-Auth")
-        .send()
-        .await
-        .unwrap();
-    let foreign_id = foreign.user_pool().unwrap().id().unwrap().to_string();
+    let foreign_id = foreign_pool(&aws, "dev-notes-Auth").await;
 
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert_eq!(code, 1, "{out}\n{err}");
     let all = format!("{out}\n{err}");
     assert!(
@@ -356,10 +288,7 @@ async fn same_named_pool_without_our_tags_is_left_untouched() {
         "{tags:?}"
     );
     // Independent resources were still applied.
-    assert_eq!(
-        aws.s3.list_buckets().send().await.unwrap().buckets().len(),
-        1
-    );
+    assert_eq!(bucket_names(&aws).await.len(), 1);
 }
 
 #[tokio::test]
@@ -391,7 +320,7 @@ async fn invalid_config_never_reaches_aws() {
     for (name, yaml, expect) in cases {
         let dir = example_config();
         std::fs::write(dir.path().join("stacks/a.yaml"), yaml).unwrap();
-        let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+        let (code, out, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
         assert_eq!(code, 1, "{name}: {out}\n{err}");
         assert!(
             err.contains(expect),
@@ -401,7 +330,7 @@ async fn invalid_config_never_reaches_aws() {
     let dir = example_config();
     std::fs::write(dir.path().join("stacks/a.yaml"), "stack: S\nuses: [T]\n").unwrap();
     std::fs::write(dir.path().join("stacks/b.yaml"), "stack: T\nuses: [S]\n").unwrap();
-    let (code, _, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    let (code, _, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert_eq!(code, 1);
     assert!(
         err.contains("a.yaml:2:8: expected `uses` without cycles"),
@@ -414,24 +343,15 @@ async fn invalid_config_never_reaches_aws() {
 
     let dir = example_config();
     std::fs::write(dir.path().join("stacks/a.yaml"), b"stack: S\n\xff\n").unwrap();
-    let (code, _, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    let (code, _, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert_eq!(code, 1);
     assert!(err.contains("a.yaml:2:1: expected UTF-8 text"), "{err}");
 
     let aws = emu.aws().await;
     assert!(user_pool_ids(&aws).await.is_empty());
-    assert!(
-        aws.s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .is_empty()
-    );
+    assert!(bucket_names(&aws).await.is_empty());
 }
 
-const GUEST: &str = "    login: [email]\n    allowUnauthenticated: true\n";
 const GUEST_PERMS: &str = "      unauthenticated:\n        - actions: [\"execute-api:Invoke\"]\n          resources: [\"arn:aws:execute-api:${app.region}:${app.account}:${ApiStack.Api.id}/*\"]\n";
 
 #[tokio::test]
@@ -519,7 +439,7 @@ async fn changing_login_forces_replacement_and_needs_allow_replace() {
         "login: [email]",
         "login: [phone]",
     );
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "plan"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("-/+ AuthStack.Auth.UserPool") && out.contains("must be replaced"),
@@ -530,7 +450,7 @@ async fn changing_login_forces_replacement_and_needs_allow_replace() {
         "{out}"
     );
 
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert_eq!(code, 1, "{out}");
     assert!(err.contains("--allow-replace"), "{err}");
     assert_eq!(
@@ -539,11 +459,7 @@ async fn changing_login_forces_replacement_and_needs_allow_replace() {
         "nothing may change without --allow-replace"
     );
 
-    let (code, out, err) = stackwatch(
-        &emu,
-        dir.path(),
-        &["--config", ".", "apply", "--yes", "--allow-replace"],
-    );
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["apply", "--yes", "--allow-replace"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let pools = user_pool_ids(&aws).await;
     assert_eq!(
@@ -552,11 +468,7 @@ async fn changing_login_forces_replacement_and_needs_allow_replace() {
         "the old pool is retained (removal: retain), a new one created"
     );
     // The retained pool no longer carries our tags, so exactly one is ours and the plan is clean.
-    let (code, out, err) = stackwatch(
-        &emu,
-        dir.path(),
-        &["--config", ".", "plan", "--detailed-exitcode"],
-    );
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let d = aws
         .idp

@@ -12,8 +12,6 @@
 mod common;
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -58,17 +56,7 @@ fn chmod_tree(path: &Path, dirs: u32, files: u32) {
 }
 
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    Some((status, text.split_once("\r\n\r\n")?.1.to_string()))
+    common::http_get(port, path, Duration::from_secs(5))
 }
 
 /// Peak resident memory of a process, in KiB (VmHWM), read while it runs.
@@ -101,11 +89,7 @@ async fn runs_as_the_image_does_non_root_read_only_config_no_home_and_converges(
         std::os::unix::fs::chown(state.path(), Some(UID), Some(UID)).unwrap();
     }
     let logs = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
 
     let mut args = image_cmd();
     assert_eq!(
@@ -166,14 +150,7 @@ async fn runs_as_the_image_does_non_root_read_only_config_no_home_and_converges(
 
     // It converged the example app: the user pool exists, and outputs.json is in the state dir,
     // written by the non-root user.
-    let pools = aws
-        .idp
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(pools.user_pools().len(), 1);
+    assert_eq!(common::census::user_pools(&aws).await.len(), 1);
     let outputs = state.path().join("outputs.json");
     let deadline = Instant::now() + WAIT;
     while !outputs.exists() {

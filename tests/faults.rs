@@ -8,13 +8,11 @@ mod common;
 #[path = "common/fault_proxy.rs"]
 mod fault_proxy;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Emulator, example_config};
+use common::census::{census, pools_named};
+use common::daemon::Daemon;
+use common::{AUTH_ROLE, Emulator, example_config, foreign_pool, run};
 use fault_proxy::{FaultProxy, Faults};
 use stackwatch::aws::Aws;
 
@@ -23,97 +21,6 @@ fn seed() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_240_611)
-}
-
-/// Runs the binary through the proxy: (exit code, stdout, stderr).
-fn run(proxy: &FaultProxy, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-        .args(["--config", "."])
-        .args(args)
-        .current_dir(dir)
-        .envs(proxy.env())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// How many of each resource the example app's dev stage has, read directly (no proxy).
-async fn census(aws: &Aws) -> [(&'static str, usize); 5] {
-    let pools = aws
-        .idp
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap();
-    let user_pools = pools
-        .user_pools()
-        .iter()
-        .filter(|p| p.name() == Some("dev-notes-Auth"))
-        .count();
-    let ids = aws
-        .identity
-        .list_identity_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap();
-    let identity_pools = ids
-        .identity_pools()
-        .iter()
-        .filter(|p| p.identity_pool_name() == Some("dev_notes_Auth"))
-        .count();
-    let roles = aws
-        .iam
-        .list_roles()
-        .path_prefix("/stackwatch/")
-        .send()
-        .await
-        .unwrap()
-        .roles()
-        .iter()
-        .filter(|r| r.role_name().starts_with("dev-notes-"))
-        .count();
-    let apis = aws
-        .apigw
-        .get_apis()
-        .send()
-        .await
-        .unwrap()
-        .items()
-        .iter()
-        .filter(|a| a.name() == Some("dev-notes-Api"))
-        .count();
-    let clients = match pools
-        .user_pools()
-        .iter()
-        .find(|p| p.name() == Some("dev-notes-Auth"))
-        .and_then(|p| p.id())
-    {
-        Some(id) => aws
-            .idp
-            .list_user_pool_clients()
-            .user_pool_id(id)
-            .send()
-            .await
-            .unwrap()
-            .user_pool_clients()
-            .len(),
-        None => 0,
-    };
-    [
-        ("user pools", user_pools),
-        ("user pool clients", clients),
-        ("identity pools", identity_pools),
-        ("roles", roles),
-        ("APIs", apis),
-    ]
 }
 
 #[tokio::test]
@@ -126,7 +33,7 @@ async fn apply_converges_with_a_fifth_of_calls_failing_and_makes_no_duplicates()
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let (code, out, err) = run(&proxy, dir.path(), &["apply", "--yes"]);
+        let (code, out, err) = run(&proxy.env(), dir.path(), &["apply", "--yes"], &[]);
         if code == 0 {
             break;
         }
@@ -155,7 +62,8 @@ async fn apply_converges_with_a_fifth_of_calls_failing_and_makes_no_duplicates()
     // A following plan is clean (it may itself meet faults: retried, bounded).
     let mut clean = false;
     for _ in 0..8 {
-        let (code, out, err) = run(&proxy, dir.path(), &["plan", "--detailed-exitcode"]);
+        let plan = ["plan", "--detailed-exitcode"];
+        let (code, out, err) = run(&proxy.env(), dir.path(), &plan, &[]);
         match code {
             0 => {
                 clean = true;
@@ -168,73 +76,32 @@ async fn apply_converges_with_a_fifth_of_calls_failing_and_makes_no_duplicates()
     assert!(clean, "plan kept failing: {}", proxy.stats().summary());
 }
 
-/// GET on the daemon's HTTP port: the status code.
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    text.split(' ').nth(1)?.parse().ok()
-}
-
 #[tokio::test]
 async fn emulator_restarted_mid_watch_is_rebuilt_and_the_daemon_keeps_running() {
     let emu = Emulator::start();
     // The daemon talks to the proxy; the proxy is repointed at the new emulator.
     let proxy = FaultProxy::start(&emu.endpoint, Faults::NONE, seed());
     let dir = example_config();
-    let logs = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-        .args([
-            "--config",
-            ".",
-            "watch",
-            "--approve",
-            "auto",
-            "--resync",
-            "1s",
-        ])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .current_dir(dir.path())
-        .envs(proxy.env())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(logs.path().join("stdout")).unwrap())
-        .stderr(std::fs::File::create(logs.path().join("stderr")).unwrap())
-        .spawn()
-        .unwrap();
-    let log = || {
-        std::fs::read_to_string(logs.path().join("stderr")).unwrap_or_default()
-            + &std::fs::read_to_string(logs.path().join("stdout")).unwrap_or_default()
-    };
+    let args = ["--approve", "auto", "--resync", "1s"];
+    let mut d = Daemon::start(&proxy.env(), dir.path(), &args);
 
     let converged = |aws: Aws| async move {
         census(&aws).await.iter().all(|(_, n)| *n == 1)
             && aws
                 .iam
                 .get_role_policy()
-                .role_name("dev-notes-AuthStack-Auth-AuthRole")
+                .role_name(AUTH_ROLE)
                 .policy_name("stackwatch")
                 .send()
                 .await
                 .is_ok()
     };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !(http_status(port, "/readyz") == Some(200) && converged(emu.aws().await).await) {
+    while !(d.ready() && converged(emu.aws().await).await) {
         assert!(
             Instant::now() < deadline,
             "first deploy timed out\n{}",
-            log()
+            d.logs()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -245,36 +112,31 @@ async fn emulator_restarted_mid_watch_is_rebuilt_and_the_daemon_keeps_running() 
     proxy.set_upstream(&emu2.endpoint);
     let deadline = Instant::now() + Duration::from_secs(90);
     while !converged(emu2.aws().await).await {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the daemon exited\n{}",
-            log()
-        );
+        assert!(d.try_wait().is_none(), "the daemon exited\n{}", d.logs());
         assert!(
             Instant::now() < deadline,
             "the daemon did not rebuild the lost resources\n{}",
-            log()
+            d.logs()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Still running and healthy, and it settles: a later plan is clean.
-    assert!(child.try_wait().unwrap().is_none(), "{}", log());
-    assert_eq!(http_status(port, "/healthz"), Some(200));
+    assert!(d.try_wait().is_none(), "{}", d.logs());
+    assert_eq!(d.get("/healthz").map(|r| r.0), Some(200));
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (code, out, err) = run(&proxy, dir.path(), &["plan", "--detailed-exitcode"]);
+        let plan = ["plan", "--detailed-exitcode"];
+        let (code, out, err) = run(&proxy.env(), dir.path(), &plan, &[]);
         if code == 0 {
             break;
         }
         assert!(
             Instant::now() < deadline,
             "plan not clean after the rebuild:\n{out}\n{err}\n{}",
-            log()
+            d.logs()
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Lost answers: the call reaches the emulator and its answer never comes back. A plain SDK
@@ -299,7 +161,7 @@ async fn lost_answers_to_creates_make_no_duplicates() {
     // A lost answer may fail an apply (the call's outcome is unknown); the next one converges.
     let mut last = (1, String::new(), String::new());
     for _ in 0..8 {
-        last = run(&proxy, dir.path(), &["apply", "--yes"]);
+        last = run(&proxy.env(), dir.path(), &["apply", "--yes"], &[]);
         if last.0 == 0 {
             break;
         }
@@ -330,14 +192,7 @@ async fn recovery_after_a_lost_create_never_returns_a_foreign_pool() {
     use stackwatch::resource::{Owner, Tags, user_pool};
     let emu = Emulator::start();
     let direct = emu.aws().await;
-    let foreign = direct
-        .idp
-        .create_user_pool()
-        .pool_name("dev-notes-Auth")
-        .send()
-        .await
-        .unwrap();
-    let foreign_id = foreign.user_pool().unwrap().id().unwrap().to_string();
+    let foreign_id = foreign_pool(&direct, "dev-notes-Auth").await;
 
     let proxy = FaultProxy::start(
         &emu.endpoint,
@@ -368,18 +223,7 @@ async fn recovery_after_a_lost_create_never_returns_a_foreign_pool() {
     );
     assert_eq!(made.owner, Owner::Ours);
     assert_ne!(made.id, foreign_id, "the foreign pool was taken for ours");
-    let pools = direct
-        .idp
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap();
-    let named = pools
-        .user_pools()
-        .iter()
-        .filter(|p| p.name() == Some("dev-notes-Auth"))
-        .count();
+    let named = pools_named(&direct, "dev-notes-Auth").await.len();
     assert_eq!(named, 2, "the foreign pool and ours");
     emu.assert_no_validation_refusals();
 }

@@ -7,22 +7,18 @@
 
 mod common;
 
-use std::fs::File;
-use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Emulator, example_config};
+use common::census::{inventory, policy_text};
+use common::daemon::{Daemon, eventually};
+use common::{Emulator, edit, example_config};
 use stackwatch::aws::Aws;
 use stackwatch::daemon::lease::{KEY, Lease, LeaseError, Record, Target};
 use stackwatch::daemon::state::Shared;
-use stackwatch::policy::PolicyDocument;
 use tokio::sync::Notify;
 
 const WAIT: Duration = Duration::from_secs(60);
-const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
 
 fn lease(ttl: Duration) -> (Arc<Lease>, Arc<Shared>) {
     let shared = Arc::new(Shared::new("auto"));
@@ -147,193 +143,15 @@ async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_e
 
 // ------------------------------------------------------------- two daemons
 
-struct Daemon {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-    logs: tempfile::TempDir,
-}
-
-impl Daemon {
-    /// `stackwatch watch --approve auto` on its own copy of the example app.
-    fn start(emu: &Emulator, ttl: &str) -> Daemon {
-        let dir = example_config();
-        let port = common::free_port();
-        let logs = tempfile::tempdir().unwrap();
-        let listen = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-            .args(["--config", ".", "watch", "--approve", "auto"])
-            .args(["--listen", &listen, "--lease-ttl", ttl])
-            .current_dir(dir.path())
-            .envs(emu.env())
-            .env("STACKWATCH_TEST_PASSWORD", "Lease-test-pw-1!")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(File::create(logs.path().join("stdout")).unwrap())
-            .stderr(File::create(logs.path().join("stderr")).unwrap())
-            .spawn()
-            .expect("starting stackwatch watch");
-        Daemon {
-            child,
-            port,
-            dir,
-            logs,
-        }
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
-    }
-
-    fn logs(&self) -> String {
-        let read = |f: &str| std::fs::read_to_string(self.logs.path().join(f)).unwrap_or_default();
-        format!(
-            "--- stdout\n{}\n--- stderr\n{}",
-            read("stdout"),
-            read("stderr")
-        )
-    }
-
-    fn get(&self, path: &str) -> Option<(u16, String)> {
-        common::http_get(self.port, path, Duration::from_secs(5))
-    }
-
-    fn metrics(&self) -> String {
-        match self.get("/metrics") {
-            Some((200, body)) => body,
-            _ => String::new(),
-        }
-    }
-
-    fn metric(&self, sample: &str) -> f64 {
-        self.metrics()
-            .lines()
-            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0.0)
-    }
-
-    fn is_leader(&self) -> bool {
-        self.metric("stackwatch_leader") == 1.0
-    }
-
-    fn ready(&self) -> bool {
-        self.get("/readyz").map(|r| r.0) == Some(200)
-    }
-
-    fn status(&self) -> serde_json::Value {
-        match self.get("/status") {
-            Some((200, body)) => serde_json::from_str(&body).unwrap(),
-            other => panic!("/status: {other:?}\n{}", self.logs()),
-        }
-    }
-
-    /// Write calls sent, other than to S3 (the lease lives there): what "applying" means here.
-    fn app_writes(&self) -> Vec<String> {
-        self.metrics()
-            .lines()
-            .filter(|l| {
-                l.starts_with("stackwatch_aws_calls_total{") && l.contains("kind=\"write\"")
-            })
-            .filter(|l| !l.contains("service=\"S3\"") || l.contains("BucketCors"))
-            .map(str::to_string)
-            .collect()
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our own child's pid.
-        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, ds: &[&Daemon], mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if Instant::now() > deadline {
-            let logs: Vec<String> = ds.iter().map(|d| d.logs()).collect();
-            panic!(
-                "timed out after {limit:?} waiting for {what}\n{}",
-                logs.join("\n=====\n")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Everything of the example app, counted: a second copy of anything is a duplicate.
-async fn inventory(aws: &Aws) -> [usize; 5] {
-    let pools = aws
-        .idp
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap()
-        .user_pools()
-        .len();
-    let identity_pools = aws
-        .identity
-        .list_identity_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap()
-        .identity_pools()
-        .len();
-    let roles = aws
-        .iam
-        .list_roles()
-        .path_prefix("/stackwatch/")
-        .send()
-        .await
-        .unwrap()
-        .roles()
-        .len();
-    let apis = aws.apigw.get_apis().send().await.unwrap().items().len();
-    let buckets = aws.s3.list_buckets().send().await.unwrap().buckets().len();
-    [pools, identity_pools, roles, apis, buckets]
+/// `stackwatch watch --approve auto --lease-ttl <ttl>` on its own copy of the example app.
+fn daemon(emu: &Emulator, ttl: &str) -> Daemon {
+    let app = example_config();
+    let args = ["--approve", "auto", "--lease-ttl", ttl];
+    Daemon::start(&emu.env(), app.path(), &args).owning(app)
 }
 
 /// One user pool, identity pool, role and API; the uploads bucket and the state bucket.
 const ONE_OF_EACH: [usize; 5] = [1, 1, 1, 1, 2];
-
-async fn policy_text(aws: &Aws) -> String {
-    aws.iam
-        .get_role_policy()
-        .role_name(AUTH_ROLE)
-        .policy_name("stackwatch")
-        .send()
-        .await
-        .ok()
-        .and_then(|o| PolicyDocument::parse_wire(o.policy_document()).ok())
-        .map(|d| d.to_wire())
-        .unwrap_or_default()
-}
-
-fn edit_s3_actions(dir: &Path, actions: &str) {
-    let path = dir.join("stacks/auth.yaml");
-    let original = std::fs::read_to_string(&path).unwrap();
-    let edited = original.replace(r#"actions: ["s3:*"]"#, &format!("actions: {actions}"));
-    assert_ne!(
-        edited, original,
-        "auth.yaml no longer has the s3:* statement"
-    );
-    std::fs::write(path, edited).unwrap();
-}
 
 #[tokio::test]
 async fn two_daemons_exactly_one_applies_and_a_killed_leader_is_replaced_without_duplicates() {
@@ -341,8 +159,8 @@ async fn two_daemons_exactly_one_applies_and_a_killed_leader_is_replaced_without
     let aws = emu.aws().await;
     let ttl = Duration::from_secs(4);
     // Started together: both read AWS, plan the same creates and race for the lease.
-    let a = Daemon::start(&emu, "4s");
-    let b = Daemon::start(&emu, "4s");
+    let a = daemon(&emu, "4s");
+    let b = daemon(&emu, "4s");
     eventually("both daemons ready", WAIT, &[&a, &b], || async {
         (a.ready() && b.ready() && (a.is_leader() ^ b.is_leader())).then_some(())
     })
@@ -350,7 +168,7 @@ async fn two_daemons_exactly_one_applies_and_a_killed_leader_is_replaced_without
     let (leader, follower) = if a.is_leader() { (&a, &b) } else { (&b, &a) };
     eventually("the leader's deploy", WAIT, &[leader], || async {
         leader
-            .path()
+            .dir()
             .join(".stackwatch/outputs.json")
             .exists()
             .then_some(())
@@ -403,7 +221,12 @@ async fn two_daemons_exactly_one_applies_and_a_killed_leader_is_replaced_without
     assert_eq!(s["lease"]["holder"], s["lease"]["id"], "{s:#}");
 
     // The new leader applies: an edit to its files reaches AWS.
-    edit_s3_actions(&survivor.path(), r#"["s3:GetObject"]"#);
+    edit(
+        survivor.dir(),
+        "stacks/auth.yaml",
+        r#"actions: ["s3:*"]"#,
+        r#"actions: ["s3:GetObject"]"#,
+    );
     eventually("the new leader's apply", WAIT, &[survivor], || async {
         let p = policy_text(&aws).await;
         (p.contains("s3:GetObject") && !p.contains("\"s3:*\"")).then_some(())
@@ -423,12 +246,12 @@ async fn two_daemons_exactly_one_applies_and_a_killed_leader_is_replaced_without
 async fn sigterm_releases_the_lease_and_the_other_daemon_takes_over() {
     let emu = Emulator::start();
     let aws = emu.aws().await;
-    let mut a = Daemon::start(&emu, "9s");
+    let mut a = daemon(&emu, "9s");
     eventually("the first deploy", WAIT, &[&a], || async {
         (a.ready() && a.is_leader()).then_some(())
     })
     .await;
-    let b = Daemon::start(&emu, "9s");
+    let b = daemon(&emu, "9s");
     eventually("the second daemon ready", WAIT, &[&b], || async {
         b.ready().then_some(())
     })
@@ -441,18 +264,9 @@ async fn sigterm_releases_the_lease_and_the_other_daemon_takes_over() {
     // could take the lease: the record must say released, by a.
     b.signal(libc::SIGSTOP);
     a.signal(libc::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = a.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running after SIGTERM\n{}",
-            a.logs()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = a
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("still running after SIGTERM\n{}", a.logs()));
     assert_eq!(status.code(), Some(0), "{}", a.logs());
     // The lease object says released, by a: no successor has to wait for the expiry.
     let acct = account(&aws).await;

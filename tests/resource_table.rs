@@ -9,18 +9,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{Emulator, edit, example_config, stackwatch};
+use common::census::table_names;
+use common::{Emulator, apply_yes, edit, example_config, open, stackwatch};
 use stackwatch::aws::Aws;
 use stackwatch::engine;
 use stackwatch::plan::Action;
-use stackwatch::session::{self, Session};
 
 const TABLE: &str = "dev-notes-StorageStack-Notes";
-
-async fn open(aws: &Aws, dir: &Path) -> Session {
-    let desired = session::load(dir, None).unwrap();
-    Session::open_with(aws.clone(), desired).await.unwrap()
-}
 
 /// The plan's non-trivial actions, by logical id.
 async fn actions(emu: &Emulator, dir: &Path) -> Vec<(String, Action)> {
@@ -31,14 +26,6 @@ async fn actions(emu: &Emulator, dir: &Path) -> Vec<(String, Action)> {
         .filter(|c| c.action != Action::NoChange)
         .map(|c| (c.id.clone(), c.action))
         .collect()
-}
-
-fn apply_yes(emu: &Emulator, dir: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["--config", ".", "apply", "--yes"];
-    args.extend_from_slice(extra);
-    let (code, out, err) = stackwatch(emu, dir, &args);
-    assert_eq!(code, 0, "apply failed:\n{out}\n{err}");
-    out
 }
 
 async fn tags(aws: &Aws, name: &str) -> Vec<(String, String)> {
@@ -61,17 +48,6 @@ async fn tags(aws: &Aws, name: &str) -> Vec<(String, String)> {
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect()
-}
-
-async fn table_names(aws: &Aws) -> Vec<String> {
-    aws.ddb
-        .list_tables()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -182,18 +158,14 @@ async fn the_notes_table_lives_its_whole_life() {
     // A new sort key replaces the table: only with --allow-replace, and never for a retained
     // table (DynamoDB has one table per name), which is refused before anything changes.
     edit(d, "stacks/storage.yaml", "name: noteId", "name: createdAt");
-    let (code, out, err) = stackwatch(&emu, d, &["--config", ".", "apply", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, d, &["apply", "--yes"]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(
         out.contains("sortKey") && out.contains("# forces replacement"),
         "{out}"
     );
     assert!(err.contains("--allow-replace"), "{err}");
-    let (code, out, err) = stackwatch(
-        &emu,
-        d,
-        &["--config", ".", "apply", "--yes", "--allow-replace"],
-    );
+    let (code, out, err) = stackwatch(&emu, d, &["apply", "--yes", "--allow-replace"]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(
         format!("{out}{err}").contains("removal: destroy"),
@@ -276,7 +248,7 @@ async fn a_same_named_table_is_left_alone_until_adopted() {
         .await
         .unwrap();
 
-    let (code, out, err) = stackwatch(&emu, d, &["--config", ".", "apply", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, d, &["apply", "--yes"]);
     assert_eq!(code, 1, "{out}\n{err}");
     let all = format!("{out}\n{err}");
     assert!(all.contains(&format!("adopt: {TABLE}")), "{all}");
@@ -300,7 +272,7 @@ async fn a_same_named_table_is_left_alone_until_adopted() {
     assert_eq!(table_names(&aws).await, [TABLE]);
 
     // Destroy retains it (it holds data).
-    let (code, out, err) = stackwatch(&emu, d, &["--config", ".", "destroy", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, d, &["destroy", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(table_names(&aws).await, [TABLE]);
     emu.assert_no_validation_refusals();

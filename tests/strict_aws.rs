@@ -8,67 +8,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{Emulator, edit, example_config, stackwatch};
+use common::census::{apis, bucket_names, pools_named};
+use common::{
+    Emulator, GUEST, PASSWORD_ENV, apply_yes, both, edit, example_config, foreign_pool, open, run,
+    stackwatch,
+};
 use stackwatch::aws::Aws;
 use stackwatch::plan::Action;
-use stackwatch::session::{self, Session};
 
-const PASSWORD_ENV: &str = "STACKWATCH_TEST_PASSWORD";
 const POOL: &str = "dev-notes-Auth";
 const UNAUTH_ROLE: &str = "dev-notes-AuthStack-Auth-UnauthRole";
-
-async fn open(aws: &Aws, dir: &Path) -> Session {
-    let desired = session::load(dir, None).unwrap();
-    Session::open_with(aws.clone(), desired).await.unwrap()
-}
-
-/// Runs the binary with `--config .` and extra environment.
-fn run(emu: &Emulator, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-        .args(["--config", "."])
-        .args(args)
-        .current_dir(dir)
-        .envs(emu.env())
-        .envs(env.iter().copied())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
-
-fn apply_yes(emu: &Emulator, dir: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["--config", ".", "apply", "--yes"];
-    args.extend_from_slice(extra);
-    let (code, out, err) = stackwatch(emu, dir, &args);
-    assert_eq!(code, 0, "apply failed:\n{out}\n{err}");
-    out
-}
-
-async fn pools_named(aws: &Aws, name: &str) -> Vec<String> {
-    let pools = aws
-        .idp
-        .list_user_pools()
-        .max_results(60)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .unwrap();
-    pools
-        .iter()
-        .filter(|p| p.name() == Some(name))
-        .filter_map(|p| p.id().map(str::to_string))
-        .collect()
-}
 
 async fn user_count(aws: &Aws, pool: &str) -> usize {
     aws.idp
@@ -86,45 +36,30 @@ async fn no_command_uses_a_same_named_pool_it_does_not_own() {
     let emu = Emulator::start();
     let dir = example_config();
     let aws = emu.aws().await;
-    let foreign = aws
-        .idp
-        .create_user_pool()
-        .pool_name(POOL)
-        .send()
-        .await
-        .unwrap();
-    let foreign_id = foreign.user_pool().unwrap().id().unwrap().to_string();
+    let foreign_id = foreign_pool(&aws, POOL).await;
     let pw = [(PASSWORD_ENV, "Xq7!strict-Secret")];
 
     // The plan blocks it, as before.
-    let (code, out) = run(&emu, dir.path(), &["plan"], &pw);
+    let (code, out) = both(run(&emu.env(), dir.path(), &["plan"], &pw));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("without stackwatch's tags"), "{out}");
 
     // `users create` refuses instead of writing into it.
-    let (code, out) = run(
-        &emu,
-        dir.path(),
-        &[
-            "users",
-            "create",
-            "--stack",
-            "AuthStack",
-            "--email",
-            "someone@example.com",
-            "--password-env",
-            PASSWORD_ENV,
-        ],
-        &pw,
-    );
+    let create = [
+        "users",
+        "create",
+        "--stack",
+        "AuthStack",
+        "--email",
+        "someone@example.com",
+        "--password-env",
+        PASSWORD_ENV,
+    ];
+    let (code, out) = both(run(&emu.env(), dir.path(), &create, &pw));
     assert_ne!(code, 0, "users create wrote into a foreign pool:\n{out}");
     assert!(out.contains("not deployed"), "{out}");
-    let (code, out) = run(
-        &emu,
-        dir.path(),
-        &["users", "list", "--stack", "AuthStack"],
-        &pw,
-    );
+    let list = ["users", "list", "--stack", "AuthStack"];
+    let (code, out) = both(run(&emu.env(), dir.path(), &list, &pw));
     assert_ne!(code, 0, "{out}");
     assert!(!out.contains(&foreign_id), "{out}");
     assert_eq!(user_count(&aws, &foreign_id).await, 0);
@@ -136,7 +71,7 @@ async fn no_command_uses_a_same_named_pool_it_does_not_own() {
         &["outputs", "--format", "env"],
         &["verify"],
     ] {
-        let (code, out) = run(&emu, dir.path(), args, &pw);
+        let (code, out) = both(run(&emu.env(), dir.path(), args, &pw));
         assert_ne!(code, 0, "{args:?} succeeded:\n{out}");
         assert!(
             !out.contains(&foreign_id),
@@ -174,15 +109,14 @@ async fn a_long_resource_name_is_shortened_and_deploys() {
         "${StorageStack.Uploads.arn}",
         &format!("${{StorageStack.{long}.arn}}"),
     );
-    let (code, out) = run(&emu, dir.path(), &["validate"], &[]);
+    let (code, out) = both(run(&emu.env(), dir.path(), &["validate"], &[]));
     assert_eq!(code, 0, "{out}");
     apply_yes(&emu, dir.path(), &[]);
 
     let aws = emu.aws().await;
-    let buckets = aws.s3.list_buckets().send().await.unwrap();
-    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    let names = bucket_names(&aws).await;
     assert_eq!(names.len(), 1, "{names:?}");
-    let name = names[0];
+    let name = &names[0];
     assert!(name.len() <= 63, "{name}");
     assert!(
         name.starts_with("dev-notes-storagestack-uploadsbucket"),
@@ -202,32 +136,21 @@ async fn a_name_aws_would_refuse_fails_validation_and_changes_nothing() {
     let dir = example_config();
     // `sthree-` is a prefix S3 reserves: the bucket `sthree-notes-…` cannot exist.
     edit(dir.path(), "stackwatch.yaml", "stage: dev", "stage: sthree");
-    let (code, out) = run(&emu, dir.path(), &["validate"], &[]);
+    let (code, out) = both(run(&emu.env(), dir.path(), &["validate"], &[]));
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("stacks/storage.yaml:"),
         "no file:line:col:\n{out}"
     );
     assert!(out.contains("does not start with `sthree-`"), "{out}");
-    let (code, out) = run(&emu, dir.path(), &["apply", "--yes"], &[]);
+    let (code, out) = both(run(&emu.env(), dir.path(), &["apply", "--yes"], &[]));
     assert_eq!(code, 1, "{out}");
 
     let aws = emu.aws().await;
-    assert!(
-        aws.s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .is_empty()
-    );
+    assert!(bucket_names(&aws).await.is_empty());
     assert!(pools_named(&aws, "sthree-notes-Auth").await.is_empty());
-    let apis = aws.apigw.get_apis().send().await.unwrap();
-    assert!(apis.items().is_empty());
+    assert!(apis(&aws).await.is_empty());
 }
-
-const GUEST: &str = "    login: [email]\n    allowUnauthenticated: true\n";
 
 async fn attached_roles(aws: &Aws, dir: &Path) -> std::collections::HashMap<String, String> {
     let s = open(aws, dir).await;
@@ -296,7 +219,7 @@ async fn a_guest_role_that_cannot_be_made_leaves_signed_in_users_their_role() {
         .await
         .unwrap();
 
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "apply", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert_eq!(code, 1, "the foreign role must be reported:\n{out}\n{err}");
     let roles = attached_roles(&aws, dir.path()).await;
     assert!(
@@ -365,7 +288,7 @@ async fn user_pools_get_sst_defaults_and_old_pools_a_note_and_a_way_to_them() {
     let old_id = old.user_pool().unwrap().id().unwrap().to_string();
 
     // The plan does not replace it on its own; it says how.
-    let (code, out, err) = stackwatch(&emu, dir.path(), &["--config", ".", "plan"]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("note: sign-in is case-sensitive"), "{out}");
     assert!(
@@ -400,11 +323,7 @@ async fn user_pools_get_sst_defaults_and_old_pools_a_note_and_a_way_to_them() {
     assert!(!s.plan().has_changes(), "{:#?}", s.plan());
 
     // An id that names nothing is refused before AWS is read.
-    let (code, out, err) = stackwatch(
-        &emu,
-        dir.path(),
-        &["--config", ".", "plan", "--replace", "Nope.Nothing"],
-    );
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan", "--replace", "Nope.Nothing"]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("no such resource"), "{err}");
     emu.assert_no_validation_refusals();
@@ -538,7 +457,7 @@ async fn the_example_app_lives_and_dies_without_one_invalid_request() {
     let s = open(&emu.aws().await, d).await;
     assert!(!s.plan().has_changes(), "{:#?}", s.plan());
 
-    let (code, out, err) = stackwatch(&emu, d, &["--config", ".", "destroy", "--yes"]);
+    let (code, out, err) = stackwatch(&emu, d, &["destroy", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let r = emu.refusals();
     assert_eq!(

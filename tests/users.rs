@@ -6,35 +6,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{Emulator, example_config};
+use common::{Emulator, PASSWORD_ENV, command, example_config, run};
 use stackwatch::aws::Aws;
 
-/// The example app's test user and the variable its `passwordEnv` names.
+/// The example app's test user.
 pub const DECLARED: &str = "admin@example.com";
-pub const PASSWORD_ENV: &str = "STACKWATCH_TEST_PASSWORD";
 const PASSWORD: &str = "Xq7!declared-Secret";
-
-/// Runs the binary with the test password in the environment, plus `extra`.
-fn run(emu: &Emulator, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-        .args(["--config", "."])
-        .args(args)
-        .current_dir(dir)
-        .envs(emu.env())
-        .env(PASSWORD_ENV, PASSWORD)
-        .envs(extra.iter().copied())
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+/// The test user's password in its variable: the first extra variable of every run here.
+const PW: (&str, &str) = (PASSWORD_ENV, PASSWORD);
 
 fn outputs(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join(".stackwatch/outputs.json")).unwrap();
@@ -90,8 +70,9 @@ async fn sign_in(aws: &Aws, dir: &Path, email: &str, password: &str) -> Result<S
 #[tokio::test]
 async fn users_are_created_confirmed_and_sign_in() {
     let emu = Emulator::start();
+    let env = emu.env();
     let dir = example_config();
-    let (code, out, err) = run(&emu, dir.path(), &["apply", "--yes"], &[]);
+    let (code, out, err) = run(&env, dir.path(), &["apply", "--yes"], &[PW]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         out.contains("AuthStack.Auth.TestUser(admin@example.com): created"),
@@ -109,7 +90,7 @@ async fn users_are_created_confirmed_and_sign_in() {
     );
 
     // A second apply leaves it alone.
-    let (code, out, err) = run(&emu, dir.path(), &["plan"], &[]);
+    let (code, out, err) = run(&env, dir.path(), &["plan"], &[PW]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("No changes."), "{out}");
 
@@ -117,7 +98,7 @@ async fn users_are_created_confirmed_and_sign_in() {
     let file = dir.path().join("pw.txt");
     std::fs::write(&file, "Fil3-based!pw\n").unwrap();
     let (code, out, err) = run(
-        &emu,
+        &env,
         dir.path(),
         &[
             "users",
@@ -129,7 +110,7 @@ async fn users_are_created_confirmed_and_sign_in() {
             "--password-file",
             "pw.txt",
         ],
-        &[],
+        &[PW],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let id = sign_in(&aws, dir.path(), "new@example.com", "Fil3-based!pw")
@@ -139,7 +120,7 @@ async fn users_are_created_confirmed_and_sign_in() {
 
     // An existing user is reported, never reset: the old password still works.
     let (code, _, err) = run(
-        &emu,
+        &env,
         dir.path(),
         &[
             "users",
@@ -149,7 +130,7 @@ async fn users_are_created_confirmed_and_sign_in() {
             "--password-env",
             "OTHER_PW",
         ],
-        &[("OTHER_PW", "0ther-Passw0rd!")],
+        &[PW, ("OTHER_PW", "0ther-Passw0rd!")],
     );
     assert_eq!(code, 1);
     assert!(err.contains("already exists"), "{err}");
@@ -163,7 +144,7 @@ async fn users_are_created_confirmed_and_sign_in() {
 
     // A password the pool refuses gets Cognito's reason, and leaves no user behind.
     let (code, _, err) = run(
-        &emu,
+        &env,
         dir.path(),
         &[
             "users",
@@ -173,11 +154,11 @@ async fn users_are_created_confirmed_and_sign_in() {
             "--password-env",
             "WEAK_PW",
         ],
-        &[("WEAK_PW", "weakpass")],
+        &[PW, ("WEAK_PW", "weakpass")],
     );
     assert_eq!(code, 1);
     assert!(err.contains("InvalidPasswordException"), "{err}");
-    let (code, out, _) = run(&emu, dir.path(), &["users", "list"], &[]);
+    let (code, out, _) = run(&env, dir.path(), &["users", "list"], &[PW]);
     assert_eq!(code, 0);
     assert!(
         out.lines()
@@ -188,10 +169,10 @@ async fn users_are_created_confirmed_and_sign_in() {
 
     // No password source and no terminal: refused before any AWS call.
     let (code, _, err) = run(
-        &emu,
+        &env,
         dir.path(),
         &["users", "create", "--email", "x@example.com"],
-        &[],
+        &[PW],
     );
     assert_eq!(code, 1);
     assert!(
@@ -200,7 +181,7 @@ async fn users_are_created_confirmed_and_sign_in() {
     );
 
     // A missing variable is named, with where it was declared.
-    let (code, _, err) = run(&emu, dir.path(), &["plan"], &[(PASSWORD_ENV, "")]);
+    let (code, _, err) = run(&env, dir.path(), &["plan"], &[(PASSWORD_ENV, "")]);
     assert_eq!(code, 1);
     assert!(
         err.contains("stacks/auth.yaml:12:22: test user `admin@example.com`: the environment variable `STACKWATCH_TEST_PASSWORD`"),
@@ -209,10 +190,10 @@ async fn users_are_created_confirmed_and_sign_in() {
 
     // users delete.
     let (code, out, err) = run(
-        &emu,
+        &env,
         dir.path(),
         &["users", "delete", "--email", "new@example.com"],
-        &[],
+        &[PW],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
@@ -225,14 +206,11 @@ async fn users_are_created_confirmed_and_sign_in() {
 #[tokio::test]
 async fn test_users_exist_only_in_the_stages_they_are_declared_for() {
     let emu = Emulator::start();
+    let env = emu.env();
     let dir = example_config();
     // Another stage: no test user, and no password needed.
-    let out = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-        .args(["--config", ".", "--stage", "prod", "plan"])
-        .current_dir(dir.path())
-        .envs(emu.env())
+    let out = command(&emu.env(), dir.path(), &["--stage", "prod", "plan"])
         .env_remove(PASSWORD_ENV)
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -243,7 +221,7 @@ async fn test_users_exist_only_in_the_stages_they_are_declared_for() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!text.contains("TestUser"), "{text}");
-    let (code, out, _) = run(&emu, dir.path(), &["plan"], &[]);
+    let (code, out, _) = run(&env, dir.path(), &["plan"], &[PW]);
     assert_eq!(code, 0);
     assert!(
         out.contains("+ AuthStack.Auth.TestUser(admin@example.com)"),
@@ -254,28 +232,29 @@ async fn test_users_exist_only_in_the_stages_they_are_declared_for() {
 #[tokio::test]
 async fn passwords_never_appear_in_any_output() {
     let emu = Emulator::start();
+    let env = emu.env();
     let dir = example_config();
     let weak = "weakpassword-marker";
     let cli_pw = "Cl1-Secret!marker";
     std::fs::write(dir.path().join("pw.txt"), cli_pw).unwrap();
-    let debug = [("RUST_LOG", "debug")];
+    let debug = [PW, ("RUST_LOG", "debug")];
     let mut all = String::new();
     let mut record = |what: &str, (code, out, err): (i32, String, String)| {
         all.push_str(&format!("== {what} (exit {code})\n{out}\n{err}\n"));
         code
     };
     let d = dir.path();
-    assert_eq!(record("validate", run(&emu, d, &["validate"], &[])), 0);
-    assert_eq!(record("plan", run(&emu, d, &["plan"], &[])), 0);
+    assert_eq!(record("validate", run(&env, d, &["validate"], &[PW])), 0);
+    assert_eq!(record("plan", run(&env, d, &["plan"], &[PW])), 0);
     assert_eq!(
-        record("plan --json", run(&emu, d, &["plan", "--json"], &[])),
+        record("plan --json", run(&env, d, &["plan", "--json"], &[PW])),
         0
     );
     assert_eq!(
-        record("apply", run(&emu, d, &["apply", "--yes"], &debug)),
+        record("apply", run(&env, d, &["apply", "--yes"], &debug)),
         0
     );
-    assert_eq!(record("plan again", run(&emu, d, &["plan"], &debug)), 0);
+    assert_eq!(record("plan again", run(&env, d, &["plan"], &debug)), 0);
     let create = [
         "users",
         "create",
@@ -284,9 +263,9 @@ async fn passwords_never_appear_in_any_output() {
         "--password-file",
         "pw.txt",
     ];
-    assert_eq!(record("users create", run(&emu, d, &create, &debug)), 0);
+    assert_eq!(record("users create", run(&env, d, &create, &debug)), 0);
     assert_eq!(
-        record("users create again", run(&emu, d, &create, &debug)),
+        record("users create again", run(&env, d, &create, &debug)),
         1
     );
     let weak_create = [
@@ -301,37 +280,37 @@ async fn passwords_never_appear_in_any_output() {
         record(
             "weak password",
             run(
-                &emu,
+                &env,
                 d,
                 &weak_create,
-                &[("WEAK", weak), ("RUST_LOG", "debug")]
+                &[PW, ("WEAK", weak), ("RUST_LOG", "debug")]
             )
         ),
         1
     );
     assert_eq!(
-        record("users list", run(&emu, d, &["users", "list"], &[])),
+        record("users list", run(&env, d, &["users", "list"], &[PW])),
         0
     );
-    assert_eq!(record("verify", run(&emu, d, &["verify"], &debug)), 0);
+    assert_eq!(record("verify", run(&env, d, &["verify"], &debug)), 0);
     // A wrong password for the declared user: verify fails, and still says nothing of it.
     let wrong = "Wr0ng!password-marker";
     assert_eq!(
         record(
             "verify, wrong password",
-            run(&emu, d, &["verify"], &[(PASSWORD_ENV, wrong)])
+            run(&env, d, &["verify"], &[(PASSWORD_ENV, wrong)])
         ),
         1
     );
     assert_eq!(
         record(
             "outputs",
-            run(&emu, d, &["outputs", "--format", "env"], &[])
+            run(&env, d, &["outputs", "--format", "env"], &[PW])
         ),
         0
     );
     assert_eq!(
-        record("destroy", run(&emu, d, &["destroy", "--yes"], &debug)),
+        record("destroy", run(&env, d, &["destroy", "--yes"], &debug)),
         0
     );
     assert!(all.contains("admin@example.com"), "{all}");

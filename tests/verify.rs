@@ -5,34 +5,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{Emulator, example_config};
+use common::{AUTH_ROLE, Emulator, PASSWORD_ENV, example_config, run};
 
-const PASSWORD_ENV: &str = "STACKWATCH_TEST_PASSWORD";
-const PASSWORD: &str = "Vf9!verify-Secret";
-const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
-
-fn run(emu: &Emulator, dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-        .args(["--config", "."])
-        .args(args)
-        .current_dir(dir)
-        .envs(emu.env())
-        .env(PASSWORD_ENV, PASSWORD)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+/// The test user's password in its variable, for every run here.
+const PW: (&str, &str) = (PASSWORD_ENV, "Vf9!verify-Secret");
 
 fn apply(emu: &Emulator, dir: &Path) {
-    let (code, out, err) = run(emu, dir, &["apply", "--yes"]);
+    let (code, out, err) = run(&emu.env(), dir, &["apply", "--yes"], &[PW]);
     assert_eq!(code, 0, "apply failed:\n{out}\n{err}");
 }
 
@@ -46,7 +26,12 @@ async fn verify_passes_on_the_example_app() {
     let emu = Emulator::start();
     let dir = example_config();
     apply(&emu, dir.path());
-    let (code, out, err) = run(&emu, dir.path(), &["verify", "--stack", "AuthStack"]);
+    let (code, out, err) = run(
+        &emu.env(),
+        dir.path(),
+        &["verify", "--stack", "AuthStack"],
+        &[PW],
+    );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(failed(&out).is_empty(), "{out}");
     for row in [
@@ -65,11 +50,12 @@ async fn verify_passes_on_the_example_app() {
 
     // The front end's settings.
     let (code, env, err) = run(
-        &emu,
+        &emu.env(),
         dir.path(),
         &[
             "outputs", "--format", "env", "--prefix", "VITE_", "--out", "app.env",
         ],
+        &[PW],
     );
     assert_eq!(code, 0, "{env}\n{err}");
     let env = std::fs::read_to_string(dir.path().join("app.env")).unwrap();
@@ -100,7 +86,7 @@ async fn verify_passes_on_the_example_app() {
         assert!(env.contains(&line), "missing `{line}` in:\n{env}");
     }
     // --json still works.
-    let (code, json, _) = run(&emu, dir.path(), &["outputs", "--json"]);
+    let (code, json, _) = run(&emu.env(), dir.path(), &["outputs", "--json"], &[PW]);
     assert_eq!(code, 0);
     assert!(
         serde_json::from_str::<serde_json::Value>(&json).is_ok(),
@@ -121,7 +107,7 @@ async fn verify_names_the_statement_that_grants_every_private_folder() {
     assert_ne!(text, leaky);
     std::fs::write(&auth, leaky).unwrap();
     apply(&emu, dir.path());
-    let (code, out, err) = run(&emu, dir.path(), &["verify"]);
+    let (code, out, err) = run(&emu.env(), dir.path(), &["verify"], &[PW]);
     assert_eq!(code, 1, "{out}\n{err}");
     let failed = failed(&out);
     assert_eq!(failed.len(), 1, "{out}");
@@ -168,7 +154,7 @@ async fn verify_fails_when_the_trust_policy_lacks_aud() {
         .send()
         .await
         .unwrap();
-    let (code, out, err) = run(&emu, dir.path(), &["verify"]);
+    let (code, out, err) = run(&emu.env(), dir.path(), &["verify"], &[PW]);
     assert_eq!(code, 1, "{out}\n{err}");
     let failed = failed(&out);
     assert_eq!(failed.len(), 1, "{out}");
@@ -193,7 +179,7 @@ async fn guests_get_nothing_beyond_what_is_declared() {
     );
     std::fs::write(&auth, text).unwrap();
     apply(&emu, dir.path());
-    let (code, out, err) = run(&emu, dir.path(), &["verify"]);
+    let (code, out, err) = run(&emu.env(), dir.path(), &["verify"], &[PW]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         out.contains("✓ guest: Get/Put/Delete another identity's folder"),
@@ -214,7 +200,7 @@ async fn guests_get_nothing_beyond_what_is_declared() {
         .send()
         .await
         .unwrap();
-    let (code, out, _) = run(&emu, dir.path(), &["verify"]);
+    let (code, out, _) = run(&emu.env(), dir.path(), &["verify"], &[PW]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.lines().any(

@@ -8,237 +8,18 @@
 mod common;
 
 use std::fs::File;
-use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Emulator, example_config};
-use stackwatch::aws::Aws;
-use stackwatch::policy::PolicyDocument;
+use common::census::{apis, bucket_names, inline_policy, policy_text, user_pools};
+use common::daemon::{Daemon, Options, eventually, metric};
+use common::{AUTH_ROLE, Emulator, copy_dir, example_config, foreign_pool, with_s3_actions};
 
-const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
 const WAIT: Duration = Duration::from_secs(30);
-
-/// The daemon, running in `dir` (as `--config .`) with its own HTTP port and log files.
-struct Daemon {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-    config_dir: PathBuf,
-    logs: tempfile::TempDir,
-}
-
-impl Daemon {
-    fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Daemon {
-        Daemon::start_with_stdin(emu, dir, args, Stdio::null())
-    }
-
-    fn start_with_stdin(emu: &Emulator, dir: &Path, args: &[&str], stdin: Stdio) -> Daemon {
-        Daemon::start_in(emu, dir, ".", args, stdin)
-    }
-
-    /// Runs in `cwd` with `--config config`.
-    fn start_in(emu: &Emulator, cwd: &Path, config: &str, args: &[&str], stdin: Stdio) -> Daemon {
-        let port = common::free_port();
-        let logs = tempfile::tempdir().unwrap();
-        let listen = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-            .args(["--config", config, "watch", "--listen", &listen])
-            .args(args)
-            .current_dir(cwd)
-            .envs(emu.env())
-            // The example app's test users read their password from here.
-            .env("STACKWATCH_TEST_PASSWORD", "Watch-test-pw-1!")
-            .env_remove("RUST_LOG")
-            .stdin(stdin)
-            .stdout(File::create(logs.path().join("stdout")).unwrap())
-            .stderr(File::create(logs.path().join("stderr")).unwrap())
-            .spawn()
-            .expect("starting stackwatch watch");
-        Daemon {
-            child,
-            port,
-            dir: cwd.to_path_buf(),
-            config_dir: cwd.join(config),
-            logs,
-        }
-    }
-
-    fn stdout(&self) -> String {
-        std::fs::read_to_string(self.logs.path().join("stdout")).unwrap_or_default()
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.logs.path().join("stderr")).unwrap_or_default()
-    }
-
-    fn logs(&self) -> String {
-        format!(
-            "--- stdout\n{}\n--- stderr\n{}",
-            self.stdout(),
-            self.stderr()
-        )
-    }
-
-    /// GET on the daemon's HTTP endpoint: (status, body), or None if it does not answer.
-    fn get(&self, path: &str) -> Option<(u16, String)> {
-        common::http_get(self.port, path, Duration::from_secs(5))
-    }
-
-    /// The /metrics text; empty while the endpoint does not answer yet.
-    fn metrics(&self) -> String {
-        match self.get("/metrics") {
-            Some((200, body)) => body,
-            _ => String::new(),
-        }
-    }
-
-    /// The value of one sample, such as `stackwatch_errors_total`.
-    fn metric(&self, sample: &str) -> f64 {
-        metric(&self.metrics(), sample)
-    }
-
-    /// Reconciles finished so far, whatever their result.
-    fn reconciles(&self) -> f64 {
-        self.metrics()
-            .lines()
-            .filter(|l| l.starts_with("stackwatch_reconciles_total{"))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    }
-
-    fn status(&self) -> serde_json::Value {
-        match self.get("/status") {
-            Some((200, body)) => serde_json::from_str(&body).unwrap(),
-            other => panic!("/status: {other:?}\n{}", self.logs()),
-        }
-    }
-
-    /// Waits for the first successful deploy: ready, and outputs.json written.
-    async fn wait_deployed(&self) {
-        let outputs = self.dir.join(".stackwatch/outputs.json");
-        eventually("the first deploy", WAIT, self, || async {
-            (self.get("/readyz").map(|r| r.0) == Some(200) && outputs.exists()).then_some(())
-        })
-        .await;
-    }
-
-    /// Waits until a reconcile has read the files as they are now (`config_digest` in
-    /// `/status`): a reconcile already under way when they changed does not count.
-    async fn wait_files_reconciled(&self) {
-        let want = stackwatch::config::digest(&self.config_dir);
-        eventually(
-            "a reconcile of the files as they are now",
-            WAIT,
-            self,
-            || async { (self.status()["config_digest"] == want.as_str()).then_some(()) },
-        )
-        .await;
-    }
-
-    /// Waits until at least `n` more reconciles than `before` have finished.
-    async fn wait_reconciles(&self, before: f64, n: f64) {
-        eventually("more reconciles", WAIT, self, || async {
-            (self.reconciles() >= before + n).then_some(())
-        })
-        .await;
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our own child's pid.
-        let rc = unsafe { libc::kill(self.child.id() as i32, sig) };
-        assert_eq!(rc, 0, "kill failed");
-    }
-
-    fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn metric(text: &str, sample: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
-/// Polls `check` every 50 ms until it returns Some, for at most `limit`.
-async fn eventually<T, F, Fut>(what: &str, limit: Duration, d: &Daemon, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if Instant::now() > deadline {
-            panic!("timed out after {limit:?} waiting for {what}\n{}", d.logs());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn inline_policy(aws: &Aws) -> Option<PolicyDocument> {
-    let out = aws
-        .iam
-        .get_role_policy()
-        .role_name(AUTH_ROLE)
-        .policy_name("stackwatch")
-        .send()
-        .await
-        .ok()?;
-    PolicyDocument::parse_wire(out.policy_document()).ok()
-}
-
-async fn policy_text(aws: &Aws) -> String {
-    inline_policy(aws)
-        .await
-        .map(|d| d.to_wire())
-        .unwrap_or_default()
-}
-
-async fn user_pools(aws: &Aws) -> usize {
-    aws.idp
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap()
-        .user_pools()
-        .len()
-}
-
-async fn apis(aws: &Aws) -> usize {
-    aws.apigw.get_apis().send().await.unwrap().items().len()
-}
 
 fn auth_yaml(dir: &Path) -> PathBuf {
     dir.join("stacks/auth.yaml")
-}
-
-/// auth.yaml with the S3 statement's actions replaced.
-fn with_s3_actions(original: &str, actions: &str) -> String {
-    let out = original.replace(r#"actions: ["s3:*"]"#, &format!("actions: {actions}"));
-    assert_ne!(out, original, "auth.yaml no longer has the s3:* statement");
-    out
 }
 
 #[tokio::test]
@@ -247,8 +28,8 @@ async fn editing_a_permission_converges_without_restart_and_after_directory_repl
     let dir = example_config();
     let aws = emu.aws().await;
     // No --approve: stdin is not a terminal, so the default is auto.
-    let d = Daemon::start(&emu, dir.path(), &[]);
-    d.wait_deployed().await;
+    let d = Daemon::start(&emu.env(), dir.path(), &[]);
+    d.wait_deployed(WAIT).await;
     assert_eq!(d.status()["approval"], "auto");
     let original = std::fs::read_to_string(auth_yaml(dir.path())).unwrap();
     assert!(policy_text(&aws).await.contains("\"s3:*\""));
@@ -260,7 +41,7 @@ async fn editing_a_permission_converges_without_restart_and_after_directory_repl
         with_s3_actions(&original, r#"["s3:GetObject", "s3:PutObject"]"#),
     )
     .unwrap();
-    eventually("the policy update", WAIT, &d, || async {
+    eventually("the policy update", WAIT, &[&d], || async {
         let p = policy_text(&aws).await;
         (p.contains("s3:GetObject") && !p.contains("\"s3:*\"")).then_some(())
     })
@@ -285,10 +66,15 @@ async fn editing_a_permission_converges_without_restart_and_after_directory_repl
     .unwrap();
     std::fs::rename(&stacks, dir.path().join("stacks.old")).unwrap();
     std::fs::rename(&fresh, &stacks).unwrap();
-    eventually("the replaced directory to converge", WAIT, &d, || async {
-        let p = policy_text(&aws).await;
-        (p.contains("s3:GetObject") && !p.contains("s3:PutObject")).then_some(())
-    })
+    eventually(
+        "the replaced directory to converge",
+        WAIT,
+        &[&d],
+        || async {
+            let p = policy_text(&aws).await;
+            (p.contains("s3:GetObject") && !p.contains("s3:PutObject")).then_some(())
+        },
+    )
     .await;
     // An edit inside the new directory is seen as well.
     std::fs::write(
@@ -296,7 +82,7 @@ async fn editing_a_permission_converges_without_restart_and_after_directory_repl
         with_s3_actions(&original, r#"["s3:DeleteObject"]"#),
     )
     .unwrap();
-    eventually("an edit in the new directory", WAIT, &d, || async {
+    eventually("an edit in the new directory", WAIT, &[&d], || async {
         policy_text(&aws)
             .await
             .contains("s3:DeleteObject")
@@ -311,8 +97,8 @@ async fn broken_save_is_reported_with_location_and_changes_nothing_until_fixed()
     let emu = Emulator::start();
     let dir = example_config();
     let aws = emu.aws().await;
-    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    d.wait_deployed().await;
+    let d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    d.wait_deployed(WAIT).await;
     let before = inline_policy(&aws).await.unwrap();
     let original = std::fs::read_to_string(auth_yaml(dir.path())).unwrap();
     let changed = with_s3_actions(&original, r#"["s3:GetObject"]"#);
@@ -327,7 +113,7 @@ async fn broken_save_is_reported_with_location_and_changes_nothing_until_fixed()
     std::fs::write(auth_yaml(dir.path()), &broken).unwrap();
     std::fs::remove_file(stacks.join(".auth.yaml.swp")).unwrap();
 
-    eventually("the error with file:line:col", WAIT, &d, || async {
+    eventually("the error with file:line:col", WAIT, &[&d], || async {
         d.stderr()
             .contains("auth.yaml:7:5: unknown field `colour`")
             .then_some(())
@@ -349,12 +135,12 @@ async fn broken_save_is_reported_with_location_and_changes_nothing_until_fixed()
     let rename_save = stacks.join("auth.yaml.tmp~");
     std::fs::write(&rename_save, &changed).unwrap();
     std::fs::rename(&rename_save, auth_yaml(dir.path())).unwrap();
-    eventually("the fixed file to converge", WAIT, &d, || async {
+    eventually("the fixed file to converge", WAIT, &[&d], || async {
         let p = policy_text(&aws).await;
         (p.contains("s3:GetObject") && !p.contains("\"s3:*\"")).then_some(())
     })
     .await;
-    eventually("config errors to clear", WAIT, &d, || async {
+    eventually("config errors to clear", WAIT, &[&d], || async {
         d.status()["config_errors"]
             .as_array()
             .is_some_and(Vec::is_empty)
@@ -369,8 +155,12 @@ async fn out_of_band_policy_edit_is_reverted_within_one_resync() {
     let emu = Emulator::start();
     let dir = example_config();
     let aws = emu.aws().await;
-    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto", "--resync", "1s"]);
-    d.wait_deployed().await;
+    let d = Daemon::start(
+        &emu.env(),
+        dir.path(),
+        &["--approve", "auto", "--resync", "1s"],
+    );
+    d.wait_deployed(WAIT).await;
     let before = inline_policy(&aws).await.unwrap();
 
     let widened = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
@@ -383,7 +173,7 @@ async fn out_of_band_policy_edit_is_reverted_within_one_resync() {
         .await
         .unwrap();
     let edited = Instant::now();
-    eventually("drift to be reverted", WAIT, &d, || async {
+    eventually("drift to be reverted", WAIT, &[&d], || async {
         inline_policy(&aws)
             .await
             .is_some_and(|p| p.equivalent(&before))
@@ -395,7 +185,7 @@ async fn out_of_band_policy_edit_is_reverted_within_one_resync() {
         "measured: out-of-band edit -> reverted: {:?} (resync 1s)",
         edited.elapsed()
     );
-    eventually("the drift metric", WAIT, &d, || async {
+    eventually("the drift metric", WAIT, &[&d], || async {
         (d.metric("stackwatch_drift_detected_total") >= 1.0).then_some(())
     })
     .await;
@@ -407,8 +197,8 @@ async fn a_burst_of_writes_is_coalesced_and_the_last_content_wins() {
     let emu = Emulator::start();
     let dir = example_config();
     let aws = emu.aws().await;
-    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    d.wait_deployed().await;
+    let d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    d.wait_deployed(WAIT).await;
     let original = std::fs::read_to_string(auth_yaml(dir.path())).unwrap();
     let start = d.reconciles();
 
@@ -430,7 +220,7 @@ async fn a_burst_of_writes_is_coalesced_and_the_last_content_wins() {
     }
     let last = actions[99 % actions.len()];
     eprintln!("burst: 100 writes in {:?}", began.elapsed());
-    eventually("the last content to converge", WAIT, &d, || async {
+    eventually("the last content to converge", WAIT, &[&d], || async {
         let p = policy_text(&aws).await;
         let others = actions.iter().filter(|a| **a != last);
         (p.contains(last) && others.clone().all(|o| !p.contains(o))).then_some(())
@@ -471,14 +261,14 @@ async fn emptying_or_removing_a_stack_file_in_auto_deletes_nothing() {
     )
     .unwrap();
     let aws = emu.aws().await;
-    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    d.wait_deployed().await;
-    assert_eq!(apis(&aws).await, 2);
+    let d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    d.wait_deployed(WAIT).await;
+    assert_eq!(apis(&aws).await.len(), 2);
 
     // Emptied (valid, no resources): the orphan is planned for deletion but held.
     std::fs::write(&extra, "stack: Extra\n").unwrap();
-    d.wait_files_reconciled().await;
-    eventually("the held delete in /status", WAIT, &d, || async {
+    d.wait_files_reconciled(WAIT).await;
+    eventually("the held delete in /status", WAIT, &[&d], || async {
         let s = d.status();
         let held = s["resources"]
             .as_array()?
@@ -487,19 +277,19 @@ async fn emptying_or_removing_a_stack_file_in_auto_deletes_nothing() {
         held.then_some(())
     })
     .await;
-    assert_eq!(apis(&aws).await, 2, "{}", d.logs());
+    assert_eq!(apis(&aws).await.len(), 2, "{}", d.logs());
     assert!(d.stderr().contains("--allow-delete"), "{}", d.logs());
 
     // Removed altogether: still nothing deleted.
     std::fs::remove_file(&extra).unwrap();
-    d.wait_files_reconciled().await;
-    assert_eq!(apis(&aws).await, 2, "{}", d.logs());
+    d.wait_files_reconciled(WAIT).await;
+    assert_eq!(apis(&aws).await.len(), 2, "{}", d.logs());
 
     // Emptied to zero bytes (invalid): nothing changes either.
     std::fs::write(&extra, "").unwrap();
-    d.wait_files_reconciled().await;
-    assert_eq!(apis(&aws).await, 2, "{}", d.logs());
-    assert_eq!(user_pools(&aws).await, 1);
+    d.wait_files_reconciled(WAIT).await;
+    assert_eq!(apis(&aws).await.len(), 2, "{}", d.logs());
+    assert_eq!(user_pools(&aws).await.len(), 1);
     let writes: f64 = d
         .metrics()
         .lines()
@@ -524,7 +314,7 @@ async fn emptying_or_removing_a_stack_file_in_auto_deletes_nothing() {
         text.replace("login: [email]", "login: [email, phone]"),
     )
     .unwrap();
-    eventually("the held replacement in /status", WAIT, &d, || async {
+    eventually("the held replacement in /status", WAIT, &[&d], || async {
         let s = d.status();
         let held = s["resources"].as_array()?.iter().any(|r| {
             r["id"] == "AuthStack.Auth.UserPool"
@@ -534,7 +324,7 @@ async fn emptying_or_removing_a_stack_file_in_auto_deletes_nothing() {
         held.then_some(())
     })
     .await;
-    assert_eq!(user_pools(&aws).await, 1);
+    assert_eq!(user_pools(&aws).await.len(), 1);
     let pool_now = d.status()["resources"]
         .as_array()
         .unwrap()
@@ -553,8 +343,8 @@ async fn sigterm_exits_zero_promptly_even_mid_deploy_and_the_next_start_converge
     let aws = emu.aws().await;
 
     // SIGTERM while the first deploy is in flight.
-    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    eventually("the deploy to start", WAIT, &d, || async {
+    let mut d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    eventually("the deploy to start", WAIT, &[&d], || async {
         d.stderr().contains("deploying").then_some(())
     })
     .await;
@@ -569,9 +359,9 @@ async fn sigterm_exits_zero_promptly_even_mid_deploy_and_the_next_start_converge
     drop(d);
 
     // The next start converges whatever was left, then stops as promptly when idle.
-    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    d.wait_deployed().await;
-    assert_eq!(user_pools(&aws).await, 1);
+    let mut d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    d.wait_deployed(WAIT).await;
+    assert_eq!(user_pools(&aws).await.len(), 1);
     assert!(inline_policy(&aws).await.is_some());
     let sent = Instant::now();
     d.signal(libc::SIGTERM);
@@ -622,9 +412,13 @@ async fn prompt_mode_on_a_terminal_deploys_only_after_enter() {
     let mut pty = Pty::open();
     let slave = pty.slave.take().unwrap();
     // No --approve: stdin is a terminal, so the default is prompt.
-    let d = Daemon::start_with_stdin(&emu, dir.path(), &["--resync", "1s"], slave.into());
+    let stdin = Options {
+        stdin: slave.into(),
+        ..Options::default()
+    };
+    let d = Daemon::start_with(&emu.env(), dir.path(), &["--resync", "1s"], stdin);
 
-    eventually("the prompt", WAIT, &d, || async {
+    eventually("the prompt", WAIT, &[&d], || async {
         d.stdout().contains("Press ENTER to deploy").then_some(())
     })
     .await;
@@ -632,9 +426,9 @@ async fn prompt_mode_on_a_terminal_deploys_only_after_enter() {
     assert!(d.stdout().contains("+ AuthStack.Auth.UserPool "));
     // Several resyncs pass; nothing is deployed and the prompt is not repeated.
     let n = d.reconciles();
-    d.wait_reconciles(n, 3.0).await;
-    assert_eq!(user_pools(&aws).await, 0, "{}", d.logs());
-    assert_eq!(apis(&aws).await, 0);
+    d.wait_reconciles(n, 3.0, WAIT).await;
+    assert_eq!(user_pools(&aws).await.len(), 0, "{}", d.logs());
+    assert_eq!(apis(&aws).await.len(), 0);
     assert!(!dir.path().join(".stackwatch/outputs.json").exists());
     assert_eq!(d.stdout().matches("Press ENTER to deploy").count(), 1);
     let status = d.status();
@@ -643,9 +437,9 @@ async fn prompt_mode_on_a_terminal_deploys_only_after_enter() {
 
     let pressed = Instant::now();
     pty.master.write_all(b"\n").unwrap();
-    d.wait_deployed().await;
-    eventually("the user pool", WAIT, &d, || async {
-        (user_pools(&aws).await == 1).then_some(())
+    d.wait_deployed(WAIT).await;
+    eventually("the user pool", WAIT, &[&d], || async {
+        (user_pools(&aws).await.len() == 1).then_some(())
     })
     .await;
     eprintln!("measured: ENTER -> deployed: {:?}", pressed.elapsed());
@@ -657,12 +451,12 @@ async fn prompt_mode_on_a_terminal_deploys_only_after_enter() {
 async fn health_readiness_and_metrics_count_real_calls() {
     let emu = Emulator::start();
     let dir = example_config();
-    let d = Daemon::start(&emu, dir.path(), &["--approve", "never"]);
-    eventually("/healthz", WAIT, &d, || async {
+    let d = Daemon::start(&emu.env(), dir.path(), &["--approve", "never"]);
+    eventually("/healthz", WAIT, &[&d], || async {
         (d.get("/healthz")?.0 == 200).then_some(())
     })
     .await;
-    eventually("/readyz", WAIT, &d, || async {
+    eventually("/readyz", WAIT, &[&d], || async {
         (d.get("/readyz")?.0 == 200).then_some(())
     })
     .await;
@@ -699,8 +493,8 @@ async fn a_hung_step_is_abandoned_on_sigterm_and_a_second_signal_forces_exit() {
     emu.freeze(true);
 
     // The first reconcile hangs on AWS; SIGTERM abandons it after the grace period, exit 0.
-    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    eventually("/healthz", WAIT, &d, || async {
+    let mut d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    eventually("/healthz", WAIT, &[&d], || async {
         (d.get("/healthz")?.0 == 200).then_some(())
     })
     .await;
@@ -719,13 +513,13 @@ async fn a_hung_step_is_abandoned_on_sigterm_and_a_second_signal_forces_exit() {
     drop(d);
 
     // A second signal does not wait for the grace period: exit 130 at once.
-    let mut d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    eventually("/healthz", WAIT, &d, || async {
+    let mut d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    eventually("/healthz", WAIT, &[&d], || async {
         (d.get("/healthz")?.0 == 200).then_some(())
     })
     .await;
     d.signal(libc::SIGINT);
-    eventually("the first signal to be handled", WAIT, &d, || async {
+    eventually("the first signal to be handled", WAIT, &[&d], || async {
         d.stderr().contains("stopping").then_some(())
     })
     .await;
@@ -746,27 +540,18 @@ async fn aws_errors_back_off_spare_the_other_resources_and_recover() {
     let dir = example_config();
     let aws = emu.aws().await;
     // A same-named pool without our tags: the auth resources cannot proceed.
-    let foreign = aws
-        .idp
-        .create_user_pool()
-        .pool_name("dev-notes-Auth")
-        .send()
-        .await
-        .unwrap();
-    let foreign_id = foreign.user_pool().unwrap().id().unwrap().to_string();
+    let foreign_id = foreign_pool(&aws, "dev-notes-Auth").await;
 
-    let d = Daemon::start(&emu, dir.path(), &["--approve", "auto"]);
-    eventually("failed reconciles, retried", WAIT, &d, || async {
+    let d = Daemon::start(&emu.env(), dir.path(), &["--approve", "auto"]);
+    eventually("failed reconciles, retried", WAIT, &[&d], || async {
         (d.metric("stackwatch_reconciles_total{result=\"error\"}") >= 2.0).then_some(())
     })
     .await;
     // The others were applied; the daemon runs on, not ready, and says why.
-    assert_eq!(apis(&aws).await, 1);
+    assert_eq!(apis(&aws).await.len(), 1);
     // The app's bucket; the daemon's lease lives in its own state bucket beside it.
-    let buckets = aws.s3.list_buckets().send().await.unwrap();
-    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
     assert_eq!(
-        names,
+        bucket_names(&aws).await,
         [
             "dev-notes-stackwatch-123456789012",
             "dev-notes-storagestack-uploads-123456789012"
@@ -790,8 +575,8 @@ async fn aws_errors_back_off_spare_the_other_resources_and_recover() {
         .send()
         .await
         .unwrap();
-    d.wait_deployed().await;
-    assert_eq!(user_pools(&aws).await, 1);
+    d.wait_deployed(WAIT).await;
+    assert_eq!(user_pools(&aws).await.len(), 1);
     assert!(d.status()["last_error"].is_null());
     assert!(d.stderr().contains("backoff reset"), "{}", d.logs());
 }
@@ -802,24 +587,25 @@ async fn a_replaced_config_directory_is_watched_again() {
     let example = example_config();
     let parent = tempfile::tempdir().unwrap();
     let config = parent.path().join("config");
-    std::fs::rename(example.path(), &config)
-        .or_else(|_| copy_tree(example.path(), &config))
-        .unwrap();
+    std::fs::rename(example.path(), &config).unwrap_or_else(|_| copy_dir(example.path(), &config));
     let aws = emu.aws().await;
-    let d = Daemon::start_in(
-        &emu,
+    let config_dir = Options {
+        config: "config",
+        ..Options::default()
+    };
+    let d = Daemon::start_with(
+        &emu.env(),
         parent.path(),
-        "config",
         &["--approve", "auto"],
-        Stdio::null(),
+        config_dir,
     );
-    d.wait_deployed().await;
+    d.wait_deployed(WAIT).await;
     let original = std::fs::read_to_string(auth_yaml(&config)).unwrap();
 
     // The whole config directory is swapped for an edited copy (as a git checkout or a
     // sync tool may do).
     let fresh = parent.path().join("config.new");
-    copy_tree(&config, &fresh).unwrap();
+    copy_dir(&config, &fresh);
     std::fs::write(
         auth_yaml(&fresh),
         with_s3_actions(&original, r#"["s3:GetObject"]"#),
@@ -827,7 +613,7 @@ async fn a_replaced_config_directory_is_watched_again() {
     .unwrap();
     std::fs::rename(&config, parent.path().join("config.old")).unwrap();
     std::fs::rename(&fresh, &config).unwrap();
-    eventually("the swapped directory to converge", WAIT, &d, || async {
+    eventually("the swapped directory to converge", WAIT, &[&d], || async {
         policy_text(&aws)
             .await
             .contains("s3:GetObject")
@@ -835,7 +621,7 @@ async fn a_replaced_config_directory_is_watched_again() {
     })
     .await;
     // Edits in the new directory are seen (it is watched again).
-    eventually("the directory to be watched again", WAIT, &d, || async {
+    eventually("the directory to be watched again", WAIT, &[&d], || async {
         d.stderr().contains("watching it again").then_some(())
     })
     .await;
@@ -844,25 +630,11 @@ async fn a_replaced_config_directory_is_watched_again() {
         with_s3_actions(&original, r#"["s3:PutObject"]"#),
     )
     .unwrap();
-    eventually("an edit in the new directory", WAIT, &d, || async {
+    eventually("an edit in the new directory", WAIT, &[&d], || async {
         policy_text(&aws)
             .await
             .contains("s3:PutObject")
             .then_some(())
     })
     .await;
-}
-
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let target = to.join(e.file_name());
-        if e.file_type()?.is_dir() {
-            copy_tree(&e.path(), &target)?;
-        } else {
-            std::fs::copy(e.path(), target)?;
-        }
-    }
-    Ok(())
 }

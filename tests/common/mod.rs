@@ -1,15 +1,30 @@
 //! Test harness: one local emulator (deploy/local/emulator, moto plus our extensions) per test,
-//! on a free loopback port, killed when the test ends.
+//! on a free loopback port, killed when the test ends; the stackwatch binary run once against
+//! it ([`run`], [`stackwatch`]); copies of the example app to edit; a plain HTTP GET.
+//!
+//! Its submodules: [`daemon`], `stackwatch watch` as a child process and the bounded
+//! [`daemon::eventually`]; [`census`], what the emulator holds, counted through the SDK.
+//! (`fault_proxy.rs` beside it is its own module, included with `#[path]` where needed.)
 #![allow(dead_code)]
 
+pub mod census;
+pub mod daemon;
+
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use stackwatch::aws::Aws;
+use stackwatch::session::{self, Session};
 
 pub const REGION: &str = "us-east-1";
+
+/// The example app's authenticated role.
+pub const AUTH_ROLE: &str = "dev-notes-AuthStack-Auth-AuthRole";
+
+/// The variable the example app's test user reads its password from (`passwordEnv`).
+pub const PASSWORD_ENV: &str = "STACKWATCH_TEST_PASSWORD";
 
 pub struct Emulator {
     child: Child,
@@ -138,11 +153,34 @@ impl Drop for Emulator {
 }
 
 /// Replaces the first `from` with `to` in `dir/file`; the file must contain `from`.
-pub fn edit(dir: &std::path::Path, file: &str, from: &str, to: &str) {
+pub fn edit(dir: &Path, file: &str, from: &str, to: &str) {
     let path = dir.join(file);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains(from), "{file} lacks {from}");
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The example app's auth.yaml text `original` with its S3 statement's actions (`["s3:*"]`)
+/// replaced by `actions`, such as `["s3:GetObject"]`.
+pub fn with_s3_actions(original: &str, actions: &str) -> String {
+    let out = original.replace(r#"actions: ["s3:*"]"#, &format!("actions: {actions}"));
+    assert_ne!(out, original, "auth.yaml no longer has the s3:* statement");
+    out
+}
+
+/// auth.yaml's login line (`    login: [email]\n`) with guest access turned on.
+pub const GUEST: &str = "    login: [email]\n    allowUnauthenticated: true\n";
+
+/// Makes a user pool named `name` as someone else would, without stackwatch's tags; its id.
+pub async fn foreign_pool(aws: &Aws, name: &str) -> String {
+    let out = aws
+        .idp
+        .create_user_pool()
+        .pool_name(name)
+        .send()
+        .await
+        .unwrap();
+    out.user_pool().unwrap().id().unwrap().to_string()
 }
 
 /// A copy of the example app in a temp dir, so a test can edit it.
@@ -152,7 +190,8 @@ pub fn example_config() -> tempfile::TempDir {
     dir
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+/// Copies the tree `from` to `to`, which it creates.
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -165,14 +204,40 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// Runs the stackwatch binary against the emulator; returns (exit code, stdout, stderr).
-pub fn stackwatch(emu: &Emulator, cwd: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
-        .args(args)
-        .current_dir(cwd)
-        .envs(emu.env())
+/// The stackwatch binary built for these tests.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stackwatch"))
+}
+
+/// `bin` as a command in `dir`, with `env` (an [`Emulator::env`], or a fault proxy's), RUST_LOG
+/// unset (so its logs are the default ones; a later `.env` may set it) and stdin closed.
+pub fn binary_in(bin: &Path, env: &[(&'static str, String)], dir: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(dir)
         .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// `stackwatch --config . <args>` as a command in `dir`, with `env`: see [`binary_in`].
+pub fn command(env: &[(&'static str, String)], dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = binary_in(&bin(), env, dir);
+    cmd.args(["--config", "."]).args(args);
+    cmd
+}
+
+/// Runs `stackwatch --config . <args>` in `dir` to the end, with `env` (an [`Emulator::env`],
+/// or a fault proxy's) and then `extra` (which may override it, or set RUST_LOG); returns
+/// (exit code, stdout, stderr).
+pub fn run(
+    env: &[(&'static str, String)],
+    dir: &Path,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> (i32, String, String) {
+    let out = command(env, dir, args)
+        .envs(extra.iter().copied())
         .output()
         .unwrap();
     (
@@ -180,6 +245,33 @@ pub fn stackwatch(emu: &Emulator, cwd: &std::path::Path, args: &[&str]) -> (i32,
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// [`run`] against the emulator, with no extra environment.
+pub fn stackwatch(emu: &Emulator, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    run(&emu.env(), dir, args, &[])
+}
+
+/// `stackwatch --config . apply --yes <extra>` against the emulator, which must exit 0; its
+/// stdout.
+pub fn apply_yes(emu: &Emulator, dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["apply", "--yes"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = stackwatch(emu, dir, &args);
+    assert_eq!(code, 0, "apply failed:\n{out}\n{err}");
+    out
+}
+
+/// A session on the app in `dir` (the stage of its stackwatch.yaml), read through `aws`.
+pub async fn open(aws: &Aws, dir: &Path) -> Session {
+    let desired = session::load(dir, None).unwrap();
+    Session::open_with(aws.clone(), desired).await.unwrap()
+}
+
+/// A [`run`]'s stdout and stderr as one text (exit code, stdout, `\n`, stderr): what a person
+/// at the terminal sees.
+pub fn both((code, out, err): (i32, String, String)) -> (i32, String) {
+    (code, format!("{out}\n{err}"))
 }
 
 impl Emulator {
