@@ -285,3 +285,48 @@ async fn sigterm_releases_the_lease_and_the_other_daemon_takes_over() {
     assert_eq!(inventory(&aws).await, ONE_OF_EACH);
     assert!(b.app_writes().is_empty(), "{:?}", b.app_writes());
 }
+
+/// A laptop's one-shot `apply` or `destroy` next to a daemon that leads: refused, naming the
+/// holder, and nothing written; once the daemon stops (releasing the lease), `apply` runs.
+#[tokio::test]
+async fn one_shot_writes_refuse_while_a_daemon_leads() {
+    let emu = Emulator::start();
+    let aws = emu.aws().await;
+    let mut a = daemon(&emu, "9s");
+    eventually("the deploy", WAIT, &[&a], || async {
+        (a.ready() && a.is_leader()).then_some(())
+    })
+    .await;
+    let holder = a.status()["lease"]["id"].as_str().unwrap().to_string();
+    let before = inventory(&aws).await;
+
+    // The laptop's copy of the app wants a change: a second statement in the policy.
+    let laptop = example_config();
+    edit(
+        laptop.path(),
+        "stacks/auth.yaml",
+        "actions: [\"s3:*\"]",
+        "actions: [\"s3:GetObject\"]",
+    );
+    for args in [&["apply", "--yes"][..], &["destroy", "--yes"]] {
+        let (code, out, err) = common::run(&emu.env(), laptop.path(), args, &[]);
+        assert_eq!(
+            code, 1,
+            "{args:?} ran next to a leading daemon:\n{out}\n{err}"
+        );
+        assert!(
+            err.contains(&holder),
+            "{args:?} does not name the holder:\n{err}"
+        );
+    }
+    assert_eq!(inventory(&aws).await, before);
+    assert!(!policy_text(&aws).await.contains("\"s3:GetObject\""));
+
+    // The daemon stops and releases the lease: now the one-shot apply goes ahead.
+    a.signal(libc::SIGTERM);
+    a.wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("still running after SIGTERM\n{}", a.logs()));
+    let (code, out, err) = common::run(&emu.env(), laptop.path(), &["apply", "--yes"], &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(policy_text(&aws).await.contains("s3:GetObject"));
+}
