@@ -121,8 +121,8 @@ def test_role_path_and_bucket_names_match_the_scoping():
     (the app's and the lease's) are named {stage}-{app}-… ."""
     role = (REPO / "src" / "resource" / "role.rs").read_text()
     assert 'pub const PATH: &str = "/stackwatch/";' in role
-    desired = (REPO / "src" / "desired.rs").read_text()
+    desired = (REPO / "src" / "desired" / "expand.rs").read_text()
     assert 'format!("{stage}-{app}-{s}-{rn}")' in desired
-    lease = (REPO / "src" / "daemon" / "lease.rs").read_text()
-    assert 'format!("{stage}-{app}-stackwatch")' in lease
-    assert 'pub const KEY: &str = "leader.json";' in lease
+    lease = REPO / "src" / "daemon" / "lease"
+    assert 'format!("{stage}-{app}-stackwatch")' in (lease / "record.rs").read_text()
+    assert 'pub const KEY: &str = "leader.json";' in (lease / "mod.rs").read_text()
