@@ -18,20 +18,12 @@ pub struct Args {
     /// Allow changes that replace resources (a replaced user pool loses its users).
     #[arg(long)]
     pub allow_replace: bool,
-    /// Replace this resource (a logical id such as `AuthStack.Auth.UserPool`) even though
-    /// nothing in its config changed, as `terraform apply -replace`; repeatable. Naming it is
-    /// the consent, for it and for what must be replaced with it (the client of a replaced
-    /// pool): those need no --allow-replace.
-    #[arg(long, value_name = "ID")]
-    pub replace: Vec<String>,
+    #[command(flatten)]
+    pub replace: super::ReplaceArgs,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
-    let mut desired = ctx.load()?;
-    desired
-        .force_replace(&args.replace)
-        .map_err(Error::Refused)?;
-    let session = Session::open(desired).await?;
+    let session = Session::open(ctx.load_replacing(&args.replace)?).await?;
     let plan = session.plan();
     print!(
         "{}",

@@ -130,12 +130,30 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// Loads the config with the resources `--replace` names marked for replacement.
+    fn load_replacing(&self, r: &ReplaceArgs) -> Result<crate::desired::Desired, Error> {
+        let mut desired = self.load()?;
+        desired.force_replace(&r.replace).map_err(Error::Refused)?;
+        Ok(desired)
+    }
+
     fn load(&self) -> Result<crate::desired::Desired, Error> {
         crate::session::load(&self.config, self.stage.as_deref())
     }
 }
 
 /// Asks on the terminal; without a terminal, refuses (use --yes).
+/// `--replace ID`, shared by `plan` and `apply`.
+#[derive(Debug, clap::Args)]
+pub struct ReplaceArgs {
+    /// Replace this resource (a logical id such as `AuthStack.Auth.UserPool`) even though
+    /// nothing in its config changed, as `terraform apply -replace`; repeatable. Naming it is
+    /// the consent, for it and for what must be replaced with it (the client of a replaced
+    /// pool): those need no --allow-replace.
+    #[arg(long, value_name = "ID")]
+    pub replace: Vec<String>,
+}
+
 /// One-shot writes (`apply`, `destroy`) refuse while a daemon leads this app and stage (holds
 /// its lease): the daemon applies, and two writers race (CreateUserPool is not idempotent).
 async fn refuse_while_a_daemon_leads(session: &crate::session::Session) -> Result<(), Error> {

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use super::CliError;
 use super::Ctx;
-use crate::error::Error;
 use crate::render;
 use crate::session::Session;
 
@@ -17,18 +16,12 @@ pub struct Args {
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Plan replacing this resource (a logical id) even though nothing in its config changed;
-    /// repeatable. See `apply --replace`.
-    #[arg(long, value_name = "ID")]
-    pub replace: Vec<String>,
+    #[command(flatten)]
+    pub replace: super::ReplaceArgs,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
-    let mut desired = ctx.load()?;
-    desired
-        .force_replace(&args.replace)
-        .map_err(Error::Refused)?;
-    let session = Session::open(desired).await?;
+    let session = Session::open(ctx.load_replacing(&args.replace)?).await?;
     let plan = session.plan();
     if args.json {
         println!("{}", render::plan_json(&plan));
