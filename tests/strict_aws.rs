@@ -359,9 +359,9 @@ async fn its_pool_is_found_past_the_first_page_of_listings() {
 }
 
 /// The example app's whole life through the strict emulator: apply, an edit of every kind
-/// (bucket CORS, API routes, a permission, guest access on, a second test user, a login change
-/// that replaces the pool), drift on the pool and the client, and destroy. Every step
-/// converges, and the emulator refused not one request as invalid.
+/// (bucket CORS, the table's recovery and TTL, API routes, a permission, guest access on, a
+/// second test user, a login change that replaces the pool), drift on the pool and the client,
+/// and destroy. Every step converges, and the emulator refused not one request as invalid.
 #[tokio::test]
 async fn the_example_app_lives_and_dies_without_one_invalid_request() {
     let emu = Emulator::start();
@@ -370,6 +370,12 @@ async fn the_example_app_lives_and_dies_without_one_invalid_request() {
     apply_yes(&emu, d, &[]);
 
     edit(d, "stacks/storage.yaml", "maxAge: 3000", "maxAge: 600");
+    edit(
+        d,
+        "stacks/storage.yaml",
+        "    sortKey: { name: noteId, type: string }\n",
+        "    sortKey: { name: noteId, type: string }\n    pointInTimeRecovery: true\n    ttlAttribute: expiresAt\n",
+    );
     edit(
         d,
         "stacks/api.yaml",
