@@ -638,3 +638,70 @@ async fn a_replaced_config_directory_is_watched_again() {
     })
     .await;
 }
+
+/// Lays `files` out in `dir` the way the kubelet mounts a ConfigMap: in `..{stamp}/`, behind the
+/// symlink `..data`, each file a symlink through it. The first call creates the volume; a later
+/// one swaps it as the kubelet does (`..data_tmp` renamed over `..data`, the old directory gone).
+fn kubelet_volume(dir: &Path, stamp: &str, files: &[(&str, String)]) {
+    use std::os::unix::fs::symlink;
+    let data = dir.join(format!("..{stamp}"));
+    std::fs::create_dir_all(&data).unwrap();
+    for (name, text) in files {
+        std::fs::write(data.join(name), text).unwrap();
+    }
+    let old = std::fs::read_link(dir.join("..data")).ok();
+    symlink(format!("..{stamp}"), dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    for (name, _) in files {
+        let link = dir.join(name);
+        if std::fs::symlink_metadata(&link).is_err() {
+            symlink(format!("..data/{name}"), &link).unwrap();
+        }
+    }
+    if let Some(old) = old {
+        std::fs::remove_dir_all(dir.join(old)).unwrap();
+    }
+}
+
+/// A ConfigMap update in a cluster: the kubelet swaps the `..data` symlink, no stack file is
+/// written in place, and the daemon must still see the change (here `stacks/` is the volume).
+#[tokio::test]
+async fn a_configmap_symlink_swap_is_a_change() {
+    let emu = Emulator::start();
+    let example = example_config();
+    let aws = emu.aws().await;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        example.path().join("stackwatch.yaml"),
+        root.path().join("stackwatch.yaml"),
+    )
+    .unwrap();
+    let stacks = root.path().join("stacks");
+    std::fs::create_dir(&stacks).unwrap();
+    let read = |f: &str| std::fs::read_to_string(example.path().join("stacks").join(f)).unwrap();
+    let original = read("auth.yaml");
+    let files = |auth: String| {
+        vec![
+            ("api.yaml", read("api.yaml")),
+            ("storage.yaml", read("storage.yaml")),
+            ("auth.yaml", auth),
+        ]
+    };
+    kubelet_volume(&stacks, "2026_12_02_05_00_00.1", &files(original.clone()));
+    // A resync far away, so only the watcher can pick the swap up in time.
+    let d = Daemon::start(&emu.env(), root.path(), &["--resync", "1h"]);
+    d.wait_deployed(WAIT).await;
+    assert!(policy_text(&aws).await.contains("\"s3:*\""));
+
+    kubelet_volume(
+        &stacks,
+        "2026_12_02_05_01_00.2",
+        &files(with_s3_actions(&original, r#"["s3:GetObject"]"#)),
+    );
+    eventually("the swapped ConfigMap to converge", WAIT, &[&d], || async {
+        let p = policy_text(&aws).await;
+        (p.contains("s3:GetObject") && !p.contains("\"s3:*\"")).then_some(())
+    })
+    .await;
+    d.wait_files_reconciled(WAIT).await;
+}

@@ -4,8 +4,10 @@
 //! - Recursive `notify` watch on the config directory, so editors' atomic saves (write a
 //!   temporary file, rename it over the original: vim, JetBrains), truncate-then-write (VS Code)
 //!   and a replaced `stacks/` directory are all seen.
-//! - Only `stackwatch.yaml`, `stacks/` and stack files (`config::is_stack_file`) count; swap
-//!   and backup files (`.swp`, `~`, `4913`, hidden files) and everything else are ignored.
+//! - Only `stackwatch.yaml`, `stacks/` and stack files (`config::is_stack_file`) count, and the
+//!   kubelet's `..data` symlink of a ConfigMap volume (its swap replaces every file at once);
+//!   swap and backup files (`.swp`, `~`, `4913`, other hidden files) and everything else are
+//!   ignored.
 //! - Debounce: after a relevant event, events are drained until [`QUIET`] passes without one
 //!   (at most [`MAX_DELAY`]), then one signal is sent.
 //! - If the config directory itself is replaced or appears later, it is watched again.
@@ -40,6 +42,12 @@ pub enum WatchError {
     },
 }
 
+/// A Kubernetes ConfigMap volume holds its files in a timestamped directory behind the symlink
+/// `..data` (each file is a symlink through it); the kubelet updates the volume by pointing a new
+/// `..data_tmp` at a new directory and renaming it over `..data`. That rename, in the config
+/// directory or in `stacks/` (each may be a ConfigMap volume), changes every file at once.
+const KUBELET_DATA: &str = "..data";
+
 /// Whether a changed path can change what `config::load` reads from `root`.
 pub fn is_relevant(root: &Path, path: &Path) -> bool {
     let Ok(rel) = path.strip_prefix(root) else {
@@ -51,9 +59,12 @@ pub fn is_relevant(root: &Path, path: &Path) -> bool {
         [] => true,
         [one] => {
             let one = one.as_os_str();
-            one == "stackwatch.yaml" || one == "stacks"
+            one == "stackwatch.yaml" || one == "stacks" || one == KUBELET_DATA
         }
-        [dir, _] => dir.as_os_str() == "stacks" && config::is_stack_file(path),
+        [dir, file] => {
+            dir.as_os_str() == "stacks"
+                && (config::is_stack_file(path) || file.as_os_str() == KUBELET_DATA)
+        }
         _ => false,
     }
 }
@@ -265,6 +276,8 @@ mod tests {
             "/c/stacks",
             "/c/stacks/auth.yaml",
             "/c/stacks/x.yml",
+            "/c/..data",
+            "/c/stacks/..data",
         ] {
             assert!(is_relevant(root, Path::new(p)), "{p}");
         }
@@ -279,6 +292,9 @@ mod tests {
             "/c/stacks/sub/a.yaml",
             "/c/.stackwatch.yaml.swp",
             "/elsewhere/stacks/a.yaml",
+            "/c/..data_tmp",
+            "/c/..2026_12_02_05_00_00.123",
+            "/c/stacks/..2026_12_02_05_00_00.123/auth.yaml",
         ] {
             assert!(!is_relevant(root, Path::new(p)), "{p}");
         }
