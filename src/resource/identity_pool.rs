@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
 use serde_json::{Value, json};
 
-use super::user_pool::pick;
+use super::pick;
 use super::{Attrs, Detail, Observed, Owner, State, Tags, is_unknown, owner_from_tags, tags_state};
 use aws_sdk_cognitoidentity::Config;
 

@@ -360,6 +360,33 @@ registry! {
     Table => table::Table,
 }
 
+/// One owned match wins; two owned matches are an error, not a guess; a foreign one is returned
+/// as Foreign so the plan can refuse to touch it.
+pub fn pick(
+    mut found: Vec<Observed>,
+    kind: &'static str,
+    name: &str,
+) -> Result<Option<Observed>, AwsError> {
+    let owned: Vec<&Observed> = found.iter().filter(|o| o.owner == Owner::Ours).collect();
+    if owned.len() > 1 {
+        let ids: Vec<&str> = owned.iter().map(|o| o.id.as_str()).collect();
+        return Err(AwsError::refused(
+            "finding",
+            kind,
+            name,
+            format!(
+                "{} resources carry this resource's stackwatch tags ({}); delete the extra one or name the right one in `adopt:`",
+                ids.len(),
+                ids.join(", ")
+            ),
+        ));
+    }
+    if let Some(i) = found.iter().position(|o| o.owner == Owner::Ours) {
+        return Ok(Some(found.swap_remove(i)));
+    }
+    Ok(found.into_iter().next())
+}
+
 /// The AWS partition of a region, for ARNs: `aws`, `aws-cn` or `aws-us-gov` (the isolated
 /// partitions' regions are named `us-iso-*` and `us-isob-*`).
 pub fn partition(region: &str) -> &'static str {

@@ -242,7 +242,7 @@ async fn observe(
             ("tags", tags_state(&tags, &spec.tags)),
         ]),
         attrs: attrs_of(&t),
-        detail: Detail::Tags(tags),
+        detail: Detail::None,
         notes: Vec::new(),
     })
 }

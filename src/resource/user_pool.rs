@@ -275,34 +275,7 @@ pub async fn find(
             found.push(observed(p, spec, None));
         }
     }
-    pick(found, KIND, &spec.name)
-}
-
-/// One owned match wins; two owned matches are an error, not a guess; a foreign one is returned
-/// as Foreign so the plan can refuse to touch it.
-pub fn pick(
-    mut found: Vec<Observed>,
-    kind: &'static str,
-    name: &str,
-) -> Result<Option<Observed>, AwsError> {
-    let owned: Vec<&Observed> = found.iter().filter(|o| o.owner == Owner::Ours).collect();
-    if owned.len() > 1 {
-        let ids: Vec<&str> = owned.iter().map(|o| o.id.as_str()).collect();
-        return Err(AwsError::refused(
-            "finding",
-            kind,
-            name,
-            format!(
-                "{} resources carry this resource's stackwatch tags ({}); delete the extra one or name the right one in `adopt:`",
-                ids.len(),
-                ids.join(", ")
-            ),
-        ));
-    }
-    if let Some(i) = found.iter().position(|o| o.owner == Owner::Ours) {
-        return Ok(Some(found.swap_remove(i)));
-    }
-    Ok(found.into_iter().next())
+    super::pick(found, KIND, &spec.name)
 }
 
 /// After a lost answer, only a pool carrying our tags counts as the one the lost attempt made;

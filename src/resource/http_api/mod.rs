@@ -179,7 +179,7 @@ pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Obser
 }
 
 /// Finds the API: by `adopt` id if given, else the HTTP APIs with exactly our name, owned
-/// by tags; two owned matches are an error (see `user_pool::pick`).
+/// by tags; two owned matches are an error (see `resource::pick`).
 pub async fn find(
     aws: &Aws,
     spec: &Spec,
@@ -225,7 +225,7 @@ pub async fn find(
         let owner = owner_from_tags(&head.tags, &spec.tags);
         found.push(observed_head(spec, &head, owner));
     }
-    match super::user_pool::pick(found, KIND, &spec.name)? {
+    match super::pick(found, KIND, &spec.name)? {
         Some(obs) => complete(aws, obs).await,
         None => Ok(None),
     }
