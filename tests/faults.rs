@@ -189,7 +189,8 @@ async fn lost_answers_to_creates_make_no_duplicates() {
 /// one the lost attempt made. The create is sent again and the pool returned is ours.
 #[tokio::test]
 async fn recovery_after_a_lost_create_never_returns_a_foreign_pool() {
-    use stackwatch::resource::{Owner, Tags, user_pool};
+    use stackwatch::resource::user_pool::{self, UserPool};
+    use stackwatch::resource::{Owner, ResourceKind, Tags};
     let emu = Emulator::start();
     let direct = emu.aws().await;
     let foreign_id = foreign_pool(&direct, "dev-notes-Auth").await;
@@ -213,7 +214,7 @@ async fn recovery_after_a_lost_create_never_returns_a_foreign_pool() {
             ("stackwatch:id".to_string(), "Auth.UserPool".to_string()),
         ]),
     };
-    let made = user_pool::create(&aws, &spec).await.unwrap();
+    let made = UserPool::create(&aws, &spec).await.unwrap();
     assert_eq!(
         proxy
             .stats()

@@ -10,8 +10,10 @@ use common::Emulator;
 use serde_json::{Value, json};
 use stackwatch::aws::Aws;
 use stackwatch::config::{Authorizer, CorsRule};
+use stackwatch::resource::bucket::{self, Bucket};
+use stackwatch::resource::http_api::{self, HttpApi};
 use stackwatch::resource::{
-    Detail, Observed, Owner, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags, bucket, http_api,
+    Detail, Hint, Observed, Owner, ResourceKind, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags,
 };
 
 fn tags(id: &str) -> Tags {
@@ -60,7 +62,9 @@ fn bucket_spec(name: &str) -> bucket::Spec {
 }
 
 async fn find_bucket(aws: &Aws, spec: &bucket::Spec) -> Option<Observed> {
-    bucket::find(aws, spec, None).await.expect("find bucket")
+    Bucket::find(aws, spec, Hint::default())
+        .await
+        .expect("find bucket")
 }
 
 async fn bucket_tags(aws: &Aws, name: &str) -> BTreeMap<String, String> {
@@ -85,44 +89,44 @@ async fn bucket_lifecycle() {
 
     assert!(find_bucket(&aws, &spec).await.is_none());
 
-    let created = bucket::create(&aws, &spec).await.expect("create");
+    let created = Bucket::create(&aws, &spec).await.expect("create");
     assert_eq!(created.id, spec.name);
     assert_eq!(created.attrs["arn"], "arn:aws:s3:::test-notes-uploads");
     assert_eq!(created.attrs["name"], "test-notes-uploads");
 
     let obs = find_bucket(&aws, &spec).await.expect("found after create");
     assert_eq!(obs.owner, Owner::Ours);
-    assert_eq!(obs.state, spec.state(), "no-op plan after create");
+    assert_eq!(obs.state, Bucket::state(&spec), "no-op plan after create");
     assert_eq!(obs.attrs, created.attrs);
     assert_eq!(obs.state["cors"].as_array().map(Vec::len), Some(2));
     // Rule order and list order carry no meaning in the state.
     let mut reordered = spec.clone();
     reordered.cors.reverse();
     reordered.cors[1].allowed_methods.reverse();
-    assert_eq!(reordered.state(), obs.state);
+    assert_eq!(Bucket::state(&reordered), obs.state);
 
     // Change one CORS rule: only `cors` differs.
     spec.cors[1] = rule(&["*"], &["GET", "HEAD"], Some(60));
     let obs = find_bucket(&aws, &spec).await.expect("found");
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["cors"]);
+    assert_eq!(diff(&Bucket::state(&spec), &obs.state), vec!["cors"]);
 
-    let updated = bucket::update(&aws, &spec, &obs, &["cors"])
+    let updated = Bucket::update(&aws, &spec, &obs, &["cors"])
         .await
         .expect("update");
-    assert_eq!(updated.state, spec.state());
+    assert_eq!(updated.state, Bucket::state(&spec));
     let obs = find_bucket(&aws, &spec).await.expect("found after update");
-    assert_eq!(obs.state, spec.state(), "no-op plan after update");
+    assert_eq!(obs.state, Bucket::state(&spec), "no-op plan after update");
 
     // Remove every rule: the CORS configuration is deleted, and none reads as [].
     spec.cors.clear();
     let obs = find_bucket(&aws, &spec).await.expect("found");
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["cors"]);
-    bucket::update(&aws, &spec, &obs, &["cors"])
+    assert_eq!(diff(&Bucket::state(&spec), &obs.state), vec!["cors"]);
+    Bucket::update(&aws, &spec, &obs, &["cors"])
         .await
         .expect("update");
     let obs = find_bucket(&aws, &spec).await.expect("found");
     assert_eq!(obs.state["cors"], json!([]));
-    assert_eq!(obs.state, spec.state());
+    assert_eq!(obs.state, Bucket::state(&spec));
     let err = aws
         .s3
         .get_bucket_cors()
@@ -135,10 +139,12 @@ async fn bucket_lifecycle() {
         Some("NoSuchCORSConfiguration")
     );
 
-    bucket::delete(&aws, &obs).await.expect("delete");
+    Bucket::delete(&aws, &spec, &obs).await.expect("delete");
     assert!(find_bucket(&aws, &spec).await.is_none());
     // Deleting what is already gone is success.
-    bucket::delete(&aws, &obs).await.expect("delete again");
+    Bucket::delete(&aws, &spec, &obs)
+        .await
+        .expect("delete again");
 }
 
 #[tokio::test]
@@ -193,26 +199,26 @@ async fn bucket_without_our_tags_is_foreign_and_adopting_keeps_its_tags() {
     );
 
     // Adopted: our tags are merged in, `team` stays.
-    let obs = bucket::find(&aws, &spec, Some(&spec.name))
+    let obs = Bucket::find(&aws, &spec, Hint::adopt(&spec.name))
         .await
         .expect("find adopted")
         .expect("found");
     assert_eq!(obs.owner, Owner::Adopted);
-    let changed = diff(&spec.state(), &obs.state);
+    let changed = diff(&Bucket::state(&spec), &obs.state);
     assert_eq!(changed, vec!["cors", "tags"]);
-    bucket::update(&aws, &spec, &obs, &changed)
+    Bucket::update(&aws, &spec, &obs, &changed)
         .await
         .expect("update");
     let obs = find_bucket(&aws, &spec).await.expect("found");
     assert_eq!(obs.owner, Owner::Ours);
-    assert_eq!(obs.state, spec.state());
+    assert_eq!(obs.state, Bucket::state(&spec));
     let mut want = spec.tags.clone();
     want.insert("team".to_string(), "web".to_string());
     assert_eq!(bucket_tags(&aws, &spec.name).await, want);
 
     // Adopting a bucket that does not exist finds nothing.
     assert!(
-        bucket::find(&aws, &spec, Some("test-notes-missing"))
+        Bucket::find(&aws, &spec, Hint::adopt("test-notes-missing"))
             .await
             .expect("find")
             .is_none()
@@ -224,7 +230,7 @@ async fn non_empty_bucket_delete_is_an_error_and_the_bucket_remains() {
     let emu = Emulator::start();
     let aws = emu.aws().await;
     let spec = bucket_spec("test-notes-full");
-    let obs = bucket::create(&aws, &spec).await.expect("create");
+    let obs = Bucket::create(&aws, &spec).await.expect("create");
     aws.s3
         .put_object()
         .bucket(&spec.name)
@@ -234,7 +240,7 @@ async fn non_empty_bucket_delete_is_an_error_and_the_bucket_remains() {
         .await
         .expect("PutObject");
 
-    let err = bucket::delete(&aws, &obs)
+    let err = Bucket::delete(&aws, &spec, &obs)
         .await
         .expect_err("non-empty bucket");
     assert!(err.is("BucketNotEmpty"), "{err}");
@@ -276,7 +282,9 @@ fn api_spec(name: &str) -> http_api::Spec {
 }
 
 async fn find_api(aws: &Aws, spec: &http_api::Spec) -> Option<Observed> {
-    http_api::find(aws, spec, None).await.expect("find api")
+    HttpApi::find(aws, spec, Hint::default())
+        .await
+        .expect("find api")
 }
 
 /// Every integration of the API: (type, uri, method, payload format).
@@ -325,7 +333,7 @@ async fn http_api_lifecycle() {
 
     assert!(find_api(&aws, &spec).await.is_none());
 
-    let created = http_api::create(&aws, &spec).await.expect("create");
+    let created = HttpApi::create(&aws, &spec).await.expect("create");
     assert!(
         created.attrs["url"].starts_with("https://"),
         "{:?}",
@@ -337,7 +345,7 @@ async fn http_api_lifecycle() {
     assert_eq!(obs.owner, Owner::Ours);
     assert_eq!(obs.id, created.id);
     assert_eq!(obs.attrs, created.attrs);
-    assert_eq!(obs.state, spec.state(), "no-op plan after create");
+    assert_eq!(obs.state, HttpApi::state(&spec), "no-op plan after create");
     assert_eq!(
         obs.state["routes"]["GET /notes/{id}"],
         json!({"target": "https://backend.example.com/notes/{id}", "authorizationType": "AWS_IAM"})
@@ -374,14 +382,14 @@ async fn http_api_lifecycle() {
     // Change one route's target: only `routes` differs; the route keeps its id.
     spec.routes[0].1 = "https://backend-v2.example.com/notes/{id}".to_string();
     let obs = find_api(&aws, &spec).await.expect("found");
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["routes"]);
+    assert_eq!(diff(&HttpApi::state(&spec), &obs.state), vec!["routes"]);
     let before = route_ids(&obs);
-    let updated = http_api::update(&aws, &spec, &obs, &["routes"])
+    let updated = HttpApi::update(&aws, &spec, &obs, &["routes"])
         .await
         .expect("update");
-    assert_eq!(updated.state, spec.state());
+    assert_eq!(updated.state, HttpApi::state(&spec));
     let obs = find_api(&aws, &spec).await.expect("found after update");
-    assert_eq!(obs.state, spec.state(), "no-op plan after update");
+    assert_eq!(obs.state, HttpApi::state(&spec), "no-op plan after update");
     assert_eq!(route_ids(&obs), before, "changed in place");
 
     // Remove a route, turn a Lambda route into an HTTP one, and open all routes.
@@ -389,12 +397,12 @@ async fn http_api_lifecycle() {
     spec.routes[1].1 = "http://legacy.example.com/notes".to_string();
     spec.authorizer = Authorizer::None;
     let obs = find_api(&aws, &spec).await.expect("found");
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["routes"]);
-    http_api::update(&aws, &spec, &obs, &["routes"])
+    assert_eq!(diff(&HttpApi::state(&spec), &obs.state), vec!["routes"]);
+    HttpApi::update(&aws, &spec, &obs, &["routes"])
         .await
         .expect("update");
     let obs = find_api(&aws, &spec).await.expect("found after update");
-    assert_eq!(obs.state, spec.state(), "no-op plan after update");
+    assert_eq!(obs.state, HttpApi::state(&spec), "no-op plan after update");
     assert_eq!(
         obs.state["routes"]["GET /notes"],
         json!({"target": "http://legacy.example.com/notes", "authorizationType": "NONE"})
@@ -419,7 +427,7 @@ async fn http_api_lifecycle() {
         ]
     );
 
-    http_api::delete(&aws, &obs).await.expect("delete");
+    HttpApi::delete(&aws, &spec, &obs).await.expect("delete");
     assert!(find_api(&aws, &spec).await.is_none());
 }
 
@@ -444,13 +452,16 @@ async fn http_api_tags_and_interrupted_create_converge() {
     assert_eq!(obs.owner, Owner::Ours);
     assert_eq!(obs.state["routes"], json!({}));
     assert_eq!(obs.state["stage"], Value::Null);
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["routes", "stage"]);
-    http_api::update(&aws, &spec, &obs, &["routes", "stage"])
+    assert_eq!(
+        diff(&HttpApi::state(&spec), &obs.state),
+        vec!["routes", "stage"]
+    );
+    HttpApi::update(&aws, &spec, &obs, &["routes", "stage"])
         .await
         .expect("update");
     let obs = find_api(&aws, &spec).await.expect("found");
     assert_eq!(obs.id, id);
-    assert_eq!(obs.state, spec.state());
+    assert_eq!(obs.state, HttpApi::state(&spec));
 
     // A tag changed by hand: only `tags` differs, and TagResource fixes it.
     aws.apigw
@@ -461,18 +472,18 @@ async fn http_api_tags_and_interrupted_create_converge() {
         .send()
         .await
         .expect("TagResource");
-    let obs = http_api::find(&aws, &spec, Some(&id))
+    let obs = HttpApi::find(&aws, &spec, Hint::adopt(&id))
         .await
         .expect("find adopted")
         .expect("found");
     assert_eq!(obs.owner, Owner::Adopted);
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["tags"]);
-    http_api::update(&aws, &spec, &obs, &["tags"])
+    assert_eq!(diff(&HttpApi::state(&spec), &obs.state), vec!["tags"]);
+    HttpApi::update(&aws, &spec, &obs, &["tags"])
         .await
         .expect("update");
     let obs = find_api(&aws, &spec).await.expect("found");
     assert_eq!(obs.owner, Owner::Ours);
-    assert_eq!(obs.state, spec.state());
+    assert_eq!(obs.state, HttpApi::state(&spec));
 }
 
 #[tokio::test]
@@ -524,7 +535,7 @@ async fn http_api_without_our_tags_is_foreign_and_two_owned_is_an_error() {
     assert_eq!(obs.id, ours);
 
     let again = create(spec.tags.clone()).await;
-    let err = http_api::find(&aws, &spec, None)
+    let err = HttpApi::find(&aws, &spec, Hint::default())
         .await
         .expect_err("two owned APIs");
     let text = err.to_string();
@@ -617,26 +628,29 @@ async fn http_api_shared_integration_is_replaced_not_updated() {
         .expect("CreateStage");
 
     let mut spec = spec;
-    let obs = http_api::find(&aws, &spec, Some(&id))
+    let obs = HttpApi::find(&aws, &spec, Hint::adopt(&id))
         .await
         .expect("find")
         .expect("found");
     assert_eq!(obs.owner, Owner::Adopted);
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["tags"]);
+    assert_eq!(diff(&HttpApi::state(&spec), &obs.state), vec!["tags"]);
 
     // Moving one of the two routes must not move the other.
     spec.routes[1].1 = "https://b.example.com".to_string();
-    let obs = http_api::find(&aws, &spec, Some(&id))
+    let obs = HttpApi::find(&aws, &spec, Hint::adopt(&id))
         .await
         .expect("find")
         .expect("found");
-    assert_eq!(diff(&spec.state(), &obs.state), vec!["routes", "tags"]);
-    http_api::update(&aws, &spec, &obs, &["routes", "tags"])
+    assert_eq!(
+        diff(&HttpApi::state(&spec), &obs.state),
+        vec!["routes", "tags"]
+    );
+    HttpApi::update(&aws, &spec, &obs, &["routes", "tags"])
         .await
         .expect("update");
     let obs = find_api(&aws, &spec).await.expect("found");
     assert_eq!(obs.owner, Owner::Ours);
-    assert_eq!(obs.state, spec.state());
+    assert_eq!(obs.state, HttpApi::state(&spec));
     assert_eq!(
         obs.state["routes"]["GET /a"]["target"],
         json!("https://a.example.com")

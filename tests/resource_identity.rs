@@ -10,9 +10,13 @@ use serde_json::json;
 use stackwatch::aws::Aws;
 use stackwatch::config::template::UNKNOWN;
 use stackwatch::policy::PolicyDocument;
+use stackwatch::resource::identity_pool::{self, IdentityPool};
+use stackwatch::resource::identity_pool_roles::{self, IdentityPoolRoles};
+use stackwatch::resource::role::{self, Role};
+use stackwatch::resource::user_pool::{self, UserPool};
+use stackwatch::resource::user_pool_client::{self, UserPoolClient};
 use stackwatch::resource::{
-    Owner, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags, identity_pool, identity_pool_roles,
-    role, user_pool, user_pool_client,
+    Hint, Owner, ResourceKind, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags,
 };
 
 fn tags(id: &str) -> Tags {
@@ -35,7 +39,7 @@ fn diff(a: &State, b: &State) -> BTreeSet<&'static str> {
 
 /// A user pool and a client, made with the finished modules: (pool id, client id).
 async fn user_pool_and_client(aws: &Aws) -> (String, String) {
-    let pool = user_pool::create(
+    let pool = UserPool::create(
         aws,
         &user_pool::Spec {
             name: "notes-dev-users".into(),
@@ -45,7 +49,7 @@ async fn user_pool_and_client(aws: &Aws) -> (String, String) {
     )
     .await
     .expect("create user pool");
-    let client = user_pool_client::create(
+    let client = UserPoolClient::create(
         aws,
         &user_pool_client::Spec {
             name: "notes-dev-web".into(),
@@ -76,23 +80,23 @@ async fn identity_pool_lifecycle() {
     let spec = pool_spec(&up, &client);
 
     assert!(
-        identity_pool::find(&aws, &spec, None)
+        IdentityPool::find(&aws, &spec, Hint::default())
             .await
             .expect("find before create")
             .is_none()
     );
-    let created = identity_pool::create(&aws, &spec).await.expect("create");
-    assert_eq!(created.state, spec.state());
+    let created = IdentityPool::create(&aws, &spec).await.expect("create");
+    assert_eq!(created.state, IdentityPool::state(&spec));
     assert_eq!(created.attrs.get("id"), Some(&created.id));
 
     // The no-op property: what find reads back is exactly what the spec wants.
-    let found = identity_pool::find(&aws, &spec, None)
+    let found = IdentityPool::find(&aws, &spec, Hint::default())
         .await
         .expect("find")
         .expect("found after create");
     assert_eq!(found.id, created.id);
     assert_eq!(found.owner, Owner::Ours);
-    assert_eq!(found.state, spec.state());
+    assert_eq!(found.state, IdentityPool::state(&spec));
     assert_eq!(
         found.state["providers"],
         json!([{
@@ -103,56 +107,58 @@ async fn identity_pool_lifecycle() {
     );
 
     // Adopting by id reads the same pool as Adopted.
-    let adopted = identity_pool::find(&aws, &spec, Some(&created.id))
+    let adopted = IdentityPool::find(&aws, &spec, Hint::adopt(&created.id))
         .await
         .expect("find adopt")
         .expect("adopted pool found");
     assert_eq!(adopted.owner, Owner::Adopted);
-    assert_eq!(adopted.state, spec.state());
+    assert_eq!(adopted.state, IdentityPool::state(&spec));
 
     // Rename and allow guests: the old state differs in exactly those two fields.
     let mut changed = spec.clone();
     changed.name = "notes dev identity v2".into();
     changed.allow_unauthenticated = true;
     assert_eq!(
-        diff(&found.state, &changed.state()),
+        diff(&found.state, &IdentityPool::state(&changed)),
         BTreeSet::from(["allowUnauthenticated", "name"])
     );
     assert!(
-        identity_pool::find(&aws, &changed, None)
+        IdentityPool::find(&aws, &changed, Hint::default())
             .await
             .expect("find by new name")
             .is_none(),
         "nothing has the new name yet"
     );
-    let updated = identity_pool::update(&aws, &changed, &found, &["allowUnauthenticated", "name"])
+    let updated = IdentityPool::update(&aws, &changed, &found, &["allowUnauthenticated", "name"])
         .await
         .expect("update");
-    assert_eq!(updated.state, changed.state());
-    let after = identity_pool::find(&aws, &changed, None)
+    assert_eq!(updated.state, IdentityPool::state(&changed));
+    let after = IdentityPool::find(&aws, &changed, Hint::default())
         .await
         .expect("find after update")
         .expect("found under the new name");
     assert_eq!(after.id, created.id, "a rename is in place");
     assert_eq!(after.owner, Owner::Ours);
-    assert_eq!(after.state, changed.state());
+    assert_eq!(after.state, IdentityPool::state(&changed));
     assert!(
-        identity_pool::find(&aws, &spec, None)
+        IdentityPool::find(&aws, &spec, Hint::default())
             .await
             .expect("find by old name")
             .is_none(),
         "the old name is gone"
     );
 
-    identity_pool::delete(&aws, &after).await.expect("delete");
+    IdentityPool::delete(&aws, &changed, &after)
+        .await
+        .expect("delete");
     assert!(
-        identity_pool::find(&aws, &changed, None)
+        IdentityPool::find(&aws, &changed, Hint::default())
             .await
             .expect("find after delete")
             .is_none()
     );
     // Deleting again is not an error: NotFound is success.
-    identity_pool::delete(&aws, &after)
+    IdentityPool::delete(&aws, &changed, &after)
         .await
         .expect("delete twice");
 }
@@ -175,24 +181,24 @@ async fn identity_pool_update_keeps_foreign_tags_and_tags_adopted_pool() {
         .await
         .expect("create untagged pool");
     let id = out.identity_pool_id().to_string();
-    let adopted = identity_pool::find(&aws, &spec, Some(&id))
+    let adopted = IdentityPool::find(&aws, &spec, Hint::adopt(&id))
         .await
         .expect("find adopt")
         .expect("found");
     assert_eq!(adopted.owner, Owner::Adopted);
     assert_eq!(
-        diff(&adopted.state, &spec.state()),
+        diff(&adopted.state, &IdentityPool::state(&spec)),
         BTreeSet::from(["providers", "tags"])
     );
-    identity_pool::update(&aws, &spec, &adopted, &["providers", "tags"])
+    IdentityPool::update(&aws, &spec, &adopted, &["providers", "tags"])
         .await
         .expect("update adopted");
-    let found = identity_pool::find(&aws, &spec, None)
+    let found = IdentityPool::find(&aws, &spec, Hint::default())
         .await
         .expect("find")
         .expect("found by name");
     assert_eq!(found.owner, Owner::Ours, "adoption added our tags");
-    assert_eq!(found.state, spec.state());
+    assert_eq!(found.state, IdentityPool::state(&spec));
     let described = aws
         .identity
         .describe_identity_pool()
@@ -223,26 +229,26 @@ async fn same_named_pool_without_our_tags_is_foreign() {
         .send()
         .await
         .expect("create foreign pool");
-    let found = identity_pool::find(&aws, &spec, None)
+    let found = IdentityPool::find(&aws, &spec, Hint::default())
         .await
         .expect("find")
         .expect("the same-named pool is reported");
     assert_eq!(found.owner, Owner::Foreign);
 
     // Once ours exists too, ours wins; a second owned one would be an error.
-    let ours = identity_pool::create(&aws, &spec)
+    let ours = IdentityPool::create(&aws, &spec)
         .await
         .expect("create ours");
-    let found = identity_pool::find(&aws, &spec, None)
+    let found = IdentityPool::find(&aws, &spec, Hint::default())
         .await
         .expect("find")
         .expect("found");
     assert_eq!(found.owner, Owner::Ours);
     assert_eq!(found.id, ours.id);
-    identity_pool::create(&aws, &spec)
+    IdentityPool::create(&aws, &spec)
         .await
         .expect("create a duplicate");
-    let err = identity_pool::find(&aws, &spec, None)
+    let err = IdentityPool::find(&aws, &spec, Hint::default())
         .await
         .expect_err("two owned pools is an error, not a guess");
     assert!(err.to_string().contains("2 resources"), "{err}");
@@ -254,29 +260,29 @@ async fn unknown_provider_finds_by_name_and_refuses_to_write() {
     let aws = emu.aws().await;
     let (up, client) = user_pool_and_client(&aws).await;
     let spec = pool_spec(&up, &client);
-    identity_pool::create(&aws, &spec).await.expect("create");
+    IdentityPool::create(&aws, &spec).await.expect("create");
 
     let unknown = UNKNOWN;
     let mut pending = spec.clone();
     pending.user_pool_id = unknown.into();
-    let found = identity_pool::find(&aws, &pending, None)
+    let found = IdentityPool::find(&aws, &pending, Hint::default())
         .await
         .expect("find")
         .expect("found by name while the user pool id is unknown");
     assert_eq!(found.owner, Owner::Ours);
     assert_eq!(
-        diff(&found.state, &pending.state()),
+        diff(&found.state, &IdentityPool::state(&pending)),
         BTreeSet::from(["providers"])
     );
     assert!(
-        pending.state()["providers"][0]["providerName"]
+        IdentityPool::state(&pending)["providers"][0]["providerName"]
             .as_str()
             .is_some_and(|p| p.ends_with(unknown))
     );
     let before = aws.calls.writes();
-    assert!(identity_pool::create(&aws, &pending).await.is_err());
+    assert!(IdentityPool::create(&aws, &pending).await.is_err());
     assert!(
-        identity_pool::update(&aws, &pending, &found, &["providers"])
+        IdentityPool::update(&aws, &pending, &found, &["providers"])
             .await
             .is_err()
     );
@@ -289,7 +295,7 @@ async fn invalid_name_is_refused_before_aws() {
     let aws = emu.aws().await;
     let mut spec = pool_spec("us-east-1_x", "client");
     spec.name = "notes/dev:identity".into();
-    let err = identity_pool::create(&aws, &spec)
+    let err = IdentityPool::create(&aws, &spec)
         .await
         .expect_err("invalid name");
     assert!(err.to_string().contains("`/`"), "{err}");
@@ -322,13 +328,13 @@ async fn roles_attachment_lifecycle() {
     let emu = Emulator::start();
     let aws = emu.aws().await;
     let (up, client) = user_pool_and_client(&aws).await;
-    let pool = identity_pool::create(&aws, &pool_spec(&up, &client))
+    let pool = IdentityPool::create(&aws, &pool_spec(&up, &client))
         .await
         .expect("create identity pool");
-    let auth = role::create(&aws, &role_spec("notes-dev-auth"))
+    let auth = Role::create(&aws, &role_spec("notes-dev-auth"))
         .await
         .expect("create auth role");
-    let other = role::create(&aws, &role_spec("notes-dev-auth2"))
+    let other = Role::create(&aws, &role_spec("notes-dev-auth2"))
         .await
         .expect("create second role");
     let auth_arn = auth.attrs["arn"].clone();
@@ -340,25 +346,25 @@ async fn roles_attachment_lifecycle() {
         authenticated_role_arn: auth_arn.clone(),
         unauthenticated_role_arn: None,
     };
-    assert_eq!(spec.name(), pool.id);
+    assert_eq!(IdentityPoolRoles::name(&spec), pool.id);
     assert!(
-        identity_pool_roles::find(&aws, &spec)
+        IdentityPoolRoles::find(&aws, &spec, Hint::default())
             .await
             .expect("find before create")
             .is_none(),
         "a pool without roles has no attachment yet"
     );
-    let created = identity_pool_roles::create(&aws, &spec)
+    let created = IdentityPoolRoles::create(&aws, &spec)
         .await
         .expect("attach");
     assert_eq!(created.attrs.get("id"), Some(&pool.id));
-    let found = identity_pool_roles::find(&aws, &spec)
+    let found = IdentityPoolRoles::find(&aws, &spec, Hint::default())
         .await
         .expect("find")
         .expect("found after attach");
     assert_eq!(found.owner, Owner::Ours);
     assert_eq!(found.id, pool.id);
-    assert_eq!(found.state, spec.state());
+    assert_eq!(found.state, IdentityPoolRoles::state(&spec));
     assert_eq!(found.state["roles"], json!({"authenticated": auth_arn}));
 
     // Swap the authenticated role and add a guest role.
@@ -367,55 +373,55 @@ async fn roles_attachment_lifecycle() {
         unauthenticated_role_arn: Some(auth_arn.clone()),
         ..spec.clone()
     };
-    assert_ne!(found.state, swapped.state());
+    assert_ne!(found.state, IdentityPoolRoles::state(&swapped));
     assert_eq!(
-        diff(&found.state, &swapped.state()),
+        diff(&found.state, &IdentityPoolRoles::state(&swapped)),
         BTreeSet::from(["roles"])
     );
-    identity_pool_roles::update(&aws, &swapped, &found, &["roles"])
+    IdentityPoolRoles::update(&aws, &swapped, &found, &["roles"])
         .await
         .expect("update");
-    let found = identity_pool_roles::find(&aws, &swapped)
+    let found = IdentityPoolRoles::find(&aws, &swapped, Hint::default())
         .await
         .expect("find after update")
         .expect("found");
-    assert_eq!(found.state, swapped.state());
+    assert_eq!(found.state, IdentityPoolRoles::state(&swapped));
 
     // Dropping the guest role removes it: the whole map is replaced.
     let back = identity_pool_roles::Spec {
         unauthenticated_role_arn: None,
         ..swapped.clone()
     };
-    identity_pool_roles::update(&aws, &back, &found, &["roles"])
+    IdentityPoolRoles::update(&aws, &back, &found, &["roles"])
         .await
         .expect("update back");
-    let found = identity_pool_roles::find(&aws, &back)
+    let found = IdentityPoolRoles::find(&aws, &back, Hint::default())
         .await
         .expect("find")
         .expect("found");
-    assert_eq!(found.state, back.state());
+    assert_eq!(found.state, IdentityPoolRoles::state(&back));
 
-    identity_pool_roles::delete(&aws, &found)
+    IdentityPoolRoles::delete(&aws, &back, &found)
         .await
         .expect("detach");
     assert!(
-        identity_pool_roles::find(&aws, &back)
+        IdentityPoolRoles::find(&aws, &back, Hint::default())
             .await
             .expect("find after delete")
             .is_none()
     );
 
     // Pool gone: find is None and delete is still success.
-    identity_pool::delete(&aws, &pool)
+    IdentityPool::delete(&aws, &pool_spec(&up, &client), &pool)
         .await
         .expect("delete pool");
     assert!(
-        identity_pool_roles::find(&aws, &back)
+        IdentityPoolRoles::find(&aws, &back, Hint::default())
             .await
             .expect("find without pool")
             .is_none()
     );
-    identity_pool_roles::delete(&aws, &found)
+    IdentityPoolRoles::delete(&aws, &back, &found)
         .await
         .expect("detach from a deleted pool");
 
@@ -426,7 +432,7 @@ async fn roles_attachment_lifecycle() {
         ..back
     };
     assert!(
-        identity_pool_roles::find(&aws, &pending)
+        IdentityPoolRoles::find(&aws, &pending, Hint::default())
             .await
             .expect("find pending")
             .is_none()

@@ -40,30 +40,6 @@ pub struct Spec {
     pub tags: Tags,
 }
 
-impl Spec {
-    pub fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    pub fn state(&self) -> State {
-        State::from([
-            (
-                "cors",
-                cors_state(self.cors.iter().map(|r| {
-                    rule_state(
-                        &r.allowed_origins,
-                        &r.allowed_methods,
-                        &r.allowed_headers,
-                        &r.exposed_headers,
-                        r.max_age,
-                    )
-                })),
-            ),
-            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
-        ])
-    }
-}
-
 /// Right after CreateBucket, S3 may not yet show the bucket to the next call:
 /// "NoSuchBucket: The specified bucket does not exist".
 pub const BUCKET_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
@@ -152,44 +128,6 @@ async fn read_cors(aws: &Aws, name: &str) -> Result<Option<Value>, AwsError> {
             }
         }
     }
-}
-
-/// Finds the bucket: the `adopt` name if given, else the spec's name.
-pub async fn find(
-    aws: &Aws,
-    spec: &Spec,
-    adopt: Option<&str>,
-) -> Result<Option<Observed>, AwsError> {
-    let name = adopt.unwrap_or(&spec.name);
-    // Independent reads, sent at once; any of them finding no bucket means no bucket.
-    let (head, tags, cors) = futures::join!(
-        aws.s3.head_bucket().bucket(name).send(),
-        read_tags(aws, name),
-        read_cors(aws, name)
-    );
-    if let Err(e) = head {
-        let e = AwsError::new("reading", KIND, name, e);
-        return if is_missing(&e) { Ok(None) } else { Err(e) };
-    }
-    let Some(tags) = tags? else {
-        return Ok(None);
-    };
-    let Some(cors) = cors? else {
-        return Ok(None);
-    };
-    let owner = if adopt.is_some() {
-        Owner::Adopted
-    } else {
-        owner_from_tags(&tags, &spec.tags)
-    };
-    Ok(Some(Observed {
-        id: name.to_string(),
-        owner,
-        state: State::from([("cors", cors), ("tags", tags_state(&tags, &spec.tags))]),
-        attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
-        detail: Detail::None,
-        notes: Vec::new(),
-    }))
 }
 
 fn s3_cors(spec: &Spec) -> Result<CorsConfiguration, AwsError> {
@@ -325,94 +263,6 @@ pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created
     }
 }
 
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let name = spec.name.as_str();
-    if let Created::Existing(found) = create_tagged(aws, name, &spec.tags).await?
-        && owner_from_tags(&found, &spec.tags) != Owner::Ours
-    {
-        return Err(AwsError::refused(
-            "creating",
-            KIND,
-            name,
-            "a bucket with this name already exists in this account without stackwatch's tags; \
-             stackwatch never modifies what it does not own",
-        ));
-    }
-    if !spec.cors.is_empty() {
-        write_cors(aws, spec, name).await?;
-    }
-    Ok(Observed {
-        id: name.to_string(),
-        owner: Owner::Ours,
-        state: spec.state(),
-        attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
-        detail: Detail::None,
-        notes: Vec::new(),
-    })
-}
-
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    let name = obs.id.as_str();
-    if changed.contains(&"cors") {
-        write_cors(aws, spec, name).await?;
-    }
-    if changed.contains(&"tags") {
-        let mut tags = read_tags(aws, name).await?.ok_or_else(|| {
-            AwsError::refused(
-                "tagging",
-                KIND,
-                name,
-                "the bucket disappeared during update",
-            )
-        })?;
-        tags.extend(spec.tags.clone());
-        write_tags(aws, name, &tags).await?;
-    }
-    Ok(Observed {
-        id: obs.id.clone(),
-        owner: Owner::Ours,
-        state: spec.state(),
-        attrs: obs.attrs.clone(),
-        detail: Detail::None,
-        notes: Vec::new(),
-    })
-}
-
-/// Deletes an empty bucket. Objects are never deleted: a bucket that still holds any is an
-/// error (`BucketNotEmpty`) telling the user to empty it or keep it.
-pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    let name = obs.id.as_str();
-    match aws.s3.delete_bucket().bucket(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, name, e);
-            if is_missing(&e) {
-                Ok(())
-            } else if e.is("BucketNotEmpty") {
-                Err(AwsError {
-                    api: ApiError {
-                        transient: false,
-                        code: Some("BucketNotEmpty".to_string()),
-                        message: format!(
-                            "BucketNotEmpty: the bucket is not empty (it still holds objects or object \
-                             versions), and stackwatch never deletes data: empty it yourself (for example \
-                             `aws s3 rm s3://{name} --recursive`) or set `removal: retain`"
-                        ),
-                    },
-                    ..e
-                })
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
-
 /// The bucket kind. It holds data (its objects): retained by default.
 pub struct Bucket;
 
@@ -434,16 +284,83 @@ impl ResourceKind for Bucket {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.name.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        State::from([
+            (
+                "cors",
+                cors_state(spec.cors.iter().map(|r| {
+                    rule_state(
+                        &r.allowed_origins,
+                        &r.allowed_methods,
+                        &r.allowed_headers,
+                        &r.exposed_headers,
+                        r.max_age,
+                    )
+                })),
+            ),
+            ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
+        ])
     }
+    /// Finds the bucket: the `adopt` name if given, else the spec's name.
     async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        find(aws, spec, hint.adopt).await
+        let adopt = hint.adopt;
+        let name = adopt.unwrap_or(&spec.name);
+        // Independent reads, sent at once; any of them finding no bucket means no bucket.
+        let (head, tags, cors) = futures::join!(
+            aws.s3.head_bucket().bucket(name).send(),
+            read_tags(aws, name),
+            read_cors(aws, name)
+        );
+        if let Err(e) = head {
+            let e = AwsError::new("reading", KIND, name, e);
+            return if is_missing(&e) { Ok(None) } else { Err(e) };
+        }
+        let Some(tags) = tags? else {
+            return Ok(None);
+        };
+        let Some(cors) = cors? else {
+            return Ok(None);
+        };
+        let owner = if adopt.is_some() {
+            Owner::Adopted
+        } else {
+            owner_from_tags(&tags, &spec.tags)
+        };
+        Ok(Some(Observed {
+            id: name.to_string(),
+            owner,
+            state: State::from([("cors", cors), ("tags", tags_state(&tags, &spec.tags))]),
+            attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
+            detail: Detail::None,
+            notes: Vec::new(),
+        }))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        let name = spec.name.as_str();
+        if let Created::Existing(found) = create_tagged(aws, name, &spec.tags).await?
+            && owner_from_tags(&found, &spec.tags) != Owner::Ours
+        {
+            return Err(AwsError::refused(
+                "creating",
+                KIND,
+                name,
+                "a bucket with this name already exists in this account without stackwatch's tags; \
+                 stackwatch never modifies what it does not own",
+            ));
+        }
+        if !spec.cors.is_empty() {
+            write_cors(aws, spec, name).await?;
+        }
+        Ok(Observed {
+            id: name.to_string(),
+            owner: Owner::Ours,
+            state: Self::state(spec),
+            attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
+            detail: Detail::None,
+            notes: Vec::new(),
+        })
     }
     async fn update(
         aws: &Aws,
@@ -451,9 +368,58 @@ impl ResourceKind for Bucket {
         obs: &Observed,
         changed: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        let name = obs.id.as_str();
+        if changed.contains(&"cors") {
+            write_cors(aws, spec, name).await?;
+        }
+        if changed.contains(&"tags") {
+            let mut tags = read_tags(aws, name).await?.ok_or_else(|| {
+                AwsError::refused(
+                    "tagging",
+                    KIND,
+                    name,
+                    "the bucket disappeared during update",
+                )
+            })?;
+            tags.extend(spec.tags.clone());
+            write_tags(aws, name, &tags).await?;
+        }
+        Ok(Observed {
+            id: obs.id.clone(),
+            owner: Owner::Ours,
+            state: Self::state(spec),
+            attrs: obs.attrs.clone(),
+            detail: Detail::None,
+            notes: Vec::new(),
+        })
     }
+    /// Deletes an empty bucket. Objects are never deleted: a bucket that still holds any is an
+    /// error (`BucketNotEmpty`) telling the user to empty it or keep it.
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        let name = obs.id.as_str();
+        match aws.s3.delete_bucket().bucket(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = AwsError::new("deleting", KIND, name, e);
+                if is_missing(&e) {
+                    Ok(())
+                } else if e.is("BucketNotEmpty") {
+                    Err(AwsError {
+                        api: ApiError {
+                            transient: false,
+                            code: Some("BucketNotEmpty".to_string()),
+                            message: format!(
+                                "BucketNotEmpty: the bucket is not empty (it still holds objects or object \
+                                 versions), and stackwatch never deletes data: empty it yourself (for example \
+                                 `aws s3 rm s3://{name} --recursive`) or set `removal: retain`"
+                            ),
+                        },
+                        ..e
+                    })
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 }

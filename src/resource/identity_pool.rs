@@ -62,23 +62,6 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    pub fn state(&self) -> State {
-        State::from([
-            ("name", json!(self.name)),
-            ("allowUnauthenticated", json!(self.allow_unauthenticated)),
-            (
-                "providers",
-                providers_state([(self.provider_name(), self.client_id.clone(), false)]),
-            ),
-            ("allowClassicFlow", json!(false)),
-            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
-        ])
-    }
-
     /// `cognito-idp.{region}.amazonaws.com/{user_pool_id}`: how an identity pool names a user pool.
     pub fn provider_name(&self) -> String {
         format!(
@@ -226,9 +209,9 @@ async fn describe(aws: &Aws, id: &str) -> Result<Option<Pool>, AwsError> {
     .or_not_found(NOT_FOUND)
 }
 
-/// Reads the pool by the id a previous read found (one DescribeIdentityPool instead of listing
-/// every pool); anything but an owned pool with our name falls back to [`find`].
-pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
+/// Reads the pool by the id an earlier read found (one DescribeIdentityPool instead of
+/// listing every pool): only an owned pool that still has our name counts.
+async fn read_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
     if let Some(p) = describe(aws, id).await?
         && p.name == spec.name
     {
@@ -237,7 +220,7 @@ pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Obser
             return Ok(Some(o));
         }
     }
-    find(aws, spec, None).await
+    Ok(None)
 }
 
 /// Every identity pool's (id, name): all pages of ListIdentityPools. `label` names the
@@ -264,106 +247,6 @@ async fn list_names(aws: &Aws, label: &str) -> Result<Vec<(String, String)>, Aws
         .collect())
 }
 
-/// Finds the pool: by `adopt` id if given, else by exact name; two owned pools with our name
-/// is an error, a same-named pool without our tags is Foreign.
-pub async fn find(
-    aws: &Aws,
-    spec: &Spec,
-    adopt: Option<&str>,
-) -> Result<Option<Observed>, AwsError> {
-    if let Some(id) = adopt {
-        return Ok(describe(aws, id)
-            .await?
-            .map(|p| observed(p, spec, Some(Owner::Adopted))));
-    }
-    let ids: Vec<String> = list_names(aws, &spec.name)
-        .await?
-        .into_iter()
-        .filter(|(_, name)| *name == spec.name)
-        .map(|(id, _)| id)
-        .collect();
-    let mut found = Vec::new();
-    for id in ids {
-        // Deleted between the list and the describe: not there.
-        if let Some(p) = describe(aws, &id).await? {
-            found.push(observed(p, spec, None));
-        }
-    }
-    pick(found, KIND, &spec.name)
-}
-
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    spec.check_writable("creating")?;
-    let send = || async {
-        let out = aws
-            .identity
-            .create_identity_pool()
-            .identity_pool_name(&spec.name)
-            .allow_unauthenticated_identities(spec.allow_unauthenticated)
-            .allow_classic_flow(false)
-            .cognito_identity_providers(spec.provider())
-            // The tags go in the create call itself: no window where the pool exists untagged.
-            .set_identity_pool_tags(Some(spec.tags.clone().into_iter().collect()))
-            .customize()
-            .config_override(Config::builder().retry_config(aws::no_retry()))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
-        Ok(observed(pool_from!(&out), spec, Some(Owner::Ours)))
-    };
-    let recover = || async {
-        Ok(find(aws, spec, None)
-            .await?
-            .filter(|o| o.owner == Owner::Ours))
-    };
-    retry(PROVIDER_NOT_YET_VISIBLE, || aws::create_once(send, recover)).await
-}
-
-/// UpdateIdentityPool replaces the pool whole: every field is sent, the managed ones from the
-/// spec, the others as they are now (read first), and the tags as now plus ours.
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    _changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    spec.check_writable("updating")?;
-    let current = describe(aws, &obs.id).await?.ok_or_else(|| {
-        AwsError::refused(
-            "updating",
-            KIND,
-            &obs.id,
-            "the identity pool disappeared before the update",
-        )
-    })?;
-    let mut tags = current.tags.clone();
-    tags.extend(spec.tags.clone());
-    let out = aws
-        .identity
-        .update_identity_pool()
-        .identity_pool_id(&obs.id)
-        .identity_pool_name(&spec.name)
-        .allow_unauthenticated_identities(spec.allow_unauthenticated)
-        .allow_classic_flow(false)
-        .cognito_identity_providers(spec.provider())
-        .set_supported_login_providers(current.login_providers.clone())
-        .set_developer_provider_name(current.developer_provider_name.clone())
-        .set_open_id_connect_provider_arns(Some(current.open_id_connect_provider_arns.clone()))
-        .set_saml_provider_arns(Some(current.saml_provider_arns.clone()))
-        .set_identity_pool_tags(Some(tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
-    let mut pool = pool_from!(&out);
-    // Terraform tags identity pools with TagResource rather than through UpdateIdentityPool; if
-    // the update did not take our tags (an adopted pool), add them that way.
-    if owner_from_tags(&pool.tags, &spec.tags) != Owner::Ours {
-        tag(aws, &obs.id, &spec.tags).await?;
-        pool.tags.extend(spec.tags.clone());
-    }
-    Ok(observed(pool, spec, Some(Owner::Ours)))
-}
-
 /// TagResource on `arn:{partition}:cognito-identity:{region}:{account}:identitypool/{id}`.
 async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
     let partition = super::partition(&aws.region);
@@ -380,51 +263,6 @@ async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
         .await
         .map(|_| ())
         .map_err(|e| AwsError::new("tagging", KIND, id, e))
-}
-
-/// Identity pools whose name starts with `prefix` and whose tags mark this app and stage.
-/// Pools with a name in `declared` are not described: the node of that name reads them (and
-/// two owned pools of one name are reported there), so they are never leftovers.
-pub async fn list_owned(
-    aws: &Aws,
-    prefix: &str,
-    app: &str,
-    stage: &str,
-    declared: &std::collections::BTreeSet<String>,
-) -> Result<Vec<super::Owned>, AwsError> {
-    let ids: Vec<String> = list_names(aws, prefix)
-        .await?
-        .into_iter()
-        .filter(|(_, name)| name.starts_with(prefix) && !declared.contains(name.as_str()))
-        .map(|(id, _)| id)
-        .collect();
-    let mut owned = Vec::new();
-    for id in ids {
-        if let Some(pool) = describe(aws, &id).await?
-            && super::is_app_stage(&pool.tags, app, stage)
-        {
-            owned.push(super::Owned {
-                id,
-                tags: pool.tags,
-            });
-        }
-    }
-    Ok(owned)
-}
-
-pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    match aws
-        .identity
-        .delete_identity_pool()
-        .identity_pool_id(&obs.id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
-    }
-    .or_not_found(NOT_FOUND)
-    .map(|_| ())
 }
 
 /// The identity pool kind; a leftover one (no file declares it) is deleted.
@@ -452,39 +290,162 @@ impl ResourceKind for IdentityPool {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.name.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        State::from([
+            ("name", json!(spec.name)),
+            ("allowUnauthenticated", json!(spec.allow_unauthenticated)),
+            (
+                "providers",
+                providers_state([(spec.provider_name(), spec.client_id.clone(), false)]),
+            ),
+            ("allowClassicFlow", json!(false)),
+            ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
+        ])
     }
+    /// The `adopt` id, taken over tags or not; else the id an earlier read found, while it
+    /// still names our own; else by exact name: two owned matches are an error (see
+    /// `resource::pick`), a same-named one without our tags is Foreign.
     async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        match (hint.adopt, hint.known) {
-            (None, Some(id)) => find_known(aws, spec, id).await,
-            (adopt, _) => find(aws, spec, adopt).await,
+        if let Some(id) = hint.adopt {
+            return Ok(describe(aws, id)
+                .await?
+                .map(|p| observed(p, spec, Some(Owner::Adopted))));
         }
+        if let Some(id) = hint.known
+            && let Some(o) = read_known(aws, spec, id).await?
+        {
+            return Ok(Some(o));
+        }
+        let ids: Vec<String> = list_names(aws, &spec.name)
+            .await?
+            .into_iter()
+            .filter(|(_, name)| *name == spec.name)
+            .map(|(id, _)| id)
+            .collect();
+        let mut found = Vec::new();
+        for id in ids {
+            // Deleted between the list and the describe: not there.
+            if let Some(p) = describe(aws, &id).await? {
+                found.push(observed(p, spec, None));
+            }
+        }
+        pick(found, KIND, &spec.name)
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        spec.check_writable("creating")?;
+        let send = || async {
+            let out = aws
+                .identity
+                .create_identity_pool()
+                .identity_pool_name(&spec.name)
+                .allow_unauthenticated_identities(spec.allow_unauthenticated)
+                .allow_classic_flow(false)
+                .cognito_identity_providers(spec.provider())
+                // The tags go in the create call itself: no window where the pool exists untagged.
+                .set_identity_pool_tags(Some(spec.tags.clone().into_iter().collect()))
+                .customize()
+                .config_override(Config::builder().retry_config(aws::no_retry()))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
+            Ok(observed(pool_from!(&out), spec, Some(Owner::Ours)))
+        };
+        let recover = || async {
+            Ok(Self::find(aws, spec, Hint::default())
+                .await?
+                .filter(|o| o.owner == Owner::Ours))
+        };
+        retry(PROVIDER_NOT_YET_VISIBLE, || aws::create_once(send, recover)).await
     }
+    /// UpdateIdentityPool replaces the pool whole: every field is sent, the managed ones from the
+    /// spec, the others as they are now (read first), and the tags as now plus ours.
     async fn update(
         aws: &Aws,
         spec: &Spec,
         obs: &Observed,
-        changed: &[&'static str],
+        _: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        spec.check_writable("updating")?;
+        let current = describe(aws, &obs.id).await?.ok_or_else(|| {
+            AwsError::refused(
+                "updating",
+                KIND,
+                &obs.id,
+                "the identity pool disappeared before the update",
+            )
+        })?;
+        let mut tags = current.tags.clone();
+        tags.extend(spec.tags.clone());
+        let out = aws
+            .identity
+            .update_identity_pool()
+            .identity_pool_id(&obs.id)
+            .identity_pool_name(&spec.name)
+            .allow_unauthenticated_identities(spec.allow_unauthenticated)
+            .allow_classic_flow(false)
+            .cognito_identity_providers(spec.provider())
+            .set_supported_login_providers(current.login_providers.clone())
+            .set_developer_provider_name(current.developer_provider_name.clone())
+            .set_open_id_connect_provider_arns(Some(current.open_id_connect_provider_arns.clone()))
+            .set_saml_provider_arns(Some(current.saml_provider_arns.clone()))
+            .set_identity_pool_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
+        let mut pool = pool_from!(&out);
+        // Terraform tags identity pools with TagResource rather than through UpdateIdentityPool; if
+        // the update did not take our tags (an adopted pool), add them that way.
+        if owner_from_tags(&pool.tags, &spec.tags) != Owner::Ours {
+            tag(aws, &obs.id, &spec.tags).await?;
+            pool.tags.extend(spec.tags.clone());
+        }
+        Ok(observed(pool, spec, Some(Owner::Ours)))
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        Self::delete_owned(aws, obs).await
     }
     /// Every name this app and stage derives starts with `{stage}_{app}_` (or, shortened, with
     /// what [`NameRule::listing_prefix`] keeps of it).
+    /// Identity pools whose name starts with `prefix` and whose tags mark this app and stage.
+    /// Pools with a name in `declared` are not described: the node of that name reads them (and
+    /// two owned pools of one name are reported there), so they are never leftovers.
     async fn list_owned(aws: &Aws, scope: Scope<'_>) -> Result<Vec<Owned>, AwsError> {
-        let prefix = NAME.listing_prefix(&format!("{}_{}_", scope.stage, scope.app));
-        list_owned(aws, &prefix, scope.app, scope.stage, scope.declared_names).await
+        let prefix = &NAME.listing_prefix(&format!("{}_{}_", scope.stage, scope.app));
+        let (app, stage, declared) = (scope.app, scope.stage, scope.declared_names);
+        let ids: Vec<String> = list_names(aws, prefix)
+            .await?
+            .into_iter()
+            .filter(|(_, name)| name.starts_with(prefix) && !declared.contains(name.as_str()))
+            .map(|(id, _)| id)
+            .collect();
+        let mut owned = Vec::new();
+        for id in ids {
+            if let Some(pool) = describe(aws, &id).await?
+                && super::is_app_stage(&pool.tags, app, stage)
+            {
+                owned.push(super::Owned {
+                    id,
+                    tags: pool.tags,
+                });
+            }
+        }
+        Ok(owned)
     }
     async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        match aws
+            .identity
+            .delete_identity_pool()
+            .identity_pool_id(&obs.id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
+        }
+        .or_not_found(NOT_FOUND)
+        .map(|_| ())
     }
 }
 
@@ -516,7 +477,7 @@ mod tests {
 
     #[test]
     fn state_shape() {
-        let s = spec().state();
+        let s = IdentityPool::state(&spec());
         assert_eq!(
             s["providers"],
             json!([{
@@ -548,7 +509,7 @@ mod tests {
         };
         let obs = observed(pool, &sp, None);
         assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.state, sp.state());
+        assert_eq!(obs.state, IdentityPool::state(&sp));
     }
 
     #[test]
@@ -557,7 +518,7 @@ mod tests {
         sp.client_id = crate::config::template::UNKNOWN.to_string();
         assert!(sp.check_writable("creating").is_err());
         assert_eq!(
-            sp.state()["providers"][0]["clientId"],
+            IdentityPool::state(&sp)["providers"][0]["clientId"],
             json!(crate::config::template::UNKNOWN)
         );
     }

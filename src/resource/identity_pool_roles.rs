@@ -37,14 +37,6 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn name(&self) -> String {
-        self.identity_pool_id.clone()
-    }
-
-    pub fn state(&self) -> State {
-        roles_state(&self.roles())
-    }
-
     fn roles(&self) -> BTreeMap<String, String> {
         let mut roles = BTreeMap::from([(
             AUTHENTICATED.to_string(),
@@ -83,40 +75,6 @@ fn observed(pool_id: &str, roles: &BTreeMap<String, String>) -> Observed {
         detail: Detail::None,
         notes: Vec::new(),
     }
-}
-
-/// The attachment exists when its pool exists and has at least one role set.
-pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
-    if is_unknown(&spec.identity_pool_id) {
-        return Ok(None);
-    }
-    let out = match aws
-        .identity
-        .get_identity_pool_roles()
-        .identity_pool_id(&spec.identity_pool_id)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) => {
-            let e = AwsError::new("reading", KIND, &spec.identity_pool_id, e);
-            return if e.is("ResourceNotFoundException") {
-                Ok(None)
-            } else {
-                Err(e)
-            };
-        }
-    };
-    let roles: BTreeMap<String, String> = out
-        .roles
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(_, arn)| !arn.is_empty())
-        .collect();
-    if roles.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(observed(&spec.identity_pool_id, &roles)))
 }
 
 async fn set_roles(
@@ -159,28 +117,6 @@ async fn put(aws: &Aws, spec: &Spec, verb: &'static str) -> Result<Observed, Aws
     Ok(observed(&spec.identity_pool_id, &roles))
 }
 
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    put(aws, spec, "creating").await
-}
-
-/// The whole map is sent: a guest role no longer wanted is removed by leaving it out.
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    _obs: &Observed,
-    _changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    put(aws, spec, "updating").await
-}
-
-/// Sets an empty map; a pool that is already gone has no roles to remove.
-pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    match set_roles(aws, "deleting", &obs.id, &BTreeMap::new()).await {
-        Err(e) if !e.is("ResourceNotFoundException") => Err(e),
-        _ => Ok(()),
-    }
-}
-
 /// The role attachment kind: found through its identity pool's id. Its guest role is optional:
 /// when that role failed, the attachment is set with the authenticated role alone.
 pub struct IdentityPoolRoles;
@@ -209,27 +145,62 @@ impl ResourceKind for IdentityPoolRoles {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.identity_pool_id.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        roles_state(&spec.roles())
     }
+    /// The attachment exists when its pool exists and has at least one role set.
     async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        find(aws, spec).await
+        if is_unknown(&spec.identity_pool_id) {
+            return Ok(None);
+        }
+        let out = match aws
+            .identity
+            .get_identity_pool_roles()
+            .identity_pool_id(&spec.identity_pool_id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let e = AwsError::new("reading", KIND, &spec.identity_pool_id, e);
+                return if e.is("ResourceNotFoundException") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let roles: BTreeMap<String, String> = out
+            .roles
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, arn)| !arn.is_empty())
+            .collect();
+        if roles.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(observed(&spec.identity_pool_id, &roles)))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        put(aws, spec, "creating").await
     }
+    /// The whole map is sent: a guest role no longer wanted is removed by leaving it out.
     async fn update(
         aws: &Aws,
         spec: &Spec,
-        obs: &Observed,
-        changed: &[&'static str],
+        _: &Observed,
+        _: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        put(aws, spec, "updating").await
     }
+    /// Sets an empty map; a pool that is already gone has no roles to remove.
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        match set_roles(aws, "deleting", &obs.id, &BTreeMap::new()).await {
+            Err(e) if !e.is("ResourceNotFoundException") => Err(e),
+            _ => Ok(()),
+        }
     }
     fn without_unknown_optionals(mut spec: Spec) -> Spec {
         spec.unauthenticated_role_arn = spec.unauthenticated_role_arn.filter(|a| !is_unknown(a));
@@ -250,12 +221,12 @@ mod tests {
             unauthenticated_role_arn: None,
         };
         assert_eq!(
-            spec.state()["roles"],
+            IdentityPoolRoles::state(&spec)["roles"],
             json!({"authenticated": "arn:aws:iam::123456789012:role/a"})
         );
         spec.unauthenticated_role_arn = Some("arn:aws:iam::123456789012:role/u".into());
         assert_eq!(
-            spec.state()["roles"],
+            IdentityPoolRoles::state(&spec)["roles"],
             json!({
                 "authenticated": "arn:aws:iam::123456789012:role/a",
                 "unauthenticated": "arn:aws:iam::123456789012:role/u"

@@ -114,6 +114,16 @@ pub struct Hint<'a> {
     pub known: Option<&'a str>,
 }
 
+impl<'a> Hint<'a> {
+    /// Take over this physical id, tags or not.
+    pub fn adopt(id: &'a str) -> Hint<'a> {
+        Hint {
+            adopt: Some(id),
+            known: None,
+        }
+    }
+}
+
 /// What leftover discovery looks for: this app and stage's resources, minus the names the
 /// files declare (those are read by their nodes).
 #[derive(Debug, Clone, Copy)]

@@ -72,25 +72,6 @@ pub struct Spec {
     pub tags: Tags,
 }
 
-impl Spec {
-    pub fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    pub fn state(&self) -> State {
-        State::from([
-            ("trustPolicy", self.trust.canonical()),
-            (
-                "policy",
-                self.policy
-                    .as_ref()
-                    .map_or(Value::Null, PolicyDocument::canonical),
-            ),
-            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
-        ])
-    }
-}
-
 /// Right after CreateRole, IAM may not yet show the role to the next call:
 /// "NoSuchEntity: The role with name X cannot be found."
 pub const ROLE_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
@@ -107,75 +88,6 @@ fn document(text: &str, what: &str, name: &str) -> Result<PolicyDocument, AwsErr
             format!("the {what} AWS returned is not a policy document: {e}"),
         )
     })
-}
-
-pub async fn find(
-    aws: &Aws,
-    spec: &Spec,
-    adopt: Option<&str>,
-) -> Result<Option<Observed>, AwsError> {
-    let name = adopt.unwrap_or(&spec.name);
-    // The role and its inline policy are read at once: both are found by name.
-    let (role, policy) = futures::join!(
-        aws.iam.get_role().role_name(name).send(),
-        aws.iam
-            .get_role_policy()
-            .role_name(name)
-            .policy_name(INLINE_POLICY)
-            .send()
-    );
-    let role = match role {
-        Ok(out) => out.role,
-        Err(e) => {
-            let e = AwsError::new("reading", KIND, name, e);
-            return if e.is("NoSuchEntity") {
-                Ok(None)
-            } else {
-                Err(e)
-            };
-        }
-    };
-    let Some(role) = role else { return Ok(None) };
-    let tags: Tags = role
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
-    let owner = if adopt.is_some() {
-        Owner::Adopted
-    } else {
-        owner_from_tags(&tags, &spec.tags)
-    };
-    let trust = match role.assume_role_policy_document() {
-        Some(t) => document(t, "trust policy", name)?.canonical(),
-        None => Value::Null,
-    };
-    let policy = match policy {
-        Ok(out) => document(out.policy_document(), "inline policy", name)?.canonical(),
-        Err(e) => {
-            let e = AwsError::new("reading inline policy of", KIND, name, e);
-            if e.is("NoSuchEntity") {
-                Value::Null
-            } else {
-                return Err(e);
-            }
-        }
-    };
-    Ok(Some(Observed {
-        id: role.role_name().to_string(),
-        owner,
-        state: State::from([
-            ("trustPolicy", trust),
-            ("policy", policy),
-            ("tags", tags_state(&tags, &spec.tags)),
-        ]),
-        attrs: Attrs::from([
-            ("name", role.role_name().to_string()),
-            ("arn", role.arn().to_string()),
-        ]),
-        detail: Detail::None,
-        notes: Vec::new(),
-    }))
 }
 
 fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
@@ -215,70 +127,6 @@ async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> 
             .map_err(|e| AwsError::new("updating inline policy of", KIND, name, e))
     })
     .await
-}
-
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let out = aws
-        .iam
-        .create_role()
-        .role_name(&spec.name)
-        .path(PATH)
-        .assume_role_policy_document(spec.trust.to_wire())
-        .description("Managed by stackwatch")
-        .set_tags(Some(iam_tags(&spec.tags)?))
-        .send()
-        .await
-        .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
-    let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
-    if spec.policy.is_some() {
-        put_policy(aws, spec, &spec.name).await?;
-    }
-    Ok(Observed {
-        id: spec.name.clone(),
-        owner: Owner::Ours,
-        state: spec.state(),
-        attrs: Attrs::from([("name", spec.name.clone()), ("arn", arn)]),
-        detail: Detail::None,
-        notes: Vec::new(),
-    })
-}
-
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    let name = obs.id.as_str();
-    if changed.contains(&"trustPolicy") {
-        aws.iam
-            .update_assume_role_policy()
-            .role_name(name)
-            .policy_document(spec.trust.to_wire())
-            .send()
-            .await
-            .map_err(|e| AwsError::new("updating trust policy of", KIND, name, e))?;
-    }
-    if changed.contains(&"policy") {
-        put_policy(aws, spec, name).await?;
-    }
-    if changed.contains(&"tags") {
-        aws.iam
-            .tag_role()
-            .role_name(name)
-            .set_tags(Some(iam_tags(&spec.tags)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
-    }
-    Ok(Observed {
-        id: obs.id.clone(),
-        owner: Owner::Ours,
-        state: spec.state(),
-        attrs: obs.attrs.clone(),
-        detail: Detail::None,
-        notes: Vec::new(),
-    })
 }
 
 /// Roles under our path whose name starts with `prefix` and whose tags mark this app and stage.
@@ -329,39 +177,6 @@ pub async fn list_owned(
     Ok(owned)
 }
 
-/// Deletes the inline policies first: IAM refuses to delete a role that still has them.
-pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    let name = obs.id.as_str();
-    let policies = match aws
-        .iam
-        .list_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-    {
-        Ok(names) => names,
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, name, e);
-            return if e.is("NoSuchEntity") { Ok(()) } else { Err(e) };
-        }
-    };
-    for p in policies {
-        aws.iam
-            .delete_role_policy()
-            .role_name(name)
-            .policy_name(&p)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("deleting inline policy of", KIND, name, e))?;
-    }
-    let out = aws.iam.delete_role().role_name(name).send().await;
-    let out = out.map_err(|e| AwsError::new("deleting", KIND, name, e));
-    out.or_not_found(NOT_FOUND).map(|_| ())
-}
-
 /// The IAM role kind; a leftover one (no file declares it) is deleted.
 pub struct Role;
 
@@ -402,16 +217,109 @@ impl ResourceKind for Role {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.name.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        State::from([
+            ("trustPolicy", spec.trust.canonical()),
+            (
+                "policy",
+                spec.policy
+                    .as_ref()
+                    .map_or(Value::Null, PolicyDocument::canonical),
+            ),
+            ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
+        ])
     }
     async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        find(aws, spec, hint.adopt).await
+        let adopt = hint.adopt;
+        let name = adopt.unwrap_or(&spec.name);
+        // The role and its inline policy are read at once: both are found by name.
+        let (role, policy) = futures::join!(
+            aws.iam.get_role().role_name(name).send(),
+            aws.iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(INLINE_POLICY)
+                .send()
+        );
+        let role = match role {
+            Ok(out) => out.role,
+            Err(e) => {
+                let e = AwsError::new("reading", KIND, name, e);
+                return if e.is("NoSuchEntity") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let Some(role) = role else { return Ok(None) };
+        let tags: Tags = role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        let owner = if adopt.is_some() {
+            Owner::Adopted
+        } else {
+            owner_from_tags(&tags, &spec.tags)
+        };
+        let trust = match role.assume_role_policy_document() {
+            Some(t) => document(t, "trust policy", name)?.canonical(),
+            None => Value::Null,
+        };
+        let policy = match policy {
+            Ok(out) => document(out.policy_document(), "inline policy", name)?.canonical(),
+            Err(e) => {
+                let e = AwsError::new("reading inline policy of", KIND, name, e);
+                if e.is("NoSuchEntity") {
+                    Value::Null
+                } else {
+                    return Err(e);
+                }
+            }
+        };
+        Ok(Some(Observed {
+            id: role.role_name().to_string(),
+            owner,
+            state: State::from([
+                ("trustPolicy", trust),
+                ("policy", policy),
+                ("tags", tags_state(&tags, &spec.tags)),
+            ]),
+            attrs: Attrs::from([
+                ("name", role.role_name().to_string()),
+                ("arn", role.arn().to_string()),
+            ]),
+            detail: Detail::None,
+            notes: Vec::new(),
+        }))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        let out = aws
+            .iam
+            .create_role()
+            .role_name(&spec.name)
+            .path(PATH)
+            .assume_role_policy_document(spec.trust.to_wire())
+            .description("Managed by stackwatch")
+            .set_tags(Some(iam_tags(&spec.tags)?))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
+        let arn = out.role().map(|r| r.arn().to_string()).unwrap_or_default();
+        if spec.policy.is_some() {
+            put_policy(aws, spec, &spec.name).await?;
+        }
+        Ok(Observed {
+            id: spec.name.clone(),
+            owner: Owner::Ours,
+            state: Self::state(spec),
+            attrs: Attrs::from([("name", spec.name.clone()), ("arn", arn)]),
+            detail: Detail::None,
+            notes: Vec::new(),
+        })
     }
     async fn update(
         aws: &Aws,
@@ -419,10 +327,39 @@ impl ResourceKind for Role {
         obs: &Observed,
         changed: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        let name = obs.id.as_str();
+        if changed.contains(&"trustPolicy") {
+            aws.iam
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(spec.trust.to_wire())
+                .send()
+                .await
+                .map_err(|e| AwsError::new("updating trust policy of", KIND, name, e))?;
+        }
+        if changed.contains(&"policy") {
+            put_policy(aws, spec, name).await?;
+        }
+        if changed.contains(&"tags") {
+            aws.iam
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(iam_tags(&spec.tags)?))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
+        }
+        Ok(Observed {
+            id: obs.id.clone(),
+            owner: Owner::Ours,
+            state: Self::state(spec),
+            attrs: obs.attrs.clone(),
+            detail: Detail::None,
+            notes: Vec::new(),
+        })
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        Self::delete_owned(aws, obs).await
     }
     /// Every name this app and stage derives starts with `{stage}-{app}-` (or, shortened, with
     /// what [`NameRule::listing_prefix`] keeps of it).
@@ -430,7 +367,36 @@ impl ResourceKind for Role {
         let prefix = NAME.listing_prefix(&format!("{}-{}-", scope.stage, scope.app));
         list_owned(aws, &prefix, scope.app, scope.stage, scope.declared_names).await
     }
+    /// Deletes the inline policies first: IAM refuses to delete a role that still has them.
     async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        let name = obs.id.as_str();
+        let policies = match aws
+            .iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+        {
+            Ok(names) => names,
+            Err(e) => {
+                let e = AwsError::new("deleting", KIND, name, e);
+                return if e.is("NoSuchEntity") { Ok(()) } else { Err(e) };
+            }
+        };
+        for p in policies {
+            aws.iam
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(&p)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("deleting inline policy of", KIND, name, e))?;
+        }
+        let out = aws.iam.delete_role().role_name(name).send().await;
+        let out = out.map_err(|e| AwsError::new("deleting", KIND, name, e));
+        out.or_not_found(NOT_FOUND).map(|_| ())
     }
 }

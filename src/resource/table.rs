@@ -84,30 +84,6 @@ fn billing_state(b: &Billing) -> (Value, Value) {
     }
 }
 
-impl Spec {
-    pub fn name(&self) -> String {
-        self.def.name.clone()
-    }
-
-    pub fn state(&self) -> State {
-        let d = &self.def;
-        let (billing, capacity) = billing_state(&d.billing);
-        State::from([
-            ("partitionKey", key_state(&d.partition_key)),
-            (
-                "sortKey",
-                d.sort_key.as_ref().map_or(Value::Null, key_state),
-            ),
-            ("billingMode", billing),
-            ("capacity", capacity),
-            ("pointInTimeRecovery", json!(d.point_in_time_recovery)),
-            ("ttlAttribute", json!(d.ttl_attribute)),
-            ("stream", json!(d.stream)),
-            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
-        ])
-    }
-}
-
 /// Right after CreateTable (and during any update) the table is CREATING or UPDATING, and
 /// changes are refused: "ResourceInUseException: Attempt to change a resource which is still in
 /// use: Table is being created". Retried, capped by `aws::retry`, only with that message.
@@ -247,24 +223,6 @@ async fn observe(
     })
 }
 
-/// Finds the table by `adopt` name if given, else by its own name. A table being deleted is
-/// not there.
-pub async fn find(
-    aws: &Aws,
-    spec: &Spec,
-    adopt: Option<&str>,
-) -> Result<Option<Observed>, AwsError> {
-    let name = adopt.unwrap_or(&spec.def.name);
-    let Some(t) = describe(aws, name).await? else {
-        return Ok(None);
-    };
-    if t.table_status() == Some(&TableStatus::Deleting) {
-        return Ok(None);
-    }
-    let owner = adopt.is_some().then_some(Owner::Adopted);
-    observe(aws, spec, t, owner).await.map(Some)
-}
-
 fn build_err(
     verb: &'static str,
     name: &str,
@@ -383,128 +341,6 @@ fn ddb_tags(tags: &Tags, name: &str) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let d = &spec.def;
-    let name = d.name.as_str();
-    let mut keys = vec![(&d.partition_key, KeyType::Hash)];
-    keys.extend(d.sort_key.as_ref().map(|k| (k, KeyType::Range)));
-    let schema = keys
-        .iter()
-        .map(|(k, t)| {
-            KeySchemaElement::builder()
-                .attribute_name(&k.name)
-                .key_type(t.clone())
-                .build()
-                .map_err(build_err("building", name))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let definitions = keys
-        .iter()
-        .map(|(k, _)| {
-            AttributeDefinition::builder()
-                .attribute_name(&k.name)
-                .attribute_type(scalar(&k.kind))
-                .build()
-                .map_err(build_err("building", name))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let sent = retry(TABLE_BEING_DELETED, || async {
-        aws.ddb
-            .create_table()
-            .table_name(name)
-            .set_key_schema(Some(schema.clone()))
-            .set_attribute_definitions(Some(definitions.clone()))
-            .billing_mode(billing_mode(&d.billing))
-            .set_provisioned_throughput(provisioned(&d.billing, name)?)
-            .set_stream_specification(
-                d.stream
-                    .is_some()
-                    .then(|| stream_spec(d.stream.as_deref(), name))
-                    .transpose()?,
-            )
-            .set_tags(Some(ddb_tags(&spec.tags, name)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("creating", KIND, name, e))
-    })
-    .await;
-    match sent {
-        Ok(_) => {}
-        // "ResourceInUseException: Table already exists": a retry of a create whose answer was
-        // lost, or someone else's table made since the read. Only a table with our tags is ours.
-        Err(e) if e.is("ResourceInUseException") => {
-            let found = find(aws, spec, None).await?;
-            if found.as_ref().is_none_or(|o| o.owner != Owner::Ours) {
-                return Err(e);
-            }
-        }
-        Err(e) => return Err(e),
-    }
-    wait_active(aws, name).await?;
-    if d.point_in_time_recovery {
-        set_pitr(aws, name, true).await?;
-    }
-    if let Some(attr) = &d.ttl_attribute {
-        set_ttl(aws, name, attr, true).await?;
-    }
-    let t = wait_active(aws, name).await?;
-    observe(aws, spec, t, Some(Owner::Ours)).await
-}
-
-/// Each changed field with its own call: UpdateTable for billing and the stream (a new view
-/// type needs the old stream off first), UpdateContinuousBackups, UpdateTimeToLive (a new
-/// attribute needs the old one off first), TagResource for our tags.
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    let d = &spec.def;
-    let name = obs.id.as_str();
-    if changed.contains(&"billingMode") || changed.contains(&"capacity") {
-        update_table(aws, name, Some(&d.billing), None).await?;
-    }
-    if changed.contains(&"stream") {
-        if obs.state.get("stream").is_some_and(|s| !s.is_null()) {
-            update_table(aws, name, None, Some(None)).await?;
-        }
-        if d.stream.is_some() {
-            update_table(aws, name, None, Some(d.stream.as_deref())).await?;
-        }
-    }
-    if changed.contains(&"pointInTimeRecovery") {
-        set_pitr(aws, name, d.point_in_time_recovery).await?;
-    }
-    if changed.contains(&"ttlAttribute") {
-        if let Some(old) = obs.state.get("ttlAttribute").and_then(Value::as_str) {
-            set_ttl(aws, name, old, false).await?;
-        }
-        if let Some(attr) = &d.ttl_attribute {
-            set_ttl(aws, name, attr, true).await?;
-        }
-    }
-    if changed.contains(&"tags") {
-        let arn = obs.attrs.get("arn").cloned().unwrap_or_default();
-        aws.ddb
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(ddb_tags(&spec.tags, name)?))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
-    }
-    let t = describe(aws, name).await?.ok_or_else(|| {
-        AwsError::refused(
-            "updating",
-            KIND,
-            name,
-            "the table disappeared during update",
-        )
-    })?;
-    observe(aws, spec, t, Some(Owner::Ours)).await
-}
-
 /// One UpdateTable: the billing mode and capacity, or the stream (`Some(None)` turns it off).
 async fn update_table(
     aws: &Aws,
@@ -532,26 +368,6 @@ async fn update_table(
     wait_active(aws, name).await.map(|_| ())
 }
 
-pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    let out = aws.ddb.delete_table().table_name(&obs.id).send().await;
-    let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-    out.or_not_found(NOT_FOUND).map(|_| ())
-}
-
-/// A retained table cannot be replaced: DynamoDB holds one table per name, and the new table
-/// would need the old one's. Refused before anything changes, saying what to do instead.
-pub fn release(obs: &Observed) -> Result<(), AwsError> {
-    Err(AwsError::refused(
-        "replacing",
-        KIND,
-        &obs.id,
-        "DynamoDB cannot change a table's keys in place, and a retained table keeps its name, \
-         which the new table would need; set `removal: destroy` on the resource to replace it \
-         (its items are deleted), or give the new table another resource name (the old table \
-         stays, released from the stack files, for you to copy its items)",
-    ))
-}
-
 /// The table kind. It holds data: retained by default.
 pub struct Table;
 
@@ -572,30 +388,176 @@ impl ResourceKind for Table {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.def.name.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        let d = &spec.def;
+        let (billing, capacity) = billing_state(&d.billing);
+        State::from([
+            ("partitionKey", key_state(&d.partition_key)),
+            (
+                "sortKey",
+                d.sort_key.as_ref().map_or(Value::Null, key_state),
+            ),
+            ("billingMode", billing),
+            ("capacity", capacity),
+            ("pointInTimeRecovery", json!(d.point_in_time_recovery)),
+            ("ttlAttribute", json!(d.ttl_attribute)),
+            ("stream", json!(d.stream)),
+            ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
+        ])
     }
+    /// Finds the table by `adopt` name if given, else by its own name. A table being deleted is
+    /// not there.
     async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        find(aws, spec, hint.adopt).await
+        let adopt = hint.adopt;
+        let name = adopt.unwrap_or(&spec.def.name);
+        let Some(t) = describe(aws, name).await? else {
+            return Ok(None);
+        };
+        if t.table_status() == Some(&TableStatus::Deleting) {
+            return Ok(None);
+        }
+        let owner = adopt.is_some().then_some(Owner::Adopted);
+        observe(aws, spec, t, owner).await.map(Some)
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        let d = &spec.def;
+        let name = d.name.as_str();
+        let mut keys = vec![(&d.partition_key, KeyType::Hash)];
+        keys.extend(d.sort_key.as_ref().map(|k| (k, KeyType::Range)));
+        let schema = keys
+            .iter()
+            .map(|(k, t)| {
+                KeySchemaElement::builder()
+                    .attribute_name(&k.name)
+                    .key_type(t.clone())
+                    .build()
+                    .map_err(build_err("building", name))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let definitions = keys
+            .iter()
+            .map(|(k, _)| {
+                AttributeDefinition::builder()
+                    .attribute_name(&k.name)
+                    .attribute_type(scalar(&k.kind))
+                    .build()
+                    .map_err(build_err("building", name))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let sent = retry(TABLE_BEING_DELETED, || async {
+            aws.ddb
+                .create_table()
+                .table_name(name)
+                .set_key_schema(Some(schema.clone()))
+                .set_attribute_definitions(Some(definitions.clone()))
+                .billing_mode(billing_mode(&d.billing))
+                .set_provisioned_throughput(provisioned(&d.billing, name)?)
+                .set_stream_specification(
+                    d.stream
+                        .is_some()
+                        .then(|| stream_spec(d.stream.as_deref(), name))
+                        .transpose()?,
+                )
+                .set_tags(Some(ddb_tags(&spec.tags, name)?))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("creating", KIND, name, e))
+        })
+        .await;
+        match sent {
+            Ok(_) => {}
+            // "ResourceInUseException: Table already exists": a retry of a create whose answer was
+            // lost, or someone else's table made since the read. Only a table with our tags is ours.
+            Err(e) if e.is("ResourceInUseException") => {
+                let found = Self::find(aws, spec, Hint::default()).await?;
+                if found.as_ref().is_none_or(|o| o.owner != Owner::Ours) {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        wait_active(aws, name).await?;
+        if d.point_in_time_recovery {
+            set_pitr(aws, name, true).await?;
+        }
+        if let Some(attr) = &d.ttl_attribute {
+            set_ttl(aws, name, attr, true).await?;
+        }
+        let t = wait_active(aws, name).await?;
+        observe(aws, spec, t, Some(Owner::Ours)).await
     }
+    /// Each changed field with its own call: UpdateTable for billing and the stream (a new view
+    /// type needs the old stream off first), UpdateContinuousBackups, UpdateTimeToLive (a new
+    /// attribute needs the old one off first), TagResource for our tags.
     async fn update(
         aws: &Aws,
         spec: &Spec,
         obs: &Observed,
         changed: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        let d = &spec.def;
+        let name = obs.id.as_str();
+        if changed.contains(&"billingMode") || changed.contains(&"capacity") {
+            update_table(aws, name, Some(&d.billing), None).await?;
+        }
+        if changed.contains(&"stream") {
+            if obs.state.get("stream").is_some_and(|s| !s.is_null()) {
+                update_table(aws, name, None, Some(None)).await?;
+            }
+            if d.stream.is_some() {
+                update_table(aws, name, None, Some(d.stream.as_deref())).await?;
+            }
+        }
+        if changed.contains(&"pointInTimeRecovery") {
+            set_pitr(aws, name, d.point_in_time_recovery).await?;
+        }
+        if changed.contains(&"ttlAttribute") {
+            if let Some(old) = obs.state.get("ttlAttribute").and_then(Value::as_str) {
+                set_ttl(aws, name, old, false).await?;
+            }
+            if let Some(attr) = &d.ttl_attribute {
+                set_ttl(aws, name, attr, true).await?;
+            }
+        }
+        if changed.contains(&"tags") {
+            let arn = obs.attrs.get("arn").cloned().unwrap_or_default();
+            aws.ddb
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(ddb_tags(&spec.tags, name)?))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
+        }
+        let t = describe(aws, name).await?.ok_or_else(|| {
+            AwsError::refused(
+                "updating",
+                KIND,
+                name,
+                "the table disappeared during update",
+            )
+        })?;
+        observe(aws, spec, t, Some(Owner::Ours)).await
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        let out = aws.ddb.delete_table().table_name(&obs.id).send().await;
+        let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
+        out.or_not_found(NOT_FOUND).map(|_| ())
     }
+    /// A retained table cannot be replaced: DynamoDB holds one table per name, and the new table
+    /// would need the old one's. Refused before anything changes, saying what to do instead.
     async fn release(_: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        release(obs)
+        Err(AwsError::refused(
+            "replacing",
+            KIND,
+            &obs.id,
+            "DynamoDB cannot change a table's keys in place, and a retained table keeps its name, \
+             which the new table would need; set `removal: destroy` on the resource to replace it \
+             (its items are deleted), or give the new table another resource name (the old table \
+             stays, released from the stack files, for you to copy its items)",
+        ))
     }
 }
 
@@ -623,11 +585,10 @@ mod tests {
 
     #[test]
     fn state_is_on_demand_without_capacity_by_default() {
-        let s = Spec {
+        let s = Table::state(&Spec {
             def: def(),
             tags: Tags::new(),
-        }
-        .state();
+        });
         assert_eq!(s["billingMode"], json!("PAY_PER_REQUEST"));
         assert_eq!(s["capacity"], Value::Null);
         assert_eq!(s["sortKey"], json!({"name": "noteId", "type": "S"}));

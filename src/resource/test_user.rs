@@ -72,20 +72,6 @@ pub struct Spec {
     pub password: Password,
 }
 
-impl Spec {
-    pub fn name(&self) -> String {
-        self.email.clone()
-    }
-
-    pub fn state(&self) -> State {
-        State::from([
-            ("status", json!("CONFIRMED")),
-            ("enabled", json!(true)),
-            ("emailVerified", json!(true)),
-        ])
-    }
-}
-
 /// One user as read back: what `users list` prints and the resource compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserInfo {
@@ -275,86 +261,6 @@ fn observed(spec: &Spec, u: &UserInfo) -> Observed {
     }
 }
 
-/// A user whose pool is not created yet does not exist.
-pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
-    if is_unknown(&spec.user_pool_id) {
-        return Ok(None);
-    }
-    Ok(get(aws, &spec.user_pool_id, &spec.email)
-        .await?
-        .map(|u| observed(spec, &u)))
-}
-
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    create_user(aws, &spec.user_pool_id, &spec.email, &spec.password).await?;
-    let u = get(aws, &spec.user_pool_id, &spec.email)
-        .await?
-        .ok_or_else(|| {
-            AwsError::refused(
-                "creating",
-                KIND,
-                user_pool_label(&spec.user_pool_id, &spec.email),
-                "the user disappeared right after creation",
-            )
-        })?;
-    Ok(observed(spec, &u))
-}
-
-/// Brings a declared user back to confirmed, enabled and verified. A user that is not
-/// confirmed (for example FORCE_CHANGE_PASSWORD after an admin reset) gets the declared
-/// password as permanent; a confirmed user's password is never touched.
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    let (pool, email) = (spec.user_pool_id.as_str(), spec.email.as_str());
-    let label = user_pool_label(pool, email);
-    if changed.contains(&"enabled") {
-        aws.idp
-            .admin_enable_user()
-            .user_pool_id(pool)
-            .username(email)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("enabling", KIND, label.clone(), e))?;
-    }
-    if changed.contains(&"emailVerified") {
-        aws.idp
-            .admin_update_user_attributes()
-            .user_pool_id(pool)
-            .username(email)
-            .user_attributes(attribute("email_verified", "true", &label)?)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("verifying the email of", KIND, label.clone(), e))?;
-    }
-    if changed.contains(&"status") && obs.state.get("status") != Some(&json!("CONFIRMED")) {
-        aws.idp
-            .admin_set_user_password()
-            .user_pool_id(pool)
-            .username(email)
-            .password(spec.password.expose())
-            .permanent(true)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("setting the password of", KIND, label.clone(), e))?;
-    }
-    let u = get(aws, pool, email)
-        .await?
-        .ok_or_else(|| AwsError::refused("updating", KIND, label, "the user disappeared"))?;
-    Ok(observed(spec, &u))
-}
-
-pub async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
-    let pool = obs
-        .attrs
-        .get("userPoolId")
-        .map_or(spec.user_pool_id.as_str(), String::as_str);
-    delete_user(aws, pool, &obs.id).await
-}
-
 /// One user attribute for a request.
 fn attribute(name: &str, value: &str, label: &str) -> Result<AttributeType, AwsError> {
     AttributeType::builder()
@@ -385,27 +291,90 @@ impl ResourceKind for TestUser {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.email.clone()
     }
-    fn state(spec: &Spec) -> State {
-        spec.state()
+    fn state(_: &Spec) -> State {
+        State::from([
+            ("status", json!("CONFIRMED")),
+            ("enabled", json!(true)),
+            ("emailVerified", json!(true)),
+        ])
     }
+    /// A user whose pool is not created yet does not exist.
     async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        find(aws, spec).await
+        if is_unknown(&spec.user_pool_id) {
+            return Ok(None);
+        }
+        Ok(get(aws, &spec.user_pool_id, &spec.email)
+            .await?
+            .map(|u| observed(spec, &u)))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        create_user(aws, &spec.user_pool_id, &spec.email, &spec.password).await?;
+        let u = get(aws, &spec.user_pool_id, &spec.email)
+            .await?
+            .ok_or_else(|| {
+                AwsError::refused(
+                    "creating",
+                    KIND,
+                    user_pool_label(&spec.user_pool_id, &spec.email),
+                    "the user disappeared right after creation",
+                )
+            })?;
+        Ok(observed(spec, &u))
     }
+    /// Brings a declared user back to confirmed, enabled and verified. A user that is not
+    /// confirmed (for example FORCE_CHANGE_PASSWORD after an admin reset) gets the declared
+    /// password as permanent; a confirmed user's password is never touched.
     async fn update(
         aws: &Aws,
         spec: &Spec,
         obs: &Observed,
         changed: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        let (pool, email) = (spec.user_pool_id.as_str(), spec.email.as_str());
+        let label = user_pool_label(pool, email);
+        if changed.contains(&"enabled") {
+            aws.idp
+                .admin_enable_user()
+                .user_pool_id(pool)
+                .username(email)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("enabling", KIND, label.clone(), e))?;
+        }
+        if changed.contains(&"emailVerified") {
+            aws.idp
+                .admin_update_user_attributes()
+                .user_pool_id(pool)
+                .username(email)
+                .user_attributes(attribute("email_verified", "true", &label)?)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("verifying the email of", KIND, label.clone(), e))?;
+        }
+        if changed.contains(&"status") && obs.state.get("status") != Some(&json!("CONFIRMED")) {
+            aws.idp
+                .admin_set_user_password()
+                .user_pool_id(pool)
+                .username(email)
+                .password(spec.password.expose())
+                .permanent(true)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("setting the password of", KIND, label.clone(), e))?;
+        }
+        let u = get(aws, pool, email)
+            .await?
+            .ok_or_else(|| AwsError::refused("updating", KIND, label, "the user disappeared"))?;
+        Ok(observed(spec, &u))
     }
     async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, spec, obs).await
+        let pool = obs
+            .attrs
+            .get("userPoolId")
+            .map_or(spec.user_pool_id.as_str(), String::as_str);
+        delete_user(aws, pool, &obs.id).await
     }
 }
 
@@ -430,7 +399,7 @@ mod tests {
             assert!(!shown.contains("Sup3r"), "{shown}");
         }
         assert!(
-            !serde_json::to_string(&spec.state())
+            !serde_json::to_string(&TestUser::state(&spec))
                 .unwrap()
                 .contains("Sup3r")
         );

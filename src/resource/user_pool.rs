@@ -71,27 +71,6 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    pub fn state(&self) -> State {
-        State::from([
-            ("usernameAttributes", set(self.username_attributes.clone())),
-            (
-                "autoVerifiedAttributes",
-                set(self.username_attributes.clone()),
-            ),
-            (
-                "passwordPolicy",
-                password_policy_state(&desired_password_policy()),
-            ),
-            ("selfSignUp", json!(true)),
-            ("accountRecovery", json!([self.recovery().as_str()])),
-            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
-        ])
-    }
-
     /// How a user who forgot the password recovers: the verified email, as SST's default,
     /// unless users sign in with a phone number and not an email.
     fn recovery(&self) -> RecoveryOptionNameType {
@@ -228,32 +207,8 @@ async fn describe(aws: &Aws, id: &str) -> Result<Option<UserPoolType>, AwsError>
     Ok(out.or_not_found(NOT_FOUND)?.and_then(|o| o.user_pool))
 }
 
-/// Reads the pool by the id a previous read found (one DescribeUserPool instead of listing
-/// every pool). Only an owned pool that still has our name counts; anything else (gone,
-/// released, renamed) falls back to [`find`].
-pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
-    if let Some(p) = describe(aws, id).await?
-        && p.name() == Some(spec.name.as_str())
-    {
-        let o = observed(p, spec, None);
-        if o.owner == Owner::Ours {
-            return Ok(Some(o));
-        }
-    }
-    find(aws, spec, None).await
-}
-
-/// Finds the pool: by `adopt` id if given, else by name; two owned pools with our name is an error.
-pub async fn find(
-    aws: &Aws,
-    spec: &Spec,
-    adopt: Option<&str>,
-) -> Result<Option<Observed>, AwsError> {
-    if let Some(id) = adopt {
-        return Ok(describe(aws, id)
-            .await?
-            .map(|p| observed(p, spec, Some(Owner::Adopted))));
-    }
+/// Every pool with our name (ListUserPools has no name filter), each read in full.
+async fn find_by_name(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
     let pools = aws
         .idp
         .list_user_pools()
@@ -276,17 +231,6 @@ pub async fn find(
         }
     }
     super::pick(found, KIND, &spec.name)
-}
-
-/// After a lost answer, only a pool carrying our tags counts as the one the lost attempt made;
-/// a same-named pool of someone else's is never returned as ours.
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let recover = || async {
-        Ok(find(aws, spec, None)
-            .await?
-            .filter(|o| o.owner == Owner::Ours))
-    };
-    aws::create_once(|| create_pool(aws, spec), recover).await
 }
 
 async fn create_pool(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
@@ -337,84 +281,6 @@ fn verified(spec: &Spec) -> Vec<VerifiedAttributeType> {
         .collect()
 }
 
-/// UpdateUserPool resets every setting it is not given to its default, so every managed
-/// setting is sent, exactly as CreateUserPool sent it; the settings stackwatch does not manage
-/// go back to the defaults they had at creation. The tags sent are the pool's tags as read
-/// (other people's included) with ours over them, so an update never drops a tag.
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    _changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    let mut tags = match &obs.detail {
-        Detail::Tags(t) => t.clone(),
-        _ => Tags::new(),
-    };
-    tags.extend(spec.tags.clone());
-    aws.idp
-        .update_user_pool()
-        .user_pool_id(&obs.id)
-        .set_auto_verified_attributes(Some(verified(spec)))
-        .account_recovery_setting(spec.account_recovery()?)
-        .policies(
-            UserPoolPolicyType::builder()
-                .password_policy(desired_password_policy())
-                .build(),
-        )
-        .admin_create_user_config(
-            AdminCreateUserConfigType::builder()
-                .allow_admin_create_user_only(false)
-                .build(),
-        )
-        .set_user_pool_tags(Some(tags.into_iter().collect()))
-        .send()
-        .await
-        .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
-    let pool = describe(aws, &obs.id).await?.ok_or_else(|| {
-        AwsError::refused(
-            "updating",
-            KIND,
-            &obs.id,
-            "the pool disappeared during update",
-        )
-    })?;
-    Ok(observed(pool, spec, Some(Owner::Ours)))
-}
-
-/// Removes stackwatch's tags so a retained, replaced pool is no longer found as ours.
-pub async fn release(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    let arn = obs.attrs.get("arn").cloned().unwrap_or_default();
-    aws.idp
-        .untag_resource()
-        .resource_arn(&arn)
-        .set_tag_keys(Some(
-            [
-                super::TAG_APP,
-                super::TAG_STAGE,
-                super::TAG_STACK,
-                super::TAG_ID,
-            ]
-            .map(String::from)
-            .to_vec(),
-        ))
-        .send()
-        .await
-        .map_err(|e| AwsError::new("releasing (untagging)", KIND, &obs.id, e))?;
-    Ok(())
-}
-
-pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    let out = aws
-        .idp
-        .delete_user_pool()
-        .user_pool_id(&obs.id)
-        .send()
-        .await;
-    let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-    out.or_not_found(NOT_FOUND).map(|_| ())
-}
-
 /// The user pool kind. It holds data (its users): retained by default, released rather than
 /// deleted when replaced.
 pub struct UserPool;
@@ -438,32 +304,127 @@ impl ResourceKind for UserPool {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.name.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        State::from([
+            ("usernameAttributes", set(spec.username_attributes.clone())),
+            (
+                "autoVerifiedAttributes",
+                set(spec.username_attributes.clone()),
+            ),
+            (
+                "passwordPolicy",
+                password_policy_state(&desired_password_policy()),
+            ),
+            ("selfSignUp", json!(true)),
+            ("accountRecovery", json!([spec.recovery().as_str()])),
+            ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
+        ])
     }
+    /// The `adopt` id, taken over tags or not; else the id an earlier read found (one
+    /// DescribeUserPool instead of listing every pool) while it still names our own pool; else
+    /// by name, where two owned pools with our name are an error.
     async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        match (hint.adopt, hint.known) {
-            (None, Some(id)) => find_known(aws, spec, id).await,
-            (adopt, _) => find(aws, spec, adopt).await,
+        if let Some(id) = hint.adopt {
+            return Ok(describe(aws, id)
+                .await?
+                .map(|p| observed(p, spec, Some(Owner::Adopted))));
         }
+        if let Some(id) = hint.known
+            && let Some(p) = describe(aws, id).await?
+            && p.name() == Some(spec.name.as_str())
+        {
+            let o = observed(p, spec, None);
+            if o.owner == Owner::Ours {
+                return Ok(Some(o));
+            }
+        }
+        find_by_name(aws, spec).await
     }
+    /// After a lost answer, only a pool carrying our tags counts as the one the lost attempt
+    /// made; a same-named pool of someone else's is never returned as ours.
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        let recover = || async {
+            Ok(find_by_name(aws, spec)
+                .await?
+                .filter(|o| o.owner == Owner::Ours))
+        };
+        aws::create_once(|| create_pool(aws, spec), recover).await
     }
+    /// UpdateUserPool resets every setting it is not given to its default, so every managed
+    /// setting is sent, exactly as CreateUserPool sent it; the settings stackwatch does not
+    /// manage go back to the defaults they had at creation. The tags sent are the pool's tags
+    /// as read (other people's included) with ours over them, so an update never drops a tag.
     async fn update(
         aws: &Aws,
         spec: &Spec,
         obs: &Observed,
-        changed: &[&'static str],
+        _changed: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        let mut tags = match &obs.detail {
+            Detail::Tags(t) => t.clone(),
+            _ => Tags::new(),
+        };
+        tags.extend(spec.tags.clone());
+        aws.idp
+            .update_user_pool()
+            .user_pool_id(&obs.id)
+            .set_auto_verified_attributes(Some(verified(spec)))
+            .account_recovery_setting(spec.account_recovery()?)
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(desired_password_policy())
+                    .build(),
+            )
+            .admin_create_user_config(
+                AdminCreateUserConfigType::builder()
+                    .allow_admin_create_user_only(false)
+                    .build(),
+            )
+            .set_user_pool_tags(Some(tags.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
+        let pool = describe(aws, &obs.id).await?.ok_or_else(|| {
+            AwsError::refused(
+                "updating",
+                KIND,
+                &obs.id,
+                "the pool disappeared during update",
+            )
+        })?;
+        Ok(observed(pool, spec, Some(Owner::Ours)))
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        let out = aws
+            .idp
+            .delete_user_pool()
+            .user_pool_id(&obs.id)
+            .send()
+            .await;
+        let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
+        out.or_not_found(NOT_FOUND).map(|_| ())
     }
+    /// Removes stackwatch's tags so a retained, replaced pool is no longer found as ours.
     async fn release(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        release(aws, obs).await
+        let arn = obs.attrs.get("arn").cloned().unwrap_or_default();
+        aws.idp
+            .untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(
+                [
+                    super::TAG_APP,
+                    super::TAG_STAGE,
+                    super::TAG_STACK,
+                    super::TAG_ID,
+                ]
+                .map(String::from)
+                .to_vec(),
+            ))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("releasing (untagging)", KIND, &obs.id, e))?;
+        Ok(())
     }
 }

@@ -48,20 +48,6 @@ pub struct Spec {
     pub user_pool_id: String,
 }
 
-impl Spec {
-    pub fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    pub fn state(&self) -> State {
-        State::from([
-            ("userPoolId", json!(self.user_pool_id)),
-            ("generateSecret", json!(false)),
-            ("explicitAuthFlows", set(FLOWS)),
-        ])
-    }
-}
-
 /// Right after CreateUserPool the pool may not be visible yet:
 /// "ResourceNotFoundException: User pool <id> does not exist."
 pub const POOL_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
@@ -91,66 +77,6 @@ fn observed(c: &UserPoolClientType) -> Observed {
     }
 }
 
-pub async fn find(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
-    if is_unknown(&spec.user_pool_id) {
-        return Ok(None);
-    }
-    let clients = match aws
-        .idp
-        .list_user_pool_clients()
-        .user_pool_id(&spec.user_pool_id)
-        .max_results(60)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            let e = AwsError::new("listing", KIND, &spec.name, e);
-            return if e.is("ResourceNotFoundException") {
-                Ok(None)
-            } else {
-                Err(e)
-            };
-        }
-    };
-    let mut ids: Vec<String> = clients
-        .iter()
-        .filter(|c| c.client_name() == Some(spec.name.as_str()))
-        .filter_map(|c| c.client_id().map(str::to_string))
-        .collect();
-    if ids.len() > 1 {
-        return Err(AwsError::refused(
-            "finding",
-            KIND,
-            &spec.name,
-            format!(
-                "{} clients named {} in pool {} ({}); delete the extra one",
-                ids.len(),
-                spec.name,
-                spec.user_pool_id,
-                ids.join(", ")
-            ),
-        ));
-    }
-    let Some(id) = ids.pop() else { return Ok(None) };
-    match aws
-        .idp
-        .describe_user_pool_client()
-        .user_pool_id(&spec.user_pool_id)
-        .client_id(&id)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.user_pool_client),
-        Err(e) => Err(AwsError::new("reading", KIND, &id, e)),
-    }
-    .or_not_found(NOT_FOUND)
-    .map(|c| c.flatten().as_ref().map(observed))
-}
-
 fn flows() -> Vec<ExplicitAuthFlowsType> {
     FLOWS
         .iter()
@@ -158,88 +84,10 @@ fn flows() -> Vec<ExplicitAuthFlowsType> {
         .collect()
 }
 
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let send = || async {
-        aws.idp
-            .create_user_pool_client()
-            .user_pool_id(&spec.user_pool_id)
-            .client_name(&spec.name)
-            .generate_secret(false)
-            .set_explicit_auth_flows(Some(flows()))
-            .customize()
-            .config_override(Config::builder().retry_config(aws::no_retry()))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
-    };
-    let recover = || async { find(aws, spec).await.map(|o| o.map(Made::Found)) };
-    let made = retry(POOL_NOT_YET_VISIBLE, || {
-        aws::create_once(|| async { send().await.map(Made::Sent) }, recover)
-    })
-    .await?;
-    let out = match made {
-        Made::Found(o) => return Ok(o),
-        Made::Sent(out) => out,
-    };
-    let client = out.user_pool_client.ok_or_else(|| {
-        AwsError::refused(
-            "creating",
-            KIND,
-            &spec.name,
-            "CreateUserPoolClient returned no client",
-        )
-    })?;
-    Ok(observed(&client))
-}
-
 /// What a create came to: the answer, or the client a lost attempt had made.
 enum Made<T> {
     Sent(T),
     Found(Observed),
-}
-
-/// UpdateUserPoolClient resets what it is not given, so the name and flows are always sent.
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    _changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    let out = aws
-        .idp
-        .update_user_pool_client()
-        .user_pool_id(&spec.user_pool_id)
-        .client_id(&obs.id)
-        .client_name(&spec.name)
-        .set_explicit_auth_flows(Some(flows()))
-        .send()
-        .await
-        .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
-    let client = out.user_pool_client.ok_or_else(|| {
-        AwsError::refused(
-            "updating",
-            KIND,
-            &obs.id,
-            "UpdateUserPoolClient returned no client",
-        )
-    })?;
-    Ok(observed(&client))
-}
-
-pub async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
-    match aws
-        .idp
-        .delete_user_pool_client()
-        .user_pool_id(&spec.user_pool_id)
-        .client_id(&obs.id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
-    }
-    .or_not_found(NOT_FOUND)
-    .map(|_| ())
 }
 
 /// The user pool client kind: found inside its pool, so its read waits for the pool's.
@@ -262,26 +110,151 @@ impl ResourceKind for UserPoolClient {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.name.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        State::from([
+            ("userPoolId", json!(spec.user_pool_id)),
+            ("generateSecret", json!(false)),
+            ("explicitAuthFlows", set(FLOWS)),
+        ])
     }
     async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        find(aws, spec).await
+        if is_unknown(&spec.user_pool_id) {
+            return Ok(None);
+        }
+        let clients = match aws
+            .idp
+            .list_user_pool_clients()
+            .user_pool_id(&spec.user_pool_id)
+            .max_results(60)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                let e = AwsError::new("listing", KIND, &spec.name, e);
+                return if e.is("ResourceNotFoundException") {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let mut ids: Vec<String> = clients
+            .iter()
+            .filter(|c| c.client_name() == Some(spec.name.as_str()))
+            .filter_map(|c| c.client_id().map(str::to_string))
+            .collect();
+        if ids.len() > 1 {
+            return Err(AwsError::refused(
+                "finding",
+                KIND,
+                &spec.name,
+                format!(
+                    "{} clients named {} in pool {} ({}); delete the extra one",
+                    ids.len(),
+                    spec.name,
+                    spec.user_pool_id,
+                    ids.join(", ")
+                ),
+            ));
+        }
+        let Some(id) = ids.pop() else { return Ok(None) };
+        match aws
+            .idp
+            .describe_user_pool_client()
+            .user_pool_id(&spec.user_pool_id)
+            .client_id(&id)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.user_pool_client),
+            Err(e) => Err(AwsError::new("reading", KIND, &id, e)),
+        }
+        .or_not_found(NOT_FOUND)
+        .map(|c| c.flatten().as_ref().map(observed))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        let send = || async {
+            aws.idp
+                .create_user_pool_client()
+                .user_pool_id(&spec.user_pool_id)
+                .client_name(&spec.name)
+                .generate_secret(false)
+                .set_explicit_auth_flows(Some(flows()))
+                .customize()
+                .config_override(Config::builder().retry_config(aws::no_retry()))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
+        };
+        let recover = || async {
+            Self::find(aws, spec, Hint::default())
+                .await
+                .map(|o| o.map(Made::Found))
+        };
+        let made = retry(POOL_NOT_YET_VISIBLE, || {
+            aws::create_once(|| async { send().await.map(Made::Sent) }, recover)
+        })
+        .await?;
+        let out = match made {
+            Made::Found(o) => return Ok(o),
+            Made::Sent(out) => out,
+        };
+        let client = out.user_pool_client.ok_or_else(|| {
+            AwsError::refused(
+                "creating",
+                KIND,
+                &spec.name,
+                "CreateUserPoolClient returned no client",
+            )
+        })?;
+        Ok(observed(&client))
     }
+    /// UpdateUserPoolClient resets what it is not given, so the name and flows are always sent.
     async fn update(
         aws: &Aws,
         spec: &Spec,
         obs: &Observed,
-        changed: &[&'static str],
+        _: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        let out = aws
+            .idp
+            .update_user_pool_client()
+            .user_pool_id(&spec.user_pool_id)
+            .client_id(&obs.id)
+            .client_name(&spec.name)
+            .set_explicit_auth_flows(Some(flows()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
+        let client = out.user_pool_client.ok_or_else(|| {
+            AwsError::refused(
+                "updating",
+                KIND,
+                &obs.id,
+                "UpdateUserPoolClient returned no client",
+            )
+        })?;
+        Ok(observed(&client))
     }
     async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, spec, obs).await
+        match aws
+            .idp
+            .delete_user_pool_client()
+            .user_pool_id(&spec.user_pool_id)
+            .client_id(&obs.id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
+        }
+        .or_not_found(NOT_FOUND)
+        .map(|_| ())
     }
 }

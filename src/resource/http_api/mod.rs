@@ -82,26 +82,6 @@ pub struct LiveRoute {
     pub integration_type: Option<String>,
 }
 
-impl Spec {
-    pub fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    pub fn state(&self) -> State {
-        let auth = authorization(self.authorizer);
-        let routes: BTreeMap<&str, Value> = self
-            .routes
-            .iter()
-            .map(|(key, target)| (key.as_str(), route_state(json!(target), auth.as_str())))
-            .collect();
-        State::from([
-            ("routes", to_object(routes)),
-            ("stage", stage_state(true)),
-            ("tags", serde_json::to_value(&self.tags).unwrap_or_default()),
-        ])
-    }
-}
-
 fn api_arn(aws: &Aws, id: &str) -> String {
     format!(
         "arn:{}:apigateway:{}::/apis/{id}",
@@ -148,9 +128,9 @@ async fn complete(aws: &Aws, mut obs: Observed) -> Result<Option<Observed>, AwsE
     Ok(Some(obs))
 }
 
-/// Reads the API by the id a previous read found (GetApi instead of GetApis); anything but an
-/// owned HTTP API with our name falls back to [`find`].
-pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
+/// Reads the API by the id an earlier read found (GetApi instead of GetApis): only an owned
+/// HTTP API that still has our name counts.
+async fn read_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>, AwsError> {
     match aws.apigw.get_api().api_id(id).send().await {
         Ok(out)
             if out.name() == Some(spec.name.as_str())
@@ -175,60 +155,7 @@ pub async fn find_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Obser
             }
         }
     }
-    find(aws, spec, None).await
-}
-
-/// Finds the API: by `adopt` id if given, else the HTTP APIs with exactly our name, owned
-/// by tags; two owned matches are an error (see `resource::pick`).
-pub async fn find(
-    aws: &Aws,
-    spec: &Spec,
-    adopt: Option<&str>,
-) -> Result<Option<Observed>, AwsError> {
-    if let Some(id) = adopt {
-        let out = match aws.apigw.get_api().api_id(id).send().await {
-            Ok(out) => out,
-            Err(e) => {
-                let e = AwsError::new("reading", KIND, id, e);
-                return if is_not_found(&e) { Ok(None) } else { Err(e) };
-            }
-        };
-        if out.protocol_type() != Some(&ProtocolType::Http) {
-            return Err(AwsError::refused(
-                "adopting",
-                KIND,
-                id,
-                format!(
-                    "it is a {} API; only HTTP APIs can be adopted",
-                    out.protocol_type().map_or("?", ProtocolType::as_str)
-                ),
-            ));
-        }
-        let head = Head {
-            id: id.to_string(),
-            endpoint: out.api_endpoint().unwrap_or_default().to_string(),
-            tags: tags_of(out.tags()),
-        };
-        return complete(aws, observed_head(spec, &head, Owner::Adopted)).await;
-    }
-    let mut found = Vec::new();
-    for a in list_http_apis(aws, &spec.name).await? {
-        let Some(id) = a.api_id() else { continue };
-        if a.name() != Some(spec.name.as_str()) {
-            continue;
-        }
-        let head = Head {
-            id: id.to_string(),
-            endpoint: a.api_endpoint().unwrap_or_default().to_string(),
-            tags: tags_of(a.tags()),
-        };
-        let owner = owner_from_tags(&head.tags, &spec.tags);
-        found.push(observed_head(spec, &head, owner));
-    }
-    match super::pick(found, KIND, &spec.name)? {
-        Some(obs) => complete(aws, obs).await,
-        None => Ok(None),
-    }
+    Ok(None)
 }
 
 /// Every HTTP API (WebSocket APIs are skipped): all pages of GetApis. `label` names the
@@ -249,134 +176,6 @@ async fn list_http_apis(aws: &Aws, label: &str) -> Result<Vec<Api>, AwsError> {
         .into_iter()
         .filter(|a| a.protocol_type() == Some(&ProtocolType::Http))
         .collect())
-}
-
-/// HTTP APIs whose tags mark this app and stage.
-pub async fn list_owned(aws: &Aws, app: &str, stage: &str) -> Result<Vec<super::Owned>, AwsError> {
-    let apis = list_http_apis(aws, &format!("{stage}-{app}")).await?;
-    Ok(apis
-        .iter()
-        .filter_map(|a| {
-            let tags = tags_of(a.tags());
-            let id = a.api_id()?;
-            super::is_app_stage(&tags, app, stage).then(|| super::Owned {
-                id: id.to_string(),
-                tags,
-            })
-        })
-        .collect())
-}
-
-pub async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-    let send = || async {
-        aws.apigw
-            .create_api()
-            .name(&spec.name)
-            .protocol_type(ProtocolType::Http)
-            .set_tags(Some(spec.tags.clone().into_iter().collect()))
-            .customize()
-            .config_override(Config::builder().retry_config(aws::no_retry()))
-            .send()
-            .await
-            .map(Ok)
-            .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
-    };
-    // An API a lost CreateApi made is completed (routes, stage) by an update.
-    let recover = || async {
-        Ok(find(aws, spec, None)
-            .await?
-            .filter(|o| o.owner == Owner::Ours)
-            .map(Err))
-    };
-    let out = match aws::create_once(send, recover).await? {
-        Ok(out) => out,
-        Err(found) => {
-            let all: Vec<&'static str> = spec.state().keys().copied().collect();
-            return update(aws, spec, &found, &all).await;
-        }
-    };
-    let id = out.api_id.clone().ok_or_else(|| {
-        AwsError::refused("creating", KIND, &spec.name, "CreateApi returned no id")
-    })?;
-    let mut live = Live::default();
-    for (key, target) in &spec.routes {
-        let route = add_route(aws, spec, &id, key, target).await?;
-        live.routes.insert(key.clone(), route);
-    }
-    create_stage(aws, &id).await?;
-    live.stage = true;
-    let head = Head {
-        id: id.clone(),
-        endpoint: out.api_endpoint.unwrap_or_default(),
-        tags: spec.tags.clone(),
-    };
-    let mut obs = observed_head(spec, &head, Owner::Ours);
-    obs.state = spec.state();
-    obs.detail = Detail::Api(live);
-    Ok(obs)
-}
-
-pub async fn update(
-    aws: &Aws,
-    spec: &Spec,
-    obs: &Observed,
-    changed: &[&'static str],
-) -> Result<Observed, AwsError> {
-    let api = obs.id.as_str();
-    let read;
-    let (found, live) = match &obs.detail {
-        Detail::Api(live) => (obs.state.get("routes"), live),
-        // An observation without live ids (not made by `find`): read them now.
-        _ => {
-            read = read_live(aws, api).await?.ok_or_else(|| {
-                AwsError::refused("updating", KIND, api, "the API disappeared during update")
-            })?;
-            (Some(&read.0), &read.2)
-        }
-    };
-    if changed.contains(&"routes") || !live.unused_integrations.is_empty() {
-        update_routes(aws, spec, api, found.and_then(Value::as_object), live).await?;
-    }
-    if changed.contains(&"stage") {
-        if live.stage {
-            aws.apigw
-                .update_stage()
-                .api_id(api)
-                .stage_name(STAGE)
-                .auto_deploy(true)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("updating the $default stage of", KIND, api, e))?;
-        } else {
-            create_stage(aws, api).await?;
-        }
-    }
-    if changed.contains(&"tags") {
-        aws.apigw
-            .tag_resource()
-            .resource_arn(api_arn(aws, api))
-            .set_tags(Some(spec.tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("tagging", KIND, api, e))?;
-    }
-    let mut obs = obs.clone();
-    obs.owner = Owner::Ours;
-    obs.state
-        .insert("tags", spec.state().remove("tags").unwrap_or_default());
-    complete(aws, obs).await?.ok_or_else(|| {
-        AwsError::refused("updating", KIND, api, "the API disappeared during update")
-    })
-}
-
-pub async fn delete(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-    match aws.apigw.delete_api().api_id(&obs.id).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, &obs.id, e);
-            if is_not_found(&e) { Ok(()) } else { Err(e) }
-        }
-    }
 }
 
 /// The HTTP API kind; a leftover one (no file declares it) is deleted.
@@ -406,19 +205,122 @@ impl ResourceKind for HttpApi {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.name()
+        spec.name.clone()
     }
     fn state(spec: &Spec) -> State {
-        spec.state()
+        let auth = authorization(spec.authorizer);
+        let routes: BTreeMap<&str, Value> = spec
+            .routes
+            .iter()
+            .map(|(key, target)| (key.as_str(), route_state(json!(target), auth.as_str())))
+            .collect();
+        State::from([
+            ("routes", to_object(routes)),
+            ("stage", stage_state(true)),
+            ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
+        ])
     }
+    /// The `adopt` id, taken over tags or not; else the id an earlier read found, while it
+    /// still names our own; else by exact name: two owned matches are an error (see
+    /// `resource::pick`), a same-named one without our tags is Foreign.
     async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        match (hint.adopt, hint.known) {
-            (None, Some(id)) => find_known(aws, spec, id).await,
-            (adopt, _) => find(aws, spec, adopt).await,
+        if let Some(id) = hint.adopt {
+            let out = match aws.apigw.get_api().api_id(id).send().await {
+                Ok(out) => out,
+                Err(e) => {
+                    let e = AwsError::new("reading", KIND, id, e);
+                    return if is_not_found(&e) { Ok(None) } else { Err(e) };
+                }
+            };
+            if out.protocol_type() != Some(&ProtocolType::Http) {
+                return Err(AwsError::refused(
+                    "adopting",
+                    KIND,
+                    id,
+                    format!(
+                        "it is a {} API; only HTTP APIs can be adopted",
+                        out.protocol_type().map_or("?", ProtocolType::as_str)
+                    ),
+                ));
+            }
+            let head = Head {
+                id: id.to_string(),
+                endpoint: out.api_endpoint().unwrap_or_default().to_string(),
+                tags: tags_of(out.tags()),
+            };
+            return complete(aws, observed_head(spec, &head, Owner::Adopted)).await;
+        }
+        if let Some(id) = hint.known
+            && let Some(o) = read_known(aws, spec, id).await?
+        {
+            return Ok(Some(o));
+        }
+        let mut found = Vec::new();
+        for a in list_http_apis(aws, &spec.name).await? {
+            let Some(id) = a.api_id() else { continue };
+            if a.name() != Some(spec.name.as_str()) {
+                continue;
+            }
+            let head = Head {
+                id: id.to_string(),
+                endpoint: a.api_endpoint().unwrap_or_default().to_string(),
+                tags: tags_of(a.tags()),
+            };
+            let owner = owner_from_tags(&head.tags, &spec.tags);
+            found.push(observed_head(spec, &head, owner));
+        }
+        match super::pick(found, KIND, &spec.name)? {
+            Some(obs) => complete(aws, obs).await,
+            None => Ok(None),
         }
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
-        create(aws, spec).await
+        let send = || async {
+            aws.apigw
+                .create_api()
+                .name(&spec.name)
+                .protocol_type(ProtocolType::Http)
+                .set_tags(Some(spec.tags.clone().into_iter().collect()))
+                .customize()
+                .config_override(Config::builder().retry_config(aws::no_retry()))
+                .send()
+                .await
+                .map(Ok)
+                .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))
+        };
+        // An API a lost CreateApi made is completed (routes, stage) by an update.
+        let recover = || async {
+            Ok(Self::find(aws, spec, Hint::default())
+                .await?
+                .filter(|o| o.owner == Owner::Ours)
+                .map(Err))
+        };
+        let out = match aws::create_once(send, recover).await? {
+            Ok(out) => out,
+            Err(found) => {
+                let all: Vec<&'static str> = Self::state(spec).keys().copied().collect();
+                return Self::update(aws, spec, &found, &all).await;
+            }
+        };
+        let id = out.api_id.clone().ok_or_else(|| {
+            AwsError::refused("creating", KIND, &spec.name, "CreateApi returned no id")
+        })?;
+        let mut live = Live::default();
+        for (key, target) in &spec.routes {
+            let route = add_route(aws, spec, &id, key, target).await?;
+            live.routes.insert(key.clone(), route);
+        }
+        create_stage(aws, &id).await?;
+        live.stage = true;
+        let head = Head {
+            id: id.clone(),
+            endpoint: out.api_endpoint.unwrap_or_default(),
+            tags: spec.tags.clone(),
+        };
+        let mut obs = observed_head(spec, &head, Owner::Ours);
+        obs.state = Self::state(spec);
+        obs.detail = Detail::Api(live);
+        Ok(obs)
     }
     async fn update(
         aws: &Aws,
@@ -426,16 +328,79 @@ impl ResourceKind for HttpApi {
         obs: &Observed,
         changed: &[&'static str],
     ) -> Result<Observed, AwsError> {
-        update(aws, spec, obs, changed).await
+        let api = obs.id.as_str();
+        let read;
+        let (found, live) = match &obs.detail {
+            Detail::Api(live) => (obs.state.get("routes"), live),
+            // An observation without live ids (not made by `find`): read them now.
+            _ => {
+                read = read_live(aws, api).await?.ok_or_else(|| {
+                    AwsError::refused("updating", KIND, api, "the API disappeared during update")
+                })?;
+                (Some(&read.0), &read.2)
+            }
+        };
+        if changed.contains(&"routes") || !live.unused_integrations.is_empty() {
+            update_routes(aws, spec, api, found.and_then(Value::as_object), live).await?;
+        }
+        if changed.contains(&"stage") {
+            if live.stage {
+                aws.apigw
+                    .update_stage()
+                    .api_id(api)
+                    .stage_name(STAGE)
+                    .auto_deploy(true)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::new("updating the $default stage of", KIND, api, e))?;
+            } else {
+                create_stage(aws, api).await?;
+            }
+        }
+        if changed.contains(&"tags") {
+            aws.apigw
+                .tag_resource()
+                .resource_arn(api_arn(aws, api))
+                .set_tags(Some(spec.tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("tagging", KIND, api, e))?;
+        }
+        let mut obs = obs.clone();
+        obs.owner = Owner::Ours;
+        obs.state
+            .insert("tags", Self::state(spec).remove("tags").unwrap_or_default());
+        complete(aws, obs).await?.ok_or_else(|| {
+            AwsError::refused("updating", KIND, api, "the API disappeared during update")
+        })
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        Self::delete_owned(aws, obs).await
     }
     /// By tags alone: API names need not be unique, so no name prefix narrows the listing.
+    /// HTTP APIs whose tags mark this app and stage.
     async fn list_owned(aws: &Aws, scope: Scope<'_>) -> Result<Vec<Owned>, AwsError> {
-        list_owned(aws, scope.app, scope.stage).await
+        let (app, stage) = (scope.app, scope.stage);
+        let apis = list_http_apis(aws, &format!("{stage}-{app}")).await?;
+        Ok(apis
+            .iter()
+            .filter_map(|a| {
+                let tags = tags_of(a.tags());
+                let id = a.api_id()?;
+                super::is_app_stage(&tags, app, stage).then(|| super::Owned {
+                    id: id.to_string(),
+                    tags,
+                })
+            })
+            .collect())
     }
     async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        delete(aws, obs).await
+        match aws.apigw.delete_api().api_id(&obs.id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = AwsError::new("deleting", KIND, &obs.id, e);
+                if is_not_found(&e) { Ok(()) } else { Err(e) }
+            }
+        }
     }
 }
