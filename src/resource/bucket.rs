@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{Value, json};
 
-use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
+use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
 use crate::aws::{ApiError, Aws, AwsError, RetryWhen, retry};
 use crate::config::CorsRule;
 
@@ -328,14 +328,12 @@ impl ResourceKind for Bucket {
         } else {
             owner_from_tags(&tags, &spec.tags)
         };
-        Ok(Some(Observed {
-            id: name.to_string(),
+        Ok(Some(Observed::new(
+            name.to_string(),
             owner,
-            state: State::from([("cors", cors), ("tags", tags_state(&tags, &spec.tags))]),
-            attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
-            detail: Detail::None,
-            notes: Vec::new(),
-        }))
+            State::from([("cors", cors), ("tags", tags_state(&tags, &spec.tags))]),
+            Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
+        )))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         let name = spec.name.as_str();
@@ -353,14 +351,12 @@ impl ResourceKind for Bucket {
         if !spec.cors.is_empty() {
             write_cors(aws, spec, name).await?;
         }
-        Ok(Observed {
-            id: name.to_string(),
-            owner: Owner::Ours,
-            state: Self::state(spec),
-            attrs: Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
-            detail: Detail::None,
-            notes: Vec::new(),
-        })
+        Ok(Observed::new(
+            name.to_string(),
+            Owner::Ours,
+            Self::state(spec),
+            Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
+        ))
     }
     async fn update(
         aws: &Aws,
@@ -384,14 +380,12 @@ impl ResourceKind for Bucket {
             tags.extend(spec.tags.clone());
             write_tags(aws, name, &tags).await?;
         }
-        Ok(Observed {
-            id: obs.id.clone(),
-            owner: Owner::Ours,
-            state: Self::state(spec),
-            attrs: obs.attrs.clone(),
-            detail: Detail::None,
-            notes: Vec::new(),
-        })
+        Ok(Observed::new(
+            obs.id.clone(),
+            Owner::Ours,
+            Self::state(spec),
+            obs.attrs.clone(),
+        ))
     }
     /// Deletes an empty bucket. Objects are never deleted: a bucket that still holds any is an
     /// error (`BucketNotEmpty`) telling the user to empty it or keep it.

@@ -19,7 +19,7 @@ use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
 use serde_json::{Value, json};
 
 use super::pick;
-use super::{Attrs, Detail, Observed, Owner, State, Tags, is_unknown, owner_from_tags, tags_state};
+use super::{Attrs, Observed, Owner, State, Tags, is_unknown, owner_from_tags, tags_state};
 use aws_sdk_cognitoidentity::Config;
 
 use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
@@ -185,14 +185,12 @@ fn observed(pool: Pool, spec: &Spec, owner: Option<Owner>) -> Observed {
         ),
         ("tags", tags_state(&pool.tags, &spec.tags)),
     ]);
-    Observed {
-        id: pool.id.clone(),
+    Observed::new(
+        pool.id.clone(),
         owner,
         state,
-        attrs: Attrs::from([("id", pool.id)]),
-        detail: Detail::None,
-        notes: Vec::new(),
-    }
+        Attrs::from([("id", pool.id)]),
+    )
 }
 
 async fn describe(aws: &Aws, id: &str) -> Result<Option<Pool>, AwsError> {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::{Attrs, Detail, Observed, Owner, State, is_unknown};
+use super::{Attrs, Observed, Owner, State, is_unknown};
 use crate::aws::{Aws, AwsError, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool roles";
@@ -67,14 +67,12 @@ pub const ROLE_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
 };
 
 fn observed(pool_id: &str, roles: &BTreeMap<String, String>) -> Observed {
-    Observed {
-        id: pool_id.to_string(),
-        owner: Owner::Ours,
-        state: roles_state(roles),
-        attrs: Attrs::from([("id", pool_id.to_string())]),
-        detail: Detail::None,
-        notes: Vec::new(),
-    }
+    Observed::new(
+        pool_id.to_string(),
+        Owner::Ours,
+        roles_state(roles),
+        Attrs::from([("id", pool_id.to_string())]),
+    )
 }
 
 async fn set_roles(

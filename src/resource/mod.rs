@@ -94,6 +94,20 @@ pub struct Observed {
     pub notes: Vec<String>,
 }
 
+impl Observed {
+    /// An observation with no kind-specific detail and nothing to note.
+    pub fn new(id: impl Into<String>, owner: Owner, state: State, attrs: Attrs) -> Observed {
+        Observed {
+            id: id.into(),
+            owner,
+            state,
+            attrs,
+            detail: Detail::None,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Kind-specific facts an update or delete needs beyond the state.
 #[derive(Debug, Clone, Default)]
 pub enum Detail {
@@ -438,14 +452,7 @@ impl Owned {
 
     /// Enough of an `Observed` to delete it.
     pub fn observed(&self) -> Observed {
-        Observed {
-            id: self.id.clone(),
-            owner: Owner::Ours,
-            state: State::new(),
-            attrs: Attrs::new(),
-            detail: Detail::None,
-            notes: Vec::new(),
-        }
+        Observed::new(self.id.clone(), Owner::Ours, State::new(), Attrs::new())
     }
 }
 

@@ -312,14 +312,12 @@ impl ResourceKind for Role {
         if spec.policy.is_some() {
             put_policy(aws, spec, &spec.name).await?;
         }
-        Ok(Observed {
-            id: spec.name.clone(),
-            owner: Owner::Ours,
-            state: Self::state(spec),
-            attrs: Attrs::from([("name", spec.name.clone()), ("arn", arn)]),
-            detail: Detail::None,
-            notes: Vec::new(),
-        })
+        Ok(Observed::new(
+            spec.name.clone(),
+            Owner::Ours,
+            Self::state(spec),
+            Attrs::from([("name", spec.name.clone()), ("arn", arn)]),
+        ))
     }
     async fn update(
         aws: &Aws,
@@ -349,14 +347,12 @@ impl ResourceKind for Role {
                 .await
                 .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
         }
-        Ok(Observed {
-            id: obs.id.clone(),
-            owner: Owner::Ours,
-            state: Self::state(spec),
-            attrs: obs.attrs.clone(),
-            detail: Detail::None,
-            notes: Vec::new(),
-        })
+        Ok(Observed::new(
+            obs.id.clone(),
+            Owner::Ours,
+            Self::state(spec),
+            obs.attrs.clone(),
+        ))
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
         Self::delete_owned(aws, obs).await

@@ -102,14 +102,12 @@ struct Head {
 }
 
 fn observed_head(spec: &Spec, head: &Head, owner: Owner) -> Observed {
-    Observed {
-        id: head.id.clone(),
+    Observed::new(
+        head.id.clone(),
         owner,
-        state: State::from([("tags", tags_state(&head.tags, &spec.tags))]),
-        attrs: Attrs::from([("id", head.id.clone()), ("url", head.endpoint.clone())]),
-        detail: Detail::None,
-        notes: Vec::new(),
-    }
+        State::from([("tags", tags_state(&head.tags, &spec.tags))]),
+        Attrs::from([("id", head.id.clone()), ("url", head.endpoint.clone())]),
+    )
 }
 
 fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
