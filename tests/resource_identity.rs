@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use common::Emulator;
 use serde_json::json;
 use stackwatch::aws::Aws;
-use stackwatch::config::template::UNKNOWN;
+use stackwatch::config::template::{Resolved, UNKNOWN};
 use stackwatch::policy::PolicyDocument;
 use stackwatch::resource::identity_pool::{self, IdentityPool};
 use stackwatch::resource::identity_pool_roles::{self, IdentityPoolRoles};
@@ -53,7 +53,7 @@ async fn user_pool_and_client(aws: &Aws) -> (String, String) {
         aws,
         &user_pool_client::Spec {
             name: "notes-dev-web".into(),
-            user_pool_id: pool.id.clone(),
+            user_pool_id: pool.id.clone().into(),
         },
     )
     .await
@@ -264,7 +264,7 @@ async fn unknown_provider_finds_by_name_and_refuses_to_write() {
 
     let unknown = UNKNOWN;
     let mut pending = spec.clone();
-    pending.user_pool_id = unknown.into();
+    pending.user_pool_id = Resolved::after_apply();
     let found = IdentityPool::find(&aws, &pending, Hint::default())
         .await
         .expect("find")
@@ -342,8 +342,8 @@ async fn roles_attachment_lifecycle() {
     assert!(auth_arn.starts_with("arn:aws:iam::"), "{auth_arn}");
 
     let spec = identity_pool_roles::Spec {
-        identity_pool_id: pool.id.clone(),
-        authenticated_role_arn: auth_arn.clone(),
+        identity_pool_id: pool.id.clone().into(),
+        authenticated_role_arn: auth_arn.clone().into(),
         unauthenticated_role_arn: None,
     };
     assert_eq!(IdentityPoolRoles::name(&spec), pool.id);
@@ -369,8 +369,8 @@ async fn roles_attachment_lifecycle() {
 
     // Swap the authenticated role and add a guest role.
     let swapped = identity_pool_roles::Spec {
-        authenticated_role_arn: other_arn.clone(),
-        unauthenticated_role_arn: Some(auth_arn.clone()),
+        authenticated_role_arn: other_arn.clone().into(),
+        unauthenticated_role_arn: Some(auth_arn.clone().into()),
         ..spec.clone()
     };
     assert_ne!(found.state, IdentityPoolRoles::state(&swapped));
@@ -428,7 +428,7 @@ async fn roles_attachment_lifecycle() {
     // An unknown pool id is simply not there yet, without asking AWS.
     let reads = aws.calls.reads();
     let pending = identity_pool_roles::Spec {
-        identity_pool_id: UNKNOWN.into(),
+        identity_pool_id: Resolved::after_apply(),
         ..back
     };
     assert!(

@@ -112,24 +112,98 @@ impl Template {
         })
     }
 
-    /// Substitutes every reference; a reference `lookup` cannot answer yet becomes [`UNKNOWN`].
-    /// Returns the text and whether it is complete.
-    pub fn render(&self, lookup: impl Fn(&Ref) -> Option<String>) -> (String, bool) {
-        let mut out = String::new();
+    /// Substitutes every reference. A reference `lookup` cannot answer yet makes the result
+    /// known only after apply; its text shows [`UNKNOWN`] in that place.
+    pub fn render(&self, lookup: impl Fn(&Ref) -> Option<String>) -> Resolved {
+        let mut text = String::new();
         let mut known = true;
         for part in &self.parts {
             match part {
-                Part::Lit(s) => out.push_str(s),
+                Part::Lit(s) => text.push_str(s),
                 Part::Ref(r) => match lookup(r) {
-                    Some(v) => out.push_str(&v),
+                    Some(v) => text.push_str(&v),
                     None => {
                         known = false;
-                        out.push_str(UNKNOWN);
+                        text.push_str(UNKNOWN);
                     }
                 },
             }
         }
-        (out, known)
+        Resolved { text, known }
+    }
+}
+
+/// What reference resolution returns: a value, or one known only after apply (it depends on
+/// a resource not created yet). The two are told apart by type, with [`Resolved::is_known`],
+/// never by looking for the placeholder in the text; the text, with [`UNKNOWN`] in place of
+/// what is not known, is what a plan shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    text: String,
+    known: bool,
+}
+
+impl Resolved {
+    /// A value known only after apply, shown as [`UNKNOWN`].
+    pub fn after_apply() -> Resolved {
+        Resolved {
+            text: UNKNOWN.to_string(),
+            known: false,
+        }
+    }
+
+    /// True when every reference in it was known.
+    pub fn is_known(&self) -> bool {
+        self.known
+    }
+
+    /// The value, when it is known.
+    pub fn known(&self) -> Option<&str> {
+        self.known.then_some(self.text.as_str())
+    }
+
+    /// The text a plan shows, the placeholder included.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The text a plan shows, the placeholder included.
+    pub fn into_text(self) -> String {
+        self.text
+    }
+}
+
+/// A known value.
+impl From<String> for Resolved {
+    fn from(text: String) -> Resolved {
+        Resolved { text, known: true }
+    }
+}
+
+/// A known value.
+impl From<&str> for Resolved {
+    fn from(text: &str) -> Resolved {
+        Resolved::from(text.to_string())
+    }
+}
+
+/// The text, so a resolved id goes straight into an SDK setter.
+impl From<&Resolved> for String {
+    fn from(r: &Resolved) -> String {
+        r.text.clone()
+    }
+}
+
+impl std::ops::Deref for Resolved {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
 
@@ -191,7 +265,7 @@ mod tests {
         for v in ["${aws:username}", "${*}", "${?}", "${$}", "${saml:sub}"] {
             let t = Template::parse(v).unwrap();
             assert_eq!(t.refs().count(), 0, "{v} must stay literal");
-            assert_eq!(t.render(|_| None), (v.to_string(), true));
+            assert_eq!(t.render(|_| None), Resolved::from(v));
         }
     }
 
@@ -201,12 +275,16 @@ mod tests {
             .unwrap();
         let refs: Vec<String> = t.refs().map(|r| r.to_string()).collect();
         assert_eq!(refs, ["${StorageStack.Uploads.arn}", "${app.region}"]);
-        let (s, known) = t.render(|r| match r {
+        let r = t.render(|r| match r {
             Ref::App(AppAttr::Region) => Some("us-east-1".into()),
             _ => None,
         });
-        assert!(!known);
-        assert_eq!(s, format!("{UNKNOWN}/private/${{aws:userid}}/us-east-1"));
+        assert!(!r.is_known());
+        assert_eq!(r.known(), None);
+        assert_eq!(
+            r.as_str(),
+            format!("{UNKNOWN}/private/${{aws:userid}}/us-east-1")
+        );
     }
 
     #[test]

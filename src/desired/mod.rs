@@ -10,7 +10,7 @@ mod expand;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::config::template::{AppAttr, Ref, Template};
+use crate::config::template::{AppAttr, Ref, Resolved, Template};
 use crate::config::{Config, ConfigError, Diagnostic, Kind, Loc, Removal, ResourceSpec};
 use crate::resource::test_user::Password;
 use crate::resource::{self, Attrs, Def, Spec, Tags};
@@ -256,11 +256,11 @@ impl Desired {
     }
 
     /// Resolves one node's spec given the attributes known so far (`attrs[i]` for node i).
-    /// Unknown references render as "(known after apply)"; the bool says all were known.
+    /// Unknown references make values known only after apply; the bool says all were known.
     pub fn resolve(&self, i: usize, app: &AppCtx, attrs: &[Option<Attrs>]) -> (Spec, bool) {
         let mut complete = true;
         let mut render = |t: &Template| {
-            let (s, known) = t.render(|rf| match rf {
+            let r = t.render(|rf| match rf {
                 Ref::App(a) => Some(match a {
                     AppAttr::Name => app.app.clone(),
                     AppAttr::Stage => app.stage.clone(),
@@ -272,8 +272,8 @@ impl Desired {
                     attrs.get(node)?.as_ref()?.get(attr).cloned()
                 }
             });
-            complete &= known;
-            s
+            complete &= r.is_known();
+            r
         };
         let node = &self.nodes[i];
         let spec = node.def.resolve(&mut resource::Resolve {
@@ -285,12 +285,7 @@ impl Desired {
     }
 
     /// Resolves a stack output with the attributes known so far.
-    pub fn output_value(
-        &self,
-        t: &Template,
-        app: &AppCtx,
-        attrs: &[Option<Attrs>],
-    ) -> (String, bool) {
+    pub fn output_value(&self, t: &Template, app: &AppCtx, attrs: &[Option<Attrs>]) -> Resolved {
         t.render(|rf| match rf {
             Ref::App(AppAttr::Name) => Some(app.app.clone()),
             Ref::App(AppAttr::Stage) => Some(app.stage.clone()),

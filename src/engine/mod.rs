@@ -79,9 +79,9 @@ pub fn outputs(
     for stack in &desired.config.stacks {
         let mut values = BTreeMap::new();
         for o in &stack.outputs {
-            let (v, known) = desired.output_value(&o.value, app, attrs);
-            all_known &= known;
-            values.insert(o.name.clone(), v);
+            let v = desired.output_value(&o.value, app, attrs);
+            all_known &= v.is_known();
+            values.insert(o.name.clone(), v.into_text());
         }
         out.insert(desired.config.stack_full_name(&stack.name), values);
     }

@@ -278,7 +278,7 @@ impl ResourceKind for Bucket {
     }
     fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
         Spec {
-            name: cx.render(&def.name),
+            name: cx.text(&def.name),
             cors: def.cors.clone(),
             tags: cx.tags.clone(),
         }

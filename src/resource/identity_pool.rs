@@ -12,14 +12,14 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
-use crate::config::template::Template;
+use crate::config::template::{Resolved, Template};
 use std::collections::HashMap;
 
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
 use serde_json::{Value, json};
 
 use super::pick;
-use super::{Attrs, Observed, Owner, State, Tags, is_unknown, owner_from_tags, tags_state};
+use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use aws_sdk_cognitoidentity::Config;
 
 use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
@@ -56,8 +56,8 @@ pub struct Spec {
     pub name: String,
     pub allow_unauthenticated: bool,
     pub region: String,
-    pub user_pool_id: String,
-    pub client_id: String,
+    pub user_pool_id: Resolved,
+    pub client_id: Resolved,
     pub tags: Tags,
 }
 
@@ -82,7 +82,7 @@ impl Spec {
     fn check_writable(&self, verb: &'static str) -> Result<(), AwsError> {
         NAME.check(&self.name)
             .map_err(|m| AwsError::refused(verb, KIND, &self.name, m))?;
-        if is_unknown(&self.user_pool_id) || is_unknown(&self.client_id) {
+        if !self.user_pool_id.is_known() || !self.client_id.is_known() {
             return Err(AwsError::refused(
                 verb,
                 KIND,
@@ -296,7 +296,7 @@ impl ResourceKind for IdentityPool {
             ("allowUnauthenticated", json!(spec.allow_unauthenticated)),
             (
                 "providers",
-                providers_state([(spec.provider_name(), spec.client_id.clone(), false)]),
+                providers_state([(spec.provider_name(), spec.client_id.to_string(), false)]),
             ),
             ("allowClassicFlow", json!(false)),
             ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
@@ -513,8 +513,12 @@ mod tests {
     #[test]
     fn unknown_is_refused_for_writes() {
         let mut sp = spec();
-        sp.client_id = crate::config::template::UNKNOWN.to_string();
+        sp.client_id = Resolved::after_apply();
         assert!(sp.check_writable("creating").is_err());
+        // Only the type says unknown: a known value with the placeholder's text is a value.
+        sp.client_id = crate::config::template::UNKNOWN.into();
+        assert!(sp.check_writable("creating").is_ok());
+        sp.client_id = Resolved::after_apply();
         assert_eq!(
             IdentityPool::state(&sp)["providers"][0]["clientId"],
             json!(crate::config::template::UNKNOWN)

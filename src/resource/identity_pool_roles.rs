@@ -6,12 +6,12 @@
 //! through our pool's id). Role mappings (`RoleMappings`) are not managed and never sent.
 
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::Template;
+use crate::config::template::{Resolved, Template};
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::{Attrs, Observed, Owner, State, is_unknown};
+use super::{Attrs, Observed, Owner, State};
 use crate::aws::{Aws, AwsError, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool roles";
@@ -31,19 +31,19 @@ pub struct Def {
 
 #[derive(Debug, Clone)]
 pub struct Spec {
-    pub identity_pool_id: String,
-    pub authenticated_role_arn: String,
-    pub unauthenticated_role_arn: Option<String>,
+    pub identity_pool_id: Resolved,
+    pub authenticated_role_arn: Resolved,
+    pub unauthenticated_role_arn: Option<Resolved>,
 }
 
 impl Spec {
     fn roles(&self) -> BTreeMap<String, String> {
         let mut roles = BTreeMap::from([(
             AUTHENTICATED.to_string(),
-            self.authenticated_role_arn.clone(),
+            self.authenticated_role_arn.to_string(),
         )]);
         if let Some(arn) = &self.unauthenticated_role_arn {
-            roles.insert(UNAUTHENTICATED.to_string(), arn.clone());
+            roles.insert(UNAUTHENTICATED.to_string(), arn.to_string());
         }
         roles
     }
@@ -93,12 +93,12 @@ async fn set_roles(
 }
 
 async fn put(aws: &Aws, spec: &Spec, verb: &'static str) -> Result<Observed, AwsError> {
-    let unknown = is_unknown(&spec.identity_pool_id)
-        || is_unknown(&spec.authenticated_role_arn)
+    let unknown = !spec.identity_pool_id.is_known()
+        || !spec.authenticated_role_arn.is_known()
         || spec
             .unauthenticated_role_arn
-            .as_deref()
-            .is_some_and(is_unknown);
+            .as_ref()
+            .is_some_and(|a| !a.is_known());
     if unknown {
         return Err(AwsError::refused(
             verb,
@@ -143,14 +143,14 @@ impl ResourceKind for IdentityPoolRoles {
         }
     }
     fn name(spec: &Spec) -> String {
-        spec.identity_pool_id.clone()
+        spec.identity_pool_id.to_string()
     }
     fn state(spec: &Spec) -> State {
         roles_state(&spec.roles())
     }
     /// The attachment exists when its pool exists and has at least one role set.
     async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        if is_unknown(&spec.identity_pool_id) {
+        if !spec.identity_pool_id.is_known() {
             return Ok(None);
         }
         let out = match aws
@@ -201,7 +201,7 @@ impl ResourceKind for IdentityPoolRoles {
         }
     }
     fn without_unknown_optionals(mut spec: Spec) -> Spec {
-        spec.unauthenticated_role_arn = spec.unauthenticated_role_arn.filter(|a| !is_unknown(a));
+        spec.unauthenticated_role_arn = spec.unauthenticated_role_arn.filter(Resolved::is_known);
         spec
     }
 }

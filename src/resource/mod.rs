@@ -21,7 +21,7 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::aws::{Aws, AwsError};
-use crate::config::template::Template;
+use crate::config::template::{Resolved, Template};
 
 /// The comparable fields of a resource, in canonical form (sets sorted, documents canonical).
 /// Desired and observed states are compared field by field.
@@ -153,12 +153,19 @@ pub struct Scope<'a> {
 pub struct Resolve<'a> {
     pub region: &'a str,
     pub tags: &'a Tags,
-    pub render: &'a mut dyn FnMut(&Template) -> String,
+    pub render: &'a mut dyn FnMut(&Template) -> Resolved,
 }
 
 impl Resolve<'_> {
-    pub fn render(&mut self, t: &Template) -> String {
+    /// The template's value, or one known only after apply.
+    pub fn render(&mut self, t: &Template) -> Resolved {
         (self.render)(t)
+    }
+
+    /// The template's text, for a field that is only compared and shown: a reference not known
+    /// yet shows as the placeholder, and the node waits for it before any write.
+    pub fn text(&mut self, t: &Template) -> String {
+        (self.render)(t).into_text()
     }
 }
 
@@ -425,11 +432,6 @@ pub fn partition(region: &str) -> &'static str {
     } else {
         "aws"
     }
-}
-
-/// True when a value still holds a placeholder for something not created yet.
-pub fn is_unknown(s: &str) -> bool {
-    s.contains(crate::config::template::UNKNOWN)
 }
 
 /// A resource found by listing, carrying stackwatch's tags for this app and stage: the

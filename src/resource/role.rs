@@ -193,12 +193,12 @@ impl ResourceKind for Role {
             .collect()
     }
     fn resolve(def: &Def, cx: &mut Resolve<'_>) -> Spec {
-        let pool = cx.render(&def.identity_pool_id);
+        let pool = cx.text(&def.identity_pool_id);
         let stmts: Vec<Value> = def
             .statements
             .iter()
             .map(|st| {
-                let resources: Vec<String> = st.resources.iter().map(|t| cx.render(t)).collect();
+                let resources: Vec<String> = st.resources.iter().map(|t| cx.text(t)).collect();
                 json!({
                     "Effect": if st.effect == Effect::Allow { "Allow" } else { "Deny" },
                     "Action": st.actions,

@@ -12,13 +12,13 @@
 //! placeholder, so no log line, plan, error or `{:?}` can show one.
 
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::Template;
+use crate::config::template::{Resolved, Template};
 use std::fmt;
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
 use serde_json::json;
 
-use super::{Attrs, Detail, Observed, Owner, State, is_unknown};
+use super::{Attrs, Detail, Observed, Owner, State};
 use crate::aws::{Aws, AwsError};
 
 pub const KIND: &str = "Cognito test user";
@@ -68,7 +68,7 @@ pub struct Def {
 pub struct Spec {
     /// The user's email, which is also what they sign in with.
     pub email: String,
-    pub user_pool_id: String,
+    pub user_pool_id: Resolved,
     pub password: Password,
 }
 
@@ -253,7 +253,7 @@ fn observed(spec: &Spec, u: &UserInfo) -> Observed {
         ]),
         attrs: Attrs::from([
             ("email", spec.email.clone()),
-            ("userPoolId", spec.user_pool_id.clone()),
+            ("userPoolId", spec.user_pool_id.to_string()),
             ("username", u.username.clone()),
         ]),
         detail: Detail::None,
@@ -302,7 +302,7 @@ impl ResourceKind for TestUser {
     }
     /// A user whose pool is not created yet does not exist.
     async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        if is_unknown(&spec.user_pool_id) {
+        if !spec.user_pool_id.is_known() {
             return Ok(None);
         }
         Ok(get(aws, &spec.user_pool_id, &spec.email)

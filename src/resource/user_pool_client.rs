@@ -4,12 +4,12 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::Template;
+use crate::config::template::{Resolved, Template};
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
 use serde_json::json;
 
 use super::user_pool::NOT_FOUND;
-use super::{Attrs, Detail, Observed, Owner, State, is_unknown, set};
+use super::{Attrs, Detail, Observed, Owner, State, set};
 use aws_sdk_cognitoidentityprovider::Config;
 
 use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
@@ -45,7 +45,7 @@ pub struct Def {
 #[derive(Debug, Clone)]
 pub struct Spec {
     pub name: String,
-    pub user_pool_id: String,
+    pub user_pool_id: Resolved,
 }
 
 /// Right after CreateUserPool the pool may not be visible yet:
@@ -114,13 +114,13 @@ impl ResourceKind for UserPoolClient {
     }
     fn state(spec: &Spec) -> State {
         State::from([
-            ("userPoolId", json!(spec.user_pool_id)),
+            ("userPoolId", json!(spec.user_pool_id.as_str())),
             ("generateSecret", json!(false)),
             ("explicitAuthFlows", set(FLOWS)),
         ])
     }
     async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
-        if is_unknown(&spec.user_pool_id) {
+        if !spec.user_pool_id.is_known() {
             return Ok(None);
         }
         let clients = match aws

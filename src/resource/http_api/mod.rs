@@ -197,7 +197,7 @@ impl ResourceKind for HttpApi {
             routes: def
                 .routes
                 .iter()
-                .map(|(k, t)| (k.clone(), cx.render(t)))
+                .map(|(k, t)| (k.clone(), cx.text(t)))
                 .collect(),
             tags: cx.tags.clone(),
         }
