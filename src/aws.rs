@@ -202,7 +202,8 @@ impl Intercept for CallCounter {
     }
 }
 
-/// An AWS call that failed: the error code AWS sent (if any) and its message.
+/// An AWS call that failed: the error code AWS sent (if any), its message, and the SDK's own
+/// error as the source (request id, raw response) for whoever wants more than the message.
 #[derive(Debug, Clone, Default)]
 pub struct ApiError {
     pub code: Option<String>,
@@ -210,6 +211,8 @@ pub struct ApiError {
     /// The failure says nothing about whether AWS acted: no answer or an unreadable one, a
     /// server error, or throttling. See [`is_transient_code`].
     pub transient: bool,
+    /// The SDK's error; `None` for an answer stackwatch read itself (see [`ApiError::coded`]).
+    pub sdk: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// Error codes after which AWS may not have done what was asked, and asking again is right:
@@ -237,9 +240,9 @@ pub fn is_transient_code(code: &str) -> bool {
 }
 
 impl ApiError {
-    pub fn from_sdk<E>(e: &E) -> ApiError
+    pub fn from_sdk<E>(e: E) -> ApiError
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         ApiError {
             code: e.code().map(str::to_string),
@@ -248,8 +251,20 @@ impl ApiError {
             message: match (e.code(), e.message()) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.to_string(),
-                _ => DisplayErrorContext(e).to_string(),
+                _ => DisplayErrorContext(&e).to_string(),
             },
+            sdk: Some(Arc::new(e)),
+        }
+    }
+
+    /// An error AWS answered in a form the SDK does not raise as one (a table that is not
+    /// active yet, say), with its code and message.
+    pub fn coded(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code: Some(code.to_string()),
+            message: message.into(),
+            transient: false,
+            sdk: None,
         }
     }
 
@@ -265,30 +280,68 @@ impl fmt::Display for ApiError {
     }
 }
 
-/// A failed step, naming verb, kind and id: `updating Cognito user pool (us-east-1_x): …`.
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.sdk
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// stackwatch's own refusal of a step: nothing was sent, or what came back could not be used
+/// (two owned matches, a resource that is not ours, an answer without an id).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{verb} {kind} ({id}): {api}")]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+/// Why a step failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Cause {
+    /// AWS said no, or no answer came.
+    #[error(transparent)]
+    Api(ApiError),
+    /// stackwatch refused.
+    #[error(transparent)]
+    Refused(Refusal),
+}
+
+/// A failed step, naming verb, kind and id: `updating Cognito user pool (us-east-1_x): …`.
+/// Its message carries the cause's, as terraform's `%w` does, so the cause is not repeated
+/// as a source; it is kept, typed, in `cause` (and the SDK's error in the cause).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{verb} {kind} ({id}): {cause}")]
 pub struct AwsError {
     pub verb: &'static str,
     pub kind: &'static str,
     pub id: String,
-    pub api: ApiError,
+    /// Boxed: an error stays small on the `Result`s that carry it.
+    pub cause: Box<Cause>,
 }
 
 impl AwsError {
     pub fn new<E>(verb: &'static str, kind: &'static str, id: impl Into<String>, e: E) -> AwsError
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        Self::from_api(verb, kind, id, ApiError::from_sdk(e))
+    }
+
+    /// A step AWS refused, with the answer as stackwatch read it.
+    pub fn from_api(
+        verb: &'static str,
+        kind: &'static str,
+        id: impl Into<String>,
+        api: ApiError,
+    ) -> AwsError {
         AwsError {
             verb,
             kind,
             id: id.into(),
-            api: ApiError::from_sdk(&e),
+            cause: Box::new(Cause::Api(api)),
         }
     }
 
-    /// An error stackwatch raises itself (ownership, duplicates), not one AWS sent.
+    /// A step stackwatch refused itself (ownership, duplicates), not one AWS refused.
     pub fn refused(
         verb: &'static str,
         kind: &'static str,
@@ -299,16 +352,39 @@ impl AwsError {
             verb,
             kind,
             id: id.into(),
-            api: ApiError {
-                code: None,
-                message: message.into(),
-                transient: false,
-            },
+            cause: Box::new(Cause::Refused(Refusal(message.into()))),
         }
     }
 
+    /// True when AWS answered with this error code.
     pub fn is(&self, code: &str) -> bool {
-        self.api.is(code)
+        self.api().is_some_and(|a| a.is(code))
+    }
+
+    /// AWS's answer, unless stackwatch refused the step itself.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self.cause.as_ref() {
+            Cause::Api(a) => Some(a),
+            Cause::Refused(_) => None,
+        }
+    }
+
+    /// The cause's message: AWS's `Code: message`, or stackwatch's refusal.
+    pub fn message(&self) -> &str {
+        match self.cause.as_ref() {
+            Cause::Api(a) => &a.message,
+            Cause::Refused(r) => &r.0,
+        }
+    }
+
+    /// True when the failure says nothing about whether AWS acted (see [`ApiError::transient`]).
+    pub fn is_transient(&self) -> bool {
+        self.api().is_some_and(|a| a.transient)
+    }
+
+    /// True when stackwatch refused the step itself.
+    pub fn is_refusal(&self) -> bool {
+        matches!(*self.cause, Cause::Refused(_))
     }
 }
 
@@ -393,7 +469,7 @@ where
     let mut attempt = 1;
     loop {
         match create().await {
-            Err(e) if e.api.transient && attempt < CREATE_ATTEMPTS => {
+            Err(e) if e.is_transient() && attempt < CREATE_ATTEMPTS => {
                 tracing::debug!(error = %e, attempt, "create failed in transit; looking before creating again");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(2));
@@ -449,16 +525,34 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn err(code: &str) -> AwsError {
-        AwsError {
-            verb: "creating",
-            kind: "thing",
-            id: "x".into(),
-            api: ApiError {
-                code: Some(code.into()),
-                message: format!("{code}: message"),
-                transient: false,
-            },
-        }
+        AwsError::from_api(
+            "creating",
+            "thing",
+            "x",
+            ApiError::coded(code, format!("{code}: message")),
+        )
+    }
+
+    #[test]
+    fn an_aws_error_keeps_the_sdk_error_and_a_refusal_is_its_own_kind() {
+        let sdk = aws_smithy_types::error::ErrorMetadata::builder()
+            .code("NoSuchEntity")
+            .message("The role with name x cannot be found.")
+            .build();
+        let e = AwsError::new("reading", "IAM role", "x", sdk);
+        assert_eq!(
+            e.to_string(),
+            "reading IAM role (x): NoSuchEntity: The role with name x cannot be found."
+        );
+        assert!(e.is("NoSuchEntity") && !e.is_refusal() && !e.is_transient());
+        let api = e.api().expect("AWS answered");
+        let source = std::error::Error::source(api).expect("the SDK's error is kept");
+        assert!(source.to_string().contains("NoSuchEntity"), "{source}");
+
+        let r = AwsError::refused("finding", "IAM role", "x", "two owned roles");
+        assert!(r.is_refusal() && r.api().is_none() && !r.is_transient());
+        assert!(!r.is("NoSuchEntity"));
+        assert_eq!(r.message(), "two owned roles");
     }
 
     const NOT_YET: RetryWhen = RetryWhen {

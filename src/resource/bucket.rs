@@ -17,7 +17,7 @@ use aws_sdk_s3::types::{
 use serde_json::{Value, json};
 
 use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
-use crate::aws::{ApiError, Aws, AwsError, RetryWhen, retry};
+use crate::aws::{Aws, AwsError, RetryWhen, retry};
 use crate::config::CorsRule;
 
 pub const KIND: &str = "S3 bucket";
@@ -398,18 +398,15 @@ impl ResourceKind for Bucket {
                 if is_missing(&e) {
                     Ok(())
                 } else if e.is("BucketNotEmpty") {
-                    Err(AwsError {
-                        api: ApiError {
-                            transient: false,
-                            code: Some("BucketNotEmpty".to_string()),
-                            message: format!(
-                                "BucketNotEmpty: the bucket is not empty (it still holds objects or object \
-                                 versions), and stackwatch never deletes data: empty it yourself (for example \
-                                 `aws s3 rm s3://{name} --recursive`) or set `removal: retain`"
-                            ),
-                        },
-                        ..e
-                    })
+                    let mut e = e;
+                    if let crate::aws::Cause::Api(api) = e.cause.as_mut() {
+                        api.message = format!(
+                            "BucketNotEmpty: the bucket is not empty (it still holds objects or object \
+                             versions), and stackwatch never deletes data: empty it yourself (for example \
+                             `aws s3 rm s3://{name} --recursive`) or set `removal: retain`"
+                        );
+                    }
+                    Err(e)
                 } else {
                     Err(e)
                 }

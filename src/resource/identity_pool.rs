@@ -118,7 +118,7 @@ pub const PROVIDER_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
     name: "user pool or client not yet visible to cognito identity",
     matches: |e| {
         e.is("InvalidParameterException")
-            && e.api.message.contains("Invalid Cognito Identity Provider")
+            && e.message().contains("Invalid Cognito Identity Provider")
     },
 };
 

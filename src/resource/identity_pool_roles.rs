@@ -61,7 +61,7 @@ fn roles_state(roles: &BTreeMap<String, String>) -> State {
 pub const ROLE_NOT_YET_VISIBLE: RetryWhen = RetryWhen {
     name: "iam role not yet visible to cognito identity",
     matches: |e| {
-        let about_role = e.api.message.to_ascii_lowercase().contains("role");
+        let about_role = e.message().to_ascii_lowercase().contains("role");
         about_role && (e.is("InvalidParameterException") || e.is("NotAuthorizedException"))
     },
 };
@@ -234,15 +234,13 @@ mod tests {
 
     #[test]
     fn retry_predicate_only_for_role_errors() {
-        let err = |code: &str, msg: &str| AwsError {
-            verb: "creating",
-            kind: KIND,
-            id: "x".into(),
-            api: crate::aws::ApiError {
-                code: Some(code.into()),
-                message: format!("{code}: {msg}"),
-                transient: false,
-            },
+        let err = |code: &str, msg: &str| {
+            AwsError::from_api(
+                "creating",
+                KIND,
+                "x",
+                crate::aws::ApiError::coded(code, format!("{code}: {msg}")),
+            )
         };
         let m = ROLE_NOT_YET_VISIBLE.matches;
         assert!(m(&err(

@@ -89,14 +89,14 @@ fn billing_state(b: &Billing) -> (Value, Value) {
 /// use: Table is being created". Retried, capped by `aws::retry`, only with that message.
 pub const TABLE_BUSY: RetryWhen = RetryWhen {
     name: "dynamodb table still being created or updated",
-    matches: |e| e.is("ResourceInUseException") && e.api.message.contains("still in use"),
+    matches: |e| e.is("ResourceInUseException") && e.message().contains("still in use"),
 };
 
 /// A table of this name is still being deleted (after a replacement): "ResourceInUseException:
 /// Table already exists" from CreateTable while DescribeTable shows DELETING.
 pub const TABLE_BEING_DELETED: RetryWhen = RetryWhen {
     name: "dynamodb table of this name still being deleted",
-    matches: |e| e.is("ResourceInUseException") && e.api.message.contains("being deleted"),
+    matches: |e| e.is("ResourceInUseException") && e.message().contains("being deleted"),
 };
 
 fn attrs_of(t: &TableDescription) -> Attrs {
@@ -279,14 +279,15 @@ async fn wait_active(aws: &Aws, name: &str) -> Result<TableDescription, AwsError
         if t.table_status() == Some(&TableStatus::Active) {
             Ok(t)
         } else {
-            Err(AwsError {
-                api: aws::ApiError {
-                    code: Some("TableNotActive".into()),
-                    message: format!("TableNotActive: the table is {:?}", t.table_status()),
-                    transient: false,
-                },
-                ..AwsError::refused("waiting for", KIND, name, "")
-            })
+            Err(AwsError::from_api(
+                "waiting for",
+                KIND,
+                name,
+                aws::ApiError::coded(
+                    "TableNotActive",
+                    format!("TableNotActive: the table is {:?}", t.table_status()),
+                ),
+            ))
         }
     })
     .await
@@ -605,15 +606,13 @@ mod tests {
 
     #[test]
     fn busy_is_retried_only_for_its_message() {
-        let e = |m: &str| AwsError {
-            verb: "updating",
-            kind: KIND,
-            id: "t".into(),
-            api: aws::ApiError {
-                code: Some("ResourceInUseException".into()),
-                message: m.into(),
-                transient: false,
-            },
+        let e = |m: &str| {
+            AwsError::from_api(
+                "updating",
+                KIND,
+                "t",
+                aws::ApiError::coded("ResourceInUseException", m),
+            )
         };
         assert!((TABLE_BUSY.matches)(&e(
             "ResourceInUseException: Attempt to change a resource which is still in use: Table is being created"

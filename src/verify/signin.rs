@@ -45,7 +45,7 @@ pub(super) async fn sign_in(
         .map_err(|e| {
             format!(
                 "InitiateAuth: {}",
-                AwsError::new("signing in", "Cognito test user", email, e).api
+                AwsError::new("signing in", "Cognito test user", email, e).message()
             )
         })?;
     if let Some(c) = auth.challenge_name() {
@@ -76,7 +76,7 @@ pub(super) async fn sign_in(
                     &t.identity_pool_id,
                     e
                 )
-                .api
+                .message()
             )
         })?;
     let identity_id = id
@@ -100,7 +100,7 @@ pub(super) async fn sign_in(
             })
     })
     .await
-    .map_err(|e| format!("GetCredentialsForIdentity: {}", e.api))?;
+    .map_err(|e| format!("GetCredentialsForIdentity: {}", e.message()))?;
     if creds
         .credentials()
         .and_then(|c| c.access_key_id())
