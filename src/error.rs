@@ -2,6 +2,7 @@
 
 use crate::aws::AwsError;
 use crate::config::ConfigError;
+use crate::plan::ResourceProblem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,6 +20,6 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
     /// Some resources failed; the others were applied.
-    #[error("{} resource(s) failed:\n  {}", .0.len(), .0.join("\n  "))]
-    Partial(Vec<String>),
+    #[error("{} resource(s) failed:\n  {}", .0.len(), crate::plan::lines(.0))]
+    Partial(Vec<ResourceProblem>),
 }

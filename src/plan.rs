@@ -49,6 +49,23 @@ impl Serialize for Problem {
     }
 }
 
+/// A resource's problem, by logical id: `AuthStack.Auth.AuthRole: creating IAM role (…): …`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{id}: {problem}")]
+pub struct ResourceProblem {
+    pub id: String,
+    pub problem: Problem,
+}
+
+/// A list of resource problems, one per line.
+pub fn lines(problems: &[ResourceProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  ")
+}
+
 /// What will happen to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -128,6 +145,19 @@ impl Plan {
 
     pub fn is_blocked(&self) -> bool {
         self.changes.iter().any(|c| c.action == Action::Blocked)
+    }
+
+    /// Every resource that cannot be planned, with why.
+    pub fn problems(&self) -> Vec<ResourceProblem> {
+        self.changes
+            .iter()
+            .filter_map(|c| {
+                Some(ResourceProblem {
+                    id: c.id.clone(),
+                    problem: c.error.clone()?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -69,12 +69,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0
     } else {
         if plan.is_blocked() {
-            let errors = plan
-                .changes
-                .iter()
-                .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.id)))
-                .collect();
-            return Err(Error::Partial(errors).into());
+            return Err(Error::Partial(plan.problems()).into());
         }
         session.deployed_outputs().0
     };

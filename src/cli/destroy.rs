@@ -7,6 +7,7 @@ use super::CliError;
 use super::{Ctx, confirm};
 use crate::engine::{self, DestroyOutcome};
 use crate::error::Error;
+use crate::plan::{Problem, ResourceProblem};
 use crate::session::Session;
 
 #[derive(Debug, clap::Args)]
@@ -38,7 +39,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
             describe(&d.outcome)
         );
     }
-    if !preview.iter().any(|d| d.outcome == DestroyOutcome::Deleted) {
+    if !preview.iter().any(|d| d.outcome.is_deleted()) {
         println!("\nNothing to delete.");
         return Ok(ExitCode::SUCCESS);
     }
@@ -50,8 +51,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let mut failed = Vec::new();
     for d in &done {
         if let DestroyOutcome::Failed(e) = &d.outcome {
-            failed.push(format!("{}: {e}", d.id));
-        } else if d.outcome == DestroyOutcome::Deleted {
+            failed.push(ResourceProblem {
+                id: d.id.clone(),
+                problem: Problem::Aws(e.clone()),
+            });
+        } else if d.outcome.is_deleted() {
             println!("{}: deleted", d.id);
         }
     }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::approval::{Approval, Decision};
-use super::lease::{self, Lease};
+use super::lease::{self, Lease, LeaseError};
 use super::metrics::ResultKind;
 use super::state::{PlanStatus, ResourceStatus, Shared};
 use crate::aws::Aws;
@@ -22,7 +22,7 @@ use crate::desired::Desired;
 use crate::engine::{self, Guard, Outcome, ReadCache};
 use crate::error::Error;
 use crate::outputs::{self, Outputs};
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{self, Action, Change, Plan, ResourceProblem};
 use crate::render;
 use crate::session::{self, Session};
 
@@ -37,10 +37,28 @@ pub struct Settings {
 }
 
 /// How a reconcile ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Report {
     pub result: ResultKind,
-    pub error: Option<String>,
+    pub error: Option<ReconcileError>,
+}
+
+/// Why a reconcile failed; the error policy retries it with backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("reading AWS: {0}")]
+    Read(Error),
+    #[error("{} resource(s) blocked:\n  {}", .0.len(), plan::lines(.0))]
+    Blocked(Vec<ResourceProblem>),
+    #[error("cannot take the lease, so nothing is applied: {0}")]
+    Lease(LeaseError),
+    #[error(
+        "lost the lease while applying: abandoned the apply (the new leader converges whatever \
+         was left half done)"
+    )]
+    LostLease,
+    #[error("{} resource(s) failed:\n  {}", .0.len(), plan::lines(.0))]
+    Failed(Vec<ResourceProblem>),
 }
 
 impl Report {
@@ -51,10 +69,10 @@ impl Report {
         }
     }
 
-    fn error(message: String) -> Report {
+    pub fn error(e: ReconcileError) -> Report {
         Report {
             result: ResultKind::Error,
-            error: Some(message),
+            error: Some(e),
         }
     }
 }
@@ -139,7 +157,7 @@ impl Reconciler {
             Ok(s) => s,
             Err(e) => {
                 self.shared.metrics.errors(1);
-                return Report::error(format!("reading AWS: {e}"));
+                return Report::error(ReconcileError::Read(e));
             }
         };
         // Take or renew the lease on every reconcile, so /status names the holder even when
@@ -183,25 +201,10 @@ impl Reconciler {
         if !actionable {
             self.approval.clear();
             self.shared.update(|s| s.pending_plan = None);
-            let blocked: Vec<String> = plan
-                .changes
-                .iter()
-                .filter(|c| c.action == Action::Blocked)
-                .map(|c| {
-                    let why = c
-                        .error
-                        .as_ref()
-                        .map_or("blocked".to_string(), ToString::to_string);
-                    format!("{}: {why}", c.id)
-                })
-                .collect();
+            let blocked = plan.problems();
             if !blocked.is_empty() {
                 self.shared.metrics.errors(blocked.len() as u64);
-                return Report::error(format!(
-                    "{} resource(s) blocked:\n  {}",
-                    blocked.len(),
-                    blocked.join("\n  ")
-                ));
+                return Report::error(ReconcileError::Blocked(blocked));
             }
             self.settle(desired_fp, shape);
             let (outputs, known) = session.deployed_outputs();
@@ -214,7 +217,7 @@ impl Reconciler {
         match leadership {
             Err(e) => {
                 self.shared.metrics.errors(1);
-                return Report::error(format!("cannot take the lease, so nothing is applied: {e}"));
+                return Report::error(ReconcileError::Lease(e));
             }
             Ok(false) => return self.follow(&plan, shape),
             Ok(true) => self.reported_follower = None,
@@ -253,11 +256,7 @@ impl Reconciler {
                     r = apply => r,
                     _ = async { let _ = leader.wait_for(|l| !*l).await; } => {
                         self.shared.metrics.errors(1);
-                        return Report::error(
-                            "lost the lease while applying: abandoned the apply (the new leader \
-                             converges whatever was left half done)"
-                                .into(),
-                        );
+                        return Report::error(ReconcileError::LostLease);
                     }
                 }
             }
@@ -266,11 +265,7 @@ impl Reconciler {
         let errors = report.errors();
         if !errors.is_empty() {
             self.shared.metrics.errors(errors.len() as u64);
-            return Report::error(format!(
-                "{} resource(s) failed:\n  {}",
-                errors.len(),
-                errors.join("\n  ")
-            ));
+            return Report::error(ReconcileError::Failed(errors));
         }
         // What the next read should find: only the changes the guard held back.
         self.settle(desired_fp, plan_shape(held.iter().copied()));

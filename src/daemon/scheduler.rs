@@ -119,7 +119,7 @@ fn record(shared: &Shared, report: &Report, took: Duration) {
             s.last_error = None;
         }
         if let Some(e) = &report.error {
-            s.last_error = Some(e.clone());
+            s.last_error = Some(e.to_string());
         }
     });
 }
@@ -127,6 +127,7 @@ fn record(shared: &Shared, report: &Report, took: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::daemon::reconcile::ReconcileError;
     use std::sync::Mutex;
 
     /// A reconcile that takes `took` of (paused) time, fails while `fail` says so, and logs
@@ -174,10 +175,7 @@ mod tests {
                 tokio::time::sleep(me.took).await;
                 *me.running.lock().unwrap() -= 1;
                 if *me.fail.lock().unwrap() {
-                    Report {
-                        result: ResultKind::Error,
-                        error: Some("boom".into()),
-                    }
+                    Report::error(ReconcileError::LostLease)
                 } else {
                     Report {
                         result: ResultKind::Success,

@@ -6,7 +6,7 @@ use super::{CONCURRENCY, Snapshot};
 use crate::aws::{Aws, AwsError};
 use crate::config::Removal;
 use crate::desired::Desired;
-use crate::plan::{self, Action, Problem};
+use crate::plan::{self, Action, Problem, ResourceProblem};
 use crate::resource::{Attrs, Hint, Observed, Spec};
 
 /// What happened to one resource during apply.
@@ -49,11 +49,15 @@ pub struct ApplyReport {
 }
 
 impl ApplyReport {
-    pub fn errors(&self) -> Vec<String> {
+    /// The resources that failed, with why.
+    pub fn errors(&self) -> Vec<ResourceProblem> {
         self.results
             .iter()
             .filter_map(|a| match &a.outcome {
-                Outcome::Failed(e) => Some(format!("{}: {e}", a.id)),
+                Outcome::Failed(e) => Some(ResourceProblem {
+                    id: a.id.clone(),
+                    problem: e.clone(),
+                }),
                 _ => None,
             })
             .collect()

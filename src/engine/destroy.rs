@@ -3,7 +3,7 @@
 use futures::stream::{self, StreamExt};
 
 use super::{CONCURRENCY, Snapshot, removal_of};
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::config::Removal;
 use crate::desired::Desired;
 use crate::resource::Owner;
@@ -17,13 +17,19 @@ pub struct Destroyed {
     pub outcome: DestroyOutcome,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum DestroyOutcome {
     Deleted,
     Retained,
     NotFound,
     NotOurs,
-    Failed(String),
+    Failed(AwsError),
+}
+
+impl DestroyOutcome {
+    pub fn is_deleted(&self) -> bool {
+        matches!(self, DestroyOutcome::Deleted)
+    }
 }
 
 /// Deletes what stackwatch owns, in reverse dependency order, honouring removal policies.
@@ -56,7 +62,7 @@ pub async fn destroy(
                         Some(_) if dry_run => DestroyOutcome::Deleted,
                         Some(o) => match spec.delete(aws, o).await {
                             Ok(()) => DestroyOutcome::Deleted,
-                            Err(e) => DestroyOutcome::Failed(e.to_string()),
+                            Err(e) => DestroyOutcome::Failed(e),
                         },
                     };
                     Destroyed {
@@ -78,7 +84,7 @@ pub async fn destroy(
         } else {
             match o.kind.delete_owned(aws, &o.owned.observed()).await {
                 Ok(()) => DestroyOutcome::Deleted,
-                Err(e) => DestroyOutcome::Failed(e.to_string()),
+                Err(e) => DestroyOutcome::Failed(e),
             }
         };
         out.push(Destroyed {
