@@ -111,6 +111,22 @@ mod tests {
     }
 
     #[test]
+    fn adopt_takes_the_shape_its_kind_says() {
+        let e = errors(&[(
+            "a.yaml",
+            "stack: A\nresources:\n  Auth:\n    kind: auth\n    adopt: us-east-1_abc\n  T:\n    kind: table\n    partitionKey: {name: id, type: string}\n    adopt: {table: x}\n  Auth2:\n    kind: auth\n    adopt: {pool: x}\n",
+        )]);
+        assert_eq!(
+            e,
+            [
+                "5:12: expected `adopt` of kind `auth` to be a map of userPool, identityPool, authenticatedRole or unauthenticatedRole, such as `{userPool: …}`",
+                "12:12: expected `adopt` keys userPool, identityPool, authenticatedRole or unauthenticatedRole, found `pool`",
+                "9:12: expected `adopt` to be one physical id",
+            ]
+        );
+    }
+
+    #[test]
     fn unauthenticated_permissions_need_guest_access() {
         let e = errors(&[(
             "a.yaml",

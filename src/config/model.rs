@@ -47,6 +47,17 @@ pub struct Resource {
     pub spec: ResourceSpec,
 }
 
+impl ResourceSpec {
+    pub fn kind(&self) -> Kind {
+        match self {
+            ResourceSpec::Bucket { .. } => Kind::Bucket,
+            ResourceSpec::Api { .. } => Kind::Api,
+            ResourceSpec::Auth { .. } => Kind::Auth,
+            ResourceSpec::Table { .. } => Kind::Table,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum ResourceSpec {
     Bucket {
@@ -125,23 +136,6 @@ pub struct Statement {
     pub resources: Vec<Template>,
 }
 
-/// The attributes a kind exposes to `${Stack.Resource.attribute}`.
-pub fn attributes(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Bucket => &["name", "arn"],
-        Kind::Api => &["id", "url"],
-        Kind::Table => &["name", "arn", "streamArn"],
-        Kind::Auth => &[
-            "userPoolId",
-            "userPoolArn",
-            "userPoolClientId",
-            "identityPoolId",
-            "authenticatedRoleArn",
-            "unauthenticatedRoleArn",
-        ],
-    }
-}
-
 impl Config {
     pub fn stack(&self, name: &str) -> Option<&Stack> {
         self.stacks.iter().find(|s| s.name == name)
@@ -150,15 +144,5 @@ impl Config {
     /// Stack name as deployed: `{stage}-{app}-{Stack}`.
     pub fn stack_full_name(&self, stack: &str) -> String {
         format!("{}-{}-{}", self.stage, self.app, stack)
-    }
-}
-
-/// The kind as written in the files.
-pub fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Bucket => "bucket",
-        Kind::Api => "api",
-        Kind::Auth => "auth",
-        Kind::Table => "table",
     }
 }

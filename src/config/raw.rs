@@ -83,6 +83,69 @@ pub enum Kind {
     Table,
 }
 
+/// What a config kind is, beyond its fields: the one table of per-kind facts that
+/// validation, references and expansion ask (they hold none of their own).
+#[derive(Debug)]
+pub struct KindInfo {
+    /// As written in the files: `kind: table`.
+    pub name: &'static str,
+    /// What it exports to `${Stack.Resource.attribute}`.
+    pub attributes: &'static [&'static str],
+    /// Whether it holds data: then `removal` defaults to the stack's default, else `retain`;
+    /// a kind that holds none defaults to `destroy`.
+    pub holds_data: bool,
+    /// `adopt:` takes one physical id (`None`), or a map with these keys.
+    pub adopt_keys: Option<&'static [&'static str]>,
+}
+
+impl Kind {
+    pub fn info(self) -> &'static KindInfo {
+        match self {
+            Kind::Bucket => &KindInfo {
+                name: "bucket",
+                attributes: &["name", "arn"],
+                holds_data: true,
+                adopt_keys: None,
+            },
+            Kind::Api => &KindInfo {
+                name: "api",
+                attributes: &["id", "url"],
+                holds_data: false,
+                adopt_keys: None,
+            },
+            Kind::Auth => &KindInfo {
+                name: "auth",
+                attributes: &[
+                    "userPoolId",
+                    "userPoolArn",
+                    "userPoolClientId",
+                    "identityPoolId",
+                    "authenticatedRoleArn",
+                    "unauthenticatedRoleArn",
+                ],
+                holds_data: true,
+                adopt_keys: Some(&[
+                    "userPool",
+                    "identityPool",
+                    "authenticatedRole",
+                    "unauthenticatedRole",
+                ]),
+            },
+            Kind::Table => &KindInfo {
+                name: "table",
+                attributes: &["name", "arn", "streamArn"],
+                holds_data: true,
+                adopt_keys: None,
+            },
+        }
+    }
+
+    /// The kind as written in the files.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+}
+
 /// One resource. `kind` decides which of the other fields apply; the rest are refused.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

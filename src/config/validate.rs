@@ -225,8 +225,8 @@ impl Validator {
                 at(file, &v.referenced),
                 format!(
                     "`{field}` is not a field of kind `{}`; it belongs to kind `{}`",
-                    kind_name(kind),
-                    kind_name(allowed)
+                    kind.name(),
+                    allowed.name()
                 ),
             );
             return None;
@@ -286,27 +286,42 @@ impl Validator {
             stream: self.only_for(file, "stream", kind, Kind::Table, def.stream),
         };
 
-        let removal = def.removal.map(|r| r.value).unwrap_or(match kind {
-            Kind::Api => Removal::Destroy,
-            Kind::Bucket | Kind::Auth | Kind::Table => default_removal.unwrap_or(Removal::Retain),
+        let info = kind.info();
+        let removal = def.removal.map(|r| r.value).unwrap_or(if info.holds_data {
+            default_removal.unwrap_or(Removal::Retain)
+        } else {
+            Removal::Destroy
         });
         let mut adopt = BTreeMap::new();
         if let Some(a) = def.adopt {
             let aloc = at(file, &a.referenced);
-            match (kind, a.value) {
-                (Kind::Auth, raw::Adopt::Many(m)) => {
+            match (info.adopt_keys, a.value) {
+                (Some(keys), raw::Adopt::Many(m)) => {
                     for k in m.keys() {
-                        if !matches!(k.as_str(), "userPool" | "identityPool" | "authenticatedRole" | "unauthenticatedRole") {
-                            self.err(aloc.clone(), format!("expected `adopt` keys userPool, identityPool, authenticatedRole or unauthenticatedRole, found `{k}`"));
+                        if !keys.contains(&k.as_str()) {
+                            self.err(
+                                aloc.clone(),
+                                format!("expected `adopt` keys {}, found `{k}`", or_list(keys)),
+                            );
                         }
                     }
                     adopt = m;
                 }
-                (Kind::Auth, raw::Adopt::One(_)) => self.err(aloc, "expected `adopt` of an auth resource to be a map such as `{userPool: us-east-1_abc}`"),
-                (_, raw::Adopt::One(id)) => {
+                (Some(keys), raw::Adopt::One(_)) => self.err(
+                    aloc,
+                    format!(
+                        "expected `adopt` of kind `{}` to be a map of {}, such as `{{{}: …}}`",
+                        info.name,
+                        or_list(keys),
+                        keys[0]
+                    ),
+                ),
+                (None, raw::Adopt::One(id)) => {
                     adopt.insert("id".to_string(), id);
                 }
-                (_, raw::Adopt::Many(_)) => self.err(aloc, "expected `adopt` to be one physical id"),
+                (None, raw::Adopt::Many(_)) => {
+                    self.err(aloc, "expected `adopt` to be one physical id")
+                }
             }
         }
 
@@ -690,11 +705,13 @@ impl Validator {
                     None => Some(format!(
                         "`{r}` refers to resource `{resource}`, which stack `{s}` does not define"
                     )),
-                    Some(kind) if !attributes(*kind).contains(&attr.as_str()) => Some(format!(
-                        "`{r}`: a resource of kind `{}` has no attribute `{attr}`; expected one of {}",
-                        kind_name(*kind),
-                        attributes(*kind).join(", ")
-                    )),
+                    Some(kind) if !kind.info().attributes.contains(&attr.as_str()) => {
+                        Some(format!(
+                            "`{r}`: a resource of kind `{}` has no attribute `{attr}`; expected one of {}",
+                            kind.name(),
+                            kind.info().attributes.join(", ")
+                        ))
+                    }
                     Some(_) => None,
                 }
             };
@@ -763,4 +780,13 @@ fn is_integration(s: &str) -> bool {
     s.starts_with("https://")
         || s.starts_with("http://")
         || (s.starts_with("arn:aws") && s.contains(":lambda:") && s.contains(":function:"))
+}
+
+/// `a, b or c`.
+fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }

@@ -11,7 +11,7 @@ mod expand;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::template::{AppAttr, Ref, Resolved, Template};
-use crate::config::{Config, ConfigError, Diagnostic, Kind, Loc, Removal, ResourceSpec};
+use crate::config::{Config, ConfigError, Diagnostic, Kind, Loc, Removal};
 use crate::resource::test_user::Password;
 use crate::resource::{self, Attrs, Def, Spec, Tags};
 
@@ -313,12 +313,7 @@ impl Desired {
             .resources
             .iter()
             .find(|r| r.name == resource)
-            .map(|r| match r.spec {
-                ResourceSpec::Bucket { .. } => Kind::Bucket,
-                ResourceSpec::Api { .. } => Kind::Api,
-                ResourceSpec::Auth { .. } => Kind::Auth,
-                ResourceSpec::Table { .. } => Kind::Table,
-            })
+            .map(|r| r.spec.kind())
     }
 }
 
