@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::{Node, password_from_env, r, tags};
 use crate::config::template::Template;
 use crate::config::{Config, Diagnostic, Loc, Resource, ResourceSpec};
-use crate::resource::naming::{self, NameRule};
+use crate::resource::naming::NameRule;
 use crate::resource::{self, Def};
 
 /// What expansion builds up: the nodes, where each referable attribute lives, and problems.
@@ -88,21 +88,22 @@ impl<'a> Builder<'a> {
     /// A bucket's name, `{stage}-{app}-{stack}-{resource}-{account}` lowercased, its head
     /// fitted so that the whole name keeps S3's rules whatever the (12-digit) account.
     fn bucket_name(&mut self, base: &str, loc: &Loc) -> Template {
-        let head = resource::bucket::NAME.fit(base, ACCOUNT_SUFFIX_LEN);
-        if let Err(message) = naming::check_bucket(&format!("{head}-000000000000")) {
-            self.diags.push(Diagnostic {
-                loc: loc.clone(),
-                message,
-            });
+        match resource::bucket::head_before_account(base) {
+            Ok(head) => {
+                // The account id, known only once connected.
+                let name = format!("{head}-${{app.account}}");
+                Template::parse(&name).unwrap_or_else(|_| Template::literal(name))
+            }
+            Err(message) => {
+                self.diags.push(Diagnostic {
+                    loc: loc.clone(),
+                    message,
+                });
+                Template::literal(base)
+            }
         }
-        let name = format!("{head}{ACCOUNT_SUFFIX}");
-        Template::parse(&name).unwrap_or_else(|_| Template::literal(name))
     }
 }
-
-/// The account id every bucket name ends with: 12 digits, known only once connected.
-const ACCOUNT_SUFFIX: &str = "-${app.account}";
-const ACCOUNT_SUFFIX_LEN: usize = "-123456789012".len();
 
 /// One resource of the files → its nodes: each kind expands itself.
 pub(super) fn resource(b: &mut Builder<'_>, stack: &str, res: &Resource) {
@@ -121,7 +122,7 @@ fn bucket(b: &mut Builder<'_>, s: &str, res: &Resource) {
     };
     let config = b.config;
     let (stage, app, rn) = (&config.stage, &config.app, res.name.as_str());
-    let name = b.bucket_name(&format!("{stage}-{app}-{s}-{rn}").to_lowercase(), &res.loc);
+    let name = b.bucket_name(&format!("{stage}-{app}-{s}-{rn}"), &res.loc);
     b.push(
         s,
         res,

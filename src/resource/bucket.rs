@@ -25,6 +25,19 @@ pub const KIND: &str = "S3 bucket";
 pub const NAME: NameRule = naming::BUCKET;
 pub const FORCE_NEW: &[&str] = &[];
 
+/// The length of `-{account}`: account ids are 12 digits.
+const ACCOUNT_SUFFIX_LEN: usize = "-123456789012".len();
+
+/// The head of a bucket name that ends with the account id, `{head}-{account}`: `base`
+/// lowercased, fitted so that the whole name keeps S3's rules whatever the account. The error
+/// says which rule a name of this head breaks (one shortening cannot fix, such as a reserved
+/// prefix).
+pub fn head_before_account(base: &str) -> Result<String, String> {
+    let head = NAME.fit(&base.to_lowercase(), ACCOUNT_SUFFIX_LEN);
+    naming::check_bucket(&format!("{head}-000000000000"))?;
+    Ok(head)
+}
+
 /// What the config asks for: the name (it ends with the account id, known once connected)
 /// and the CORS rules.
 #[derive(Debug, Clone)]

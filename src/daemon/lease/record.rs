@@ -21,15 +21,10 @@ pub struct Target {
 impl Target {
     /// The lease of `app` and `stage` in `account`: `{stage}-{app}-stackwatch-{account}`.
     pub fn new(app: &str, stage: &str, account: &str, region: &str) -> Result<Target, LeaseError> {
-        let suffix = format!("-{account}");
-        let head = bucket::NAME.fit(
-            &format!("{stage}-{app}-stackwatch").to_lowercase(),
-            suffix.len(),
-        );
-        let bucket = format!("{head}{suffix}");
-        if let Err(why) = crate::resource::naming::check_bucket(&bucket) {
-            return Err(LeaseError::BadBucketName(bucket, why));
-        }
+        let base = format!("{stage}-{app}-stackwatch");
+        let head = bucket::head_before_account(&base)
+            .map_err(|why| LeaseError::BadBucketName(format!("{base}-{account}"), why))?;
+        let bucket = format!("{head}-{account}");
         Ok(Target {
             bucket,
             key: KEY.to_string(),
