@@ -225,17 +225,15 @@ pub enum Created {
 }
 
 fn s3_tags(name: &str, tags: &Tags) -> Result<Vec<Tag>, AwsError> {
-    tags.iter()
-        // `aws:` tags are system tags: S3 refuses requests that write them ("InvalidTag").
+    // `aws:` tags are system tags: S3 refuses requests that write them ("InvalidTag").
+    let writable: Tags = tags
+        .iter()
         .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::refused("tagging", KIND, name, e.to_string()))
-        })
-        .collect()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    super::sdk_tags(&writable, KIND, name, |k, v| {
+        Tag::builder().key(k).value(v).build()
+    })
 }
 
 /// CreateBucket with its tags in the same call (and the region's location constraint; us-east-1

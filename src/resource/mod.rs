@@ -68,6 +68,21 @@ pub fn tags_state(found: &Tags, ours: &Tags) -> Value {
     serde_json::to_value(managed).unwrap_or(Value::Null)
 }
 
+/// Tags as one SDK's list of tags: `build` is that SDK's builder of one tag. A tag it refuses
+/// is an error naming the resource being tagged.
+pub fn sdk_tags<T, E: std::fmt::Display>(
+    tags: &Tags,
+    kind: &'static str,
+    id: &str,
+    build: impl Fn(&str, &str) -> Result<T, E>,
+) -> Result<Vec<T>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            build(k, v).map_err(|e| AwsError::refused("tagging", kind, id, e.to_string()))
+        })
+        .collect()
+}
+
 /// A sorted, deduplicated JSON array of strings: the canonical form of a set.
 pub fn set<I, S>(items: I) -> Value
 where

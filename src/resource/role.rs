@@ -90,18 +90,6 @@ fn document(text: &str, what: &str, name: &str) -> Result<PolicyDocument, AwsErr
     })
 }
 
-fn iam_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| AwsError::refused("tagging", KIND, k.clone(), e.to_string()))
-        })
-        .collect()
-}
-
 /// Writes the inline policy, or deletes it when the spec declares no permissions.
 async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> {
     let Some(policy) = &spec.policy else {
@@ -304,7 +292,12 @@ impl ResourceKind for Role {
             .path(PATH)
             .assume_role_policy_document(spec.trust.to_wire())
             .description("Managed by stackwatch")
-            .set_tags(Some(iam_tags(&spec.tags)?))
+            .set_tags(Some(super::sdk_tags(
+                &spec.tags,
+                KIND,
+                &spec.name,
+                |k, v| Tag::builder().key(k).value(v).build(),
+            )?))
             .send()
             .await
             .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
@@ -342,7 +335,12 @@ impl ResourceKind for Role {
             aws.iam
                 .tag_role()
                 .role_name(name)
-                .set_tags(Some(iam_tags(&spec.tags)?))
+                .set_tags(Some(super::sdk_tags(
+                    &spec.tags,
+                    KIND,
+                    &spec.name,
+                    |k, v| Tag::builder().key(k).value(v).build(),
+                )?))
                 .send()
                 .await
                 .map_err(|e| AwsError::new("tagging", KIND, name, e))?;

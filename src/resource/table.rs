@@ -330,18 +330,6 @@ async fn set_ttl(aws: &Aws, name: &str, attribute: &str, enabled: bool) -> Resul
     .await
 }
 
-fn ddb_tags(tags: &Tags, name: &str) -> Result<Vec<Tag>, AwsError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(build_err("tagging", name))
-        })
-        .collect()
-}
-
 /// One UpdateTable: the billing mode and capacity, or the stream (`Some(None)` turns it off).
 async fn update_table(
     aws: &Aws,
@@ -461,7 +449,9 @@ impl ResourceKind for Table {
                         .then(|| stream_spec(d.stream.as_deref(), name))
                         .transpose()?,
                 )
-                .set_tags(Some(ddb_tags(&spec.tags, name)?))
+                .set_tags(Some(super::sdk_tags(&spec.tags, KIND, name, |k, v| {
+                    Tag::builder().key(k).value(v).build()
+                })?))
                 .send()
                 .await
                 .map_err(|e| AwsError::new("creating", KIND, name, e))
@@ -527,7 +517,9 @@ impl ResourceKind for Table {
             aws.ddb
                 .tag_resource()
                 .resource_arn(&arn)
-                .set_tags(Some(ddb_tags(&spec.tags, name)?))
+                .set_tags(Some(super::sdk_tags(&spec.tags, KIND, name, |k, v| {
+                    Tag::builder().key(k).value(v).build()
+                })?))
                 .send()
                 .await
                 .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
