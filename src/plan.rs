@@ -32,6 +32,11 @@ pub enum Problem {
     /// A dependency is blocked, so this cannot be planned either.
     #[error("depends on {0}, which is blocked")]
     DependsOnBlocked(String),
+    /// A dependency in a stack out of focus is not deployed, so this cannot be planned.
+    #[error(
+        "depends on {0}, which is out of focus and not deployed (or could not be read): apply its stack too"
+    )]
+    DependsOnUnfocused(String),
     /// A dependency failed during this apply, so this was skipped.
     #[error("skipped: depends on {0}, which failed")]
     DependsOnFailed(String),

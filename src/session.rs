@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::aws::Aws;
 use crate::config;
 use crate::desired::Desired;
-use crate::engine::{self, ReadCache, Snapshot};
+use crate::engine::{self, Focus, ReadCache, Snapshot};
 use crate::error::Error;
 use crate::plan::Plan;
 
@@ -27,8 +27,18 @@ pub struct Session {
 impl Session {
     /// Reads AWS for `desired` with clients from the standard chain.
     pub async fn open(desired: Desired) -> Result<Session, Error> {
+        Self::open_focused(desired, &Focus::all()).await
+    }
+
+    /// Reads AWS for the stacks in `focus` (see [`Focus`]) with clients from the standard chain.
+    pub async fn open_focused(desired: Desired, focus: &Focus) -> Result<Session, Error> {
         let aws = Aws::connect(&desired.config.region).await;
-        Self::open_with(aws, desired).await
+        let snapshot = engine::read_focused(&aws, &desired, &ReadCache::new(), focus).await?;
+        Ok(Session {
+            aws,
+            desired,
+            snapshot,
+        })
     }
 
     /// Reads AWS for `desired` with the given clients.

@@ -20,10 +20,14 @@ pub struct Args {
     pub allow_replace: bool,
     #[command(flatten)]
     pub replace: super::ReplaceArgs,
+    #[command(flatten)]
+    pub focus: super::FocusArgs,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
-    let session = Session::open(ctx.load_replacing(&args.replace)?).await?;
+    let desired = ctx.load_replacing(&args.replace)?;
+    let focus = args.focus.focus(&desired)?;
+    let session = Session::open_focused(desired, &focus).await?;
     let plan = session.plan();
     print!(
         "{}",
@@ -73,9 +77,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         }
         session.deployed_outputs().0
     };
+    // With --stack, only the focused stacks' outputs are known: they replace theirs in
+    // outputs.json, and the other stacks' stay as the last apply wrote them.
+    let mut outputs = outputs;
+    let mut all = crate::outputs::Outputs::new();
+    if let Some(stacks) = focus.named() {
+        let names: Vec<String> = stacks.iter().map(|s| session.full_stack_name(s)).collect();
+        outputs.retain(|stack, _| names.contains(stack));
+        all = crate::outputs::read(&ctx.state_dir).unwrap_or_default();
+    }
+    all.extend(outputs.clone());
     println!();
     print!("{}", render::outputs_text(&outputs, "deployed"));
-    crate::outputs::write(&ctx.state_dir, &outputs).map_err(|e| Error::Io {
+    crate::outputs::write(&ctx.state_dir, &all).map_err(|e| Error::Io {
         what: format!("writing {}", ctx.state_dir.join("outputs.json").display()),
         source: e,
     })?;

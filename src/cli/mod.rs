@@ -142,7 +142,6 @@ impl Ctx {
     }
 }
 
-/// Asks on the terminal; without a terminal, refuses (use --yes).
 /// `--replace ID`, shared by `plan` and `apply`.
 #[derive(Debug, clap::Args)]
 pub struct ReplaceArgs {
@@ -175,6 +174,39 @@ async fn refuse_while_a_daemon_leads(session: &crate::session::Session) -> Resul
     }
 }
 
+/// `--stack NAME`, shared by `plan` and `apply`.
+#[derive(Debug, clap::Args)]
+pub struct FocusArgs {
+    /// Plan or apply only this stack (as `sst deploy StackName`); repeatable. Other stacks are
+    /// read only for the attributes it references and never changed, and resources no file
+    /// declares any more are not looked for.
+    #[arg(long = "stack", value_name = "STACK")]
+    pub stacks: Vec<String>,
+}
+
+impl FocusArgs {
+    /// The focus these flags name; a stack the files do not declare is an error.
+    fn focus(&self, desired: &crate::desired::Desired) -> Result<crate::engine::Focus, Error> {
+        if self.stacks.is_empty() {
+            return Ok(crate::engine::Focus::all());
+        }
+        let declared: Vec<&str> = desired
+            .config
+            .stacks
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        if let Some(unknown) = self.stacks.iter().find(|s| !declared.contains(&s.as_str())) {
+            return Err(Error::Refused(format!(
+                "--stack {unknown}: no stack file declares a stack of that name; the stacks are {}",
+                declared.join(", ")
+            )));
+        }
+        Ok(crate::engine::Focus::stacks(self.stacks.iter().cloned()))
+    }
+}
+
+/// Asks on the terminal; without a terminal, refuses (use --yes).
 fn confirm(question: &str) -> Result<bool, Error> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {

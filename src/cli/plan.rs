@@ -18,10 +18,14 @@ pub struct Args {
     pub json: bool,
     #[command(flatten)]
     pub replace: super::ReplaceArgs,
+    #[command(flatten)]
+    pub focus: super::FocusArgs,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
-    let session = Session::open(ctx.load_replacing(&args.replace)?).await?;
+    let desired = ctx.load_replacing(&args.replace)?;
+    let focus = args.focus.focus(&desired)?;
+    let session = Session::open_focused(desired, &focus).await?;
     let plan = session.plan();
     if args.json {
         println!("{}", render::plan_json(&plan));

@@ -261,6 +261,8 @@ impl Reconciler {
                 }
             }
         };
+        self.read_cache
+            .remember_applied(&session.desired, &report.attrs);
         self.record_apply(&report);
         let errors = report.errors();
         if !errors.is_empty() {

@@ -87,7 +87,8 @@ pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) 
     for level in desired.levels() {
         let current = attrs.clone();
         let failed_now = failed.clone();
-        let outcomes: Vec<(usize, Applied, Option<Attrs>)> = stream::iter(level)
+        let in_focus = level.into_iter().filter(|&i| snap.focus[i]);
+        let outcomes: Vec<(usize, Applied, Option<Attrs>)> = stream::iter(in_focus)
             .map(|i| {
                 let (current, failed_now, read) = (&current, &failed_now, &read);
                 async move {
@@ -175,6 +176,14 @@ async fn apply_node(
         .find(|&&d| failed[d] && !node.soft_deps.contains(&d))
     {
         let problem = Problem::DependsOnFailed(desired.nodes[*d].id.clone());
+        return (applied(Action::Blocked, Outcome::Failed(problem)), None);
+    }
+    if let Some(d) = node
+        .deps
+        .iter()
+        .find(|&&d| !snap.focus[d] && read[d].is_none() && !node.soft_deps.contains(&d))
+    {
+        let problem = Problem::DependsOnUnfocused(desired.nodes[*d].id.clone());
         return (applied(Action::Blocked, Outcome::Failed(problem)), None);
     }
     if let Some(e) = &snap.errors[i] {

@@ -20,9 +20,9 @@ mod read;
 pub use apply::{Applied, ApplyReport, Guard, Outcome, apply, removal_of};
 pub use destroy::{DestroyOutcome, Destroyed, destroy};
 pub use plan::plan;
-pub use read::{ReadCache, read, read_cached};
+pub use read::{ReadCache, read, read_cached, read_focused};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::AwsError;
 use crate::desired::{AppCtx, Desired};
@@ -30,6 +30,45 @@ use crate::resource::{Attrs, KindId, Observed, Owned, Owner};
 
 /// How many AWS reads or writes run at once.
 pub const CONCURRENCY: usize = 8;
+
+/// Which stacks a read, plan and apply are about. A focused stack's resources are read,
+/// planned and applied; another stack's are never planned or written, and are read only when a
+/// focused resource needs their attributes and no earlier read through the same [`ReadCache`]
+/// knows them. Leftovers (resources we own that no file declares) are looked for only when
+/// every stack is in focus.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Focus {
+    /// `None`: every stack.
+    stacks: Option<BTreeSet<String>>,
+}
+
+impl Focus {
+    /// Every stack, and the leftovers.
+    pub fn all() -> Focus {
+        Focus { stacks: None }
+    }
+
+    /// These stacks only.
+    pub fn stacks<I: IntoIterator<Item = S>, S: Into<String>>(stacks: I) -> Focus {
+        Focus {
+            stacks: Some(stacks.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    pub fn includes(&self, stack: &str) -> bool {
+        self.stacks.as_ref().is_none_or(|s| s.contains(stack))
+    }
+
+    /// Whether leftovers are looked for: only with every stack in focus.
+    pub fn leftovers(&self) -> bool {
+        self.stacks.is_none()
+    }
+
+    /// The focused stacks, `None` for every stack.
+    pub fn named(&self) -> Option<&BTreeSet<String>> {
+        self.stacks.as_ref()
+    }
+}
 
 /// What one read of AWS found, per node (same indices as `Desired::nodes`), plus the
 /// resources we own that no stack file declares any more.
@@ -39,6 +78,11 @@ pub struct Snapshot {
     pub observed: Vec<Option<Observed>>,
     pub errors: Vec<Option<AwsError>>,
     pub orphans: Vec<Orphan>,
+    /// Per node: in focus (read, planned and applied). Out of focus, a node is only a source
+    /// of attributes: read this time (`observed`) or known from an earlier read (`known`).
+    pub focus: Vec<bool>,
+    /// Attributes of nodes out of focus that this read did not read, from earlier reads.
+    pub known: Vec<Option<Attrs>>,
 }
 
 /// A resource carrying our app and stage tags that no stack file declares: planned for
@@ -58,10 +102,10 @@ impl Snapshot {
     pub fn attrs(&self) -> Vec<Option<Attrs>> {
         self.observed
             .iter()
-            .map(|o| {
-                o.as_ref()
-                    .filter(|o| o.owner != Owner::Foreign)
-                    .map(|o| o.attrs.clone())
+            .enumerate()
+            .map(|(i, o)| match o {
+                Some(o) => (o.owner != Owner::Foreign).then(|| o.attrs.clone()),
+                None => self.known.get(i).cloned().flatten(),
             })
             .collect()
     }

@@ -13,13 +13,34 @@ fn adopt_hint(desired: &Desired, i: usize, physical: &str) -> String {
     }
 }
 
-/// Computes the plan from a snapshot. Dependents of resources being created or replaced see
-/// their attributes as "(known after apply)".
+/// Computes the plan from a snapshot: a change per node in focus, and the leftovers.
+/// Dependents of resources being created or replaced see their attributes as "(known after
+/// apply)"; nodes out of focus only lend their attributes.
 pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
     let mut attrs = snap.attrs();
     let mut changes = Vec::with_capacity(desired.nodes.len());
     for (i, node) in desired.nodes.iter().enumerate() {
         let (mut spec, _) = desired.resolve(i, &snap.app, &attrs);
+        if !snap.focus[i] {
+            // Out of focus: its attributes stand as read or known; it is not planned. One
+            // that is not deployed (or could not be read) blocks what needs it.
+            let missing = attrs[i].is_none();
+            changes.push(Change {
+                id: node.id.clone(),
+                stack: node.stack.clone(),
+                kind: spec.kind(),
+                physical: spec.name(),
+                action: if missing {
+                    Action::Blocked
+                } else {
+                    Action::NoChange
+                },
+                fields: Vec::new(),
+                error: None,
+                notes: Vec::new(),
+            });
+            continue;
+        }
         if node.soft_deps.iter().any(|&d| changes_blocked(&changes, d)) {
             spec = spec.without_unknown_optionals();
         }
@@ -51,7 +72,12 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
             .find(|&&d| changes_blocked(&changes, d) && !node.soft_deps.contains(&d))
         {
             action = Action::Blocked;
-            error = Some(Problem::DependsOnBlocked(desired.nodes[*dep].id.clone()));
+            let id = desired.nodes[*dep].id.clone();
+            error = Some(if snap.focus[*dep] {
+                Problem::DependsOnBlocked(id)
+            } else {
+                Problem::DependsOnUnfocused(id)
+            });
         }
         if matches!(action, Action::Create | Action::Replace | Action::Blocked) {
             attrs[i] = None;
@@ -76,6 +102,13 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
             notes,
         });
     }
+    // Out of focus: planned above only so that indices line up; never shown or applied.
+    let mut changes: Vec<Change> = changes
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| snap.focus[*i])
+        .map(|(_, c)| c)
+        .collect();
     for o in &snap.orphans {
         changes.push(Change {
             id: o.owned.logical_id(),

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 
-use super::{CONCURRENCY, Orphan, Snapshot};
+use super::{CONCURRENCY, Focus, Orphan, Snapshot};
 use crate::aws::{Aws, AwsError};
 use crate::desired::{AppCtx, Desired};
 use crate::resource::{Attrs, Hint, KindId, Owner, Scope, TAG_ID, TAG_STACK};
@@ -60,6 +60,9 @@ pub struct ReadCache {
 struct CacheInner {
     account: Option<String>,
     ids: HashMap<String, String>,
+    /// Per logical node, the attributes of ours as last read or applied: what a focused read
+    /// lends to the stacks it does not read.
+    attrs: HashMap<String, Attrs>,
 }
 
 impl ReadCache {
@@ -79,12 +82,17 @@ impl ReadCache {
         self.lock().ids.get(node).cloned()
     }
 
-    /// Remembers what a read found: owned resources by id, nothing for the rest.
-    fn remember(&self, desired: &Desired, snap: &Snapshot) {
+    fn attrs(&self, node: &str) -> Option<Attrs> {
+        self.lock().attrs.get(node).cloned()
+    }
+
+    /// Remembers what a read found, for the nodes it read: owned resources by id, the
+    /// attributes of ours, nothing for the rest.
+    fn remember(&self, desired: &Desired, snap: &Snapshot, read: &[bool]) {
         let attrs = snap.attrs();
         let mut inner = self.lock();
         inner.account = Some(snap.app.account.clone());
-        for (i, node) in desired.nodes.iter().enumerate() {
+        for (i, node) in desired.nodes.iter().enumerate().filter(|(i, _)| read[*i]) {
             let (spec, _) = desired.resolve(i, &snap.app, &attrs);
             match &snap.observed[i] {
                 Some(o) if o.owner == Owner::Ours && spec.id().found_by_listing() => {
@@ -92,6 +100,30 @@ impl ReadCache {
                 }
                 _ => {
                     inner.ids.remove(&node.id);
+                }
+            }
+            match &attrs[i] {
+                Some(a) if snap.errors[i].is_none() => {
+                    inner.attrs.insert(node.id.clone(), a.clone());
+                }
+                _ => {
+                    inner.attrs.remove(&node.id);
+                }
+            }
+        }
+    }
+
+    /// Remembers the attributes an apply left (`attrs[i]` for node i), so that a later focused
+    /// read of another stack resolves its references to what is deployed now.
+    pub fn remember_applied(&self, desired: &Desired, attrs: &[Option<Attrs>]) {
+        let mut inner = self.lock();
+        for (node, a) in desired.nodes.iter().zip(attrs) {
+            match a {
+                Some(a) => {
+                    inner.attrs.insert(node.id.clone(), a.clone());
+                }
+                None => {
+                    inner.attrs.remove(&node.id);
                 }
             }
         }
@@ -109,6 +141,51 @@ pub async fn read_cached(
     desired: &Desired,
     cache: &ReadCache,
 ) -> Result<Snapshot, AwsError> {
+    read_focused(aws, desired, cache, &Focus::all()).await
+}
+
+/// Which nodes a focused read reads: those in focus, and the nodes out of focus whose
+/// attributes a node it reads needs and the cache does not know (with what they, in turn,
+/// need). Returns (in focus, read, attributes lent by the cache).
+fn reach(
+    desired: &Desired,
+    cache: &ReadCache,
+    focus: &Focus,
+) -> (Vec<bool>, Vec<bool>, Vec<Option<Attrs>>) {
+    let n = desired.nodes.len();
+    let focused: Vec<bool> = desired
+        .nodes
+        .iter()
+        .map(|node| focus.includes(&node.stack))
+        .collect();
+    let mut read = focused.clone();
+    let mut known = vec![None; n];
+    let mut todo: Vec<usize> = (0..n).filter(|&i| focused[i]).collect();
+    while let Some(i) = todo.pop() {
+        for &d in &desired.nodes[i].deps {
+            if read[d] || known[d].is_some() {
+                continue;
+            }
+            match cache.attrs(&desired.nodes[d].id) {
+                Some(a) => known[d] = Some(a),
+                None => {
+                    read[d] = true;
+                    todo.push(d);
+                }
+            }
+        }
+    }
+    (focused, read, known)
+}
+
+/// Reads the nodes of the stacks in `focus` (see [`Focus`]), with what earlier reads through
+/// the same clients found.
+pub async fn read_focused(
+    aws: &Aws,
+    desired: &Desired,
+    cache: &ReadCache,
+    focus: &Focus,
+) -> Result<Snapshot, AwsError> {
     let account = match cache.account() {
         Some(a) => a,
         None => aws.account().await?,
@@ -121,42 +198,56 @@ pub async fn read_cached(
         account,
     };
     let n = desired.nodes.len();
+    let (focused, read, known) = reach(desired, cache, focus);
     let mut snap = Snapshot {
         app: app.clone(),
         observed: vec![None; n],
         errors: vec![None; n],
         orphans: Vec::new(),
+        focus: focused,
+        known,
     };
     // Leftovers are listed while the declared nodes are read.
-    let (orphans, ()) = futures::join!(
-        discover(aws, desired, &app),
-        read_nodes(aws, desired, cache, &mut snap)
-    );
+    let leftovers = async {
+        if focus.leftovers() {
+            discover(aws, desired, &app).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (orphans, ()) =
+        futures::join!(leftovers, read_nodes(aws, desired, cache, &mut snap, &read));
     // Failing to list leftovers must not stop the reconcile of what is declared.
     snap.orphans = orphans.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "could not look for resources removed from the stack files");
         Vec::new()
     });
-    cache.remember(desired, &snap);
+    cache.remember(desired, &snap, &read);
     Ok(snap)
 }
 
-/// Reads the declared nodes, at most [`CONCURRENCY`] at a time, each as soon as the nodes it is
-/// found through have been read.
-async fn read_nodes(aws: &Aws, desired: &Desired, cache: &ReadCache, snap: &mut Snapshot) {
+/// Reads the nodes marked in `read`, at most [`CONCURRENCY`] at a time, each as soon as the
+/// nodes it is found through have been read (or are known from the cache).
+async fn read_nodes(
+    aws: &Aws,
+    desired: &Desired,
+    cache: &ReadCache,
+    snap: &mut Snapshot,
+    read: &[bool],
+) {
     let n = desired.nodes.len();
     let mut waiting: Vec<usize> = vec![0; n];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, node) in desired.nodes.iter().enumerate() {
+    for (i, node) in desired.nodes.iter().enumerate().filter(|(i, _)| read[*i]) {
         if node.def.kind().found_through_deps() {
-            waiting[i] = node.deps.len();
-            for &d in &node.deps {
+            for &d in node.deps.iter().filter(|&&d| read[d]) {
+                waiting[i] += 1;
                 dependents[d].push(i);
             }
         }
     }
-    let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
-    let mut attrs: Vec<Option<Attrs>> = vec![None; n];
+    let mut ready: VecDeque<usize> = (0..n).filter(|&i| read[i] && waiting[i] == 0).collect();
+    let mut attrs: Vec<Option<Attrs>> = snap.known.clone();
     let mut running = FuturesUnordered::new();
     loop {
         while running.len() < CONCURRENCY
