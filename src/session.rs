@@ -43,7 +43,7 @@ impl Session {
 
     /// Reads AWS for `desired` with the given clients.
     pub async fn open_with(aws: Aws, desired: Desired) -> Result<Session, Error> {
-        Self::open_cached(aws, desired, &ReadCache::new()).await
+        Self::open_cached(aws, desired, &ReadCache::new(), &Focus::all()).await
     }
 
     /// Reads AWS for `desired`, using and updating what earlier reads through the same
@@ -52,8 +52,9 @@ impl Session {
         aws: Aws,
         desired: Desired,
         cache: &ReadCache,
+        focus: &Focus,
     ) -> Result<Session, Error> {
-        let snapshot = engine::read_cached(&aws, &desired, cache).await?;
+        let snapshot = engine::read_focused(&aws, &desired, cache, focus).await?;
         Ok(Session {
             aws,
             desired,

@@ -3,11 +3,12 @@
 //! the files with AWS and knows nothing of why it runs.
 //!
 //! ```text
-//! watcher (file events, debounced) ─┐
-//! resync timer ─────────────────────┼─► scheduler (one at a time, one trailing rerun)
-//! ENTER (approval, prompt mode) ────┘        │ error_policy: backoff on failure
-//!                                            ▼
-//!                       reconcile: load ─► read ─► plan ─► approval ─► apply ─► outputs
+//! watcher (changed paths, debounced) ─► a stack's key, or the app's ─┐
+//! resync timer ─────────────────────────► the app's key ─────────────┼─► scheduler (per key: one
+//! ENTER (prompt mode), lease won ───────► the app's key ─────────────┤   at a time, one trailing
+//! an apply changed a stack's attributes ► the keys of its users ─────┘   rerun; error_policy)
+//!                                                                          ▼
+//!          reconcile(key): load ─► read (the key's stacks) ─► plan ─► approval ─► apply ─► outputs
 //!                                            │
 //!                       http: /healthz /readyz /metrics /status ◄── state (shared)
 //! ```
@@ -32,7 +33,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 pub use approval::Mode;
@@ -68,6 +69,33 @@ pub enum DaemonError {
     Watch(#[from] watcher::WatchError),
 }
 
+/// Turns signals into keys: the watcher's changed paths into the keys of the stacks they held
+/// (or the app's), and ENTER and a won lease (`trigger`) into the app's key.
+async fn dispatch(
+    files: reconcile::StackFiles,
+    trigger: Arc<Notify>,
+    mut signals: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+    keys: mpsc::UnboundedSender<reconcile::Key>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let batch = tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = trigger.notified() => vec![reconcile::Key::App],
+            paths = signals.recv() => match paths {
+                None => return,
+                Some(paths) => files.keys_for(&paths),
+            },
+        };
+        for key in batch {
+            tracing::debug!(%key, "enqueued");
+            if keys.send(key).is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// How long shutdown waits for the HTTP server and watcher after the reconcile loop stopped.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -86,8 +114,9 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let shared = Arc::new(state::Shared::new(opts.approve.as_str()));
     let approval = Arc::new(approval::Approval::new(opts.approve));
     let trigger = Arc::new(Notify::new());
+    let (signals_tx, signals) = mpsc::unbounded_channel();
 
-    let watcher = watcher::spawn(&opts.config_dir, trigger.clone(), cancel.clone())?;
+    let watcher = watcher::spawn(&opts.config_dir, signals_tx, cancel.clone())?;
     let server = tokio::spawn(http::serve(listener, shared.clone(), cancel.clone()));
     tracing::info!(
         %addr,
@@ -104,7 +133,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         .then(|| lease::Lease::new(opts.lease_ttl, shared.clone(), trigger.clone()));
     let renewer = lease.clone().map(|l| l.spawn_renewer(cancel.clone()));
 
-    let reconciler = reconcile::Reconciler::new(
+    let mut reconciler = reconcile::Reconciler::new(
         reconcile::Settings {
             config_dir: opts.config_dir.clone(),
             stage: opts.stage.clone(),
@@ -115,15 +144,25 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         shared.clone(),
         lease.clone(),
     );
-    scheduler::run_daemon(
-        reconciler,
+    let (keys_tx, keys) = mpsc::unbounded_channel();
+    reconciler.set_enqueue(keys_tx.clone());
+    let dispatch = tokio::spawn(dispatch(
+        reconciler.stack_files(),
         trigger,
+        signals,
+        keys_tx,
+        cancel.clone(),
+    ));
+    scheduler::run_daemon(
+        Arc::new(reconcile::Keyed::new(reconciler)),
+        keys,
         opts.resync,
-        error_policy::ErrorPolicy::default(),
         shared,
         cancel.clone(),
     )
     .await;
+    cancel.cancel();
+    let _ = dispatch.await;
     cancel.cancel();
     if let Some(renewer) = renewer {
         renewer.abort();

@@ -6,12 +6,20 @@
 //! as pending and says who leads. An apply is abandoned the moment the lease is lost.
 //!
 //! It never knows why it runs: a file change, the resync timer, ENTER and a retry after an
-//! error all look the same. It only compares what the files say with what AWS has.
+//! error all look the same. It only compares what the files say with what AWS has, for its
+//! key: one stack ([`Key::Stack`], a save of that stack's file) or the whole app ([`Key::App`],
+//! the start, the resync, `stackwatch.yaml`, and any change it cannot pin on one stack). A
+//! stack's reconcile reads, plans and applies only that stack (`engine::Focus`); the others
+//! lend the attributes it references from the daemon's read cache. When its apply changes an
+//! attribute, the stacks that `uses` it are enqueued, and only those.
 
+use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
 
 use super::approval::{Approval, Decision};
 use super::lease::{self, Lease, LeaseError};
@@ -19,7 +27,7 @@ use super::metrics::ResultKind;
 use super::state::{PlanStatus, ResourceStatus, Shared};
 use crate::aws::Aws;
 use crate::desired::Desired;
-use crate::engine::{self, Guard, Outcome, ReadCache};
+use crate::engine::{self, Focus, Guard, Outcome, ReadCache};
 use crate::error::Error;
 use crate::outputs::{self, Outputs};
 use crate::plan::{self, Action, Change, Plan, ResourceProblem};
@@ -77,6 +85,79 @@ impl Report {
     }
 }
 
+/// What one reconcile is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    /// Every stack, and the resources no file declares any more.
+    App,
+    /// One stack, by name.
+    Stack(String),
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::App => f.write_str("app"),
+            Key::Stack(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Which stack each stack file held at the last good load, by canonical path: what a file
+/// event is mapped to a key with.
+#[derive(Debug, Clone, Default)]
+pub struct StackFiles(Arc<Mutex<BTreeMap<PathBuf, String>>>);
+
+impl StackFiles {
+    fn set(&self, desired: &Desired) {
+        let map = desired
+            .config
+            .stacks
+            .iter()
+            .filter_map(|s| Some((std::fs::canonicalize(&s.file).ok()?, s.name.clone())))
+            .collect();
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = map;
+    }
+
+    /// The keys a batch of changed paths asks for: the stacks of files that still exist and
+    /// held one stack at the last load; anything else (`stackwatch.yaml`, a new, deleted or
+    /// renamed file, a ConfigMap swap, an unknown change) is the whole app.
+    pub fn keys_for(&self, paths: &[PathBuf]) -> Vec<Key> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut keys = Vec::new();
+        for p in paths {
+            match std::fs::canonicalize(p).ok().and_then(|c| map.get(&c)) {
+                Some(stack) => keys.push(Key::Stack(stack.clone())),
+                None => return vec![Key::App],
+            }
+        }
+        if keys.is_empty() {
+            return vec![Key::App];
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
+/// The reconciler shared by the scheduler's concurrent keys. One reconcile holds it at a time:
+/// keys are read, planned and applied one after another, each only as wide as its key.
+pub struct Keyed {
+    inner: tokio::sync::Mutex<Reconciler>,
+}
+
+impl Keyed {
+    pub fn new(reconciler: Reconciler) -> Keyed {
+        Keyed {
+            inner: tokio::sync::Mutex::new(reconciler),
+        }
+    }
+
+    pub async fn reconcile(&self, key: Key) -> Report {
+        self.inner.lock().await.reconcile(&key).await
+    }
+}
+
 /// The reconcile function and the little it remembers between runs: the AWS clients (one
 /// `Aws` for the daemon's life, so call counts accumulate), the last good desired state, and
 /// what was already reported so that a resync does not repeat it.
@@ -91,9 +172,13 @@ pub struct Reconciler {
     last_good: Option<Desired>,
     reported_diags: Option<Vec<String>>,
     reported_held: Vec<String>,
-    /// (desired, plan shape) when AWS last matched the files as far as allowed.
-    settled: Option<(u64, u64)>,
-    last_drift: Option<u64>,
+    /// Per key, (desired, plan shape) when AWS last matched the files as far as allowed.
+    settled: BTreeMap<Key, (u64, u64)>,
+    last_drift: BTreeMap<Key, u64>,
+    /// Which stack each file holds, for the watcher's events.
+    files: StackFiles,
+    /// Enqueues the stacks that use a stack whose attributes an apply changed.
+    enqueue: Option<mpsc::UnboundedSender<Key>>,
     printed_outputs: Option<Outputs>,
     /// Who may apply; `None` with `--approve never`.
     lease: Option<Arc<Lease>>,
@@ -117,8 +202,10 @@ impl Reconciler {
             last_good: None,
             reported_diags: None,
             reported_held: Vec::new(),
-            settled: None,
-            last_drift: None,
+            settled: BTreeMap::new(),
+            last_drift: BTreeMap::new(),
+            files: StackFiles::default(),
+            enqueue: None,
             printed_outputs: None,
             lease,
             reported_follower: None,
@@ -130,16 +217,42 @@ impl Reconciler {
         self.last_good.as_ref()
     }
 
-    /// One reconcile of the files as they are now; the digest of the files read (taken before
-    /// reading them, so what was loaded is at least that new) goes to `/status`.
-    pub async fn reconcile(&mut self) -> Report {
+    /// Which stack each file holds (kept current by every good load), for mapping file events
+    /// to keys.
+    pub fn stack_files(&self) -> StackFiles {
+        self.files.clone()
+    }
+
+    /// Where to enqueue the stacks that use a stack whose attributes an apply changed.
+    pub fn set_enqueue(&mut self, tx: mpsc::UnboundedSender<Key>) {
+        self.enqueue = Some(tx);
+    }
+
+    /// One reconcile of `key` against the files as they are now; the digest of the files read
+    /// (taken before reading them, so what was loaded is at least that new) goes to `/status`.
+    pub async fn reconcile(&mut self, key: &Key) -> Report {
         let digest = crate::config::digest(&self.settings.config_dir);
-        let report = self.reconcile_files().await;
+        let report = self.reconcile_files(key).await;
         self.shared.update(|s| s.config_digest = Some(digest));
         report
     }
 
-    async fn reconcile_files(&mut self) -> Report {
+    /// What a key reconciles: one stack in auto mode when the files still declare it;
+    /// otherwise (the app key, a stack gone or renamed, a plan waiting for ENTER, which shows and
+    /// approves the whole plan) every stack.
+    fn focus(&self, key: &Key, desired: &Desired) -> (Key, Focus) {
+        match key {
+            Key::Stack(s)
+                if self.approval.mode() == super::approval::Mode::Auto
+                    && desired.config.stack(s).is_some() =>
+            {
+                (key.clone(), Focus::stacks([s.clone()]))
+            }
+            _ => (Key::App, Focus::all()),
+        }
+    }
+
+    async fn reconcile_files(&mut self, key: &Key) -> Report {
         let desired = match session::load(&self.settings.config_dir, self.settings.stage.as_deref())
         {
             Ok(d) => d,
@@ -149,11 +262,13 @@ impl Reconciler {
             tracing::info!("the stack files are valid again");
         }
         self.shared.update(|s| s.config_errors.clear());
-        let desired_fp = fingerprint_desired(&desired);
+        self.files.set(&desired);
+        let (key, focus) = self.focus(key, &desired);
+        let desired_fp = fingerprint_desired(&desired, &focus);
         self.last_good = Some(desired.clone());
         let aws = self.aws_for(&desired.config.region).await;
 
-        let session = match Session::open_cached(aws, desired, &self.read_cache).await {
+        let session = match Session::open_cached(aws, desired, &self.read_cache, &focus).await {
             Ok(s) => s,
             Err(e) => {
                 self.shared.metrics.errors(1);
@@ -174,7 +289,7 @@ impl Reconciler {
         };
         let plan = session.plan();
         let text = render::plan_text(&plan, |s| session.full_stack_name(s));
-        self.record_plan(&plan);
+        self.record_plan(&plan, &focus);
 
         let guard = self.settings.guard;
         let held: Vec<&Change> = plan.changes.iter().filter(|c| held_by(guard, c)).collect();
@@ -184,12 +299,12 @@ impl Reconciler {
             Action::NoChange | Action::Blocked => false,
         });
         let shape = plan_shape(plan.changes.iter());
-        if let Some((d, settled_shape)) = self.settled
+        if let Some(&(d, settled_shape)) = self.settled.get(&key)
             && d == desired_fp
             && shape != settled_shape
-            && self.last_drift != Some(shape)
+            && self.last_drift.get(&key) != Some(&shape)
         {
-            self.last_drift = Some(shape);
+            self.last_drift.insert(key.clone(), shape);
             self.shared.metrics.drift_detected();
             tracing::warn!(
                 changes = ?PlanStatus::of(&plan).changes,
@@ -206,7 +321,7 @@ impl Reconciler {
                 self.shared.metrics.errors(blocked.len() as u64);
                 return Report::error(ReconcileError::Blocked(blocked));
             }
-            self.settle(desired_fp, shape);
+            self.settle(&key, desired_fp, shape);
             let (outputs, known) = session.deployed_outputs();
             if known {
                 self.publish_outputs(outputs);
@@ -263,6 +378,7 @@ impl Reconciler {
         };
         self.read_cache
             .remember_applied(&session.desired, &report.attrs);
+        self.enqueue_users(&session, &focus, &report.attrs);
         self.record_apply(&report);
         let errors = report.errors();
         if !errors.is_empty() {
@@ -270,7 +386,7 @@ impl Reconciler {
             return Report::error(ReconcileError::Failed(errors));
         }
         // What the next read should find: only the changes the guard held back.
-        self.settle(desired_fp, plan_shape(held.iter().copied()));
+        self.settle(&key, desired_fp, plan_shape(held.iter().copied()));
         let outputs = engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0;
         self.printed_outputs = None;
         self.publish_outputs(outputs);
@@ -345,9 +461,38 @@ impl Reconciler {
         }
     }
 
-    fn settle(&mut self, desired_fp: u64, shape: u64) {
-        self.settled = Some((desired_fp, shape));
-        self.last_drift = None;
+    fn settle(&mut self, key: &Key, desired_fp: u64, shape: u64) {
+        self.settled.insert(key.clone(), (desired_fp, shape));
+        self.last_drift.remove(key);
+    }
+
+    /// After a focused apply: the stacks that `uses` a focused stack whose attributes changed
+    /// are enqueued (a bucket renamed or replaced re-plans the policy that names it); a change
+    /// that leaves every attribute as it was (a bucket's CORS) enqueues nothing.
+    fn enqueue_users(
+        &self,
+        session: &Session,
+        focus: &Focus,
+        after: &[Option<crate::resource::Attrs>],
+    ) {
+        let (Some(tx), Some(focused)) = (&self.enqueue, focus.named()) else {
+            return;
+        };
+        let before = session.snapshot.attrs();
+        let desired = &session.desired;
+        let changed: std::collections::BTreeSet<&str> = desired
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| focused.contains(&n.stack) && before[*i] != after[*i])
+            .map(|(_, n)| n.stack.as_str())
+            .collect();
+        for stack in &desired.config.stacks {
+            if stack.uses.iter().any(|u| changed.contains(u.as_str())) {
+                tracing::info!(stack = %stack.name, uses = ?changed, "attributes it references changed; enqueued");
+                let _ = tx.send(Key::Stack(stack.name.clone()));
+            }
+        }
     }
 
     fn report_held(&mut self, held: &[&Change]) {
@@ -370,8 +515,9 @@ impl Reconciler {
         }
     }
 
-    fn record_plan(&self, plan: &Plan) {
-        let resources = plan
+    /// The plan into `/status`: a focused plan replaces its stacks' resources only.
+    fn record_plan(&self, plan: &Plan, focus: &Focus) {
+        let resources: Vec<ResourceStatus> = plan
             .changes
             .iter()
             .map(|c| ResourceStatus {
@@ -386,7 +532,9 @@ impl Reconciler {
             .collect();
         let last = PlanStatus::of(plan);
         self.shared.update(|s| {
-            s.resources = resources;
+            s.resources.retain(|r| !focus.includes(&r.stack));
+            s.resources.extend(resources);
+            s.resources.sort_by(|a, b| a.id.cmp(&b.id));
             s.last_plan = Some(last);
         });
     }
@@ -457,10 +605,10 @@ fn plan_shape<'a>(changes: impl Iterator<Item = &'a Change>) -> u64 {
     h.finish()
 }
 
-/// What the files ask for, ignoring where it was written (line numbers, comments).
-fn fingerprint_desired(desired: &Desired) -> u64 {
+/// What the files ask for in `focus`, ignoring where it was written (line numbers, comments).
+fn fingerprint_desired(desired: &Desired, focus: &Focus) -> u64 {
     let mut h = DefaultHasher::new();
-    for n in &desired.nodes {
+    for n in desired.nodes.iter().filter(|n| focus.includes(&n.stack)) {
         format!(
             "{}{:?}{:?}{:?}{:?}",
             n.id, n.def, n.removal, n.adopt, n.tags

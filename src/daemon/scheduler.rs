@@ -1,110 +1,198 @@
-//! When to reconcile: at start, on a signal (file change, ENTER), on the resync timer, and
-//! after a failure when the error policy says so. Never two at once: a signal during a
-//! reconcile is kept (one `Notify` permit) and causes exactly one trailing run.
+//! When to reconcile which key: a key is enqueued at start (the whole app), on a signal (a file
+//! change names its stack; ENTER and the lease name the whole app), on the resync timer, and
+//! after a failure when that key's error policy says so. Per key, as kube-runtime's controller:
+//! never two reconciles of one key at once, and a key enqueued while it runs gets exactly one
+//! trailing run. Different keys run concurrently, at most `max_concurrent` at a time.
 //!
-//! The loop is pure: generic over what a reconcile is ([`Reconcile`]) and what is done with
-//! its report, and driven only by tokio time, the trigger and the cancel token, so its tests
-//! run it with paused time (as kube-runtime tests its scheduler).
+//! The loop is pure: generic over the key and what a reconcile is ([`Reconcile`]), and driven
+//! only by tokio time, the key channel and the cancel token, so its tests run it with paused
+//! time (as kube-runtime tests its scheduler).
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::Notify;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 
 use super::error_policy::ErrorPolicy;
 use super::metrics::ResultKind;
-use super::reconcile::{Reconciler, Report};
+use super::reconcile::{Key, Keyed, Report};
 use super::state::{LastReconcile, Shared};
 
-/// How long shutdown lets an in-flight reconcile finish before abandoning it.
+/// How long shutdown lets in-flight reconciles finish before abandoning them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// One reconcile: level-triggered, it never learns why it runs.
-pub trait Reconcile {
-    fn reconcile(&mut self) -> impl Future<Output = Report> + Send;
+/// One reconcile of one key: level-triggered, it never learns why it runs.
+pub trait Reconcile<K>: Send + Sync + 'static {
+    fn reconcile(&self, key: K) -> impl Future<Output = Report> + Send;
 }
 
-impl Reconcile for Reconciler {
-    fn reconcile(&mut self) -> impl Future<Output = Report> + Send {
-        Reconciler::reconcile(self)
+impl Reconcile<Key> for Keyed {
+    fn reconcile(&self, key: Key) -> impl Future<Output = Report> + Send {
+        Keyed::reconcile(self, key)
     }
+}
+
+/// When keys are reconciled again without a signal.
+#[derive(Debug, Clone)]
+pub struct Resync<K> {
+    /// This key is enqueued at start and `every` after each of its runs ends.
+    pub key: K,
+    pub every: Duration,
 }
 
 /// The daemon's scheduler: [`run`] recording each report into the shared status.
 pub async fn run_daemon(
-    reconciler: Reconciler,
-    trigger: Arc<Notify>,
+    reconciler: Arc<Keyed>,
+    keys: mpsc::UnboundedReceiver<Key>,
     resync: Duration,
-    policy: ErrorPolicy,
     shared: Arc<Shared>,
     cancel: CancellationToken,
 ) {
-    let done = |r: &Report, took: Duration| record(&shared, r, took);
-    run(reconciler, done, trigger, resync, policy, cancel).await;
+    let done = |key: &Key, r: &Report, took: Duration| record(&shared, key, r, took);
+    let resync = Resync {
+        key: Key::App,
+        every: resync,
+    };
+    run(
+        reconciler,
+        done,
+        keys,
+        resync,
+        ErrorPolicy::default(),
+        MAX_CONCURRENT,
+        cancel,
+    )
+    .await;
 }
 
-/// Runs reconciles until `cancel`; `done` gets every report and how long it took.
-pub async fn run<R: Reconcile>(
-    mut reconciler: R,
-    mut done: impl FnMut(&Report, Duration),
-    trigger: Arc<Notify>,
-    resync: Duration,
-    mut policy: ErrorPolicy,
+/// How many keys the daemon reconciles at once.
+pub const MAX_CONCURRENT: usize = 4;
+
+/// Runs reconciles until `cancel`; `done` gets every key's report and how long it took.
+/// `policy` is the error policy each key starts with.
+pub async fn run<K, R>(
+    reconciler: Arc<R>,
+    mut done: impl FnMut(&K, &Report, Duration),
+    mut keys: mpsc::UnboundedReceiver<K>,
+    resync: Resync<K>,
+    policy: ErrorPolicy,
+    max_concurrent: usize,
     cancel: CancellationToken,
-) {
+) where
+    K: Clone + Ord + Send + std::fmt::Debug + 'static,
+    R: Reconcile<K>,
+{
+    let mut running: JoinSet<(K, Report, Duration)> = JoinSet::new();
+    let mut active: BTreeSet<K> = BTreeSet::new();
+    let mut rerun: BTreeSet<K> = BTreeSet::new();
+    let mut queue: VecDeque<K> = VecDeque::from([resync.key.clone()]);
+    let mut policies: BTreeMap<K, ErrorPolicy> = BTreeMap::new();
+    // A key's next run without a signal: its retry after a failure, or the resync.
+    let mut timers: BTreeMap<K, Instant> = BTreeMap::new();
+    let mut keys_open = true;
     loop {
-        let started = Instant::now();
-        let report = {
-            let fut = reconciler.reconcile();
-            tokio::pin!(fut);
-            tokio::select! {
-                r = &mut fut => r,
-                _ = cancel.cancelled() => {
-                    tracing::info!(grace = ?SHUTDOWN_GRACE, "shutting down: letting the in-flight reconcile finish");
-                    match timeout(SHUTDOWN_GRACE, fut).await {
-                        Ok(r) => done(&r, started.elapsed()),
-                        Err(_) => tracing::warn!(
-                            "abandoned the in-flight reconcile; the next start converges what it left half done"
-                        ),
-                    }
-                    return;
-                }
-            }
-        };
-        done(&report, started.elapsed());
-        let wait = match &report.error {
-            Some(e) => {
-                let delay = policy.on_error();
-                tracing::error!(retry_in = ?delay, failures = policy.failures(), "reconcile failed: {e}");
-                delay
-            }
-            None => {
-                if policy.failures() > 0 {
-                    tracing::info!("reconcile succeeded again; backoff reset");
-                }
-                policy.on_success();
-                resync
-            }
-        };
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = trigger.notified() => {}
-            _ = sleep_until(Instant::now() + wait) => {}
+        while active.len() < max_concurrent.max(1)
+            && let Some(key) = queue.pop_front()
+        {
+            active.insert(key.clone());
+            let r = reconciler.clone();
+            running.spawn(async move {
+                let started = Instant::now();
+                let report = r.reconcile(key.clone()).await;
+                (key, report, started.elapsed())
+            });
         }
+        let next = timers.values().min().copied();
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            k = keys.recv(), if keys_open => match k {
+                None => keys_open = false,
+                Some(k) => {
+                    // A signal runs the key now, ahead of its retry or resync.
+                    timers.remove(&k);
+                    if active.contains(&k) {
+                        rerun.insert(k);
+                    } else if !queue.contains(&k) {
+                        queue.push_back(k);
+                    }
+                }
+            },
+            Some(joined) = running.join_next() => {
+                let Ok((key, report, took)) = joined else {
+                    tracing::error!("a reconcile task panicked");
+                    continue;
+                };
+                active.remove(&key);
+                done(&key, &report, took);
+                let p = policies.entry(key.clone()).or_insert_with(|| policy.clone());
+                match &report.error {
+                    Some(e) => {
+                        let delay = p.on_error();
+                        tracing::error!(key = ?key, retry_in = ?delay, failures = p.failures(), "reconcile failed: {e}");
+                        timers.insert(key.clone(), Instant::now() + delay);
+                    }
+                    None => {
+                        if p.failures() > 0 {
+                            tracing::info!(key = ?key, "reconcile succeeded again; backoff reset");
+                        }
+                        p.on_success();
+                        if key == resync.key {
+                            timers.insert(key.clone(), Instant::now() + resync.every);
+                        }
+                    }
+                }
+                if rerun.remove(&key) {
+                    timers.remove(&key);
+                    queue.push_back(key);
+                }
+            },
+            _ = async { sleep_until(next.unwrap_or_else(Instant::now)).await }, if next.is_some() => {
+                let now = Instant::now();
+                let due: Vec<K> = timers.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
+                for k in due {
+                    timers.remove(&k);
+                    if active.contains(&k) {
+                        rerun.insert(k);
+                    } else if !queue.contains(&k) {
+                        queue.push_back(k);
+                    }
+                }
+            },
+        }
+    }
+    if running.is_empty() {
+        return;
+    }
+    tracing::info!(grace = ?SHUTDOWN_GRACE, in_flight = running.len(), "shutting down: letting in-flight reconciles finish");
+    let finished = timeout(SHUTDOWN_GRACE, async {
+        while let Some(joined) = running.join_next().await {
+            if let Ok((key, report, took)) = joined {
+                done(&key, &report, took);
+            }
+        }
+    })
+    .await;
+    if finished.is_err() {
+        running.abort_all();
+        tracing::warn!(
+            "abandoned the in-flight reconciles; the next start converges what they left half done"
+        );
     }
 }
 
-fn record(shared: &Shared, report: &Report, took: Duration) {
+fn record(shared: &Shared, key: &Key, report: &Report, took: Duration) {
     shared.metrics.reconciled(report.result, took);
     let ok = matches!(report.result, ResultKind::Success | ResultKind::Pending);
     if ok {
         shared.set_ready();
     }
     let now = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-    tracing::debug!(result = report.result.as_str(), took = ?took, "reconciled");
+    tracing::debug!(key = %key, result = report.result.as_str(), took = ?took, "reconciled");
     shared.update(|s| {
         s.reconciles += 1;
         s.last_reconcile = Some(LastReconcile {
@@ -131,50 +219,59 @@ mod tests {
     use std::sync::Mutex;
 
     /// A reconcile that takes `took` of (paused) time, fails while `fail` says so, and logs
-    /// when each run started.
-    #[derive(Clone)]
+    /// when each run of each key started, and how many ran at once.
+    #[derive(Default)]
     struct Fake {
         took: Duration,
-        fail: Arc<Mutex<bool>>,
-        starts: Arc<Mutex<Vec<Instant>>>,
-        running: Arc<Mutex<u32>>,
-        max_running: Arc<Mutex<u32>>,
+        fail: Mutex<bool>,
+        starts: Mutex<Vec<(&'static str, Instant)>>,
+        running: Mutex<BTreeMap<&'static str, u32>>,
+        max_per_key: Mutex<u32>,
+        max_total: Mutex<u32>,
     }
 
     impl Fake {
-        fn new(took: Duration) -> Fake {
-            Fake {
+        fn new(took: Duration) -> Arc<Fake> {
+            Arc::new(Fake {
                 took,
-                fail: Arc::default(),
-                starts: Arc::default(),
-                running: Arc::default(),
-                max_running: Arc::default(),
-            }
+                ..Fake::default()
+            })
         }
-        fn runs(&self) -> usize {
-            self.starts.lock().unwrap().len()
+        fn runs(&self, key: &str) -> usize {
+            self.starts
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .count()
         }
-        /// Start times relative to `t0`, in whole milliseconds.
-        fn starts_ms(&self, t0: Instant) -> Vec<u128> {
+        /// One key's start times relative to `t0`, in whole milliseconds.
+        fn starts_ms(&self, key: &str, t0: Instant) -> Vec<u128> {
             let starts = self.starts.lock().unwrap();
-            starts.iter().map(|s| (*s - t0).as_millis()).collect()
+            starts
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, s)| (*s - t0).as_millis())
+                .collect()
         }
     }
 
-    impl Reconcile for Fake {
-        fn reconcile(&mut self) -> impl Future<Output = Report> + Send {
-            let me = self.clone();
-            async move {
-                me.starts.lock().unwrap().push(Instant::now());
+    impl Reconcile<&'static str> for Fake {
+        async fn reconcile(&self, key: &'static str) -> Report {
+            {
+                self.starts.lock().unwrap().push((key, Instant::now()));
                 {
-                    let mut r = me.running.lock().unwrap();
-                    *r += 1;
-                    let mut m = me.max_running.lock().unwrap();
-                    *m = (*m).max(*r);
+                    let mut r = self.running.lock().unwrap();
+                    *r.entry(key).or_default() += 1;
+                    let total: u32 = r.values().sum();
+                    let mut m = self.max_per_key.lock().unwrap();
+                    *m = (*m).max(r[key]);
+                    let mut t = self.max_total.lock().unwrap();
+                    *t = (*t).max(total);
                 }
-                tokio::time::sleep(me.took).await;
-                *me.running.lock().unwrap() -= 1;
-                if *me.fail.lock().unwrap() {
+                tokio::time::sleep(self.took).await;
+                *self.running.lock().unwrap().get_mut(key).unwrap() -= 1;
+                if *self.fail.lock().unwrap() {
                     Report::error(ReconcileError::LostLease)
                 } else {
                     Report {
@@ -187,35 +284,47 @@ mod tests {
     }
 
     struct Running {
-        trigger: Arc<Notify>,
+        keys: mpsc::UnboundedSender<&'static str>,
         cancel: CancellationToken,
         task: tokio::task::JoinHandle<()>,
         t0: Instant,
     }
 
-    fn start(fake: &Fake, resync: Duration) -> Running {
-        let trigger = Arc::new(Notify::new());
+    /// Runs the scheduler over `fake` with the resync key `"app"`.
+    fn start(fake: &Arc<Fake>, resync: Duration, max_concurrent: usize) -> Running {
+        let (tx, rx) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let t0 = Instant::now();
         let task = tokio::spawn(run(
             fake.clone(),
-            |_: &Report, _| {},
-            trigger.clone(),
-            resync,
+            |_: &&'static str, _: &Report, _| {},
+            rx,
+            Resync {
+                key: "app",
+                every: resync,
+            },
             ErrorPolicy::default(),
+            max_concurrent,
             cancel.clone(),
         ));
         Running {
-            trigger,
+            keys: tx,
             cancel,
             task,
             t0,
         }
     }
 
+    impl Running {
+        async fn stop(self) {
+            self.cancel.cancel();
+            self.task.await.unwrap();
+        }
+    }
+
     /// Lets the spawned loop run until it waits on time again.
     async fn settle() {
-        for _ in 0..10 {
+        for _ in 0..20 {
             tokio::task::yield_now().await;
         }
     }
@@ -223,80 +332,124 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn signals_during_a_reconcile_cause_exactly_one_trailing_run_never_two_at_once() {
         let fake = Fake::new(Duration::from_secs(2));
-        let r = start(&fake, Duration::from_secs(600));
+        let r = start(&fake, Duration::from_secs(600), 4);
         settle().await;
-        assert_eq!(fake.runs(), 1, "the first reconcile starts at once");
+        assert_eq!(fake.runs("app"), 1, "the first reconcile starts at once");
         for _ in 0..5 {
-            r.trigger.notify_one();
+            r.keys.send("app").unwrap();
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
         settle().await;
         assert_eq!(
-            fake.runs(),
+            fake.runs("app"),
             2,
             "five signals during a run: one trailing run"
         );
         assert_eq!(
-            fake.starts_ms(r.t0),
+            fake.starts_ms("app", r.t0),
             [0, 2000],
             "the trailing run starts when the first ends"
         );
-        assert_eq!(*fake.max_running.lock().unwrap(), 1);
-        r.cancel.cancel();
-        r.task.await.unwrap();
+        assert_eq!(*fake.max_per_key.lock().unwrap(), 1);
+        r.stop().await;
     }
 
     #[tokio::test(start_paused = true)]
-    async fn without_signals_it_resyncs_on_the_timer() {
+    async fn different_keys_run_concurrently_and_one_key_never_twice_at_once() {
+        let fake = Fake::new(Duration::from_secs(2));
+        let r = start(&fake, Duration::from_secs(600), 4);
+        settle().await;
+        for key in ["AuthStack", "ApiStack", "AuthStack", "AuthStack"] {
+            r.keys.send(key).unwrap();
+        }
+        settle().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        r.keys.send("AuthStack").unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        settle().await;
+        assert_eq!(fake.starts_ms("app", r.t0), [0]);
+        assert_eq!(fake.starts_ms("ApiStack", r.t0), [0]);
+        assert_eq!(
+            fake.starts_ms("AuthStack", r.t0),
+            [0, 2000],
+            "queued three times before it ran: one run; enqueued while running: one rerun"
+        );
+        assert_eq!(*fake.max_total.lock().unwrap(), 3, "three keys at once");
+        assert_eq!(*fake.max_per_key.lock().unwrap(), 1);
+        r.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_most_max_concurrent_keys_run_and_the_rest_wait_their_turn() {
+        let fake = Fake::new(Duration::from_secs(1));
+        let r = start(&fake, Duration::from_secs(600), 2);
+        for key in ["a", "b", "c"] {
+            r.keys.send(key).unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        settle().await;
+        assert_eq!(*fake.max_total.lock().unwrap(), 2);
+        assert_eq!(fake.starts_ms("a", r.t0), [0]);
+        assert_eq!(fake.starts_ms("b", r.t0), [1000]);
+        assert_eq!(fake.starts_ms("c", r.t0), [1000]);
+        r.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_signals_the_resync_key_runs_on_the_timer() {
         let fake = Fake::new(Duration::from_millis(500));
-        let r = start(&fake, Duration::from_secs(30));
+        let r = start(&fake, Duration::from_secs(30), 4);
         tokio::time::sleep(Duration::from_secs(100)).await;
         settle().await;
         // 0, then 30 s after each run ends.
-        assert_eq!(fake.starts_ms(r.t0), [0, 30_500, 61_000, 91_500]);
-        r.cancel.cancel();
-        r.task.await.unwrap();
+        assert_eq!(fake.starts_ms("app", r.t0), [0, 30_500, 61_000, 91_500]);
+        r.stop().await;
     }
 
     #[tokio::test(start_paused = true)]
-    async fn failures_back_off_and_a_success_resets_the_backoff() {
+    async fn failures_back_off_per_key_and_a_success_resets_the_backoff() {
         let fake = Fake::new(Duration::ZERO);
         *fake.fail.lock().unwrap() = true;
-        let r = start(&fake, Duration::from_secs(600));
+        let r = start(&fake, Duration::from_secs(600), 4);
         tokio::time::sleep(Duration::from_millis(7_500)).await;
         settle().await;
         assert_eq!(
-            fake.starts_ms(r.t0),
+            fake.starts_ms("app", r.t0),
             [0, 1_000, 3_000, 7_000],
             "1 s, 2 s, 4 s"
         );
+        // Another key starts its own backoff from 1 s.
+        r.keys.send("AuthStack").unwrap();
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        settle().await;
+        assert_eq!(fake.starts_ms("AuthStack", r.t0), [7_500, 8_500]);
         *fake.fail.lock().unwrap() = false;
         tokio::time::sleep(Duration::from_secs(8)).await;
         settle().await;
-        assert_eq!(fake.runs(), 5, "the run after 8 s more succeeds");
+        assert_eq!(fake.runs("app"), 5, "the run after 8 s more succeeds");
         // Failing again starts from 1 s.
         *fake.fail.lock().unwrap() = true;
-        r.trigger.notify_one();
+        r.keys.send("app").unwrap();
         settle().await;
         tokio::time::sleep(Duration::from_millis(1_100)).await;
         settle().await;
-        let starts = fake.starts_ms(r.t0);
+        let starts = fake.starts_ms("app", r.t0);
         assert_eq!(starts.len(), 7, "{starts:?}");
         assert_eq!(starts[6] - starts[5], 1_000, "{starts:?}");
-        r.cancel.cancel();
-        r.task.await.unwrap();
+        r.stop().await;
     }
 
     #[tokio::test(start_paused = true)]
-    async fn shutdown_waits_for_the_in_flight_run_at_most_the_grace() {
+    async fn shutdown_waits_for_the_in_flight_runs_at_most_the_grace() {
         let fake = Fake::new(Duration::from_secs(3600));
-        let r = start(&fake, Duration::from_secs(600));
+        let r = start(&fake, Duration::from_secs(600), 4);
+        r.keys.send("AuthStack").unwrap();
         settle().await;
         let asked = Instant::now();
-        r.cancel.cancel();
-        r.task.await.unwrap();
+        r.stop().await;
         assert_eq!(asked.elapsed(), SHUTDOWN_GRACE);
-        assert_eq!(fake.runs(), 1);
+        assert_eq!(fake.runs("app"), 1);
+        assert_eq!(fake.runs("AuthStack"), 1);
     }
 }

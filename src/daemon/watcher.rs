@@ -1,5 +1,5 @@
-//! Watches the config directory and only signals: "something relevant changed". It never reads
-//! the files; the reconcile does.
+//! Watches the config directory and only signals: "these relevant paths changed". It never
+//! reads the files; the daemon maps the paths to the stacks they held, and the reconcile reads.
 //!
 //! - Recursive `notify` watch on the config directory, so editors' atomic saves (write a
 //!   temporary file, rename it over the original: vim, JetBrains), truncate-then-write (VS Code)
@@ -9,16 +9,16 @@
 //!   swap and backup files (`.swp`, `~`, `4913`, other hidden files) and everything else are
 //!   ignored.
 //! - Debounce: after a relevant event, events are drained until [`QUIET`] passes without one
-//!   (at most [`MAX_DELAY`]), then one signal is sent.
+//!   (at most [`MAX_DELAY`]), then one signal is sent with every relevant path the burst
+//!   touched (a watch error or a replaced directory signals the directory itself).
 //! - If the config directory itself is replaced or appears later, it is watched again.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use notify::event::{EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 
@@ -118,11 +118,29 @@ fn start(
     })
 }
 
-/// Starts watching `dir` and spawns the task that debounces events into `trigger`. Fails only
-/// if the directory exists and cannot be watched; a missing one is watched once it appears.
+/// The relevant paths of one notify event; a watch error is the whole directory.
+fn relevant_paths(root: &Path, ev: &notify::Result<notify::Event>) -> Vec<PathBuf> {
+    match ev {
+        Ok(ev) if counts(&ev.kind) => ev
+            .paths
+            .iter()
+            .filter(|p| is_relevant(root, p))
+            .cloned()
+            .collect(),
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            tracing::warn!(error = %e, "file watch error; rechecking");
+            vec![root.to_path_buf()]
+        }
+    }
+}
+
+/// Starts watching `dir` and spawns the task that debounces events into `signals`, one batch
+/// of changed paths per burst. Fails only if the directory exists and cannot be watched; a
+/// missing one is watched once it appears.
 pub fn spawn(
     dir: &Path,
-    trigger: Arc<Notify>,
+    signals: mpsc::UnboundedSender<Vec<PathBuf>>,
     cancel: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, WatchError> {
     let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -139,7 +157,7 @@ pub fn spawn(
     Ok(tokio::spawn(async move {
         let mut recheck = tokio::time::interval(RECHECK);
         loop {
-            let relevant = tokio::select! {
+            let first: Vec<PathBuf> = tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = recheck.tick() => {
                     let now = identity(&root);
@@ -148,64 +166,70 @@ pub fn spawn(
                             Ok(w) => {
                                 tracing::info!(dir = %root.display(), "config directory replaced; watching it again");
                                 watch = Some(w);
-                                true
+                                vec![root.clone()]
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, "cannot watch the config directory yet");
-                                false
+                                Vec::new()
                             }
                         }
                     } else {
-                        false
+                        Vec::new()
                     }
                 }
                 ev = rx.recv() => match ev {
                     None => break,
-                    Some(Ok(ev)) => {
-                        let hit = counts(&ev.kind) && ev.paths.iter().any(|p| is_relevant(&root, p));
-                        if hit {
-                            tracing::debug!(kind = ?ev.kind, paths = ?ev.paths, "change");
+                    Some(ev) => {
+                        let paths = relevant_paths(&root, &ev);
+                        if !paths.is_empty() {
+                            tracing::debug!(?paths, "change");
                         }
-                        hit
-                    }
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, "file watch error; rechecking");
-                        true
+                        paths
                     }
                 },
             };
-            if !relevant {
+            if first.is_empty() {
                 continue;
             }
-            if !debounce(&mut rx, QUIET, MAX_DELAY, &cancel).await {
+            let Some(more) = debounce(&mut rx, QUIET, MAX_DELAY, &cancel).await else {
+                return;
+            };
+            let mut paths = first;
+            for ev in &more {
+                paths.extend(relevant_paths(&root, ev));
+            }
+            paths.sort();
+            paths.dedup();
+            if signals.send(paths).is_err() {
                 return;
             }
-            trigger.notify_one();
         }
     }))
 }
 
-/// The end of a burst of events, the first of which was just seen: returns once `quiet` passes
-/// without another, or `max` after the first, whichever is sooner. Pure: any receiver, only
-/// tokio time. `false` when the channel closed or `cancel` fired.
+/// The end of a burst of events, the first of which was just seen: returns the events that
+/// followed it once `quiet` passes without another, or `max` after the first, whichever is
+/// sooner. Pure: any receiver, only tokio time. `None` when the channel closed or `cancel`
+/// fired.
 pub async fn debounce<T>(
     rx: &mut mpsc::UnboundedReceiver<T>,
     quiet: Duration,
     max: Duration,
     cancel: &CancellationToken,
-) -> bool {
+) -> Option<Vec<T>> {
     let deadline = Instant::now() + max;
+    let mut seen = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return true;
+            return Some(seen);
         }
         tokio::select! {
-            _ = cancel.cancelled() => return false,
+            _ = cancel.cancelled() => return None,
             r = timeout(quiet.min(left), rx.recv()) => match r {
-                Ok(Some(_)) => continue,
-                Ok(None) => return false,
-                Err(_) => return true,
+                Ok(Some(ev)) => seen.push(ev),
+                Ok(None) => return None,
+                Err(_) => return Some(seen),
             },
         }
     }
@@ -234,7 +258,8 @@ mod tests {
     async fn one_event_is_signalled_after_the_quiet_window() {
         let (_tx, mut rx) = mpsc::unbounded_channel::<()>();
         let t0 = Instant::now();
-        assert!(debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await);
+        let seen = debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await;
+        assert_eq!(seen, Some(Vec::new()));
         assert_eq!(t0.elapsed(), QUIET);
     }
 
@@ -243,7 +268,12 @@ mod tests {
         // Ten events 50 ms apart (an atomic save, a formatter, a second write).
         let mut rx = burst(Duration::from_millis(50), Duration::from_millis(500));
         let t0 = Instant::now();
-        assert!(debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await);
+        let seen = debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await;
+        assert_eq!(
+            seen.map(|s| s.len()),
+            Some(10),
+            "every event of the burst is handed on"
+        );
         assert_eq!(t0.elapsed(), Duration::from_millis(600));
     }
 
@@ -251,7 +281,11 @@ mod tests {
     async fn a_steady_stream_is_signalled_at_the_longest_delay() {
         let mut rx = burst(Duration::from_millis(50), Duration::from_secs(10));
         let t0 = Instant::now();
-        assert!(debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await);
+        assert!(
+            debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new())
+                .await
+                .is_some()
+        );
         assert_eq!(t0.elapsed(), MAX_DELAY);
     }
 
@@ -264,7 +298,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(300)).await;
             c.cancel();
         });
-        assert!(!debounce(&mut rx, QUIET, MAX_DELAY, &cancel).await);
+        assert!(debounce(&mut rx, QUIET, MAX_DELAY, &cancel).await.is_none());
     }
 
     #[test]
