@@ -237,14 +237,26 @@ impl Reconciler {
         report
     }
 
-    /// What a key reconciles: one stack in auto mode when the files still declare it;
-    /// otherwise (the app key, a stack gone or renamed, a plan waiting for ENTER, which shows and
-    /// approves the whole plan) every stack.
+    /// What a key reconciles: one stack in auto mode when the files still declare it and it
+    /// still declares every resource it did (a removed resource is found by leftover discovery,
+    /// which only a whole read does); otherwise (the app key, a stack gone or renamed, a plan
+    /// waiting for ENTER, which shows and approves the whole plan) every stack.
     fn focus(&self, key: &Key, desired: &Desired) -> (Key, Focus) {
+        let ids = |d: &Desired, s: &str| -> std::collections::BTreeSet<String> {
+            d.nodes
+                .iter()
+                .filter(|n| n.stack == s)
+                .map(|n| n.id.clone())
+                .collect()
+        };
         match key {
             Key::Stack(s)
                 if self.approval.mode() == super::approval::Mode::Auto
-                    && desired.config.stack(s).is_some() =>
+                    && desired.config.stack(s).is_some()
+                    && self
+                        .last_good
+                        .as_ref()
+                        .is_none_or(|old| ids(old, s).is_subset(&ids(desired, s))) =>
             {
                 (key.clone(), Focus::stacks([s.clone()]))
             }
