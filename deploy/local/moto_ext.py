@@ -36,6 +36,8 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
+from moto.dynamodb.exceptions import StreamAlreadyEnabledException
+from moto.dynamodb.models import DynamoDBBackend
 from moto.s3.exceptions import DuplicateTagKeys, NoSystemTags
 from moto.s3.responses import S3Response
 
@@ -247,6 +249,24 @@ def patch_update_identity_pool_renames():
     CognitoIdentityBackend.update_identity_pool = update_identity_pool
 
 
+def patch_dynamodb_stream_reenable():
+    """dynamodb UpdateTable enables a new stream after the old one was disabled.
+
+    AWS refuses to enable a stream only while one is enabled ("ResourceInUseException");
+    once disabled, enabling makes a new stream with a new label and LatestStreamArn (which is
+    how a stream's view type is changed). Moto refuses any enable once a stream ever existed.
+    """
+
+    def update_table_streams(self, table, stream_specification):
+        enabling = stream_specification.get("StreamEnabled") or stream_specification.get("StreamViewType")
+        current = table.stream_specification or {}
+        if enabling and current.get("StreamEnabled"):
+            raise StreamAlreadyEnabledException
+        table.set_stream_specification(stream_specification)
+
+    DynamoDBBackend.update_table_streams = update_table_streams
+
+
 def patch_get_id_is_stable():
     """cognito-identity GetId returns one IdentityId per (pool, login subject).
 
@@ -336,6 +356,7 @@ PATCHES = (
     patch_update_user_pool_client_resets,
     patch_create_bucket_tags,
     patch_update_identity_pool_renames,
+    patch_dynamodb_stream_reenable,
     patch_get_id_is_stable,
     patch_cognito_idp_tagging,
     patch_cognito_identity_tagging,

@@ -93,3 +93,35 @@ def test_create_bucket_with_duplicate_tag_keys_makes_nothing(extended):
         "InvalidTag",
     )
     refused(lambda: s3.head_bucket(Bucket=bucket), "404", status=404)  # moto: bucket made
+
+
+# --- dynamodb UpdateTable re-enables a stream after disabling it ---------------
+
+
+def test_a_disabled_stream_can_be_enabled_again_as_a_new_stream(extended):
+    ddb = extended.client("dynamodb", validate=True)
+    table = name("t")
+    ddb.create_table(
+        TableName=table,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    first = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    # Enabling while one is enabled is refused, as AWS does.
+    refused(
+        lambda: ddb.update_table(
+            TableName=table,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        ),
+        "ResourceInUseException",
+    )
+    ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+    ddb.update_table(
+        TableName=table,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )  # moto: "Cannot enable stream"
+    got = ddb.describe_table(TableName=table)["Table"]
+    assert got["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert got["LatestStreamArn"] != first
