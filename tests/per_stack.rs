@@ -103,7 +103,21 @@ async fn a_save_to_one_stack_reads_and_writes_only_that_stack() {
         );
     }
     assert!(spent.contains_key("IAM"), "{spent:?}");
-    assert!(d.stderr().contains("AuthStack"), "{}", d.logs());
+    // The save was AuthStack's own reconcile, in /status and in the metrics.
+    let status = d.status();
+    let auth = &status["stacks"]["AuthStack"];
+    assert!(auth["reconciles"].as_u64() >= Some(1), "{status}");
+    assert!(auth["last_error"].is_null(), "{status}");
+    assert!(
+        status["stacks"]["*"]["reconciles"].as_u64() >= Some(1),
+        "{status}"
+    );
+    assert!(
+        d.metric("stackwatch_stack_reconciles_total{stack=\"AuthStack\",result=\"success\"}")
+            >= 1.0,
+        "{}",
+        d.metrics()
+    );
 }
 
 #[tokio::test]

@@ -19,6 +19,15 @@ use prometheus_client::registry::Registry;
 use crate::aws::CallCounter;
 
 type ResultLabel = [(&'static str, &'static str); 1];
+type StackResultLabel = [(&'static str, String); 2];
+type StackLabel = [(&'static str, String); 1];
+
+/// The `stack` label of a whole-app reconcile (every stack at once).
+pub const ALL_STACKS: &str = "*";
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.05, 2.0, 12))
+}
 
 /// How a reconcile ended, as the `result` label says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +68,10 @@ pub struct Metrics {
     duration: Histogram,
     errors: Counter,
     drift: Counter,
+    stack_reconciles: Family<StackResultLabel, Counter>,
+    stack_duration: Family<StackLabel, Histogram>,
+    stack_errors: Family<StackLabel, Counter>,
+    stack_drift: Family<StackLabel, Counter>,
     last_success: Gauge<f64, AtomicU64>,
     leader: Gauge,
     aws: Arc<AwsCalls>,
@@ -100,6 +113,31 @@ impl Metrics {
             "Times AWS was found to differ from unchanged stack files (out-of-band changes)",
             drift.clone(),
         );
+        let stack_reconciles = Family::<StackResultLabel, Counter>::default();
+        registry.register(
+            "stackwatch_stack_reconciles",
+            "Reconciles run, by stack (`*`: the whole app) and result",
+            stack_reconciles.clone(),
+        );
+        let stack_duration =
+            Family::<StackLabel, Histogram>::new_with_constructor(duration_histogram as fn() -> _);
+        registry.register(
+            "stackwatch_stack_reconcile_duration_seconds",
+            "How long one reconcile took, by stack (`*`: the whole app)",
+            stack_duration.clone(),
+        );
+        let stack_errors = Family::<StackLabel, Counter>::default();
+        registry.register(
+            "stackwatch_stack_errors",
+            "Errors met while reconciling, by stack (`*`: the whole app)",
+            stack_errors.clone(),
+        );
+        let stack_drift = Family::<StackLabel, Counter>::default();
+        registry.register(
+            "stackwatch_stack_drift_detected",
+            "Drift found, by stack (`*`: the whole app)",
+            stack_drift.clone(),
+        );
         let last_success = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "stackwatch_last_success_timestamp_seconds",
@@ -120,6 +158,10 @@ impl Metrics {
             duration,
             errors,
             drift,
+            stack_reconciles,
+            stack_duration,
+            stack_errors,
+            stack_drift,
             last_success,
             leader,
             aws,
@@ -131,12 +173,21 @@ impl Metrics {
         self.aws.add(counter);
     }
 
-    /// Records one finished reconcile.
-    pub fn reconciled(&self, result: ResultKind, took: Duration) {
+    /// Records one finished reconcile of `stack` ([`ALL_STACKS`] for the whole app).
+    pub fn reconciled(&self, stack: &str, result: ResultKind, took: Duration) {
         self.reconciles
             .get_or_create(&[("result", result.as_str())])
             .inc();
         self.duration.observe(took.as_secs_f64());
+        self.stack_reconciles
+            .get_or_create(&[
+                ("stack", stack.to_string()),
+                ("result", result.as_str().to_string()),
+            ])
+            .inc();
+        self.stack_duration
+            .get_or_create(&[("stack", stack.to_string())])
+            .observe(took.as_secs_f64());
         if result == ResultKind::Success {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -145,12 +196,18 @@ impl Metrics {
         }
     }
 
-    pub fn errors(&self, n: u64) {
+    pub fn errors(&self, stack: &str, n: u64) {
         self.errors.inc_by(n);
+        self.stack_errors
+            .get_or_create(&[("stack", stack.to_string())])
+            .inc_by(n);
     }
 
-    pub fn drift_detected(&self) {
+    pub fn drift_detected(&self, stack: &str) {
         self.drift.inc();
+        self.stack_drift
+            .get_or_create(&[("stack", stack.to_string())])
+            .inc();
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -220,15 +277,21 @@ mod tests {
     #[test]
     fn encodes_every_family() {
         let m = Metrics::new();
-        m.reconciled(ResultKind::Success, Duration::from_millis(120));
-        m.errors(2);
-        m.drift_detected();
+        m.reconciled("AuthStack", ResultKind::Success, Duration::from_millis(120));
+        m.reconciled(ALL_STACKS, ResultKind::Error, Duration::from_millis(80));
+        m.errors("AuthStack", 2);
+        m.drift_detected("AuthStack");
         m.set_leader(true);
         let text = m.encode();
         for needle in [
             "stackwatch_reconciles_total{result=\"success\"} 1",
-            "stackwatch_reconciles_total{result=\"error\"} 0",
-            "stackwatch_reconcile_duration_seconds_count 1",
+            "stackwatch_reconciles_total{result=\"error\"} 1",
+            "stackwatch_reconcile_duration_seconds_count 2",
+            "stackwatch_stack_reconciles_total{stack=\"AuthStack\",result=\"success\"} 1",
+            "stackwatch_stack_reconciles_total{stack=\"*\",result=\"error\"} 1",
+            "stackwatch_stack_reconcile_duration_seconds_count{stack=\"AuthStack\"} 1",
+            "stackwatch_stack_errors_total{stack=\"AuthStack\"} 2",
+            "stackwatch_stack_drift_detected_total{stack=\"AuthStack\"} 1",
             "stackwatch_errors_total 2",
             "stackwatch_drift_detected_total 1",
             "# TYPE stackwatch_aws_calls counter",

@@ -94,6 +94,16 @@ pub enum Key {
     Stack(String),
 }
 
+impl Key {
+    /// The `stack` label of its metrics and `/status` entry.
+    pub fn stack_label(&self) -> &str {
+        match self {
+            Key::App => super::metrics::ALL_STACKS,
+            Key::Stack(s) => s,
+        }
+    }
+}
+
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -283,7 +293,7 @@ impl Reconciler {
         let session = match Session::open_cached(aws, desired, &self.read_cache, &focus).await {
             Ok(s) => s,
             Err(e) => {
-                self.shared.metrics.errors(1);
+                self.shared.metrics.errors(key.stack_label(), 1);
                 return Report::error(ReconcileError::Read(e));
             }
         };
@@ -317,7 +327,7 @@ impl Reconciler {
             && self.last_drift.get(&key) != Some(&shape)
         {
             self.last_drift.insert(key.clone(), shape);
-            self.shared.metrics.drift_detected();
+            self.shared.metrics.drift_detected(key.stack_label());
             tracing::warn!(
                 changes = ?PlanStatus::of(&plan).changes,
                 "drift: AWS no longer matches the unchanged stack files (changed out of band)"
@@ -330,7 +340,9 @@ impl Reconciler {
             self.shared.update(|s| s.pending_plan = None);
             let blocked = plan.problems();
             if !blocked.is_empty() {
-                self.shared.metrics.errors(blocked.len() as u64);
+                self.shared
+                    .metrics
+                    .errors(key.stack_label(), blocked.len() as u64);
                 return Report::error(ReconcileError::Blocked(blocked));
             }
             self.settle(&key, desired_fp, shape);
@@ -343,7 +355,7 @@ impl Reconciler {
 
         match leadership {
             Err(e) => {
-                self.shared.metrics.errors(1);
+                self.shared.metrics.errors(key.stack_label(), 1);
                 return Report::error(ReconcileError::Lease(e));
             }
             Ok(false) => return self.follow(&plan, shape),
@@ -382,7 +394,7 @@ impl Reconciler {
                 tokio::select! {
                     r = apply => r,
                     _ = async { let _ = leader.wait_for(|l| !*l).await; } => {
-                        self.shared.metrics.errors(1);
+                        self.shared.metrics.errors(key.stack_label(), 1);
                         return Report::error(ReconcileError::LostLease);
                     }
                 }
@@ -394,7 +406,9 @@ impl Reconciler {
         self.record_apply(&report);
         let errors = report.errors();
         if !errors.is_empty() {
-            self.shared.metrics.errors(errors.len() as u64);
+            self.shared
+                .metrics
+                .errors(key.stack_label(), errors.len() as u64);
             return Report::error(ReconcileError::Failed(errors));
         }
         // What the next read should find: only the changes the guard held back.

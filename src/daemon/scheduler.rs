@@ -186,7 +186,9 @@ pub async fn run<K, R>(
 }
 
 fn record(shared: &Shared, key: &Key, report: &Report, took: Duration) {
-    shared.metrics.reconciled(report.result, took);
+    shared
+        .metrics
+        .reconciled(key.stack_label(), report.result, took);
     let ok = matches!(report.result, ResultKind::Success | ResultKind::Pending);
     if ok {
         shared.set_ready();
@@ -209,6 +211,10 @@ fn record(shared: &Shared, key: &Key, report: &Report, took: Duration) {
         if let Some(e) = &report.error {
             s.last_error = Some(e.to_string());
         }
+        let stack = s.stacks.entry(key.stack_label().to_string()).or_default();
+        stack.reconciles += 1;
+        stack.last_reconcile = s.last_reconcile.clone();
+        stack.last_error = report.error.as_ref().map(ToString::to_string);
     });
 }
 

@@ -79,6 +79,17 @@ pub struct Status {
     pub resources: Vec<ResourceStatus>,
     /// Who may apply (see `lease`); `null` with `--approve never`, which never applies.
     pub lease: Option<LeaseStatus>,
+    /// Per key: each stack reconciled on its own, and `*` for the whole app.
+    pub stacks: std::collections::BTreeMap<String, StackStatus>,
+}
+
+/// `/status` `stacks.<name>`: the reconciles of one key.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StackStatus {
+    pub reconciles: u64,
+    pub last_reconcile: Option<LastReconcile>,
+    /// Its last reconcile's error; `null` after a success.
+    pub last_error: Option<String>,
 }
 
 /// `/status` `lease`: this daemon's id and who holds the lease.
