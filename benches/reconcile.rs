@@ -10,7 +10,8 @@
 //! Environment:
 //! - `STACKWATCH_BENCH_IDLE_SECS` (default 15): the idle window; the resync equals it. The
 //!   README's figure is with 60.
-//! - `STACKWATCH_BENCH_SCALE` (default `10,50,100`): the stack counts of the scale table.
+//! - `STACKWATCH_BENCH_SCALE` (default `1,10,50,100`): the stack counts of the scale table,
+//!   which also measures save-to-converged for one edited auth stack at each size.
 //! - `STACKWATCH_BENCH_EDITS` (default 20): edits for save-to-converged.
 //!
 //! How the critical path is measured: the daemon's no-op reconcile runs once directly and once
@@ -234,6 +235,24 @@ impl Metrics {
 }
 
 /// The median of `n` single reads (GetRolePolicy), one at a time.
+/// The inline policy of role `role` as JSON text, or empty.
+async fn role_policy(aws: &Aws, role: &str) -> String {
+    let Ok(out) = aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name("stackwatch")
+        .send()
+        .await
+    else {
+        return String::new();
+    };
+    // The document comes back URL-encoded.
+    stackwatch::policy::PolicyDocument::parse_wire(out.policy_document())
+        .map(|d| d.to_wire())
+        .unwrap_or_default()
+}
+
 async fn read_round_trip(aws: &Aws, n: usize) -> f64 {
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
@@ -412,7 +431,7 @@ async fn run() -> String {
 
     // 3. Scale.
     let counts: Vec<usize> = std::env::var("STACKWATCH_BENCH_SCALE")
-        .unwrap_or_else(|_| "10,50,100".into())
+        .unwrap_or_else(|_| "1,10,50,100".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
@@ -549,7 +568,7 @@ async fn scale(n: usize) -> Vec<Row> {
 
     // Plan CPU: engine::plan alone on a snapshot already read.
     let aws = emu.aws().await;
-    let s = Session::open_with(aws, desired).await.unwrap();
+    let s = Session::open_with(aws.clone(), desired).await.unwrap();
     let mut plan_ms = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
@@ -558,7 +577,56 @@ async fn scale(n: usize) -> Vec<Row> {
         assert!(!p.changes.is_empty());
     }
     let plan_median = median(&mut plan_ms);
+
+    // Save-to-converged for one edited auth stack (Auth0) among n: per-stack keys make it cost
+    // that stack, whatever n.
+    let role_node = s
+        .desired
+        .nodes
+        .iter()
+        .position(|node| node.id == "Auth0.Auth0.AuthenticatedRole")
+        .expect("Auth0's role");
+    let role = s.snapshot.observed[role_node]
+        .as_ref()
+        .expect("Auth0's role is deployed")
+        .id
+        .clone();
+    let d = daemon(&emu.env(), dir.path(), "1h");
+    wait_ready(&d, Duration::from_secs(600));
+    std::thread::sleep(Duration::from_millis(500));
+    let file = dir.path().join("stacks/u000.yaml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    let edits = env_num("STACKWATCH_BENCH_EDITS", 20) as usize;
+    let m0 = metrics(&d);
+    let mut save = Vec::new();
+    for i in 0..edits {
+        let (actions, marker) = if i % 2 == 0 {
+            (r#"["s3:GetObject", "s3:PutObject"]"#, "s3:PutObject")
+        } else {
+            (r#"["s3:GetObject", "s3:DeleteObject"]"#, "s3:DeleteObject")
+        };
+        let saved = Instant::now();
+        std::fs::write(&file, with_s3_actions(&original, actions)).unwrap();
+        while !role_policy(&aws, &role).await.contains(marker) {
+            assert!(
+                saved.elapsed() < Duration::from_secs(60),
+                "edit {i} did not converge"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        save.push(ms(saved.elapsed()));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let m1 = metrics(&d);
+    drop(d);
+    let per_save = (m1.reads - m0.reads + m1.writes - m0.writes) / edits as f64;
+    let (save_median, save_p95) = (median(&mut save.clone()), percentile(&mut save, 0.95));
     vec![
+        row(
+            &format!("scale {n}: save-to-converged, one auth stack"),
+            format!("median {save_median:.0} ms, p95 {save_p95:.0} ms"),
+            &format!("{per_save:.1} calls per save (reads + writes), {edits} edits"),
+        ),
         row(
             &format!("scale {n} stacks ({nodes} resources): create"),
             format!(
