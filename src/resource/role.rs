@@ -90,6 +90,13 @@ fn document(text: &str, what: &str, name: &str) -> Result<PolicyDocument, AwsErr
     })
 }
 
+/// Our tags as IAM's.
+fn iam_tags(spec: &Spec) -> Result<Vec<Tag>, AwsError> {
+    super::sdk_tags(&spec.tags, KIND, &spec.name, |k, v| {
+        Tag::builder().key(k).value(v).build()
+    })
+}
+
 /// Writes the inline policy, or deletes it when the spec declares no permissions.
 async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> {
     let Some(policy) = &spec.policy else {
@@ -292,12 +299,7 @@ impl ResourceKind for Role {
             .path(PATH)
             .assume_role_policy_document(spec.trust.to_wire())
             .description("Managed by stackwatch")
-            .set_tags(Some(super::sdk_tags(
-                &spec.tags,
-                KIND,
-                &spec.name,
-                |k, v| Tag::builder().key(k).value(v).build(),
-            )?))
+            .set_tags(Some(iam_tags(spec)?))
             .send()
             .await
             .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
@@ -335,12 +337,7 @@ impl ResourceKind for Role {
             aws.iam
                 .tag_role()
                 .role_name(name)
-                .set_tags(Some(super::sdk_tags(
-                    &spec.tags,
-                    KIND,
-                    &spec.name,
-                    |k, v| Tag::builder().key(k).value(v).build(),
-                )?))
+                .set_tags(Some(iam_tags(spec)?))
                 .send()
                 .await
                 .map_err(|e| AwsError::new("tagging", KIND, name, e))?;

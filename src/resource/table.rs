@@ -330,6 +330,13 @@ async fn set_ttl(aws: &Aws, name: &str, attribute: &str, enabled: bool) -> Resul
     .await
 }
 
+/// Our tags as DynamoDB's.
+fn ddb_tags(spec: &Spec, name: &str) -> Result<Vec<Tag>, AwsError> {
+    super::sdk_tags(&spec.tags, KIND, name, |k, v| {
+        Tag::builder().key(k).value(v).build()
+    })
+}
+
 /// One UpdateTable: the billing mode and capacity, or the stream (`Some(None)` turns it off).
 async fn update_table(
     aws: &Aws,
@@ -449,9 +456,7 @@ impl ResourceKind for Table {
                         .then(|| stream_spec(d.stream.as_deref(), name))
                         .transpose()?,
                 )
-                .set_tags(Some(super::sdk_tags(&spec.tags, KIND, name, |k, v| {
-                    Tag::builder().key(k).value(v).build()
-                })?))
+                .set_tags(Some(ddb_tags(spec, name)?))
                 .send()
                 .await
                 .map_err(|e| AwsError::new("creating", KIND, name, e))
@@ -517,9 +522,7 @@ impl ResourceKind for Table {
             aws.ddb
                 .tag_resource()
                 .resource_arn(&arn)
-                .set_tags(Some(super::sdk_tags(&spec.tags, KIND, name, |k, v| {
-                    Tag::builder().key(k).value(v).build()
-                })?))
+                .set_tags(Some(ddb_tags(spec, name)?))
                 .send()
                 .await
                 .map_err(|e| AwsError::new("tagging", KIND, name, e))?;

@@ -123,6 +123,20 @@ fn desired_password_policy() -> PasswordPolicyType {
         .build()
 }
 
+/// The pool's policies: the password policy.
+fn policies() -> UserPoolPolicyType {
+    UserPoolPolicyType::builder()
+        .password_policy(desired_password_policy())
+        .build()
+}
+
+/// Users may sign up themselves, as the guide's sign-up page needs.
+fn self_sign_up() -> AdminCreateUserConfigType {
+    AdminCreateUserConfigType::builder()
+        .allow_admin_create_user_only(false)
+        .build()
+}
+
 fn password_policy_state(p: &PasswordPolicyType) -> serde_json::Value {
     json!({
         "minimumLength": p.minimum_length.unwrap_or(8),
@@ -247,16 +261,8 @@ async fn create_pool(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         .set_auto_verified_attributes(Some(verified(spec)))
         .username_configuration(username_configuration(&spec.name)?)
         .account_recovery_setting(spec.account_recovery()?)
-        .policies(
-            UserPoolPolicyType::builder()
-                .password_policy(desired_password_policy())
-                .build(),
-        )
-        .admin_create_user_config(
-            AdminCreateUserConfigType::builder()
-                .allow_admin_create_user_only(false)
-                .build(),
-        )
+        .policies(policies())
+        .admin_create_user_config(self_sign_up())
         .set_user_pool_tags(Some(spec.tags.clone().into_iter().collect()))
         .customize()
         .config_override(Config::builder().retry_config(aws::no_retry()))
@@ -372,16 +378,8 @@ impl ResourceKind for UserPool {
             .user_pool_id(&obs.id)
             .set_auto_verified_attributes(Some(verified(spec)))
             .account_recovery_setting(spec.account_recovery()?)
-            .policies(
-                UserPoolPolicyType::builder()
-                    .password_policy(desired_password_policy())
-                    .build(),
-            )
-            .admin_create_user_config(
-                AdminCreateUserConfigType::builder()
-                    .allow_admin_create_user_only(false)
-                    .build(),
-            )
+            .policies(policies())
+            .admin_create_user_config(self_sign_up())
             .set_user_pool_tags(Some(tags.into_iter().collect()))
             .send()
             .await
