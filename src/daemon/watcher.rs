@@ -24,8 +24,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config;
 
-/// How long the files must stay quiet before a change is signalled.
-pub const QUIET: Duration = Duration::from_millis(100);
+/// How long the files must stay quiet before a change is signalled. An editor's save is a
+/// handful of events within a few milliseconds (write a temporary file and rename it, or
+/// truncate and write, then a chmod); 30 ms of quiet holds them together while adding little to
+/// save-to-converged, and a longer burst is still one signal (up to [`MAX_DELAY`]).
+pub const QUIET: Duration = Duration::from_millis(30);
 /// The longest a steady stream of changes can delay the signal.
 pub const MAX_DELAY: Duration = Duration::from_secs(2);
 /// How often the watched directory is checked for having been replaced.
@@ -265,8 +268,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_editor_save_burst_is_one_signal_after_its_last_event() {
-        // Ten events 50 ms apart (an atomic save, a formatter, a second write).
-        let mut rx = burst(Duration::from_millis(50), Duration::from_millis(500));
+        // Ten events 20 ms apart (an atomic save, a formatter, a second write).
+        let mut rx = burst(Duration::from_millis(20), Duration::from_millis(200));
         let t0 = Instant::now();
         let seen = debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new()).await;
         assert_eq!(
@@ -274,12 +277,12 @@ mod tests {
             Some(10),
             "every event of the burst is handed on"
         );
-        assert_eq!(t0.elapsed(), Duration::from_millis(600));
+        assert_eq!(t0.elapsed(), Duration::from_millis(200) + QUIET);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_steady_stream_is_signalled_at_the_longest_delay() {
-        let mut rx = burst(Duration::from_millis(50), Duration::from_secs(10));
+        let mut rx = burst(Duration::from_millis(10), Duration::from_secs(10));
         let t0 = Instant::now();
         assert!(
             debounce(&mut rx, QUIET, MAX_DELAY, &CancellationToken::new())
@@ -291,7 +294,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn cancel_ends_the_wait_without_a_signal() {
-        let mut rx = burst(Duration::from_millis(50), Duration::from_secs(10));
+        let mut rx = burst(Duration::from_millis(10), Duration::from_secs(10));
         let cancel = CancellationToken::new();
         let c = cancel.clone();
         tokio::spawn(async move {
