@@ -72,6 +72,22 @@ fn self_test() {
         (m.reads, m.writes, m.lease, m.successes),
         (4.0, 1.0, 2.0, 3.0)
     );
+    let stack = |count: f64, sum: f64, reads: f64| {
+        Metrics::parse_for(
+            &format!(
+                "stackwatch_aws_calls_total{{service=\"IAM\",operation=\"GetRole\",kind=\"read\"}} {reads}\n\
+                 stackwatch_reconcile_duration_seconds_sum {sum}\n\
+                 stackwatch_reconcile_duration_seconds_count {count}\n\
+                 stackwatch_stack_reconcile_duration_seconds_sum{{stack=\"AuthStack\"}} {sum}\n\
+                 stackwatch_stack_reconcile_duration_seconds_count{{stack=\"AuthStack\"}} {count}\n"
+            ),
+            "AuthStack",
+        )
+    };
+    let (a, b) = (stack(2.0, 0.2, 10.0), stack(10.0, 1.0, 50.0));
+    assert_eq!(b.per_stack_reconcile(&a), 100.0);
+    // 8 reconciles of 4 keys: 2 resyncs of 20 reads each, 400 ms busy each.
+    assert_eq!(b.per_resync(&a, 4), (400.0, 20.0, 0.0, 0.0));
     assert_eq!(percentile(&mut [3.0, 1.0, 2.0], 0.5), 2.0);
     println!(
         "benches/reconcile: self-checks passed; measurements skipped (run deploy/local/bench or cargo bench)"
@@ -126,6 +142,34 @@ fn daemon(env: &[(&'static str, String)], dir: &Path, resync: &str) -> Daemon {
 /// The daemon's /metrics, read.
 fn metrics(d: &Daemon) -> Metrics {
     Metrics::parse(&d.metrics())
+}
+
+/// The daemon's /metrics, read with `stack`'s own reconciles.
+fn metrics_for(d: &Daemon, stack: &str) -> Metrics {
+    Metrics::parse_for(&d.metrics(), stack)
+}
+
+/// Waits until `stack` reconciled on its own `n` more times than in `from`.
+fn wait_stack_reconciles(
+    d: &Daemon,
+    stack: &str,
+    from: &Metrics,
+    n: f64,
+    limit: Duration,
+) -> Metrics {
+    let start = Instant::now();
+    loop {
+        let m = metrics_for(d, stack);
+        if m.stack_count >= from.stack_count + n {
+            return m;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{stack} did not reconcile within {limit:?}\n{}",
+            d.logs()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Waits until ready (the first reconcile succeeded), at most `limit`; how long that took.
@@ -192,9 +236,47 @@ struct Metrics {
     writes: f64,
     duration_sum: f64,
     duration_count: f64,
+    /// One stack's own reconciles (`stackwatch_stack_reconcile_duration_seconds{stack}`).
+    stack_sum: f64,
+    stack_count: f64,
 }
 
 impl Metrics {
+    /// The samples, with `stack`'s own reconciles (see [`Metrics::per_stack_reconcile`]).
+    fn parse_for(text: &str, stack: &str) -> Metrics {
+        let mut m = Metrics::parse(text);
+        let value = |l: &str| l.rsplit(' ').next()?.parse::<f64>().ok();
+        let sum = format!("stackwatch_stack_reconcile_duration_seconds_sum{{stack=\"{stack}\"}}");
+        let count =
+            format!("stackwatch_stack_reconcile_duration_seconds_count{{stack=\"{stack}\"}}");
+        for l in text.lines() {
+            if l.starts_with(&sum) {
+                m.stack_sum = value(l).unwrap_or(0.0);
+            } else if l.starts_with(&count) {
+                m.stack_count = value(l).unwrap_or(0.0);
+            }
+        }
+        m
+    }
+
+    /// The mean wall time, in ms, of the stack's own reconciles between two scrapes.
+    fn per_stack_reconcile(&self, before: &Metrics) -> f64 {
+        let n = (self.stack_count - before.stack_count).max(1.0);
+        (self.stack_sum - before.stack_sum) * 1000.0 / n
+    }
+
+    /// Per resync between two scrapes, a resync being one reconcile of each of `keys` keys
+    /// (every stack, and the leftovers): (busy ms, reads, writes, lease object calls).
+    fn per_resync(&self, before: &Metrics, keys: usize) -> (f64, f64, f64, f64) {
+        let resyncs = ((self.duration_count - before.duration_count) / keys as f64).max(1e-9);
+        (
+            (self.duration_sum - before.duration_sum) * 1000.0 / resyncs,
+            (self.reads - before.reads) / resyncs,
+            (self.writes - before.writes) / resyncs,
+            (self.lease - before.lease) / resyncs,
+        )
+    }
+
     fn parse(text: &str) -> Metrics {
         let value = |l: &str| l.rsplit(' ').next()?.parse::<f64>().ok();
         let mut m = Metrics::default();
@@ -217,24 +299,8 @@ impl Metrics {
         }
         m
     }
-
-    /// Per-reconcile averages between two scrapes: (ms, reads, writes).
-    fn per_reconcile(&self, before: &Metrics) -> (f64, f64, f64) {
-        let n = (self.duration_count - before.duration_count).max(1.0);
-        (
-            (self.duration_sum - before.duration_sum) * 1000.0 / n,
-            (self.reads - before.reads) / n,
-            (self.writes - before.writes) / n,
-        )
-    }
-
-    fn lease_per_reconcile(&self, before: &Metrics) -> f64 {
-        let n = (self.duration_count - before.duration_count).max(1.0);
-        (self.lease - before.lease) / n
-    }
 }
 
-/// The median of `n` single reads (GetRolePolicy), one at a time.
 /// The inline policy of role `role` as JSON text, or empty.
 async fn role_policy(aws: &Aws, role: &str) -> String {
     let Ok(out) = aws
@@ -253,6 +319,7 @@ async fn role_policy(aws: &Aws, role: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The median of `n` single reads (GetRolePolicy), one at a time.
 async fn read_round_trip(aws: &Aws, n: usize) -> f64 {
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
@@ -317,29 +384,44 @@ async fn run() -> String {
     tokio::time::sleep(Duration::from_millis(800)).await;
     drop(d);
 
-    // 2. The no-op reconcile of the daemon (resync 300 ms), directly and through a proxy
-    //    adding LATENCY to every call.
+    // 2. The no-op resync of the daemon (300 ms, spread over the example app's 3 stacks and
+    //    the leftovers): AuthStack's own reconcile, directly and through a proxy adding LATENCY
+    //    to every call, and the calls of a whole resync.
     eprintln!("bench: no-op reconcile");
+    const AUTH: &str = "AuthStack";
+    let keys = 4;
     let d = daemon(&emu.env(), dir.path(), "300ms");
     wait_ready(&d, Duration::from_secs(60));
-    let m0 = wait_reconciles(&d, &metrics(&d), 2.0, Duration::from_secs(60));
-    let m1 = wait_reconciles(&d, &m0, 10.0, Duration::from_secs(120));
-    let (noop_ms, noop_reads, noop_writes) = m1.per_reconcile(&m0);
-    let noop_lease = m1.lease_per_reconcile(&m0);
+    let m0 = wait_stack_reconciles(
+        &d,
+        AUTH,
+        &metrics_for(&d, AUTH),
+        2.0,
+        Duration::from_secs(60),
+    );
+    let m1 = wait_stack_reconciles(&d, AUTH, &m0, 10.0, Duration::from_secs(120));
+    let noop_ms = m1.per_stack_reconcile(&m0);
+    let (resync_ms, noop_reads, noop_writes, noop_lease) = m1.per_resync(&m0, keys);
     drop(d);
     let proxy = FaultProxy::start(&emu.endpoint, Faults::NONE, 1);
     let d = daemon(&proxy.env(), dir.path(), "300ms");
     wait_ready(&d, Duration::from_secs(60));
-    let p0 = wait_reconciles(&d, &metrics(&d), 2.0, Duration::from_secs(60));
-    let p1 = wait_reconciles(&d, &p0, 5.0, Duration::from_secs(120));
-    let (proxied_ms, _, _) = p1.per_reconcile(&p0);
+    let p0 = wait_stack_reconciles(
+        &d,
+        AUTH,
+        &metrics_for(&d, AUTH),
+        2.0,
+        Duration::from_secs(60),
+    );
+    let p1 = wait_stack_reconciles(&d, AUTH, &p0, 5.0, Duration::from_secs(120));
+    let proxied_ms = p1.per_stack_reconcile(&p0);
     proxy.set_faults(Faults {
         latency: LATENCY,
         ..Faults::NONE
     });
-    let l0 = wait_reconciles(&d, &p1, 2.0, Duration::from_secs(120));
-    let l1 = wait_reconciles(&d, &l0, 5.0, Duration::from_secs(300));
-    let (slow_ms, _, _) = l1.per_reconcile(&l0);
+    let l0 = wait_stack_reconciles(&d, AUTH, &p1, 2.0, Duration::from_secs(120));
+    let l1 = wait_stack_reconciles(&d, AUTH, &l0, 5.0, Duration::from_secs(300));
+    let slow_ms = l1.per_stack_reconcile(&l0);
     drop(d);
     drop(proxy);
     let critical_calls = (slow_ms - proxied_ms) / ms(LATENCY);
@@ -401,17 +483,19 @@ async fn run() -> String {
         "target <= 3x",
     ));
     rows.push(row(
-        "no-op reconcile (daemon), wall",
+        "no-op reconcile of AuthStack (daemon), wall",
         format!("{noop_ms:.1} ms"),
         "mean of 10, load+read+plan",
     ));
     rows.push(row(
-        "no-op reconcile (daemon), calls",
+        "no-op resync (daemon), calls",
         format!("{noop_reads:.1} reads, {noop_writes:.1} writes"),
-        &format!("writes must be 0; lease object calls apart: {noop_lease:.1}"),
+        &format!(
+            "per resync of {keys} keys ({resync_ms:.0} ms busy); writes must be 0; lease object calls apart: {noop_lease:.1}"
+        ),
     ));
     rows.push(row(
-        "no-op reconcile critical path",
+        "no-op reconcile of AuthStack, critical path",
         format!("{critical_calls:.1} calls"),
         &format!(
             "+{:.0} ms/call via proxy: {proxied_ms:.0} -> {slow_ms:.0} ms",
@@ -419,7 +503,7 @@ async fn run() -> String {
         ),
     ));
     rows.push(row(
-        "no-op reconcile / (critical path x RTT)",
+        "no-op reconcile of AuthStack / (critical path x RTT)",
         format!("{:.1}x", noop_ms / (critical_calls.max(1.0) * rtt)),
         "",
     ));
@@ -558,12 +642,14 @@ async fn scale(n: usize) -> Vec<Row> {
     let created = metrics(&d);
     drop(d);
 
-    // No-op: the daemon re-reads it (resync 300 ms); peak RSS over those reconciles.
+    // No-op: the daemon re-reads it (resync 300 ms, spread over every stack and the
+    // leftovers); peak RSS over those reconciles.
+    let keys = 3 * n + 1;
     let d = daemon(&emu.env(), dir.path(), "300ms");
     wait_ready(&d, Duration::from_secs(600));
-    let m0 = wait_reconciles(&d, &metrics(&d), 1.0, Duration::from_secs(600));
-    let m1 = wait_reconciles(&d, &m0, 3.0, Duration::from_secs(1200));
-    let (noop_ms, noop_reads, noop_writes) = m1.per_reconcile(&m0);
+    let m0 = wait_reconciles(&d, &metrics(&d), keys as f64, Duration::from_secs(600));
+    let m1 = wait_reconciles(&d, &m0, 3.0 * keys as f64, Duration::from_secs(1200));
+    let (noop_ms, noop_reads, noop_writes, _) = m1.per_resync(&m0, keys);
     let (hwm, _, _) = proc_stats(&d);
     drop(d);
 
@@ -639,9 +725,9 @@ async fn scale(n: usize) -> Vec<Row> {
             "daemon, start to /readyz",
         ),
         row(
-            &format!("scale {n}: no-op reconcile"),
-            format!("{noop_ms:.0} ms, {noop_reads:.0} reads + {noop_writes:.0} writes"),
-            "daemon, mean of 3",
+            &format!("scale {n}: no-op resync"),
+            format!("{noop_ms:.0} ms busy, {noop_reads:.0} reads + {noop_writes:.0} writes"),
+            &format!("daemon, per resync of {keys} keys, mean of 3"),
         ),
         row(
             &format!("scale {n}: plan CPU (no AWS)"),

@@ -153,10 +153,12 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         keys_tx,
         cancel.clone(),
     ));
+    let files = reconciler.stack_files();
     scheduler::run_daemon(
         Arc::new(reconcile::Keyed::new(reconciler)),
         keys,
         opts.resync,
+        files,
         shared,
         cancel.clone(),
     )

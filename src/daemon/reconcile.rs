@@ -90,6 +90,8 @@ impl Report {
 pub enum Key {
     /// Every stack, and the resources no file declares any more.
     App,
+    /// Only the resources no file declares any more (the resync's share of the whole app).
+    Leftovers,
     /// One stack, by name.
     Stack(String),
 }
@@ -99,6 +101,7 @@ impl Key {
     pub fn stack_label(&self) -> &str {
         match self {
             Key::App => super::metrics::ALL_STACKS,
+            Key::Leftovers => "leftovers",
             Key::Stack(s) => s,
         }
     }
@@ -108,6 +111,7 @@ impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Key::App => f.write_str("app"),
+            Key::Leftovers => f.write_str("leftovers"),
             Key::Stack(s) => f.write_str(s),
         }
     }
@@ -127,6 +131,16 @@ impl StackFiles {
             .filter_map(|s| Some((std::fs::canonicalize(&s.file).ok()?, s.name.clone())))
             .collect();
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = map;
+    }
+
+    /// What the resync spreads over its interval: every stack of the last good load, and the
+    /// leftovers.
+    pub fn resync_keys(&self) -> Vec<Key> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let stacks: std::collections::BTreeSet<&String> = map.values().collect();
+        std::iter::once(Key::Leftovers)
+            .chain(stacks.into_iter().map(|s| Key::Stack(s.clone())))
+            .collect()
     }
 
     /// The keys a batch of changed paths asks for: the stacks of files that still exist and
@@ -249,8 +263,9 @@ impl Reconciler {
 
     /// What a key reconciles: one stack in auto mode when the files still declare it and it
     /// still declares every resource it did (a removed resource is found by leftover discovery,
-    /// which only a whole read does); otherwise (the app key, a stack gone or renamed, a plan
-    /// waiting for ENTER, which shows and approves the whole plan) every stack.
+    /// which only a whole read does); the leftovers alone in auto mode; otherwise (the app key,
+    /// a stack gone or renamed, a plan waiting for ENTER, which shows and approves the whole
+    /// plan) every stack.
     fn focus(&self, key: &Key, desired: &Desired) -> (Key, Focus) {
         let ids = |d: &Desired, s: &str| -> std::collections::BTreeSet<String> {
             d.nodes
@@ -269,6 +284,9 @@ impl Reconciler {
                         .is_none_or(|old| ids(old, s).is_subset(&ids(desired, s))) =>
             {
                 (key.clone(), Focus::stacks([s.clone()]))
+            }
+            Key::Leftovers if self.approval.mode() == super::approval::Mode::Auto => {
+                (Key::Leftovers, Focus::leftovers_only())
             }
             _ => (Key::App, Focus::all()),
         }
@@ -558,7 +576,10 @@ impl Reconciler {
             .collect();
         let last = PlanStatus::of(plan);
         self.shared.update(|s| {
-            s.resources.retain(|r| !focus.includes(&r.stack));
+            // A leftover is listed again by every read that looks for leftovers.
+            s.resources.retain(|r| {
+                !focus.includes(&r.stack) && (!focus.leftovers() || r.state != Action::Delete)
+            });
             s.resources.extend(resources);
             s.resources.sort_by(|a, b| a.id.cmp(&b.id));
             s.last_plan = Some(last);

@@ -1,6 +1,7 @@
 //! When to reconcile which key: a key is enqueued at start (the whole app), on a signal (a file
-//! change names its stack; ENTER and the lease name the whole app), on the resync timer, and
-//! after a failure when that key's error policy says so. Per key, as kube-runtime's controller:
+//! change names its stack; ENTER and the lease name the whole app), by the resync, which spreads
+//! every key (each stack, and the leftovers) evenly over its interval rather than reading
+//! everything in one burst, and after a failure when that key's error policy says so. Per key, as kube-runtime's controller:
 //! never two reconciles of one key at once, and a key enqueued while it runs gets exactly one
 //! trailing run. Different keys run concurrently, at most `max_concurrent` at a time.
 //!
@@ -37,12 +38,14 @@ impl Reconcile<Key> for Keyed {
     }
 }
 
-/// When keys are reconciled again without a signal.
-#[derive(Debug, Clone)]
+/// When keys are reconciled without a signal.
 pub struct Resync<K> {
-    /// This key is enqueued at start and `every` after each of its runs ends.
-    pub key: K,
+    /// Enqueued at start.
+    pub first: K,
+    /// Every `every` from the start, each key `keys` names is scheduled once, the n keys
+    /// spaced `every / n` apart, so a resync's reads are spread over its interval.
     pub every: Duration,
+    pub keys: Box<dyn Fn() -> Vec<K> + Send>,
 }
 
 /// The daemon's scheduler: [`run`] recording each report into the shared status.
@@ -50,13 +53,15 @@ pub async fn run_daemon(
     reconciler: Arc<Keyed>,
     keys: mpsc::UnboundedReceiver<Key>,
     resync: Duration,
+    files: super::reconcile::StackFiles,
     shared: Arc<Shared>,
     cancel: CancellationToken,
 ) {
     let done = |key: &Key, r: &Report, took: Duration| record(&shared, key, r, took);
     let resync = Resync {
-        key: Key::App,
+        first: Key::App,
         every: resync,
+        keys: Box::new(move || files.resync_keys()),
     };
     run(
         reconciler,
@@ -90,7 +95,9 @@ pub async fn run<K, R>(
     let mut running: JoinSet<(K, Report, Duration)> = JoinSet::new();
     let mut active: BTreeSet<K> = BTreeSet::new();
     let mut rerun: BTreeSet<K> = BTreeSet::new();
-    let mut queue: VecDeque<K> = VecDeque::from([resync.key.clone()]);
+    let mut queue: VecDeque<K> = VecDeque::from([resync.first.clone()]);
+    let every = resync.every.max(Duration::from_millis(1));
+    let mut next_resync = Instant::now() + every;
     let mut policies: BTreeMap<K, ErrorPolicy> = BTreeMap::new();
     // A key's next run without a signal: its retry after a failure, or the resync.
     let mut timers: BTreeMap<K, Instant> = BTreeMap::new();
@@ -107,7 +114,11 @@ pub async fn run<K, R>(
                 (key, report, started.elapsed())
             });
         }
-        let next = timers.values().min().copied();
+        let next = timers
+            .values()
+            .min()
+            .copied()
+            .map_or(next_resync, |t| t.min(next_resync));
         tokio::select! {
             _ = cancel.cancelled() => break,
             k = keys.recv(), if keys_open => match k {
@@ -141,9 +152,6 @@ pub async fn run<K, R>(
                             tracing::info!(key = ?key, "reconcile succeeded again; backoff reset");
                         }
                         p.on_success();
-                        if key == resync.key {
-                            timers.insert(key.clone(), Instant::now() + resync.every);
-                        }
                     }
                 }
                 if rerun.remove(&key) {
@@ -151,8 +159,20 @@ pub async fn run<K, R>(
                     queue.push_back(key);
                 }
             },
-            _ = async { sleep_until(next.unwrap_or_else(Instant::now)).await }, if next.is_some() => {
+            _ = sleep_until(next) => {
                 let now = Instant::now();
+                if now >= next_resync {
+                    let keys = (resync.keys)();
+                    let n = keys.len().max(1) as u32;
+                    for (i, k) in keys.into_iter().enumerate() {
+                        // A key already waiting (a retry, or still running) keeps its turn.
+                        if timers.contains_key(&k) || queue.contains(&k) {
+                            continue;
+                        }
+                        timers.insert(k, next_resync + every * i as u32 / n);
+                    }
+                    next_resync += every;
+                }
                 let due: Vec<K> = timers.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
                 for k in due {
                     timers.remove(&k);
@@ -296,8 +316,18 @@ mod tests {
         t0: Instant,
     }
 
-    /// Runs the scheduler over `fake` with the resync key `"app"`.
+    /// Runs the scheduler over `fake`, starting with `"app"`; the resync schedules `"app"`.
     fn start(fake: &Arc<Fake>, resync: Duration, max_concurrent: usize) -> Running {
+        start_with(fake, resync, max_concurrent, &["app"])
+    }
+
+    /// As [`start`], the resync spreading `resync_keys`.
+    fn start_with(
+        fake: &Arc<Fake>,
+        resync: Duration,
+        max_concurrent: usize,
+        resync_keys: &'static [&'static str],
+    ) -> Running {
         let (tx, rx) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let t0 = Instant::now();
@@ -306,8 +336,9 @@ mod tests {
             |_: &&'static str, _: &Report, _| {},
             rx,
             Resync {
-                key: "app",
+                first: "app",
                 every: resync,
+                keys: Box::new(move || resync_keys.to_vec()),
             },
             ErrorPolicy::default(),
             max_concurrent,
@@ -403,13 +434,35 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn without_signals_the_resync_key_runs_on_the_timer() {
+    async fn without_signals_the_resync_runs_on_the_timer() {
         let fake = Fake::new(Duration::from_millis(500));
         let r = start(&fake, Duration::from_secs(30), 4);
         tokio::time::sleep(Duration::from_secs(100)).await;
         settle().await;
-        // 0, then 30 s after each run ends.
-        assert_eq!(fake.starts_ms("app", r.t0), [0, 30_500, 61_000, 91_500]);
+        assert_eq!(fake.starts_ms("app", r.t0), [0, 30_000, 60_000, 90_000]);
+        r.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_resync_spreads_its_keys_evenly_over_the_interval() {
+        let fake = Fake::new(Duration::from_millis(500));
+        let keys: &'static [&'static str] = &["leftovers", "a", "b"];
+        let r = start_with(&fake, Duration::from_secs(30), 4, keys);
+        tokio::time::sleep(Duration::from_secs(95)).await;
+        settle().await;
+        assert_eq!(
+            fake.starts_ms("app", r.t0),
+            [0],
+            "the whole app only at start"
+        );
+        assert_eq!(fake.starts_ms("leftovers", r.t0), [30_000, 60_000, 90_000]);
+        assert_eq!(fake.starts_ms("a", r.t0), [40_000, 70_000]);
+        assert_eq!(fake.starts_ms("b", r.t0), [50_000, 80_000]);
+        assert_eq!(
+            *fake.max_total.lock().unwrap(),
+            1,
+            "never two at once: spread"
+        );
         r.stop().await;
     }
 

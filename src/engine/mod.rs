@@ -34,24 +34,43 @@ pub const CONCURRENCY: usize = 8;
 /// Which stacks a read, plan and apply are about. A focused stack's resources are read,
 /// planned and applied; another stack's are never planned or written, and are read only when a
 /// focused resource needs their attributes and no earlier read through the same [`ReadCache`]
-/// knows them. Leftovers (resources we own that no file declares) are looked for only when
-/// every stack is in focus.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// knows them. Leftovers (resources we own that no file declares) are looked for with every
+/// stack in focus, and on their own ([`Focus::leftovers_only`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Focus {
     /// `None`: every stack.
     stacks: Option<BTreeSet<String>>,
+    leftovers: bool,
+}
+
+impl Default for Focus {
+    fn default() -> Focus {
+        Focus::all()
+    }
 }
 
 impl Focus {
     /// Every stack, and the leftovers.
     pub fn all() -> Focus {
-        Focus { stacks: None }
+        Focus {
+            stacks: None,
+            leftovers: true,
+        }
     }
 
     /// These stacks only.
     pub fn stacks<I: IntoIterator<Item = S>, S: Into<String>>(stacks: I) -> Focus {
         Focus {
             stacks: Some(stacks.into_iter().map(Into::into).collect()),
+            leftovers: false,
+        }
+    }
+
+    /// No stack: only the resources we own that no file declares any more.
+    pub fn leftovers_only() -> Focus {
+        Focus {
+            stacks: Some(BTreeSet::new()),
+            leftovers: true,
         }
     }
 
@@ -59,9 +78,9 @@ impl Focus {
         self.stacks.as_ref().is_none_or(|s| s.contains(stack))
     }
 
-    /// Whether leftovers are looked for: only with every stack in focus.
+    /// Whether leftovers are looked for.
     pub fn leftovers(&self) -> bool {
-        self.stacks.is_none()
+        self.leftovers
     }
 
     /// The focused stacks, `None` for every stack.
