@@ -189,6 +189,12 @@ async fn out_of_band_policy_edit_is_reverted_within_one_resync() {
         (d.metric("stackwatch_drift_detected_total") >= 1.0).then_some(())
     })
     .await;
+    // Found by AuthStack's own resync, which the whole app's first deploy settled.
+    assert!(
+        d.metric("stackwatch_stack_drift_detected_total{stack=\"AuthStack\"}") >= 1.0,
+        "{}",
+        d.metrics()
+    );
     assert!(d.stderr().contains("drift"), "{}", d.logs());
 }
 

@@ -363,7 +363,8 @@ impl Reconciler {
                     .errors(key.stack_label(), blocked.len() as u64);
                 return Report::error(ReconcileError::Blocked(blocked));
             }
-            self.settle(&key, desired_fp, shape);
+            let expected: Vec<&Change> = plan.changes.iter().collect();
+            self.settle(&key, &session.desired, &focus, desired_fp, &expected);
             let (outputs, known) = session.deployed_outputs();
             if known {
                 self.publish_outputs(outputs);
@@ -430,7 +431,7 @@ impl Reconciler {
             return Report::error(ReconcileError::Failed(errors));
         }
         // What the next read should find: only the changes the guard held back.
-        self.settle(&key, desired_fp, plan_shape(held.iter().copied()));
+        self.settle(&key, &session.desired, &focus, desired_fp, &held);
         let outputs = engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0;
         self.printed_outputs = None;
         self.publish_outputs(outputs);
@@ -505,9 +506,51 @@ impl Reconciler {
         }
     }
 
-    fn settle(&mut self, key: &Key, desired_fp: u64, shape: u64) {
-        self.settled.insert(key.clone(), (desired_fp, shape));
+    /// AWS now matches the files as far as allowed: what the next read of `key` should find
+    /// is `expected` (the changes the guard holds back). A whole-app reconcile settles each
+    /// stack's key too, so drift is caught by whichever key next reads that stack.
+    fn settle(
+        &mut self,
+        key: &Key,
+        desired: &Desired,
+        focus: &Focus,
+        desired_fp: u64,
+        expected: &[&Change],
+    ) {
+        self.settled.insert(
+            key.clone(),
+            (desired_fp, plan_shape(expected.iter().copied())),
+        );
         self.last_drift.remove(key);
+        if focus.named().is_none() {
+            for stack in &desired.config.stacks {
+                let one = Focus::stacks([stack.name.clone()]);
+                let fp = fingerprint_desired(desired, &one);
+                // A stack's own plan never carries leftovers (deletes).
+                let shape = plan_shape(
+                    expected
+                        .iter()
+                        .copied()
+                        .filter(|c| c.stack == stack.name && c.action != Action::Delete),
+                );
+                let k = Key::Stack(stack.name.clone());
+                self.settled.insert(k.clone(), (fp, shape));
+                self.last_drift.remove(&k);
+            }
+            let leftovers = Focus::leftovers_only();
+            let deletes = expected
+                .iter()
+                .copied()
+                .filter(|c| c.action == Action::Delete);
+            self.settled.insert(
+                Key::Leftovers,
+                (
+                    fingerprint_desired(desired, &leftovers),
+                    plan_shape(deletes),
+                ),
+            );
+            self.last_drift.remove(&Key::Leftovers);
+        }
     }
 
     /// After a focused apply: the stacks that `uses` a focused stack whose attributes changed
