@@ -201,6 +201,27 @@ fn wait_reconciles(d: &Daemon, from: &Metrics, n: f64, limit: Duration) -> Metri
     }
 }
 
+/// Waits until no reconcile has finished for a second (the start's reconciles, and the one
+/// winning the lease asks for, are over), at most `limit`.
+fn wait_idle(d: &Daemon, limit: Duration) {
+    let start = Instant::now();
+    let mut last = metrics(d).duration_count;
+    let mut since = Instant::now();
+    while since.elapsed() < Duration::from_secs(1) {
+        assert!(
+            start.elapsed() < limit,
+            "the daemon never went idle\n{}",
+            d.logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        let now = metrics(d).duration_count;
+        if now != last {
+            last = now;
+            since = Instant::now();
+        }
+    }
+}
+
 /// (peak RSS, current RSS) in MiB, and CPU seconds so far, of the daemon, from /proc.
 fn proc_stats(d: &Daemon) -> (f64, f64, f64) {
     let pid = d.pid();
@@ -680,7 +701,7 @@ async fn scale(n: usize) -> Vec<Row> {
         .clone();
     let d = daemon(&emu.env(), dir.path(), "1h");
     wait_ready(&d, Duration::from_secs(600));
-    std::thread::sleep(Duration::from_millis(500));
+    wait_idle(&d, Duration::from_secs(600));
     let file = dir.path().join("stacks/u000.yaml");
     let original = std::fs::read_to_string(&file).unwrap();
     let edits = env_num("STACKWATCH_BENCH_EDITS", 20) as usize;

@@ -201,6 +201,8 @@ pub struct Reconciler {
     last_drift: BTreeMap<Key, u64>,
     /// Which stack each file holds, for the watcher's events.
     files: StackFiles,
+    /// The last load, by the digest of the files it read (see [`Reconciler::load`]).
+    loaded: Option<(String, Desired)>,
     /// Enqueues the stacks that use a stack whose attributes an apply changed.
     enqueue: Option<mpsc::UnboundedSender<Key>>,
     printed_outputs: Option<Outputs>,
@@ -229,6 +231,7 @@ impl Reconciler {
             settled: BTreeMap::new(),
             last_drift: BTreeMap::new(),
             files: StackFiles::default(),
+            loaded: None,
             enqueue: None,
             printed_outputs: None,
             lease,
@@ -256,9 +259,28 @@ impl Reconciler {
     /// (taken before reading them, so what was loaded is at least that new) goes to `/status`.
     pub async fn reconcile(&mut self, key: &Key) -> Report {
         let digest = crate::config::digest(&self.settings.config_dir);
-        let report = self.reconcile_files(key).await;
+        let report = self.reconcile_files(key, &digest).await;
         self.shared.update(|s| s.config_digest = Some(digest));
         report
+    }
+
+    /// The files loaded and validated: the last load again while the files are byte for byte
+    /// what it read (each key's reconcile loads, and parsing every stack file for each of a
+    /// hundred stacks would cost more than their reads). A load is kept only when the files did
+    /// not change while it read them.
+    fn load(&mut self, digest: &str) -> Result<Desired, Error> {
+        if let Some((d, desired)) = &self.loaded
+            && d == digest
+        {
+            return Ok(desired.clone());
+        }
+        self.loaded = None;
+        let desired = session::load(&self.settings.config_dir, self.settings.stage.as_deref())?;
+        self.files.set(&desired);
+        if crate::config::digest(&self.settings.config_dir) == digest {
+            self.loaded = Some((digest.to_string(), desired.clone()));
+        }
+        Ok(desired)
     }
 
     /// What a key reconciles: one stack in auto mode when the files still declare it and it
@@ -292,9 +314,8 @@ impl Reconciler {
         }
     }
 
-    async fn reconcile_files(&mut self, key: &Key) -> Report {
-        let desired = match session::load(&self.settings.config_dir, self.settings.stage.as_deref())
-        {
+    async fn reconcile_files(&mut self, key: &Key, digest: &str) -> Report {
+        let desired = match self.load(digest) {
             Ok(d) => d,
             Err(e) => return self.invalid(e),
         };
@@ -302,7 +323,6 @@ impl Reconciler {
             tracing::info!("the stack files are valid again");
         }
         self.shared.update(|s| s.config_errors.clear());
-        self.files.set(&desired);
         let (key, focus) = self.focus(key, &desired);
         let desired_fp = fingerprint_desired(&desired, &focus);
         self.last_good = Some(desired.clone());
