@@ -54,8 +54,8 @@ async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_e
     let (b, b_shared) = lease(ttl);
 
     // The first creates the bucket and the lease (If-None-Match: *); the second is refused.
-    assert!(a.ensure(target.clone(), aws.clone()).await.unwrap());
-    assert!(!b.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(a.ensure(target.clone(), aws.clone(), true).await.unwrap());
+    assert!(!b.ensure(target.clone(), aws.clone(), true).await.unwrap());
     assert!(a.is_leader() && !b.is_leader());
     let seen = b_shared.status().lease.unwrap();
     assert_eq!(seen.holder.as_deref(), Some(a.id()), "{seen:?}");
@@ -90,9 +90,9 @@ async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_e
     // Renewal (If-Match) moves the expiry forward; the other still cannot take it.
     let before = read_record(&aws, &target.bucket).await.expires_at_ms;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(a.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(a.ensure(target.clone(), aws.clone(), true).await.unwrap());
     assert!(read_record(&aws, &target.bucket).await.expires_at_ms > before);
-    assert!(!b.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(!b.ensure(target.clone(), aws.clone(), true).await.unwrap());
 
     // Release: the other takes it at once, long before the expiry.
     a.release().await;
@@ -102,17 +102,17 @@ async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_e
         released.released && released.holder == a.id(),
         "{released:?}"
     );
-    assert!(b.ensure(target.clone(), aws.clone()).await.unwrap());
-    assert!(!a.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(b.ensure(target.clone(), aws.clone(), true).await.unwrap());
+    assert!(!a.ensure(target.clone(), aws.clone(), true).await.unwrap());
 
     // b stops renewing (as if killed): after the TTL, a takes over with If-Match on b's record,
     // and b's next renewal fails its If-Match: b is no longer the leader.
     let deadline = Instant::now() + ttl * 3;
-    while !a.ensure(target.clone(), aws.clone()).await.unwrap() {
+    while !a.ensure(target.clone(), aws.clone(), true).await.unwrap() {
         assert!(Instant::now() < deadline, "a never took the expired lease");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(!b.ensure(target.clone(), aws.clone()).await.unwrap());
+    assert!(!b.ensure(target.clone(), aws.clone(), true).await.unwrap());
     assert!(!b.is_leader());
     assert_eq!(read_record(&aws, &target.bucket).await.holder, a.id());
 
@@ -125,7 +125,7 @@ async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_e
         .await
         .unwrap();
     let (c, c_shared) = lease(ttl);
-    match c.ensure(foreign.clone(), aws.clone()).await {
+    match c.ensure(foreign.clone(), aws.clone(), true).await {
         Err(LeaseError::Foreign { bucket, .. }) => assert_eq!(bucket, foreign.bucket),
         other => panic!("expected Foreign, got {other:?}"),
     }

@@ -78,6 +78,8 @@ async fn a_save_to_one_stack_reads_and_writes_only_that_stack() {
     let d = start(&emu, dir.path());
     d.wait_deployed(WAIT).await;
     idle(&d).await;
+    // Winning the lease in the first whole-app reconcile asks for no second one.
+    assert_eq!(d.status()["stacks"]["*"]["reconciles"], 1, "{}", d.logs());
     let before = calls_by_service(&d);
 
     let auth = dir.path().join("stacks/auth.yaml");

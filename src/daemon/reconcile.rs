@@ -342,7 +342,11 @@ impl Reconciler {
             Some(lease) => {
                 let app = &session.snapshot.app;
                 match lease::Target::new(&app.app, &app.stage, &app.account, &app.region) {
-                    Ok(target) => lease.ensure(target, session.aws.clone()).await,
+                    Ok(target) => {
+                        lease
+                            .ensure(target, session.aws.clone(), focus.named().is_none())
+                            .await
+                    }
                     Err(e) => Err(e),
                 }
             }

@@ -141,7 +141,14 @@ impl Lease {
 
     /// Points the lease at `target` (switching, and releasing the old one, if it changed) and
     /// takes or renews it now. Ok(true): this daemon leads for at least the TTL from now.
-    pub async fn ensure(&self, target: Target, aws: Aws) -> Result<bool, LeaseError> {
+    /// `covers_all`: the caller is about to act on every stack, so winning the lease here needs
+    /// no whole-app reconcile after it (otherwise one is asked for).
+    pub async fn ensure(
+        &self,
+        target: Target,
+        aws: Aws,
+        covers_all: bool,
+    ) -> Result<bool, LeaseError> {
         let mut inner = self.inner.lock().await;
         if inner.target.as_ref().map(|(t, _)| t) != Some(&target) {
             if let Some((old, old_aws)) = inner.target.take()
@@ -152,13 +159,14 @@ impl Lease {
             tracing::info!(lease = %target.url(), id = %self.id, "lease: using");
             inner.target = Some((target, aws));
             inner.bucket_checked = false;
-            self.publish(&inner, None, None);
+            self.publish(&inner, None, None, !covers_all);
         }
-        self.step(&mut inner).await
+        self.step(&mut inner, !covers_all).await
     }
 
-    /// One step under the lock, bounded in time, with its outcome published.
-    async fn step(&self, inner: &mut Inner) -> Result<bool, LeaseError> {
+    /// One step under the lock, bounded in time, with its outcome published; `ask` asks for a
+    /// whole-app reconcile when this step makes the daemon the leader.
+    async fn step(&self, inner: &mut Inner, ask: bool) -> Result<bool, LeaseError> {
         let limit = self.ttl / 3;
         let result = match tokio::time::timeout(limit, self.step_inner(inner)).await {
             Ok(r) => r,
@@ -181,7 +189,7 @@ impl Lease {
             Ok(observed) => (observed.clone(), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        self.publish(inner, observed, error);
+        self.publish(inner, observed, error, ask);
         result.map(|_| self.is_leader())
     }
 
@@ -255,8 +263,9 @@ impl Lease {
         }
     }
 
-    /// Sets the gauge, `/status` and the watch channel from what the last step found.
-    fn publish(&self, inner: &Inner, other: Option<Record>, error: Option<String>) {
+    /// Sets the gauge, `/status` and the watch channel from what the last step found; on
+    /// becoming the leader, asks for a whole-app reconcile when `ask`.
+    fn publish(&self, inner: &Inner, other: Option<Record>, error: Option<String>, ask: bool) {
         let leading = inner
             .held
             .as_ref()
@@ -265,7 +274,9 @@ impl Lease {
         self.shared.metrics.set_leader(leading);
         if leading && !was {
             tracing::info!(id = %self.id, ttl = ?self.ttl, "lease: this daemon is now the leader and applies");
-            self.trigger.notify_one();
+            if ask {
+                self.trigger.notify_one();
+            }
         } else if !leading && was {
             tracing::warn!(id = %self.id, "lease: no longer the leader; only planning from now on");
         }
@@ -305,7 +316,7 @@ impl Lease {
                 if inner.target.is_none() {
                     continue;
                 }
-                if let Err(e) = self.step(&mut inner).await {
+                if let Err(e) = self.step(&mut inner, true).await {
                     tracing::warn!(error = %e, "lease: renewing");
                 }
             }
@@ -318,7 +329,7 @@ impl Lease {
         if let (Some((target, aws)), Some(held)) = (inner.target.clone(), inner.held.take()) {
             release(&aws, &target, &self.id, &held.etag).await;
         }
-        self.publish(&inner, None, None);
+        self.publish(&inner, None, None, false);
     }
 }
 
