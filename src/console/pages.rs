@@ -74,7 +74,11 @@ pub async fn stacks(State(console): State<Arc<Console>>) -> Response {
             let _ = write!(body, r#"<pre class="error">{}</pre>"#, esc(e));
         }
         resource_table(&mut body, name, &resources, &o.resources, region.as_deref());
-        outputs_list(&mut body, name, outputs.get(&full));
+        let declares = config
+            .as_ref()
+            .and_then(|c| c.stack(name))
+            .is_none_or(|s| !s.outputs.is_empty());
+        outputs_list(&mut body, name, declares, outputs.get(&full));
         body.push_str("</section>\n");
     }
     body.push_str("</div>\n");
@@ -214,8 +218,17 @@ fn resource_table(
     body.push_str("</tbody></table>\n");
 }
 
-fn outputs_list(body: &mut String, stack: &str, outputs: Option<&BTreeMap<String, String>>) {
+fn outputs_list(
+    body: &mut String,
+    stack: &str,
+    declares: bool,
+    outputs: Option<&BTreeMap<String, String>>,
+) {
     let _ = write!(body, "<h3>Outputs</h3>");
+    if !declares {
+        body.push_str(r#"<p class="none">This stack declares no outputs.</p>"#);
+        return;
+    }
     let Some(outputs) = outputs.filter(|o| !o.is_empty()) else {
         body.push_str(r#"<p class="none">None deployed yet.</p>"#);
         return;
@@ -280,13 +293,16 @@ fn aws_console_url(r: &ResourceView, all: &[ResourceView], region: &str) -> Opti
     }
     let enc = |s: &str| percent_encoding::utf8_percent_encode(s, URL_PART).to_string();
     let home = format!("https://{region}.console.aws.amazon.com");
-    // The user pool of the same `auth` resource, for what lives inside a pool.
-    let pool = || {
-        let prefix = r.id.rsplit_once('.').map(|(p, _)| p)?;
+    // The sibling node of the same `auth` resource (`Stack.Resource.<node>`): the user pool
+    // for what lives inside a pool. (A test user's id holds dots of its own.)
+    let sibling = |node: &str| {
+        let mut parts = r.id.splitn(3, '.');
+        let prefix = format!("{}.{}", parts.next()?, parts.next()?);
         all.iter()
-            .find(|x| x.id == format!("{prefix}.UserPool"))
+            .find(|x| x.id == format!("{prefix}.{node}"))
             .map(|x| x.physical.clone())
     };
+    let pool = || sibling("UserPool");
     let url = match r.kind.as_str() {
         crate::resource::bucket::KIND => format!(
             "https://s3.console.aws.amazon.com/s3/buckets/{}?region={region}",
@@ -317,16 +333,10 @@ fn aws_console_url(r: &ResourceView, all: &[ResourceView], region: &str) -> Opti
             "{home}/cognito/v2/identity/identity-pools/{}/?region={region}",
             enc(p)
         ),
-        crate::resource::identity_pool_roles::KIND => {
-            let prefix = r.id.rsplit_once('.').map(|(p, _)| p)?;
-            let ip = all
-                .iter()
-                .find(|x| x.id == format!("{prefix}.IdentityPool"))?;
-            format!(
-                "{home}/cognito/v2/identity/identity-pools/{}/user-access?region={region}",
-                enc(&ip.physical)
-            )
-        }
+        crate::resource::identity_pool_roles::KIND => format!(
+            "{home}/cognito/v2/identity/identity-pools/{}/user-access?region={region}",
+            enc(&sibling("IdentityPool")?)
+        ),
         crate::resource::role::KIND => format!(
             "https://console.aws.amazon.com/iam/home#/roles/details/{}",
             enc(p)
@@ -645,6 +655,11 @@ mod tests {
                 "client1",
             ),
             res(
+                "AuthStack.Auth.TestUser(a@example.com)",
+                crate::resource::test_user::KIND,
+                "a@example.com",
+            ),
+            res(
                 "StorageStack.Uploads",
                 crate::resource::bucket::KIND,
                 "dev-notes-uploads",
@@ -659,8 +674,13 @@ mod tests {
                 .unwrap()
                 .contains("/user-pools/eu-west-1_abc/applications/app-clients/client1/")
         );
+        assert!(
+            aws_console_url(&all[2], &all, "eu-west-1")
+                .unwrap()
+                .contains("/user-pools/eu-west-1_abc/user-management/users")
+        );
         assert_eq!(
-            aws_console_url(&all[2], &all, "eu-west-1").unwrap(),
+            aws_console_url(&all[3], &all, "eu-west-1").unwrap(),
             "https://s3.console.aws.amazon.com/s3/buckets/dev-notes-uploads?region=eu-west-1"
         );
     }
