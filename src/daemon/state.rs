@@ -259,3 +259,89 @@ pub struct ResourceStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(
+        id: &str,
+        stack: &str,
+        state: Action,
+        outcome: Option<&'static str>,
+    ) -> ResourceStatus {
+        ResourceStatus {
+            id: id.into(),
+            stack: stack.into(),
+            kind: "S3 bucket",
+            physical: "b".into(),
+            state,
+            outcome,
+            error: None,
+        }
+    }
+
+    /// What the scheduler's `record` does when a reconcile of `stack` finishes.
+    fn finish(shared: &Shared, stack: &str, error: Option<&str>) {
+        shared.update(|s| {
+            s.reconciles += 1;
+            s.last_reconcile = Some(LastReconcile {
+                finished_at: "2026-01-01T00:00:00Z".into(),
+                result: if error.is_some() { "error" } else { "success" },
+                duration_ms: 7,
+            });
+            let e = s.stacks.entry(stack.into()).or_default();
+            e.reconciles += 1;
+            e.last_error = error.map(str::to_string);
+        });
+    }
+
+    #[test]
+    fn a_finished_reconcile_is_broadcast_with_its_key_changes_and_drift() {
+        let shared = Shared::new("auto");
+        let mut rx = shared.subscribe();
+        // Other updates (a plan recorded, the lease) send nothing.
+        shared.update(|s| {
+            s.resources = vec![
+                resource(
+                    "StorageStack.Uploads",
+                    "StorageStack",
+                    Action::Update,
+                    Some("done"),
+                ),
+                resource(
+                    "AuthStack.Auth.UserPool",
+                    "AuthStack",
+                    Action::NoChange,
+                    None,
+                ),
+                resource("ApiStack.Api", "ApiStack", Action::Create, None),
+            ];
+        });
+        assert!(rx.try_recv().is_err());
+
+        finish(&shared, "StorageStack", None);
+        let e = rx.try_recv().unwrap();
+        assert_eq!(
+            (e.seq, e.stack.as_str(), e.result),
+            (1, "StorageStack", "success")
+        );
+        assert_eq!(e.changes, ["StorageStack.Uploads: update (done)"]);
+        assert!(!e.drift);
+
+        // Drift counted during the next reconcile marks it, and only it.
+        shared.metrics.drift_detected("StorageStack");
+        finish(&shared, "StorageStack", None);
+        assert!(rx.try_recv().unwrap().drift);
+        finish(&shared, "*", Some("boom"));
+        let e = rx.try_recv().unwrap();
+        assert!(!e.drift);
+        assert_eq!(e.stack, "*");
+        assert_eq!(e.error.as_deref(), Some("boom"));
+        assert_eq!(
+            e.changes.len(),
+            2,
+            "the whole app's key lists every stack's changes"
+        );
+    }
+}

@@ -117,7 +117,7 @@ class Emulator:
 class Daemon:
     """`stackwatch --config . watch` in a copy of the example app, with its own port."""
 
-    def __init__(self, emulator, args):
+    def __init__(self, emulator, args, extra_env=None, console=True):
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="stackwatch-browser-"))
         shutil.copytree(REPO / "config", self.dir, dirs_exist_ok=True)
         self.port = free_port()
@@ -127,6 +127,7 @@ class Daemon:
         env.pop("RUST_LOG", None)
         env.update(emulator.env())
         env["STACKWATCH_TEST_PASSWORD"] = TEST_PASSWORD
+        env.update(extra_env or {})
         self.env = env
         self.stdout = open(self.dir / "stdout.log", "w")
         self.stderr = open(self.dir / "stderr.log", "w")
@@ -138,19 +139,25 @@ class Daemon:
             stdout=self.stdout,
             stderr=self.stderr,
         )
-        self.url = eventually("the Console: line on stdout", self._console_line, logs=self.logs)
+        self.url = None
+        self.banner = None
+        if console:
+            self.banner = eventually("the Console: line on stdout", self._console_line, logs=self.logs)
+            self.url = self.banner.split()[1]
+        self._token = (extra_env or {}).get("STACKWATCH_CONSOLE_TOKEN")
 
     def _console_line(self):
         for line in (self.dir / "stdout.log").read_text().splitlines():
             if line.startswith("Console: "):
-                return line.split()[1]
+                return line
         if self.proc.poll() is not None:
             pytest.fail(f"stackwatch watch exited {self.proc.returncode}\n{self.logs()}")
         return None
 
     @property
     def token(self):
-        return self.url.split("token=", 1)[1]
+        """The token: the one supplied, else the one in the printed URL."""
+        return self._token or self.url.split("token=", 1)[1]
 
     @property
     def cookie(self):
@@ -233,10 +240,19 @@ def daemon(emulator):
     d.stop()
 
 
+# The read-only daemon's token, supplied as a Kubernetes Secret would (never printed).
+SUPPLIED_TOKEN = "supplied-token-from-a-secret-0123456789"
+
+
 @pytest.fixture(scope="session")
 def read_only(emulator, daemon):
-    """A second daemon on the same app, console read-only, planning only (takes no lease)."""
-    d = Daemon(emulator, ["--approve", "never", "--console", "read-only"])
+    """A second daemon on the same app, console read-only with a supplied token, planning
+    only (it takes no lease)."""
+    d = Daemon(
+        emulator,
+        ["--approve", "never", "--console", "read-only"],
+        extra_env={"STACKWATCH_CONSOLE_TOKEN": SUPPLIED_TOKEN},
+    )
     eventually("the read-only daemon's first reconcile", lambda: d.request("GET", "/readyz")[0] == 200, logs=d.logs)
     yield d
     d.stop()

@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import TEST_PASSWORD, eventually, screenshot
+from conftest import SUPPLIED_TOKEN, TEST_PASSWORD, Daemon, eventually, screenshot
 from selenium.webdriver.common.by import By
 
 NEW_USER = "guide-admin@example.com"
@@ -20,8 +20,8 @@ WEAK = "weak@example.com"
 
 
 def sign_in(driver, daemon, path="/"):
-    """Opens the printed URL (the token sets the cookie), then `path`."""
-    driver.get(daemon.url)
+    """Opens the console's URL with the token (which sets the cookie), then `path`."""
+    driver.get(f"{daemon.base}/?token={daemon.token}")
     eventually("the redirect without the token", lambda: "token=" not in driver.current_url)
     if path != "/":
         driver.get(daemon.base + path)
@@ -109,6 +109,7 @@ def test_create_user_from_the_form_makes_a_user_that_is_listed_and_signs_in(daem
     assert NEW_PASSWORD not in chrome.page_source
     screenshot(chrome, "cognito")
 
+    assert NEW_PASSWORD not in daemon.logs()
     listed = daemon.stackwatch("users", "list")
     assert listed.returncode == 0, listed.stderr
     assert NEW_USER in listed.stdout and "CONFIRMED" in listed.stdout
@@ -262,6 +263,9 @@ def test_a_cross_site_form_gets_no_cookie(daemon, emulator, chrome):
 
 
 def test_read_only_offers_no_write_controls_and_refuses_writes(read_only, daemon, emulator, chrome):
+    # The supplied token works and was never printed.
+    assert read_only.banner.startswith(f"Console: http://127.0.0.1:{read_only.port}/")
+    assert SUPPLIED_TOKEN not in read_only.logs()
     sign_in(chrome, read_only, "/cognito")
     eventually("the users table", lambda: chrome.find_elements(By.CSS_SELECTOR, "section.users tr[data-email]"))
     assert chrome.find_elements(By.TAG_NAME, "form") == []
@@ -282,3 +286,17 @@ def test_read_only_offers_no_write_controls_and_refuses_writes(read_only, daemon
         )
         assert status == 403 and "read-only" in text, (path, status, text)
     assert "read-only@example.com" not in users(emulator, pool_of(emulator))
+
+
+def test_without_a_terminal_the_console_is_off(emulator):
+    """No --console and stdin not a terminal: no console, no Console line; the daemon's own
+    endpoints as before."""
+    d = Daemon(emulator, ["--approve", "never"], console=False)
+    try:
+        eventually("the daemon's first reconcile", lambda: d.request("GET", "/readyz")[0] == 200, logs=d.logs)
+        assert "Console:" not in d.logs()
+        for path in ("/", "/cognito", "/events"):
+            assert d.request("GET", path)[0] == 404, path
+        assert d.request("GET", "/status")[0] == 200
+    finally:
+        d.stop()
