@@ -2,7 +2,7 @@
 //! on the daemon's own HTTP server, guarded by a session token.
 //!
 //! - `auth`: the token, its cookie, CSRF, and the Host/Origin checks ([`auth::guard`]);
-//! - `html`: escaping and the page frame; `pages`: the Stacks and Cognito pages;
+//! - `html`: escaping and the page frame; `pages`: the Stacks, Plan and Cognito pages;
 //! - `users`: the Cognito users of each `auth` resource, through the same
 //!   `resource::test_user` functions as `stackwatch users`;
 //! - `events`: the last reconciles and their Server-Sent Events stream (`/events`).
@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::Aws;
 use crate::engine::ReadCache;
 
-/// What the console may do.
+/// What the console may do (`on`: Create User, delete, Deploy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Not served at all.
@@ -101,6 +101,22 @@ pub trait Backend: Send + Sync + 'static {
     fn overview(&self) -> Overview;
     /// Every reconcile that finishes from now on. It carries no secrets.
     fn subscribe(&self) -> BoxStream<'static, Activity>;
+    /// The plan waiting for approval, as the terminal shows it.
+    fn pending_plan(&self) -> Option<String>;
+    /// The browser's ENTER: approve the pending plan and ask for a reconcile, which applies it
+    /// if it is still the plan shown.
+    fn deploy(&self) -> Deploy;
+}
+
+/// What [`Backend::deploy`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deploy {
+    /// Approved; a reconcile re-reads AWS and applies the plan if it is still the one shown.
+    Started,
+    /// No plan waits for approval.
+    NothingPending,
+    /// Plans are not approved by hand (`--approve auto` applies them, `never` only reports).
+    NotByHand,
 }
 
 /// The daemon's status, as the console shows it.
@@ -243,6 +259,8 @@ pub fn router(console: Arc<Console>) -> Router {
     events::spawn_recorder(console.clone());
     Router::new()
         .route("/", get(pages::stacks))
+        .route("/plan", get(pages::plan))
+        .route("/plan/deploy", post(pages::deploy))
         .route("/cognito", get(pages::cognito))
         .route("/cognito/users", post(users::create))
         .route("/cognito/users/delete", post(users::delete))

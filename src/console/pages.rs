@@ -1,7 +1,9 @@
 //! The pages, rendered on the server from the daemon's status, the outputs file and Cognito:
 //! **Stacks** (each stack's state, its resources with a link into the AWS web console, its
-//! outputs with copy buttons, and the last reconciles) and **Cognito** (each `auth` resource's
-//! users, the Create User form beside the pool's password policy, delete with a confirm).
+//! outputs with copy buttons, and the last reconciles), **Plan** (the pending plan as the
+//! terminal shows it, Deploy as ENTER, what the guard holds, the last reconciles) and
+//! **Cognito** (each `auth` resource's users, the Create User form beside the pool's password
+//! policy, delete with a confirm).
 //! Every value goes through [`esc`]; sections marked `data-live` are refreshed in place by
 //! `console.js` when `/events` says a reconcile finished.
 
@@ -344,6 +346,108 @@ fn aws_console_url(r: &ResourceView, all: &[ResourceView], region: &str) -> Opti
         _ => return None,
     };
     Some(url)
+}
+
+#[derive(Deserialize, Default)]
+pub struct PlanQuery {
+    #[serde(default)]
+    deploy: Option<String>,
+}
+
+/// `GET /plan`: the plan waiting for approval as the terminal shows it, the Deploy button
+/// (the browser's ENTER) in prompt mode, what the guard holds back, and the last reconciles.
+pub async fn plan(State(console): State<Arc<Console>>, Query(q): Query<PlanQuery>) -> Response {
+    let o = console.backend.overview();
+    let pending = console.backend.pending_plan();
+    let mut body = String::from("<h1>Plan</h1>\n");
+    let notice = match q.deploy.as_deref() {
+        Some("started") => Some(
+            "Deploying: the daemon re-reads AWS and applies the plan if it is still the one \
+             shown (otherwise it shows the new one).",
+        ),
+        Some("nothing") => Some("No plan waited for approval."),
+        Some("not-by-hand") => Some("Plans are not approved by hand in this approval mode."),
+        _ => None,
+    };
+    if let Some(n) = notice {
+        let _ = write!(body, r#"<p class="notice" role="status">{}</p>"#, esc(n));
+    }
+    let _ = write!(
+        body,
+        r#"<section id="plan" data-live aria-labelledby="h-plan"><p class="summary">Approval: <strong>{}</strong></p>"#,
+        esc(&o.approval)
+    );
+    match &pending {
+        Some(text) => {
+            body.push_str(r#"<h2 id="h-plan">Waiting for approval</h2>"#);
+            let _ = write!(
+                body,
+                r#"<pre class="plan" tabindex="0" aria-label="The pending plan">{}</pre>"#,
+                esc(text)
+            );
+            if console.mode.writes() && o.approval == "prompt" {
+                let _ = write!(
+                    body,
+                    r#"<form method="post" action="/plan/deploy" class="deploy"><input type="hidden" name="csrf" value="{}"><button type="submit">Deploy</button> <span class="hint">as ENTER in the terminal</span></form>"#,
+                    esc(&console.policy.csrf)
+                );
+            } else if o.approval == "never" {
+                body.push_str("<p>--approve never: this plan is only reported.</p>");
+            }
+        }
+        None if !o.pending.is_empty() => {
+            body.push_str(r#"<h2 id="h-plan">Reported, not applied here</h2><ul class="pending">"#);
+            for p in &o.pending {
+                let _ = write!(body, "<li><code>{}</code></li>", esc(p));
+            }
+            body.push_str("</ul><p>Another daemon holds the lease and applies.</p>");
+        }
+        None => body.push_str(
+            r#"<h2 id="h-plan">Nothing waits for approval</h2><p>No plan waits: AWS matches the stack files, as far as the guard allows.</p>"#,
+        ),
+    }
+    let held: Vec<&ResourceView> = o
+        .resources
+        .iter()
+        .filter(|r| r.outcome.as_deref() == Some("held"))
+        .collect();
+    if !held.is_empty() {
+        body.push_str("<h2>Held back by the guard</h2><ul>");
+        for r in held {
+            let flag = if r.action == "delete" {
+                "--allow-delete"
+            } else {
+                "--allow-replace"
+            };
+            let _ = write!(
+                body,
+                "<li><code>{}</code> ({}) needs {flag}</li>",
+                esc(&r.id),
+                esc(&r.action)
+            );
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str("</section>\n");
+    activity(&mut body, &super::events::recent(&console));
+    Html(page("Plan", "/plan", console.mode.as_str(), &body)).into_response()
+}
+
+/// `POST /plan/deploy`: the browser's ENTER.
+pub async fn deploy(State(console): State<Arc<Console>>) -> Response {
+    let what = match console.backend.deploy() {
+        super::Deploy::Started => {
+            tracing::info!("console: the pending plan was approved (Deploy)");
+            "started"
+        }
+        super::Deploy::NothingPending => "nothing",
+        super::Deploy::NotByHand => "not-by-hand",
+    };
+    (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, format!("/plan?deploy={what}"))],
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]

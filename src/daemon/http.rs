@@ -16,6 +16,9 @@ use tokio_util::sync::CancellationToken;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 
+use tokio::sync::Notify;
+
+use super::approval::{Approval, Mode};
 use super::state::{ReconcileEvent, Shared, Status};
 use crate::console;
 
@@ -44,17 +47,38 @@ pub async fn serve(
         .await
 }
 
-/// What the console sees of the daemon: `/status` as its [`console::Overview`], and each
-/// finished reconcile.
-pub struct ConsoleBackend(pub Arc<Shared>);
+/// What the console sees of the daemon: `/status` as its [`console::Overview`], each finished
+/// reconcile, and the approval gate (its Deploy button is ENTER).
+pub struct ConsoleBackend {
+    pub shared: Arc<Shared>,
+    pub approval: Arc<Approval>,
+    /// Asks for a whole-app reconcile, as ENTER does.
+    pub trigger: Arc<Notify>,
+}
 
 impl console::Backend for ConsoleBackend {
     fn overview(&self) -> console::Overview {
-        overview(&self.0.status())
+        overview(&self.shared.status())
+    }
+
+    fn pending_plan(&self) -> Option<String> {
+        self.approval.pending_text()
+    }
+
+    fn deploy(&self) -> console::Deploy {
+        if self.approval.mode() != Mode::Prompt {
+            return console::Deploy::NotByHand;
+        }
+        if !self.approval.approve() {
+            return console::Deploy::NothingPending;
+        }
+        super::approval::print_block("Deploying… (approved in the console)\n");
+        self.trigger.notify_one();
+        console::Deploy::Started
     }
 
     fn subscribe(&self) -> BoxStream<'static, console::Activity> {
-        let rx = self.0.subscribe();
+        let rx = self.shared.subscribe();
         futures::stream::unfold(rx, |mut rx| async move {
             loop {
                 match rx.recv().await {

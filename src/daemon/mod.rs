@@ -129,7 +129,11 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
                 state_dir: opts.state_dir.clone(),
             },
             addr,
-            Arc::new(http::ConsoleBackend(shared.clone())),
+            Arc::new(http::ConsoleBackend {
+                shared: shared.clone(),
+                approval: approval.clone(),
+                trigger: trigger.clone(),
+            }),
             cancel.clone(),
         );
         approval::print_block(&format!("{}\n", c.banner(opts.console.generated)));

@@ -300,3 +300,66 @@ def test_without_a_terminal_the_console_is_off(emulator):
         assert d.request("GET", "/status")[0] == 200
     finally:
         d.stop()
+
+
+def test_the_plan_page_shows_the_pending_plan_and_deploy_applies_it(emulator, chrome):
+    """Prompt mode, a stage of its own (its own lease and resources): the Plan page shows the
+    plan the terminal shows; Deploy is ENTER; after a file edit the change shows, and Deploy
+    applies it (read back from IAM)."""
+    d = Daemon(emulator, ["--stage", "plan", "--approve", "prompt", "--console", "on", "--resync", "2s"])
+    idp, iam = emulator.client("cognito-idp"), emulator.client("iam")
+
+    def pools():
+        return [p for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "plan-notes-Auth"]
+
+    def deploy_until(what, done):
+        """Presses Deploy whenever it is offered, until `done()` (a changed plan is shown
+        again, as on the terminal, and needs its own Deploy)."""
+
+        def check():
+            if done():
+                return True
+            buttons = chrome.find_elements(By.CSS_SELECTOR, "form.deploy button")
+            if buttons:
+                buttons[0].click()
+            return False
+
+        eventually(what, check, logs=d.logs)
+
+    try:
+        sign_in(chrome, d, "/plan")
+        text = eventually("the pending plan", lambda: chrome.find_element(By.CSS_SELECTOR, "pre.plan").text, logs=d.logs)
+        assert "+ AuthStack.Auth.UserPool " in text and "will be created" in text, text
+        assert "Plan: " in text and " to create" in text
+        # The same content as the terminal's.
+        for line in text.splitlines():
+            assert line.strip() in d.logs(), line
+        screenshot(chrome, "plan")
+        assert pools() == [], "nothing is deployed before Deploy"
+
+        deploy_until("the app deployed by Deploy", lambda: len(pools()) == 1)
+        eventually(
+            "the page showing nothing pending, without a reload",
+            lambda: "Nothing waits for approval" in chrome.find_element(By.ID, "plan").text,
+            logs=d.logs,
+        )
+
+        auth = d.dir / "stacks" / "auth.yaml"
+        auth.write_text(auth.read_text().replace('actions: ["s3:*"]', 'actions: ["s3:GetObject", "s3:PutObject"]'))
+        role = "plan-notes-AuthStack-Auth-AuthRole"
+        changed = eventually(
+            "the edit in the pending plan",
+            lambda: t if "AuthenticatedRole" in (t := chrome.find_element(By.CSS_SELECTOR, "pre.plan").text) else None,
+            logs=d.logs,
+        )
+        added = [line for line in changed.splitlines() if line.strip().startswith("+") and "s3:getobject" in line]
+        assert "will be updated in place" in changed and added, changed
+        screenshot(chrome, "plan-edit")
+        assert "s3:GetObject" not in json.dumps(iam.get_role_policy(RoleName=role, PolicyName="stackwatch")["PolicyDocument"])
+
+        deploy_until(
+            "the edit applied",
+            lambda: "s3:GetObject" in json.dumps(iam.get_role_policy(RoleName=role, PolicyName="stackwatch")["PolicyDocument"]),
+        )
+    finally:
+        d.stop()
