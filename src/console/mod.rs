@@ -264,6 +264,8 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/cognito", get(pages::cognito))
         .route("/cognito/users", post(users::create))
         .route("/cognito/users/delete", post(users::delete))
+        .route("/cognito/users/enable", post(users::enable))
+        .route("/cognito/users/password", post(users::password))
         .route("/events", get(events::stream))
         .route("/assets/console.js", get(script))
         .route("/assets/console.css", get(style))

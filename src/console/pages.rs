@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::html::{esc, id, page};
-use super::users::{self, AuthTarget, FormError, PoolView};
+use super::users::{self, AuthTarget, FormError, PoolView, Which};
 use super::{Console, Overview, ResourceView};
 use crate::resource::test_user::PasswordPolicy;
 
@@ -458,6 +458,13 @@ pub struct CognitoQuery {
     created: Option<String>,
     #[serde(default)]
     deleted: Option<String>,
+    #[serde(default)]
+    enabled: Option<String>,
+    #[serde(default)]
+    disabled: Option<String>,
+    /// The user whose password was set (never the password).
+    #[serde(default)]
+    reset: Option<String>,
 }
 
 /// `GET /cognito`: each `auth` resource's users and the Create User form.
@@ -482,12 +489,19 @@ async fn render_cognito(console: &Console, q: &CognitoQuery, error: Option<FormE
             esc(e)
         );
     }
-    if let Some(e) = &q.deleted {
-        let _ = write!(
-            body,
-            r#"<p class="notice" role="status">Deleted user <strong>{}</strong>.</p>"#,
-            esc(e)
-        );
+    for (who, what) in [
+        (&q.deleted, "Deleted user"),
+        (&q.enabled, "Enabled user"),
+        (&q.disabled, "Disabled user"),
+        (&q.reset, "Set a new permanent password for"),
+    ] {
+        if let Some(e) = who {
+            let _ = write!(
+                body,
+                r#"<p class="notice" role="status">{what} <strong>{}</strong>.</p>"#,
+                esc(e)
+            );
+        }
     }
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -563,7 +577,22 @@ fn auth_section(
     body.push_str(r#"<div class="columns">"#);
     users_table(body, console, t, &view, page_no);
     if console.mode.writes() {
-        create_form(body, console, t, &view.policy, error);
+        body.push_str(r#"<div class="side">"#);
+        create_form(
+            body,
+            console,
+            t,
+            &view.policy,
+            error.filter(|e| e.which == Which::Create),
+        );
+        password_form(
+            body,
+            console,
+            t,
+            &view,
+            error.filter(|e| e.which == Which::Password),
+        );
+        body.push_str("</div>");
     } else {
         body.push_str(r#"<aside class="policy">"#);
         policy_text(body, &view.policy);
@@ -605,8 +634,14 @@ fn users_table(body: &mut String, console: &Console, t: &AuthTarget, v: &PoolVie
             "warn"
         };
         let action = if console.mode.writes() {
+            let (enable, label) = if u.enabled {
+                ("false", "Disable")
+            } else {
+                ("true", "Enable")
+            };
             format!(
-                r#"<td><form method="post" action="/cognito/users/delete"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="auth" value="{key}"><input type="hidden" name="email" value="{email}"><button type="submit" class="danger" aria-label="Delete {email}">Delete</button></form></td>"#,
+                r#"<td class="actions"><form method="post" action="/cognito/users/enable"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="auth" value="{key}"><input type="hidden" name="email" value="{email}"><input type="hidden" name="enabled" value="{enable}"><button type="submit" class="secondary" aria-label="{label} {email}">{label}</button></form><form method="post" action="/cognito/users/delete"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="auth" value="{key}"><input type="hidden" name="email" value="{email}"><button type="submit" class="danger" aria-label="Delete {email}">Delete</button></form></td>"#,
+                label = esc(label),
                 csrf = esc(&console.policy.csrf),
                 key = esc(&t.key),
                 email = esc(&u.email),
@@ -699,6 +734,62 @@ fn create_form(
     policy_text(body, policy);
     body.push_str(
         "<p>The user is created confirmed, with its email verified and this password permanent (no invitation is sent).</p></div></section>",
+    );
+}
+
+/// Set a new permanent password for a user of the pool (outside the live section, so a
+/// refresh never drops what is typed).
+fn password_form(
+    body: &mut String,
+    console: &Console,
+    t: &AuthTarget,
+    view: &PoolView,
+    error: Option<&FormError>,
+) {
+    if view.users.is_empty() {
+        return;
+    }
+    let aid = id(&t.key);
+    let _ = write!(
+        body,
+        r#"<section class="set-password" aria-labelledby="h-pw-{aid}"><h3 id="h-pw-{aid}">Set a new password</h3>
+<form method="post" action="/cognito/users/password" class="set-password">
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="auth" value="{key}">
+<label for="pw-user-{aid}">User</label>
+<select id="pw-user-{aid}" name="email">"#,
+        csrf = esc(&console.policy.csrf),
+        key = esc(&t.key),
+    );
+    for u in &view.users {
+        let selected = if error.is_some_and(|e| e.email == u.email) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            body,
+            r#"<option value="{e}"{selected}>{e}</option>"#,
+            e = esc(&u.email)
+        );
+    }
+    let _ = write!(
+        body,
+        r#"</select>
+<label for="pw-new-{aid}">New password</label>
+<input type="password" id="pw-new-{aid}" name="password" required autocomplete="new-password" aria-describedby="policy-{aid}">
+<button type="submit">Set password</button>
+"#
+    );
+    if let Some(e) = error {
+        let _ = write!(
+            body,
+            r#"<p class="error" role="alert">{}</p>"#,
+            esc(&e.message)
+        );
+    }
+    body.push_str(
+        "<p class=\"policy\">Permanent: the user is confirmed with it.</p></form></section>",
     );
 }
 

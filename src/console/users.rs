@@ -103,8 +103,16 @@ pub struct CreateForm {
     password: String,
 }
 
+/// Which form of an `auth` section failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Create,
+    Password,
+}
+
 /// What a form's failure shows on the page.
 pub struct FormError {
+    pub which: Which,
     pub auth: String,
     pub email: String,
     pub message: String,
@@ -117,6 +125,7 @@ pub async fn create(State(console): State<Arc<Console>>, Form(form): Form<Create
     let email = form.email.trim().to_string();
     let password = Password::new(form.password);
     let fail = |message: String| FormError {
+        which: Which::Create,
         auth: form.auth.clone(),
         email: email.clone(),
         message,
@@ -191,6 +200,83 @@ pub async fn delete(State(console): State<Arc<Console>>, Form(form): Form<Delete
             see_other(&format!("/cognito?deleted={}", query_value(&form.email)))
         }
         Err(e) => (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
+    }
+}
+
+/// The deployed pool of the `auth` resource `key`, with the clients to reach it.
+async fn pool_of(console: &Console, key: &str) -> Result<(Aws, String), String> {
+    let auths = auths(console).await.map_err(|e| e.to_string())?;
+    let pool = auths
+        .targets
+        .iter()
+        .find(|t| t.key == key)
+        .and_then(|t| t.pool.clone())
+        .ok_or_else(|| format!("{key} has no deployed user pool"))?;
+    Ok((auths.aws, pool))
+}
+
+#[derive(Deserialize)]
+pub struct EnableForm {
+    auth: String,
+    email: String,
+    /// `true` to enable, `false` to disable.
+    enabled: String,
+}
+
+/// `POST /cognito/users/enable`: enables or disables a user.
+pub async fn enable(State(console): State<Arc<Console>>, Form(form): Form<EnableForm>) -> Response {
+    let enabled = form.enabled == "true";
+    let (aws, pool) = match pool_of(&console, &form.auth).await {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
+    };
+    match test_user::set_enabled(&aws, &pool, &form.email, enabled).await {
+        Ok(()) => {
+            let done = if enabled { "enabled" } else { "disabled" };
+            tracing::info!(email = %form.email, %pool, "console: {done} user");
+            see_other(&format!("/cognito?{done}={}", query_value(&form.email)))
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    auth: String,
+    email: String,
+    password: String,
+}
+
+/// `POST /cognito/users/password`: a new permanent password; Cognito's reason on the form
+/// when it refuses it.
+pub async fn password(
+    State(console): State<Arc<Console>>,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let password = Password::new(form.password);
+    let fail = |message: String| FormError {
+        which: Which::Password,
+        auth: form.auth.clone(),
+        email: form.email.clone(),
+        message,
+    };
+    if password.expose().is_empty() {
+        return super::pages::cognito_with(&console, Some(fail("a new password is needed".into())))
+            .await;
+    }
+    let (aws, pool) = match pool_of(&console, &form.auth).await {
+        Ok(p) => p,
+        Err(e) => return super::pages::cognito_with(&console, Some(fail(e))).await,
+    };
+    match test_user::set_password(&aws, &pool, &form.email, &password).await {
+        Ok(()) => {
+            tracing::info!(email = %form.email, %pool, "console: set a new permanent password");
+            see_other(&format!("/cognito?reset={}", query_value(&form.email)))
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "console: setting a password was refused");
+            super::pages::cognito_with(&console, Some(fail(e.to_string()))).await
+        }
     }
 }
 

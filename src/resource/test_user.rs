@@ -279,6 +279,62 @@ fn exists(label: &str, email: &str) -> AwsError {
     )
 }
 
+/// AdminEnableUser or AdminDisableUser: a disabled user cannot sign in.
+pub async fn set_enabled(
+    aws: &Aws,
+    pool: &str,
+    email: &str,
+    enabled: bool,
+) -> Result<(), AwsError> {
+    let label = user_pool_label(pool, email);
+    if enabled {
+        aws.idp
+            .admin_enable_user()
+            .user_pool_id(pool)
+            .username(email)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("enabling", KIND, label, e))
+    } else {
+        aws.idp
+            .admin_disable_user()
+            .user_pool_id(pool)
+            .username(email)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("disabling", KIND, label, e))
+    }
+}
+
+/// AdminSetUserPassword `Permanent`: a new password for an existing user, who stays (or
+/// becomes) confirmed. A password the pool refuses gets Cognito's reason; the user is kept.
+pub async fn set_password(
+    aws: &Aws,
+    pool: &str,
+    email: &str,
+    password: &Password,
+) -> Result<(), AwsError> {
+    aws.idp
+        .admin_set_user_password()
+        .user_pool_id(pool)
+        .username(email)
+        .password(password.expose())
+        .permanent(true)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            AwsError::new(
+                "setting the password of",
+                KIND,
+                user_pool_label(pool, email),
+                e,
+            )
+        })
+}
+
 /// AdminDeleteUser; a user (or pool) already gone is fine.
 pub async fn delete_user(aws: &Aws, pool: &str, email: &str) -> Result<(), AwsError> {
     match aws

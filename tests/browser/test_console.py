@@ -363,3 +363,63 @@ def test_the_plan_page_shows_the_pending_plan_and_deploy_applies_it(emulator, ch
         )
     finally:
         d.stop()
+
+
+def test_disable_enable_and_set_a_new_password(daemon, emulator, chrome):
+    idp = emulator.client("cognito-idp")
+    pool = pool_of(emulator)
+    email, first, second = "managed@example.com", "First-pw-1!", "Second-pw-2!"
+    idp.admin_create_user(
+        UserPoolId=pool,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    idp.admin_set_user_password(UserPoolId=pool, Username=email, Password=first, Permanent=True)
+
+    def signs_in(password):
+        try:
+            idp.initiate_auth(
+                ClientId=client_of(emulator, pool),
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password},
+            )
+            return True
+        except idp.exceptions.NotAuthorizedException:
+            return False
+
+    def enabled():
+        return idp.admin_get_user(UserPoolId=pool, Username=email)["Enabled"]
+
+    try:
+        sign_in(chrome, daemon, "/cognito")
+        eventually("the user's row", lambda: chrome.find_element(By.CSS_SELECTOR, f'tr[data-email="{email}"]'))
+        chrome.find_element(By.CSS_SELECTOR, f'button[aria-label="Disable {email}"]').click()
+        eventually("the disabled notice", lambda: "Disabled user" in chrome.find_element(By.CSS_SELECTOR, ".notice").text)
+        assert enabled() is False
+        assert "no" in chrome.find_element(By.CSS_SELECTOR, f'tr[data-email="{email}"]').text.split()
+        chrome.find_element(By.CSS_SELECTOR, f'button[aria-label="Enable {email}"]').click()
+        eventually("the enabled notice", lambda: "Enabled user" in chrome.find_element(By.CSS_SELECTOR, ".notice").text)
+        assert enabled() is True
+
+        # A password Cognito refuses: its reason on that form; the old one still works.
+        def set_password(password):
+            form = chrome.find_element(By.CSS_SELECTOR, "form.set-password")
+            from selenium.webdriver.support.ui import Select
+
+            Select(form.find_element(By.NAME, "email")).select_by_value(email)
+            form.find_element(By.NAME, "password").send_keys(password)
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+        set_password("zq1weak")
+        alert = eventually("the reason", lambda: chrome.find_element(By.CSS_SELECTOR, "form.set-password [role=alert]").text)
+        assert "InvalidPasswordException" in alert, alert
+        assert "zq1weak" not in chrome.page_source and "zq1weak" not in daemon.logs()
+        assert signs_in(first)
+        set_password(second)
+        eventually("the set notice", lambda: "Set a new permanent password for" in chrome.find_element(By.CSS_SELECTOR, ".notice").text)
+        assert second not in chrome.page_source and second not in daemon.logs()
+        assert signs_in(second) and not signs_in(first)
+        screenshot(chrome, "cognito-manage")
+    finally:
+        idp.admin_delete_user(UserPoolId=pool, Username=email)
