@@ -36,7 +36,12 @@ pub fn id(s: &str) -> String {
 }
 
 /// The pages of the navigation: (path, title).
-const PAGES: &[(&str, &str)] = &[("/", "Stacks"), ("/plan", "Plan"), ("/cognito", "Cognito")];
+const PAGES: &[(&str, &str)] = &[
+    ("/", "Stacks"),
+    ("/plan", "Plan"),
+    ("/cognito", "Cognito"),
+    ("/access", "Access"),
+];
 
 /// A whole page: `title`, the page's `path` (marked current in the navigation), the console
 /// mode shown in the header, and the body.

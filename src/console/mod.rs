@@ -5,12 +5,14 @@
 //! - `html`: escaping and the page frame; `pages`: the Stacks, Plan and Cognito pages;
 //! - `users`: the Cognito users of each `auth` resource, through the same
 //!   `resource::test_user` functions as `stackwatch users`;
+//! - `access`: Sign in as a user, as `verify` does, and the ✓/✗ table of what it can reach;
 //! - `events`: the last reconciles and their Server-Sent Events stream (`/events`).
 //!
 //! The console knows nothing of the daemon: it asks a [`Backend`] for a status snapshot and a
 //! stream of finished reconciles, and reads the config, the outputs file and AWS through the
 //! library like any command. The daemon implements the backend and mounts [`router`].
 
+mod access;
 pub mod auth;
 mod events;
 mod html;
@@ -266,6 +268,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/cognito/users/delete", post(users::delete))
         .route("/cognito/users/enable", post(users::enable))
         .route("/cognito/users/password", post(users::password))
+        .route("/access", get(access::page_get).post(access::sign_in))
         .route("/events", get(events::stream))
         .route("/assets/console.js", get(script))
         .route("/assets/console.css", get(style))

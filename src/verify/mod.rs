@@ -197,6 +197,84 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
     Ok(out)
 }
 
+/// What signing in as one user proves: its identity, when its credentials expire (never the
+/// keys), and what its role lets it reach, decided by the evaluator (the console's Access page).
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub identity_id: String,
+    pub expires: Option<String>,
+    pub report: Report,
+}
+
+/// Signs in as `email` on the `auth` resource `auth_id` (`AuthStack.Auth`) through the same
+/// flow as `verify` (InitiateAuth, GetId, GetCredentialsForIdentity) and checks, from the
+/// deployed policies, what that identity can reach in each bucket and API route its
+/// permissions name.
+pub async fn sign_in_as(
+    session: &Session,
+    auth_id: &str,
+    email: &str,
+    password: &Password,
+) -> Result<Access, Error> {
+    let aws = &session.aws;
+    let stack = auth_id.split('.').next().unwrap_or_default();
+    let t = targets(session, Some(stack))?
+        .into_iter()
+        .find(|t| t.id == auth_id)
+        .ok_or_else(|| Error::Refused(format!("no `auth` resource {auth_id}")))?;
+    let roles = aws
+        .identity
+        .get_identity_pool_roles()
+        .identity_pool_id(&t.identity_pool_id)
+        .send()
+        .await
+        .map_err(|e| {
+            AwsError::new(
+                "reading roles of",
+                "Cognito identity pool",
+                &t.identity_pool_id,
+                e,
+            )
+        })?;
+    let auth_arn = roles
+        .roles()
+        .and_then(|r| r.get("authenticated"))
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "{auth_id}: the identity pool {} has no authenticated role",
+                t.identity_pool_id
+            ))
+        })?;
+    let auth = read_role(aws, auth_arn).await?;
+    let identity = sign_in(aws, &t, email, password)
+        .await
+        .map_err(|why| Error::Refused(format!("signing in as {email} ({auth_id}): {why}")))?;
+    let amr = [
+        "authenticated".to_string(),
+        format!("cognito-idp.{}.amazonaws.com/{}", t.region, t.user_pool_id),
+        format!(
+            "cognito-idp.{}.amazonaws.com/{}:CognitoSignIn:{}",
+            t.region, t.user_pool_id, identity.user_sub
+        ),
+    ];
+    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+    let mut report = Report::default();
+    access_checks(
+        &mut report,
+        &t,
+        email,
+        &identity.identity_id,
+        &amr,
+        &auth.policies,
+        None,
+    );
+    Ok(Access {
+        identity_id: identity.identity_id,
+        expires: identity.expires,
+        report,
+    })
+}
+
 /// Runs every check for the selected `auth` resources.
 pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error> {
     let aws = &session.aws;

@@ -24,6 +24,8 @@ pub(super) struct Identity {
     pub identity_id: String,
     /// The user pool `sub` of the user.
     pub user_sub: String,
+    /// When the credentials expire (RFC 3339); the keys themselves are never kept.
+    pub expires: Option<String>,
 }
 
 /// The real sign-in flow: InitiateAuth (USER_PASSWORD_AUTH) → GetId → GetCredentialsForIdentity.
@@ -108,9 +110,14 @@ pub(super) async fn sign_in(
     {
         return Err("GetCredentialsForIdentity returned no credentials".into());
     }
+    let expires = creds
+        .credentials()
+        .and_then(|c| c.expiration())
+        .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
     Ok(Identity {
         identity_id,
         user_sub: jwt_sub(&token).unwrap_or_default(),
+        expires,
     })
 }
 

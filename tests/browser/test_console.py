@@ -423,3 +423,51 @@ def test_disable_enable_and_set_a_new_password(daemon, emulator, chrome):
         screenshot(chrome, "cognito-manage")
     finally:
         idp.admin_delete_user(UserPoolId=pool, Username=email)
+
+
+def test_sign_in_as_shows_the_identity_and_what_it_can_reach_and_no_secret_key(daemon, emulator, chrome):
+    sign_in(chrome, daemon, "/access")
+    form = eventually("the Sign in as form", lambda: chrome.find_element(By.CSS_SELECTOR, "form.sign-in-as"))
+    for field in form.find_elements(By.CSS_SELECTOR, "select, input:not([type=hidden])"):
+        assert chrome.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]')
+    from selenium.webdriver.support.ui import Select
+
+    # A wrong password: Cognito's answer, no table.
+    Select(form.find_element(By.NAME, "email")).select_by_value("admin@example.com")
+    form.find_element(By.NAME, "password").send_keys("Not-the-pw-1!")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    alert = eventually("the refusal", lambda: chrome.find_element(By.CSS_SELECTOR, "section.auth [role=alert]").text)
+    assert "InitiateAuth" in alert, alert
+    assert chrome.find_elements(By.CSS_SELECTOR, ".access-result") == []
+
+    form = chrome.find_element(By.CSS_SELECTOR, "form.sign-in-as")
+    Select(form.find_element(By.NAME, "email")).select_by_value("admin@example.com")
+    form.find_element(By.NAME, "password").send_keys(TEST_PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    identity = eventually("the identity id", lambda: chrome.find_element(By.ID, "identity-id").text)
+    assert identity.startswith("us-east-1:"), identity
+    assert chrome.find_element(By.ID, "expires").text not in ("", "unknown")
+    rows = chrome.find_elements(By.CSS_SELECTOR, ".access-result tbody tr")
+    texts = [r.text for r in rows]
+    assert any("private/" in t for t in texts), texts
+    assert any("GET /notes" in t or "/GET/notes" in t for t in texts), texts
+    marks = [r.find_element(By.CSS_SELECTOR, ".mark").text for r in rows]
+    assert marks and set(marks) == {"✓"}, list(zip(marks, texts))
+    screenshot(chrome, "access")
+
+    # The same flow by hand: the credentials it hands out appear nowhere in the page.
+    pool = pool_of(emulator)
+    tokens = emulator.client("cognito-idp").initiate_auth(
+        ClientId=client_of(emulator, pool),
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "admin@example.com", "PASSWORD": TEST_PASSWORD},
+    )["AuthenticationResult"]
+    ci = emulator.client("cognito-identity")
+    logins = {f"cognito-idp.us-east-1.amazonaws.com/{pool}": tokens["IdToken"]}
+    ipool = next(p["IdentityPoolId"] for p in ci.list_identity_pools(MaxResults=60)["IdentityPools"] if p["IdentityPoolName"] == "dev_notes_Auth")
+    iid = ci.get_id(IdentityPoolId=ipool, Logins=logins)["IdentityId"]
+    creds = ci.get_credentials_for_identity(IdentityId=iid, Logins=logins)["Credentials"]
+    page = chrome.page_source
+    for secret in (creds["SecretKey"], creds["SessionToken"], creds["AccessKeyId"], TEST_PASSWORD):
+        assert secret not in page
+    assert TEST_PASSWORD not in daemon.logs()
