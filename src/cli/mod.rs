@@ -2,6 +2,7 @@
 //! clap types never leave this folder.
 
 mod apply;
+mod completions;
 mod destroy;
 mod outputs;
 mod plan;
@@ -78,6 +79,8 @@ pub enum Command {
     Users(users::Args),
     /// Sign in as each test user and prove, from the deployed policies, what each identity can reach.
     Verify(verify::Args),
+    /// Print the shell completion script (bash, zsh or fish).
+    Completions(completions::Args),
 }
 
 /// Runs the chosen command.
@@ -121,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Watch(a) => watch::run(&ctx, a).await,
         Command::Users(a) => users::run(&ctx, a).await,
         Command::Verify(a) => verify::run(&ctx, a).await,
+        Command::Completions(a) => completions::run(a),
     }
 }
 
