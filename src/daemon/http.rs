@@ -47,6 +47,37 @@ pub async fn serve(
         .await
 }
 
+/// The console's routes when `--console` is not `off`; prints its `Console:` line.
+pub fn console(
+    opts: &super::Options,
+    addr: std::net::SocketAddr,
+    shared: &Arc<Shared>,
+    approval: &Arc<Approval>,
+    trigger: &Arc<Notify>,
+    cancel: &CancellationToken,
+) -> Option<Router> {
+    if opts.console.mode == console::Mode::Off {
+        return None;
+    }
+    let c = console::Console::new(
+        &opts.console,
+        console::App {
+            config_dir: opts.config_dir.clone(),
+            stage: opts.stage.clone(),
+            state_dir: opts.state_dir.clone(),
+        },
+        addr,
+        Arc::new(ConsoleBackend {
+            shared: shared.clone(),
+            approval: approval.clone(),
+            trigger: trigger.clone(),
+        }),
+        cancel.clone(),
+    );
+    super::approval::print_block(&format!("{}\n", c.banner(opts.console.generated)));
+    Some(console::router(c))
+}
+
 /// What the console sees of the daemon: `/status` as its [`console::Overview`], each finished
 /// reconcile, and the approval gate (its Deploy button is ENTER).
 pub struct ConsoleBackend {

@@ -120,25 +120,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let (signals_tx, signals) = mpsc::unbounded_channel();
 
     let watcher = watcher::spawn(&opts.config_dir, signals_tx, cancel.clone())?;
-    let console = (opts.console.mode != crate::console::Mode::Off).then(|| {
-        let c = crate::console::Console::new(
-            &opts.console,
-            crate::console::App {
-                config_dir: opts.config_dir.clone(),
-                stage: opts.stage.clone(),
-                state_dir: opts.state_dir.clone(),
-            },
-            addr,
-            Arc::new(http::ConsoleBackend {
-                shared: shared.clone(),
-                approval: approval.clone(),
-                trigger: trigger.clone(),
-            }),
-            cancel.clone(),
-        );
-        approval::print_block(&format!("{}\n", c.banner(opts.console.generated)));
-        crate::console::router(c)
-    });
+    let console = http::console(&opts, addr, &shared, &approval, &trigger, &cancel);
     let server = tokio::spawn(http::serve(
         listener,
         shared.clone(),
