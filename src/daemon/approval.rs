@@ -72,7 +72,10 @@ impl Approval {
 
     /// Decides for a plan with changes, rendered as `text`, and says what to show the user:
     /// a new plan with the prompt (prompt) or the report (never); nothing for a plan already shown.
-    pub fn decide(&self, text: &str) -> (Decision, Option<String>) {
+    /// `can_apply`: the caller holds the whole plan shown, and can apply it. A caller that holds
+    /// only a part (one stack's reconcile) never consumes an approval: ENTER asks for a
+    /// reconcile of the whole app, which applies it.
+    pub fn decide(&self, text: &str, can_apply: bool) -> (Decision, Option<String>) {
         let mut g = self.lock();
         match self.mode {
             Mode::Auto => (Decision::Apply, None),
@@ -88,7 +91,7 @@ impl Approval {
             }
             Mode::Prompt => {
                 if g.pending.as_deref() == Some(text) {
-                    if g.approved {
+                    if g.approved && can_apply {
                         *g = Inner::default();
                         return (Decision::Apply, None);
                     }
@@ -182,7 +185,7 @@ mod tests {
     use super::*;
 
     fn decision(a: &Approval, text: &str) -> (Decision, bool) {
-        let (d, show) = a.decide(text);
+        let (d, show) = a.decide(text, true);
         (d, show.is_some())
     }
 
@@ -194,13 +197,24 @@ mod tests {
         assert_eq!(decision(&a, "plan 1"), (Decision::Wait, false));
         assert!(a.approve());
         // A newer plan replaces the approved one: shown again, not applied.
-        let (d, show) = a.decide("plan 2");
+        let (d, show) = a.decide("plan 2", true);
         assert_eq!(d, Decision::Wait);
         assert!(show.unwrap().contains("The plan changed"));
         assert_eq!(decision(&a, "plan 2"), (Decision::Wait, false));
         assert!(a.approve());
         assert_eq!(decision(&a, "plan 2"), (Decision::Apply, false));
         assert!(!a.pending());
+    }
+
+    #[test]
+    fn a_part_of_the_plan_never_consumes_the_approval() {
+        let a = Approval::new(Mode::Prompt);
+        assert_eq!(decision(&a, "union"), (Decision::Wait, true));
+        assert!(a.approve());
+        // One stack's reconcile, whose part left the union as shown: still waits, and
+        // the approval stays for the whole-app reconcile that ENTER asked for.
+        assert_eq!(a.decide("union", false), (Decision::Wait, None));
+        assert_eq!(decision(&a, "union"), (Decision::Apply, false));
     }
 
     #[test]
