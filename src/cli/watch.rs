@@ -79,6 +79,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         resync: args.resync,
         listen: args.listen,
         lease_ttl: args.lease_ttl,
+        style: ctx.style,
     };
     daemon::run(opts).await?;
     Ok(ExitCode::SUCCESS)

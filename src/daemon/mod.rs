@@ -53,6 +53,8 @@ pub struct Options {
     pub listen: SocketAddr,
     /// How long the leader's lease lasts without renewal (`lease::DEFAULT_TTL`).
     pub lease_ttl: Duration,
+    /// How plans are drawn on stdout.
+    pub style: crate::render::Style,
 }
 
 /// Why the daemon could not start. Once running, it only stops on a signal.
@@ -140,6 +142,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
             stage: opts.stage.clone(),
             state_dir: opts.state_dir.clone(),
             guard: opts.guard,
+            style: opts.style,
         },
         approval,
         shared.clone(),

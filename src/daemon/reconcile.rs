@@ -49,6 +49,8 @@ pub struct Settings {
     pub state_dir: PathBuf,
     /// Which destructive changes may be applied; the others are held and reported.
     pub guard: Guard,
+    /// How plans are drawn on stdout.
+    pub style: render::Style,
 }
 
 /// How a reconcile ended.
@@ -415,13 +417,15 @@ impl Reconciler {
         let shown = (self.approval.mode() != super::approval::Mode::Auto)
             .then(|| self.union(&plan, &focus, &session.desired));
         let full_name = |s: &str| session.full_stack_name(s);
+        let style = self.settings.style;
 
         if !actionable(&plan, guard) {
             match &shown {
                 Some(union) if actionable(union, guard) => {
                     // Another stack's part still waits: show the union without this part.
-                    let text = render::plan_text(union, full_name);
-                    if let (_, Some(show)) = self.approval.decide(&text, false) {
+                    let text = render::plan_text(union, full_name, style);
+                    let what = render::plan_headline(union, full_name);
+                    if let (_, Some(show)) = self.approval.decide(&text, &what, false) {
                         print_stdout(&show);
                     }
                     self.shared
@@ -459,10 +463,11 @@ impl Reconciler {
             }
         }
         match &shown {
-            None => print_stdout(&render::plan_text(&plan, full_name)),
+            None => print_stdout(&render::plan_text(&plan, full_name, style)),
             Some(union) => {
-                let text = render::plan_text(union, full_name);
-                let (decision, show) = self.approval.decide(&text, focus.named().is_none());
+                let text = render::plan_text(union, full_name, style);
+                let what = render::plan_headline(union, full_name);
+                let (decision, show) = self.approval.decide(&text, &what, focus.named().is_none());
                 if let Some(show) = show {
                     print_stdout(&show);
                 }
@@ -482,7 +487,14 @@ impl Reconciler {
             delete = summary.delete,
             "deploying"
         );
-        let apply = engine::apply(&session.aws, &session.desired, &session.snapshot, guard);
+        let progress = crate::term::Deploy::new(&plan, style);
+        let apply = engine::apply_with(
+            &session.aws,
+            &session.desired,
+            &session.snapshot,
+            guard,
+            &progress,
+        );
         let report = match &self.lease {
             None => apply.await,
             Some(lease) => {
@@ -501,6 +513,7 @@ impl Reconciler {
         self.enqueue_users(&session, &focus, &report.attrs);
         self.record_apply(&report);
         let errors = report.errors();
+        print_stdout(&progress.summary(errors.len()));
         if !errors.is_empty() {
             self.shared
                 .metrics
@@ -918,5 +931,5 @@ fn fingerprint_desired(desired: &Desired, focus: &Focus) -> u64 {
 }
 
 fn print_stdout(text: &str) {
-    super::approval::print_block(text);
+    crate::term::print(text);
 }

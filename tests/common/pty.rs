@@ -4,6 +4,10 @@
 use std::fs::File;
 
 /// A pseudo-terminal: the child gets the slave side as stdin; we write to the master.
+/// The terminal's size: tall and wide enough that nothing a test prints scrolls or wraps.
+pub const ROWS: u16 = 400;
+pub const COLS: u16 = 200;
+
 pub struct Pty {
     pub master: File,
     pub slave: Option<File>,
@@ -13,6 +17,12 @@ impl Pty {
     pub fn open() -> Pty {
         use std::os::fd::FromRawFd;
         let (mut master, mut slave) = (0, 0);
+        let size = libc::winsize {
+            ws_row: ROWS,
+            ws_col: COLS,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         // SAFETY: openpty writes two new fds into the given ints; the other pointers may be null.
         let rc = unsafe {
             libc::openpty(
@@ -20,7 +30,7 @@ impl Pty {
                 &mut slave,
                 std::ptr::null_mut(),
                 std::ptr::null(),
-                std::ptr::null(),
+                &size,
             )
         };
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
