@@ -24,6 +24,8 @@ pub(super) struct Identity {
     pub identity_id: String,
     /// The user pool `sub` of the user.
     pub user_sub: String,
+    /// When the credentials expire (RFC 3339); the keys themselves are never kept.
+    pub expires: Option<String>,
 }
 
 /// The real sign-in flow: InitiateAuth (USER_PASSWORD_AUTH) → GetId → GetCredentialsForIdentity.
@@ -101,16 +103,16 @@ pub(super) async fn sign_in(
     })
     .await
     .map_err(|e| format!("GetCredentialsForIdentity: {}", e.message()))?;
-    if creds
-        .credentials()
-        .and_then(|c| c.access_key_id())
-        .is_none()
-    {
+    let Some(credentials) = creds.credentials().filter(|c| c.access_key_id().is_some()) else {
         return Err("GetCredentialsForIdentity returned no credentials".into());
-    }
+    };
+    let expires = credentials
+        .expiration()
+        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
     Ok(Identity {
         identity_id,
         user_sub: jwt_sub(&token).unwrap_or_default(),
+        expires,
     })
 }
 
