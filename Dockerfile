@@ -44,4 +44,6 @@ USER 10001:10001
 WORKDIR /state
 EXPOSE 9464
 ENTRYPOINT ["stackwatch"]
-CMD ["watch", "--config", "/config", "--approve", "auto", "--log-format", "json"]
+# The web console stays off in the image (it is a write surface; see README "Console"): give
+# `--console read-only` and STACKWATCH_CONSOLE_TOKEN (from a Secret) to turn it on read-only.
+CMD ["watch", "--config", "/config", "--approve", "auto", "--console", "off", "--log-format", "json"]

@@ -8,13 +8,16 @@
 //! ```
 //!
 //! `session` strings these together for one run; `cli` (used only by `main.rs`) decides what
-//! to run; `term` draws what they print on a terminal. Everything else is the same engine for every command; `daemon` (`stackwatch watch`)
-//! only decides when to run it. `verify` (`stackwatch verify`) reads the deployed roles back and
+//! to run; `term` draws what they print on a terminal. Everything else is the same engine for
+//! every command; `daemon` (`stackwatch watch`) only decides when to run it, and serves the web
+//! console (`console`, which knows nothing of the daemon but what its `Backend` gives). `verify`
+//! (`stackwatch verify`) reads the deployed roles back and
 //! evaluates them with its own IAM policy evaluator.
 
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod daemon;
 pub mod desired;
 pub mod engine;

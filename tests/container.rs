@@ -1,6 +1,6 @@
 //! The binary run the way the container image runs it (Dockerfile), without a container engine:
-//! the image's exact CMD (`watch --config /config --approve auto --log-format json`), its
-//! environment (`STACKWATCH_STATE_DIR`, `STACKWATCH_LISTEN` on all interfaces) and nothing else
+//! the image's exact CMD (`watch --config /config --approve auto --console off --log-format
+//! json`), its environment (`STACKWATCH_STATE_DIR`, `STACKWATCH_LISTEN` on all interfaces) and nothing else
 //! (no HOME, no PATH), a read-only config directory it does not own, a fixed non-root UID
 //! (10001, as the image's USER; dropped to with setuid when the tests run as root) and a
 //! writable state directory as its working directory. It converges the example app against the
@@ -100,6 +100,8 @@ async fn runs_as_the_image_does_non_root_read_only_config_no_home_and_converges(
             "/config",
             "--approve",
             "auto",
+            "--console",
+            "off",
             "--log-format",
             "json"
         ]

@@ -96,6 +96,8 @@ pub enum CliError {
     Run(#[from] Error),
     #[error("starting the watch daemon")]
     Daemon(#[from] crate::daemon::DaemonError),
+    #[error("setting up the console")]
+    Console(#[from] crate::console::ConsoleError),
 }
 
 impl From<crate::aws::AwsError> for CliError {

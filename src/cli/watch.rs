@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::CliError;
 use super::Ctx;
+use crate::console::{self, auth::Token};
 use crate::daemon::{self, Mode};
 use crate::engine::Guard;
 
@@ -19,6 +20,19 @@ pub enum Approve {
     /// Only report plans and drift.
     Never,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Console {
+    /// No console.
+    Off,
+    /// Pages and live updates, no write controls; every write is refused.
+    ReadOnly,
+    /// Pages with write controls (Create User, delete).
+    On,
+}
+
+/// The variable that may hold the console token (for Kubernetes, from a Secret).
+const TOKEN_ENV: &str = "STACKWATCH_CONSOLE_TOKEN";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,6 +55,14 @@ pub struct Args {
     /// this. Renewed every third of it.
     #[arg(long, default_value = "15s", value_parser = parse_lease_ttl, env = "STACKWATCH_LEASE_TTL")]
     pub lease_ttl: Duration,
+    /// The web console on the --listen address, behind a token [default: on when stdin is a
+    /// terminal, else off].
+    #[arg(long, value_enum, env = "STACKWATCH_CONSOLE")]
+    pub console: Option<Console>,
+    /// Read the console token from this file (a mounted Secret) instead of generating one;
+    /// STACKWATCH_CONSOLE_TOKEN may hold it too. A supplied token is never printed.
+    #[arg(long, value_name = "FILE")]
+    pub console_token_file: Option<std::path::PathBuf>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -59,6 +81,23 @@ fn parse_lease_ttl(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// The console token: from `--console-token-file`, else `STACKWATCH_CONSOLE_TOKEN`, else a new
+/// random one (true: generated, so the printed URL may carry it).
+fn console_token(args: &Args) -> Result<(Token, bool), console::ConsoleError> {
+    if let Some(path) = &args.console_token_file {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| console::ConsoleError::TokenFile {
+                path: path.clone(),
+                source,
+            })?;
+        return Ok((Token::supplied(&text, &path.display().to_string())?, false));
+    }
+    match std::env::var(TOKEN_ENV) {
+        Ok(text) if !text.is_empty() => Ok((Token::supplied(&text, TOKEN_ENV)?, false)),
+        _ => Ok((Token::generate()?, true)),
+    }
+}
+
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let approve = match args.approve {
         Some(Approve::Prompt) => Mode::Prompt,
@@ -67,6 +106,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         None if std::io::stdin().is_terminal() => Mode::Prompt,
         None => Mode::Auto,
     };
+    let mode = match args.console {
+        Some(Console::Off) => console::Mode::Off,
+        Some(Console::ReadOnly) => console::Mode::ReadOnly,
+        Some(Console::On) => console::Mode::On,
+        None if std::io::stdin().is_terminal() => console::Mode::On,
+        None => console::Mode::Off,
+    };
+    let (token, generated) = console_token(&args)?;
     let opts = daemon::Options {
         config_dir: ctx.config.clone(),
         stage: ctx.stage.clone(),
@@ -80,6 +127,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         listen: args.listen,
         lease_ttl: args.lease_ttl,
         style: ctx.style,
+        console: console::Settings {
+            mode,
+            token,
+            generated,
+        },
     };
     daemon::run(opts).await?;
     Ok(ExitCode::SUCCESS)

@@ -130,6 +130,11 @@ impl Approval {
     pub fn pending(&self) -> bool {
         self.lock().pending.is_some()
     }
+
+    /// The pending plan as it was shown (`render::plan_text`), for the console's Plan page.
+    pub fn pending_text(&self) -> Option<String> {
+        self.lock().pending.clone()
+    }
 }
 
 /// Reads lines from stdin (ENTER) and approves the pending plan, then asks for a reconcile.
@@ -195,9 +200,11 @@ mod tests {
         assert_eq!(d, Decision::Wait);
         assert!(show.unwrap().contains("The plan changed"));
         assert_eq!(decision(&a, "plan 2"), (Decision::Wait, false));
+        assert_eq!(a.pending_text().as_deref(), Some("plan 2"));
         assert!(a.approve());
         assert_eq!(decision(&a, "plan 2"), (Decision::Apply, false));
         assert!(!a.pending());
+        assert_eq!(a.pending_text(), None);
     }
 
     #[test]

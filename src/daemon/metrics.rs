@@ -210,6 +210,11 @@ impl Metrics {
             .inc();
     }
 
+    /// Drift found so far, over every key (`stackwatch_drift_detected_total`).
+    pub fn drift_total(&self) -> u64 {
+        self.drift.get()
+    }
+
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
     }

@@ -12,6 +12,7 @@
 //!          reconcile(key): load ─► read (the key's stacks) ─► plan ─► approval ─► apply ─► outputs
 //!            (stacks side by side; the app's key alone)  │
 //!                       http: /healthz /readyz /metrics /status ◄── state (shared)
+//!                             console (--console: pages, /events) ◄──┘
 //! ```
 //!
 //! `shutdown` turns SIGINT/SIGTERM into one cancellation token that every loop watches.
@@ -55,6 +56,8 @@ pub struct Options {
     pub lease_ttl: Duration,
     /// How plans are drawn on stdout.
     pub style: crate::render::Style,
+    /// The web console on the same address (`crate::console`).
+    pub console: crate::console::Settings,
 }
 
 /// Why the daemon could not start. Once running, it only stops on a signal.
@@ -120,7 +123,31 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let (signals_tx, signals) = mpsc::unbounded_channel();
 
     let watcher = watcher::spawn(&opts.config_dir, signals_tx, cancel.clone())?;
-    let server = tokio::spawn(http::serve(listener, shared.clone(), cancel.clone()));
+    let console = (opts.console.mode != crate::console::Mode::Off).then(|| {
+        let c = crate::console::Console::new(
+            &opts.console,
+            crate::console::App {
+                config_dir: opts.config_dir.clone(),
+                stage: opts.stage.clone(),
+                state_dir: opts.state_dir.clone(),
+            },
+            addr,
+            Arc::new(http::ConsoleBackend {
+                shared: shared.clone(),
+                approval: approval.clone(),
+                trigger: trigger.clone(),
+            }),
+            cancel.clone(),
+        );
+        crate::term::print(&format!("{}\n", c.banner(opts.console.generated)));
+        crate::console::router(c)
+    });
+    let server = tokio::spawn(http::serve(
+        listener,
+        shared.clone(),
+        console,
+        cancel.clone(),
+    ));
     tracing::info!(
         %addr,
         approve = opts.approve.as_str(),

@@ -1,10 +1,12 @@
 //! What the daemon knows about itself, shared between the reconcile loop (the only writer)
-//! and the HTTP endpoint (`/readyz`, `/metrics`, `/status`).
+//! and the HTTP endpoint (`/readyz`, `/metrics`, `/status`, the console). Every finished
+//! reconcile is also broadcast as a [`ReconcileEvent`] (what the console's live updates show).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
+use tokio::sync::broadcast;
 
 use super::metrics::Metrics;
 use crate::plan::{Action, Plan, Summary};
@@ -15,6 +17,28 @@ pub struct Shared {
     pub metrics: Metrics,
     ready: AtomicBool,
     status: Mutex<Status>,
+    events: broadcast::Sender<ReconcileEvent>,
+    /// Drift found up to the previous finished reconcile (see [`ReconcileEvent::drift`]).
+    previous_drift: Mutex<u64>,
+}
+
+/// A reconcile finished (sent by [`Shared::update`] when the reconcile count grows). It holds
+/// ids, actions and errors, never a secret.
+#[derive(Debug, Clone)]
+pub struct ReconcileEvent {
+    /// The reconcile count after it.
+    pub seq: u64,
+    /// Its key's label: a stack, `*` or `leftovers`.
+    pub stack: String,
+    pub finished_at: String,
+    pub result: &'static str,
+    pub duration_ms: u64,
+    /// It found drift (AWS changed out of band, the files unchanged), as the daemon counts it
+    /// in `stackwatch_drift_detected_total`.
+    pub drift: bool,
+    /// `id: action` (and the apply's outcome) of what was not in sync in its stacks.
+    pub changes: Vec<String>,
+    pub error: Option<String>,
 }
 
 impl Shared {
@@ -26,7 +50,14 @@ impl Shared {
                 approval,
                 ..Status::default()
             }),
+            events: broadcast::channel(64).0,
+            previous_drift: Mutex::new(0),
         }
+    }
+
+    /// Every reconcile that finishes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<ReconcileEvent> {
+        self.events.subscribe()
     }
 
     /// Ready once one reconcile has read AWS and finished without error.
@@ -41,7 +72,72 @@ impl Shared {
     /// Changes the status under its lock.
     pub fn update(&self, f: impl FnOnce(&mut Status)) {
         let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        let before = s.reconciles;
+        let counts: Vec<(String, u64)> = s
+            .stacks
+            .iter()
+            .map(|(k, v)| (k.clone(), v.reconciles))
+            .collect();
         f(&mut s);
+        if s.reconciles != before {
+            let event = self.finished(&s, &counts);
+            // Nobody listening is fine.
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// The event for the reconcile `update` just recorded: its key is the one whose count grew.
+    fn finished(&self, s: &Status, counts: &[(String, u64)]) -> ReconcileEvent {
+        let grew = |k: &String, v: &StackStatus| {
+            counts
+                .iter()
+                .find(|(c, _)| c == k)
+                .is_none_or(|(_, n)| *n != v.reconciles)
+        };
+        let (stack, entry) = s
+            .stacks
+            .iter()
+            .find(|(k, v)| grew(k, v))
+            .map(|(k, v)| (k.clone(), Some(v)))
+            .unwrap_or_else(|| (super::metrics::ALL_STACKS.to_string(), None));
+        let changes: Vec<String> = s
+            .resources
+            .iter()
+            .filter(|r| r.state != Action::NoChange)
+            .filter(|r| match stack.as_str() {
+                super::metrics::ALL_STACKS => true,
+                "leftovers" => r.state == Action::Delete,
+                one => r.stack == one,
+            })
+            .map(|r| {
+                let action = serde_json::to_value(r.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                match r.outcome {
+                    Some(o) => format!("{}: {action} ({o})", r.id),
+                    None => format!("{}: {action}", r.id),
+                }
+            })
+            .collect();
+        let mut previous = self
+            .previous_drift
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let drift_now = self.metrics.drift_total();
+        let drift = drift_now > *previous;
+        *previous = drift_now;
+        let last = s.last_reconcile.as_ref();
+        ReconcileEvent {
+            seq: s.reconciles,
+            finished_at: last.map(|l| l.finished_at.clone()).unwrap_or_default(),
+            result: last.map_or("unknown", |l| l.result),
+            duration_ms: last.map_or(0, |l| l.duration_ms),
+            drift,
+            changes,
+            error: entry.and_then(|e| e.last_error.clone()),
+            stack,
+        }
     }
 
     pub fn status(&self) -> Status {
@@ -162,4 +258,90 @@ pub struct ResourceStatus {
     pub outcome: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(
+        id: &str,
+        stack: &str,
+        state: Action,
+        outcome: Option<&'static str>,
+    ) -> ResourceStatus {
+        ResourceStatus {
+            id: id.into(),
+            stack: stack.into(),
+            kind: "S3 bucket",
+            physical: "b".into(),
+            state,
+            outcome,
+            error: None,
+        }
+    }
+
+    /// What the scheduler's `record` does when a reconcile of `stack` finishes.
+    fn finish(shared: &Shared, stack: &str, error: Option<&str>) {
+        shared.update(|s| {
+            s.reconciles += 1;
+            s.last_reconcile = Some(LastReconcile {
+                finished_at: "2026-01-01T00:00:00Z".into(),
+                result: if error.is_some() { "error" } else { "success" },
+                duration_ms: 7,
+            });
+            let e = s.stacks.entry(stack.into()).or_default();
+            e.reconciles += 1;
+            e.last_error = error.map(str::to_string);
+        });
+    }
+
+    #[test]
+    fn a_finished_reconcile_is_broadcast_with_its_key_changes_and_drift() {
+        let shared = Shared::new("auto");
+        let mut rx = shared.subscribe();
+        // Other updates (a plan recorded, the lease) send nothing.
+        shared.update(|s| {
+            s.resources = vec![
+                resource(
+                    "StorageStack.Uploads",
+                    "StorageStack",
+                    Action::Update,
+                    Some("done"),
+                ),
+                resource(
+                    "AuthStack.Auth.UserPool",
+                    "AuthStack",
+                    Action::NoChange,
+                    None,
+                ),
+                resource("ApiStack.Api", "ApiStack", Action::Create, None),
+            ];
+        });
+        assert!(rx.try_recv().is_err());
+
+        finish(&shared, "StorageStack", None);
+        let e = rx.try_recv().unwrap();
+        assert_eq!(
+            (e.seq, e.stack.as_str(), e.result),
+            (1, "StorageStack", "success")
+        );
+        assert_eq!(e.changes, ["StorageStack.Uploads: update (done)"]);
+        assert!(!e.drift);
+
+        // Drift counted during the next reconcile marks it, and only it.
+        shared.metrics.drift_detected("StorageStack");
+        finish(&shared, "StorageStack", None);
+        assert!(rx.try_recv().unwrap().drift);
+        finish(&shared, "*", Some("boom"));
+        let e = rx.try_recv().unwrap();
+        assert!(!e.drift);
+        assert_eq!(e.stack, "*");
+        assert_eq!(e.error.as_deref(), Some("boom"));
+        assert_eq!(
+            e.changes.len(),
+            2,
+            "the whole app's key lists every stack's changes"
+        );
+    }
 }

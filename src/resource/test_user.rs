@@ -16,6 +16,8 @@ use crate::config::template::{Resolved, Template};
 use std::fmt;
 
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format as DateFormat;
 use serde_json::json;
 
 use super::{Attrs, Detail, Observed, Owner, State};
@@ -80,6 +82,21 @@ pub struct UserInfo {
     pub status: String,
     pub enabled: bool,
     pub email_verified: bool,
+    /// The user's `sub` attribute (its stable id); empty when Cognito gave none.
+    pub sub: String,
+    /// When the user was created (RFC 3339), when Cognito says.
+    pub created: Option<String>,
+}
+
+/// A user pool's password policy (DescribeUserPool `Policies.PasswordPolicy`): what a new
+/// password must meet, to show beside a form that asks for one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub min_length: Option<i32>,
+    pub require_lowercase: bool,
+    pub require_uppercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
 }
 
 fn attr<'a>(attrs: &'a [AttributeType], name: &str) -> Option<&'a str> {
@@ -89,13 +106,21 @@ fn attr<'a>(attrs: &'a [AttributeType], name: &str) -> Option<&'a str> {
         .and_then(|a| a.value())
 }
 
-fn info(username: &str, attrs: &[AttributeType], status: Option<&str>, enabled: bool) -> UserInfo {
+fn info(
+    username: &str,
+    attrs: &[AttributeType],
+    status: Option<&str>,
+    enabled: bool,
+    created: Option<&DateTime>,
+) -> UserInfo {
     UserInfo {
         username: username.to_string(),
         email: attr(attrs, "email").unwrap_or_default().to_string(),
         status: status.unwrap_or("UNKNOWN").to_string(),
         enabled,
         email_verified: attr(attrs, "email_verified") == Some("true"),
+        sub: attr(attrs, "sub").unwrap_or_default().to_string(),
+        created: created.and_then(|d| d.fmt(DateFormat::DateTime).ok()),
     }
 }
 
@@ -118,6 +143,7 @@ pub async fn get(aws: &Aws, pool: &str, email: &str) -> Result<Option<UserInfo>,
             out.user_attributes(),
             out.user_status().map(|s| s.as_str()),
             out.enabled(),
+            out.user_create_date(),
         ))),
         Err(e) => {
             let e = AwsError::new("reading", KIND, user_pool_label(pool, email), e);
@@ -150,10 +176,43 @@ pub async fn list(aws: &Aws, pool: &str) -> Result<Vec<UserInfo>, AwsError> {
                 u.attributes(),
                 u.user_status().map(|s| s.as_str()),
                 u.enabled(),
+                u.user_create_date(),
             )
         })
         .collect();
     Ok(users)
+}
+
+/// The pool's password policy (DescribeUserPool).
+pub async fn password_policy(aws: &Aws, pool: &str) -> Result<PasswordPolicy, AwsError> {
+    let out = aws
+        .idp
+        .describe_user_pool()
+        .user_pool_id(pool)
+        .send()
+        .await
+        .map_err(|e| {
+            AwsError::new(
+                "reading the password policy of",
+                "Cognito user pool",
+                pool,
+                e,
+            )
+        })?;
+    let Some(p) = out
+        .user_pool()
+        .and_then(|p| p.policies())
+        .and_then(|p| p.password_policy())
+    else {
+        return Ok(PasswordPolicy::default());
+    };
+    Ok(PasswordPolicy {
+        min_length: p.minimum_length(),
+        require_lowercase: p.require_lowercase(),
+        require_uppercase: p.require_uppercase(),
+        require_numbers: p.require_numbers(),
+        require_symbols: p.require_symbols(),
+    })
 }
 
 /// Creates a confirmed user with a permanent password: AdminCreateUser (email verified, no

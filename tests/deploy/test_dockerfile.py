@@ -63,7 +63,7 @@ def test_defaults_entrypoint_cmd_port_and_environment():
     get = lambda word: [a for w, a in stage if w == word]
     assert [json.loads(a) for a in get("ENTRYPOINT")] == [["stackwatch"]]
     assert [json.loads(a) for a in get("CMD")] == [
-        ["watch", "--config", "/config", "--approve", "auto", "--log-format", "json"]
+        ["watch", "--config", "/config", "--approve", "auto", "--console", "off", "--log-format", "json"]
     ]
     assert get("EXPOSE") == ["9464"]
     env = " ".join(get("ENV"))

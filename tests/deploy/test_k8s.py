@@ -69,7 +69,7 @@ def test_deployment_contract(rendered):
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 10001
     (c,) = pod["containers"]
-    assert c["args"] == ["watch", "--config", "/config", "--approve", "auto", "--log-format", "json"]
+    assert c["args"] == ["watch", "--config", "/config", "--approve", "auto", "--console", "off", "--log-format", "json"]
     sc = c["securityContext"]
     assert sc["readOnlyRootFilesystem"] is True
     assert sc["allowPrivilegeEscalation"] is False
@@ -132,3 +132,15 @@ def test_base_uses_irsa_and_the_local_overlay_an_emulator():
     assert refs == {"stackwatch-aws", "stackwatch-emulator-credentials"}
     assert ("Secret", "stackwatch-emulator-credentials") in local
     assert ("Secret", "stackwatch-test-users") in local
+
+
+def test_the_console_is_off_in_the_cluster_and_no_token_is_written_down(rendered):
+    """The console is a write surface: off in the manifests (read-only needs a token from a
+    Secret, which the manifests never hold as a literal)."""
+    _, text = rendered
+    (c,) = deployment(text)["spec"]["template"]["spec"]["containers"]
+    args = c["args"]
+    assert args[args.index("--console") + 1] == "off"
+    for e in c.get("env", []):
+        assert not e["name"].startswith("STACKWATCH_CONSOLE") or "valueFrom" in e, e
+    assert "STACKWATCH_CONSOLE_TOKEN=" not in text

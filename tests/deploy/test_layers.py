@@ -72,3 +72,9 @@ def test_clap_stays_in_cli():
         if top_level(path) in ("cli", "main"):
             continue
         assert "clap" not in non_test_text(path), path
+
+
+def test_the_console_knows_neither_the_daemon_nor_the_cli():
+    deps = graph()
+    assert "console" in deps, deps
+    assert not deps["console"] & {"cli", "daemon"}, deps["console"]
