@@ -231,6 +231,27 @@ fn auth_amr(t: &Target, sub: &str) -> Vec<String> {
     ]
 }
 
+/// What the signed-in `identity` of `email` can reach under `policies`, into `report`.
+fn signed_in_checks(
+    report: &mut Report,
+    t: &Target,
+    email: &str,
+    identity: &signin::Identity,
+    policies: &[NamedPolicy],
+) {
+    let amr = auth_amr(t, &identity.user_sub);
+    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+    access_checks(
+        report,
+        t,
+        email,
+        &identity.identity_id,
+        &amr,
+        policies,
+        None,
+    );
+}
+
 /// One user's sign-in and what its identity can reach: the console's "Sign in as".
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -282,18 +303,8 @@ pub async fn sign_in_as(
     let outcome = match sign_in(aws, &t, email, password).await {
         Err(why) => Err(why),
         Ok(identity) => {
-            let amr = auth_amr(&t, &identity.user_sub);
-            let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
             let mut report = Report::default();
-            access_checks(
-                &mut report,
-                &t,
-                email,
-                &identity.identity_id,
-                &amr,
-                &role.policies,
-                None,
-            );
+            signed_in_checks(&mut report, &t, email, &identity, &role.policies);
             Ok(SignedIn {
                 identity_id: identity.identity_id,
                 expires: identity.expires,
@@ -324,7 +335,6 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
             continue;
         };
         let auth = read_role(aws, auth_arn).await?;
-        let auth_amr_ctx = |sub: &str| auth_amr(&t, sub);
 
         // 1. Sign in, and 2. effective access of each signed-in identity.
         if t.users.is_empty() {
@@ -335,7 +345,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
                 actual: "none declared for this stage; checking a made-up identity".into(),
             });
             let id = format!("{}:00000000-0000-4000-8000-00000000000a", t.region);
-            let amr = auth_amr_ctx("unknown");
+            let amr = auth_amr(&t, "unknown");
             let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
             access_checks(
                 &mut report,
@@ -358,17 +368,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
                         "credentials",
                         format!("identity {}", identity.identity_id),
                     );
-                    let amr = auth_amr_ctx(&identity.user_sub);
-                    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-                    access_checks(
-                        &mut report,
-                        &t,
-                        email,
-                        &identity.identity_id,
-                        &amr,
-                        &auth.policies,
-                        None,
-                    );
+                    signed_in_checks(&mut report, &t, email, &identity, &auth.policies);
                 }
                 Err(why) => report.push(false, format!("{email}: sign in"), "credentials", why),
             }
