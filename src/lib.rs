@@ -8,9 +8,10 @@
 //! ```
 //!
 //! `session` strings these together for one run; `cli` (used only by `main.rs`) decides what
-//! to run. Everything else is the same engine for every command; `daemon` (`stackwatch watch`)
-//! only decides when to run it, and serves the web console (`console`, which knows nothing of
-//! the daemon but what its `Backend` gives). `verify` (`stackwatch verify`) reads the deployed roles back and
+//! to run; `term` draws what they print on a terminal. Everything else is the same engine for
+//! every command; `daemon` (`stackwatch watch`) only decides when to run it, and serves the web
+//! console (`console`, which knows nothing of the daemon but what its `Backend` gives). `verify`
+//! (`stackwatch verify`) reads the deployed roles back and
 //! evaluates them with its own IAM policy evaluator.
 
 pub mod aws;
@@ -28,6 +29,7 @@ pub mod render;
 pub mod resource;
 pub mod schema;
 pub mod session;
+pub mod term;
 pub mod verify;
 
 pub use error::Error;

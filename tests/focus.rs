@@ -132,7 +132,7 @@ async fn apply_with_stack_changes_only_that_stack_and_keeps_the_others_outputs()
 
     let out = apply_yes(&emu, dir.path(), &["--stack", "AuthStack"]);
     assert!(
-        out.contains("AuthStack.Auth.AuthenticatedRole: updated"),
+        out.contains("✓ AuthStack.Auth.AuthenticatedRole updated"),
         "{out}"
     );
     let after: serde_json::Value = serde_json::from_str(

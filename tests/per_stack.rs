@@ -1,6 +1,7 @@
 //! The daemon reconciles per stack: a save costs its own stack, and a change of attributes
 //! re-plans the stacks that use them, and only those. Calls are counted by the daemon's own
-//! `/metrics` (every request that reached the emulator).
+//! `/metrics` (every request that reached the emulator). In prompt mode, the plan waiting for
+//! ENTER is the union of the stacks' parts, and a save replaces only its stack's part.
 
 mod common;
 
@@ -9,7 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::census::policy_text;
-use common::daemon::{Daemon, eventually};
+use common::daemon::{Daemon, Options, eventually};
+use common::pty::Pty;
 use common::{Emulator, edit, example_config, with_s3_actions};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -184,4 +186,86 @@ async fn a_changed_attribute_re_plans_the_stacks_that_use_it_and_nothing_else() 
         d.logs()
     );
     emu.assert_no_validation_refusals();
+}
+
+#[tokio::test]
+async fn in_prompt_mode_a_save_replaces_only_its_stacks_part_and_enter_applies_the_union() {
+    use std::io::Write;
+    let emu = Emulator::start();
+    let dir = example_config();
+    let aws = emu.aws().await;
+    let mut pty = Pty::open();
+    let stdin = Options {
+        stdin: pty.slave.take().unwrap().into(),
+        ..Options::default()
+    };
+    let d = Daemon::start_with(&emu.env(), dir.path(), &["--resync", "10m"], stdin);
+    eventually("the first prompt", WAIT, &[&d], || async {
+        d.stdout().contains("Press ENTER to deploy").then_some(())
+    })
+    .await;
+    pty.master.write_all(b"\n").unwrap();
+    d.wait_deployed(WAIT).await;
+    idle(&d).await;
+
+    // Two saves, each to its own stack: the bucket's CORS (the first change after a deploy
+    // reads the whole app), and a permission.
+    let shown = d.stdout().len();
+    edit(
+        dir.path(),
+        "stacks/storage.yaml",
+        "maxAge: 3000",
+        "maxAge: 3600",
+    );
+    eventually("StorageStack's prompt", WAIT, &[&d], || async {
+        d.stdout()[shown..]
+            .contains("Press ENTER to deploy")
+            .then_some(())
+    })
+    .await;
+    idle(&d).await;
+    let shown = d.stdout().len();
+    let before = calls_by_service(&d);
+    let auth = dir.path().join("stacks/auth.yaml");
+    let text = std::fs::read_to_string(&auth).unwrap();
+    std::fs::write(&auth, with_s3_actions(&text, r#"["s3:GetObject"]"#)).unwrap();
+    eventually("the union's prompt", WAIT, &[&d], || async {
+        let out = d.stdout();
+        out[shown..].contains("Press ENTER to deploy").then_some(())
+    })
+    .await;
+    idle(&d).await;
+    let union = d.stdout()[shown..].to_string();
+    // The AuthStack save replaced AuthStack's part and kept StorageStack's pending change,
+    // with every other resource counted as unchanged.
+    assert!(
+        union.contains("~ AuthStack.Auth.AuthenticatedRole"),
+        "{union}"
+    );
+    assert!(union.contains("~ StorageStack.Uploads"), "{union}");
+    assert!(union.contains("Plan: 0 to create, 2 to update"), "{union}");
+    // The AuthStack save read AuthStack only.
+    let spent = delta(&before, &calls_by_service(&d));
+    for other in ["S3", "DynamoDB", "ApiGatewayV2"] {
+        assert!(!spent.contains_key(other), "{spent:?}\n{}", d.logs());
+    }
+    // Nothing applied yet.
+    assert!(!policy_text(&aws).await.contains("s3:GetObject"));
+
+    // ENTER applies what is shown: both stacks' changes.
+    pty.master.write_all(b"\n").unwrap();
+    eventually("the union applied", WAIT, &[&d], || async {
+        let policy = policy_text(&aws).await.contains("s3:GetObject");
+        let cors = aws
+            .s3
+            .get_bucket_cors()
+            .bucket("dev-notes-storagestack-uploads-123456789012")
+            .send()
+            .await
+            .ok()?;
+        let table = cors.cors_rules().first().and_then(|r| r.max_age_seconds) == Some(3600);
+        (policy && table).then_some(())
+    })
+    .await;
+    assert!(d.status()["pending_plan"].is_null(), "{}", d.status());
 }

@@ -302,7 +302,7 @@ async fn user_pools_get_sst_defaults_and_old_pools_a_note_and_a_way_to_them() {
 
     // `--replace` replaces it (the old pool is retained, released from our tags).
     let out = apply_yes(&emu, dir.path(), &["--replace", "AuthStack.Auth.UserPool"]);
-    assert!(out.contains("AuthStack.Auth.UserPool: replaced"), "{out}");
+    assert!(out.contains("✓ AuthStack.Auth.UserPool replaced"), "{out}");
     let s = open(&emu.aws().await, dir.path()).await;
     let new_id = s.attr("AuthStack", "Auth", "userPoolId").unwrap();
     assert_ne!(new_id, old_id);

@@ -75,7 +75,7 @@ async fn users_are_created_confirmed_and_sign_in() {
     let (code, out, err) = run(&env, dir.path(), &["apply", "--yes"], &[PW]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("AuthStack.Auth.TestUser(admin@example.com): created"),
+        out.contains("✓ AuthStack.Auth.TestUser(admin@example.com) created"),
         "{out}"
     );
     let aws = emu.aws().await;

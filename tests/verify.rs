@@ -214,3 +214,64 @@ async fn guests_get_nothing_beyond_what_is_declared() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn signing_in_as_one_user_shows_its_identity_and_reach_but_never_its_keys() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    apply(&emu, dir.path());
+    // A user made by hand, as the console's Create User does.
+    let new_pw = ("NEW_USER_PW", "Nw7!another-Secret");
+    let (code, out, err) = run(
+        &emu.env(),
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "--email",
+            "someone@example.com",
+            "--password-env",
+            "NEW_USER_PW",
+        ],
+        &[PW, new_pw],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let args = [
+        "verify",
+        "--user",
+        "someone@example.com",
+        "--password-env",
+        "NEW_USER_PW",
+    ];
+    let (code, out, err) = run(&emu.env(), dir.path(), &args, &[PW, new_pw]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("AuthStack.Auth as someone@example.com"),
+        "{out}"
+    );
+    assert!(out.contains("  identity: us-east-1:"), "{out}");
+    assert!(out.contains("  credentials expire: 20"), "{out}");
+    for row in [
+        "✓ someone@example.com: Get/Put/Delete private/<own id>/… in StorageStack.Uploads",
+        "✓ someone@example.com: Get/Put/Delete another identity's folder in StorageStack.Uploads",
+        "✓ someone@example.com: invoke GET /notes on ApiStack.Api",
+    ] {
+        assert!(out.contains(row), "missing `{row}` in:\n{out}");
+    }
+    // The keys the emulator hands out (moto's fixed TESTACCESSKEY12345 / ABCSECRETKEY for
+    // every identity) never show.
+    for secret in ["TESTACCESSKEY12345", "ABCSECRETKEY", "SessionToken"] {
+        assert!(!out.contains(secret), "{secret} in:\n{out}");
+    }
+    assert!(!out.contains(new_pw.1), "the password in:\n{out}");
+
+    // A wrong password: Cognito's reason, exit 1.
+    let (code, out, _) = run(
+        &emu.env(),
+        dir.path(),
+        &args,
+        &[PW, ("NEW_USER_PW", "Wr0ng!password")],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cannot sign in: InitiateAuth:"), "{out}");
+}

@@ -7,13 +7,13 @@
 
 mod common;
 
-use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::census::{apis, bucket_names, inline_policy, policy_text, user_pools};
 use common::daemon::{Daemon, Options, eventually, metric};
+use common::pty::Pty;
 use common::{AUTH_ROLE, Emulator, copy_dir, example_config, foreign_pool, with_s3_actions};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -377,37 +377,6 @@ async fn sigterm_exits_zero_promptly_even_mid_deploy_and_the_next_start_converge
     eprintln!("measured: SIGTERM idle -> exit in {:?}", sent.elapsed());
     assert_eq!(status.code(), Some(0), "{}", d.logs());
     assert!(d.get("/healthz").is_none(), "HTTP still answering");
-}
-
-/// A pseudo-terminal: the child gets the slave side as stdin; we write to the master.
-struct Pty {
-    master: File,
-    slave: Option<File>,
-}
-
-impl Pty {
-    fn open() -> Pty {
-        use std::os::fd::FromRawFd;
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes two new fds into the given ints; the other pointers may be null.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both fds were just opened and are owned by nothing else.
-        unsafe {
-            Pty {
-                master: File::from_raw_fd(master),
-                slave: Some(File::from_raw_fd(slave)),
-            }
-        }
-    }
 }
 
 #[tokio::test]

@@ -1,14 +1,16 @@
-//! `stackwatch apply`: print the plan, ask unless --yes, apply, print and write the outputs.
+//! `stackwatch apply`: print the plan, ask unless --yes, apply with per-resource progress, print
+//! and write the outputs.
 
 use std::process::ExitCode;
 
 use super::CliError;
 use super::{Ctx, confirm};
-use crate::engine::{self, Guard, Outcome};
+use crate::engine::{self, Guard};
 use crate::error::Error;
 use crate::plan::Action;
 use crate::render;
 use crate::session::Session;
+use crate::term;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,10 +31,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     let focus = args.focus.focus(&desired)?;
     let session = Session::open_focused(desired, &focus).await?;
     let plan = session.plan();
-    print!(
-        "{}",
-        render::plan_text(&plan, |s| session.full_stack_name(s))
-    );
+    let full_name = |s: &str| session.full_stack_name(s);
+    term::print(&render::plan_text(&plan, full_name, ctx.style));
 
     let replaced: Vec<&str> = plan
         .changes
@@ -48,25 +48,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     }
     let outputs = if plan.has_changes() {
         super::refuse_while_a_daemon_leads(&session).await?;
-        if !args.yes && !confirm("\nPress ENTER to deploy, or Ctrl-C to cancel: ")? {
+        let question = format!(
+            "\nPress ENTER to deploy {}, or Ctrl-C to cancel: ",
+            render::plan_headline(&plan, full_name)
+        );
+        if !args.yes && !confirm(&question)? {
             return Err(Error::Refused("apply cancelled".into()).into());
         }
         let guard = Guard {
             allow_replace: args.allow_replace,
             allow_delete: true,
         };
-        let report = engine::apply(&session.aws, &session.desired, &session.snapshot, guard).await;
-        for r in &report.results {
-            match &r.outcome {
-                Outcome::Done if r.action != Action::NoChange => {
-                    println!("{}: {}", r.id, done(r.action))
-                }
-                Outcome::Done => {}
-                Outcome::Held(why) => println!("{}: {why}", r.id),
-                Outcome::Failed(e) => println!("{}: FAILED: {e}", r.id),
-            }
-        }
+        term::print("\n");
+        let progress = term::Deploy::new(&plan, ctx.style);
+        let report = engine::apply_with(
+            &session.aws,
+            &session.desired,
+            &session.snapshot,
+            guard,
+            &progress,
+        )
+        .await;
         let errors = report.errors();
+        term::print(&progress.summary(errors.len()));
         if !errors.is_empty() {
             return Err(Error::Partial(errors).into());
         }
@@ -87,21 +91,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         all = crate::outputs::read(&ctx.state_dir).unwrap_or_default();
     }
     all.extend(outputs.clone());
-    println!();
-    print!("{}", render::outputs_text(&outputs, "deployed"));
+    term::print(&format!("\n{}", render::outputs_text(&outputs, "deployed")));
     crate::outputs::write(&ctx.state_dir, &all).map_err(|e| Error::Io {
         what: format!("writing {}", ctx.state_dir.join("outputs.json").display()),
         source: e,
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn done(a: Action) -> &'static str {
-    match a {
-        Action::Create => "created",
-        Action::Update => "updated",
-        Action::Replace => "replaced",
-        Action::Delete => "deleted",
-        Action::NoChange | Action::Blocked => "unchanged",
-    }
 }

@@ -1,42 +1,27 @@
-//! `stackwatch completions bash|zsh|fish`: the shell completion script, generated from the
-//! same clap types that parse the command line (clap_complete), so it cannot drift from them.
+//! `stackwatch completions bash|zsh|fish|elvish|powershell`: the shell's completion script,
+//! generated from the same clap definition the binary parses with.
 
 use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use super::{Cli, CliError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
+use super::CliError;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The shell to complete in: `source <(stackwatch completions bash)`, or save the output
-    /// where the shell loads completions (zsh: a `_stackwatch` file on `$fpath`; fish:
-    /// `~/.config/fish/completions/stackwatch.fish`).
+    /// The shell.
     #[arg(value_enum)]
-    pub shell: Shell,
-}
-
-/// The script for `shell`.
-pub fn script(shell: Shell) -> String {
-    let shell = match shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
-    };
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "stackwatch", &mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    pub shell: clap_complete::Shell,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    print!("{}", script(args.shell));
+    let mut command = super::Cli::command();
+    clap_complete::generate(
+        args.shell,
+        &mut command,
+        "stackwatch",
+        &mut std::io::stdout(),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -44,8 +29,20 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 mod tests {
     use super::*;
 
+    fn script(shell: clap_complete::Shell) -> String {
+        let mut out = Vec::new();
+        clap_complete::generate(
+            shell,
+            &mut super::super::Cli::command(),
+            "stackwatch",
+            &mut out,
+        );
+        String::from_utf8(out).unwrap()
+    }
+
     #[test]
-    fn each_shell_completes_the_subcommands_and_their_flags() {
+    fn each_shell_completes_the_subcommands_and_the_console_flags() {
+        use clap_complete::Shell;
         for (shell, flag) in [
             (Shell::Bash, "--"),
             (Shell::Zsh, "--"),
@@ -62,7 +59,6 @@ mod tests {
                 );
             }
         }
-        assert!(script(Shell::Bash).contains("complete -F"));
         assert!(script(Shell::Zsh).starts_with("#compdef stackwatch"));
         assert!(script(Shell::Fish).contains("complete -c stackwatch"));
     }

@@ -49,6 +49,10 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// List every resource in a plan, also those that do not change (which are otherwise only
+    /// counted).
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -79,7 +83,7 @@ pub enum Command {
     Users(users::Args),
     /// Sign in as each test user and prove, from the deployed policies, what each identity can reach.
     Verify(verify::Args),
-    /// Print the shell completion script (bash, zsh or fish).
+    /// Print a shell's completion script (`source <(stackwatch completions bash)`).
     Completions(completions::Args),
 }
 
@@ -113,6 +117,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         config: cli.config,
         stage: cli.stage,
         state_dir: cli.state_dir,
+        style: crate::term::style(cli.verbose),
     };
     match cli.command {
         Command::Validate(a) => validate::run(&ctx, a),
@@ -133,6 +138,8 @@ pub struct Ctx {
     pub config: PathBuf,
     pub stage: Option<String>,
     pub state_dir: PathBuf,
+    /// How plans are drawn on stdout (colour, `--verbose`).
+    pub style: crate::render::Style,
 }
 
 impl Ctx {

@@ -30,10 +30,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     if args.json {
         println!("{}", render::plan_json(&plan));
     } else {
-        print!(
-            "{}",
-            render::plan_text(&plan, |s| session.full_stack_name(s))
-        );
+        crate::term::print(&render::plan_text(
+            &plan,
+            |s| session.full_stack_name(s),
+            ctx.style,
+        ));
     }
     tracing::debug!(
         reads = session.aws.calls.reads(),

@@ -47,6 +47,14 @@ pub struct CreateArgs {
     /// The user's email address (what they sign in with).
     #[arg(long)]
     pub email: String,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+/// Where a password comes from: `--password-env`, `--password-file`, or a prompt without echo
+/// on a terminal. Shared by `users create` and `verify --user`.
+#[derive(Debug, clap::Args)]
+pub struct PasswordArgs {
     /// Read the password from this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "password_file")]
     pub password_env: Option<String>,
@@ -68,7 +76,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     match args.command {
         UsersCommand::Create(a) => {
             // The password first: a refusal here must not cost AWS calls.
-            let password = password(&a)?;
+            let password = a.password.read(&a.email, true)?;
             let (session, pool) = open(ctx, a.pool.stack.as_deref()).await?;
             test_user::create_user(&session.aws, &pool, &a.email, &password).await?;
             println!(
@@ -175,8 +183,15 @@ pub(super) fn load_without_test_users(ctx: &Ctx) -> Result<Desired, Error> {
     Ok(Desired::build(config)?)
 }
 
+impl PasswordArgs {
+    /// The password of `email`; a prompt asks twice when `twice` (a new password).
+    pub(super) fn read(&self, email: &str, twice: bool) -> Result<Password, Error> {
+        password(self, email, twice)
+    }
+}
+
 /// The password from `--password-env`, `--password-file`, or a prompt on a terminal.
-fn password(a: &CreateArgs) -> Result<Password, Error> {
+fn password(a: &PasswordArgs, email: &str, twice: bool) -> Result<Password, Error> {
     let text = if let Some(var) = &a.password_env {
         match std::env::var(var) {
             Ok(v) if !v.is_empty() => v,
@@ -205,9 +220,8 @@ fn password(a: &CreateArgs) -> Result<Password, Error> {
         }
         v
     } else if std::io::stdin().is_terminal() {
-        let first = prompt(&format!("Password for {}: ", a.email))?;
-        let again = prompt("Repeat the password: ")?;
-        if first != again {
+        let first = prompt(&format!("Password for {email}: "))?;
+        if twice && prompt("Repeat the password: ")? != first {
             return Err(Error::Refused("the two passwords differ".into()));
         }
         first

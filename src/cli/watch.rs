@@ -126,6 +126,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         resync: args.resync,
         listen: args.listen,
         lease_ttl: args.lease_ttl,
+        style: ctx.style,
         console: console::Settings {
             mode,
             token,

@@ -21,7 +21,7 @@ use crate::engine::Focus;
 use crate::error::Error;
 use crate::resource::test_user::{self, Password};
 use crate::session::Session;
-use crate::verify::{self, Access, Status};
+use crate::verify::{self, SignedIn, Status};
 
 /// `GET /access`: a Sign in as form per deployed `auth` resource.
 pub async fn page_get(State(console): State<Arc<Console>>) -> Response {
@@ -39,7 +39,7 @@ pub struct SignInForm {
 struct Outcome {
     auth: String,
     email: String,
-    result: Result<Access, String>,
+    result: Result<SignedIn, String>,
 }
 
 /// `POST /access`: signs in as the user and checks what the identity can reach.
@@ -48,10 +48,14 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let password = Password::new(form.password);
+    let stack = form.auth.split('.').next().unwrap_or_default();
     let result = match session(&console).await {
-        Ok(session) => verify::sign_in_as(&session, &form.auth, &form.email, &password)
-            .await
-            .map_err(|e| e.to_string()),
+        Ok(session) => {
+            match verify::sign_in_as(&session, Some(stack), &form.email, &password).await {
+                Ok(access) => access.outcome,
+                Err(e) => Err(e.to_string()),
+            }
+        }
         Err(e) => Err(e.to_string()),
     };
     if let Err(e) = &result {

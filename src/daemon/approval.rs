@@ -5,7 +5,7 @@
 //! plan approved and asks for a reconcile, which re-reads AWS; the plan is applied only if it is
 //! still the one that was shown, and otherwise shown again.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, mpsc};
@@ -72,7 +72,11 @@ impl Approval {
 
     /// Decides for a plan with changes, rendered as `text`, and says what to show the user:
     /// a new plan with the prompt (prompt) or the report (never); nothing for a plan already shown.
-    pub fn decide(&self, text: &str) -> (Decision, Option<String>) {
+    /// `what`: what it would deploy, for the prompt ("2 changes to dev-notes-AuthStack").
+    /// `can_apply`: the caller holds the whole plan shown, and can apply it. A caller that holds
+    /// only a part (one stack's reconcile) never consumes an approval: ENTER asks for a
+    /// reconcile of the whole app, which applies it.
+    pub fn decide(&self, text: &str, what: &str, can_apply: bool) -> (Decision, Option<String>) {
         let mut g = self.lock();
         match self.mode {
             Mode::Auto => (Decision::Apply, None),
@@ -88,7 +92,7 @@ impl Approval {
             }
             Mode::Prompt => {
                 if g.pending.as_deref() == Some(text) {
-                    if g.approved {
+                    if g.approved && can_apply {
                         *g = Inner::default();
                         return (Decision::Apply, None);
                     }
@@ -101,7 +105,7 @@ impl Approval {
                 };
                 g.pending = Some(text.to_string());
                 g.approved = false;
-                let show = format!("{changed}{text}\nPress ENTER to deploy\n");
+                let show = format!("{changed}{text}\nPress ENTER to deploy {what}\n");
                 (Decision::Wait, Some(show))
             }
         }
@@ -131,13 +135,6 @@ impl Approval {
     pub fn pending_text(&self) -> Option<String> {
         self.lock().pending.clone()
     }
-}
-
-/// Prints to stdout at once (the prompt has no trailing newline to wait for).
-pub fn print_block(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
 }
 
 /// Reads lines from stdin (ENTER) and approves the pending plan, then asks for a reconcile.
@@ -172,10 +169,10 @@ pub fn spawn_terminal_reader(
                 line = rx.recv() => match line {
                     None => break,
                     Some(()) if approval.approve() => {
-                        print_block("Deploying…\n");
+                        crate::term::print("Deploying…\n");
                         trigger.notify_one();
                     }
-                    Some(()) => print_block("Nothing to deploy.\n"),
+                    Some(()) => crate::term::print("Nothing to deploy.\n"),
                 },
             }
         }
@@ -187,7 +184,7 @@ mod tests {
     use super::*;
 
     fn decision(a: &Approval, text: &str) -> (Decision, bool) {
-        let (d, show) = a.decide(text);
+        let (d, show) = a.decide(text, "1 change", true);
         (d, show.is_some())
     }
 
@@ -199,7 +196,7 @@ mod tests {
         assert_eq!(decision(&a, "plan 1"), (Decision::Wait, false));
         assert!(a.approve());
         // A newer plan replaces the approved one: shown again, not applied.
-        let (d, show) = a.decide("plan 2");
+        let (d, show) = a.decide("plan 2", "1 change", true);
         assert_eq!(d, Decision::Wait);
         assert!(show.unwrap().contains("The plan changed"));
         assert_eq!(decision(&a, "plan 2"), (Decision::Wait, false));
@@ -208,6 +205,17 @@ mod tests {
         assert_eq!(decision(&a, "plan 2"), (Decision::Apply, false));
         assert!(!a.pending());
         assert_eq!(a.pending_text(), None);
+    }
+
+    #[test]
+    fn a_part_of_the_plan_never_consumes_the_approval() {
+        let a = Approval::new(Mode::Prompt);
+        assert_eq!(decision(&a, "union"), (Decision::Wait, true));
+        assert!(a.approve());
+        // One stack's reconcile, whose part left the union as shown: still waits, and
+        // the approval stays for the whole-app reconcile that ENTER asked for.
+        assert_eq!(a.decide("union", "1 change", false), (Decision::Wait, None));
+        assert_eq!(decision(&a, "union"), (Decision::Apply, false));
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub fn console(
         }),
         cancel.clone(),
     );
-    super::approval::print_block(&format!("{}\n", c.banner(opts.console.generated)));
+    crate::term::print(&format!("{}\n", c.banner(opts.console.generated)));
     Some(console::router(c))
 }
 
@@ -93,7 +93,10 @@ impl console::Backend for ConsoleBackend {
     }
 
     fn pending_plan(&self) -> Option<String> {
-        self.approval.pending_text()
+        // As the terminal was shown it, without the terminal's colour.
+        self.approval
+            .pending_text()
+            .map(|t| anstream::adapter::strip_str(&t).to_string())
     }
 
     fn deploy(&self) -> console::Deploy {
@@ -103,7 +106,7 @@ impl console::Backend for ConsoleBackend {
         if !self.approval.approve() {
             return console::Deploy::NothingPending;
         }
-        super::approval::print_block("Deploying… (approved in the console)\n");
+        crate::term::print("Deploying… (approved in the console)\n");
         self.trigger.notify_one();
         console::Deploy::Started
     }

@@ -4,12 +4,13 @@
 //!
 //! ```text
 //! watcher (changed paths, debounced) ─► a stack's key, or the app's ─┐
-//! resync timer ─────────────────────────► the app's key ─────────────┼─► scheduler (per key: one
+//! resync timer ─► every stack's key and the leftovers', one slot each ┼─► scheduler (per key: one
 //! ENTER (prompt mode), lease won ───────► the app's key ─────────────┤   at a time, one trailing
-//! an apply changed a stack's attributes ► the keys of its users ─────┘   rerun; error_policy)
+//! an apply changed a stack's attributes ► the keys of its users ─────┘   rerun; error_policy;
+//!                                                                         up to 4 keys at once)
 //!                                                                          ▼
 //!          reconcile(key): load ─► read (the key's stacks) ─► plan ─► approval ─► apply ─► outputs
-//!                                            │
+//!            (stacks side by side; the app's key alone)  │
 //!                       http: /healthz /readyz /metrics /status ◄── state (shared)
 //!                             console (--console: pages, /events) ◄──┘
 //! ```
@@ -53,6 +54,8 @@ pub struct Options {
     pub listen: SocketAddr,
     /// How long the leader's lease lasts without renewal (`lease::DEFAULT_TTL`).
     pub lease_ttl: Duration,
+    /// How plans are drawn on stdout.
+    pub style: crate::render::Style,
     /// The web console on the same address (`crate::console`).
     pub console: crate::console::Settings,
 }
@@ -148,6 +151,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
             stage: opts.stage.clone(),
             state_dir: opts.state_dir.clone(),
             guard: opts.guard,
+            style: opts.style,
         },
         approval,
         shared.clone(),
@@ -164,7 +168,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     ));
     let files = reconciler.stack_files();
     scheduler::run_daemon(
-        Arc::new(reconcile::Keyed::new(reconciler)),
+        Arc::new(reconciler),
         keys,
         opts.resync,
         files,

@@ -8,13 +8,20 @@
 //! It never knows why it runs: a file change, the resync timer, ENTER and a retry after an
 //! error all look the same. It only compares what the files say with what AWS has, for its
 //! key: one stack ([`Key::Stack`], a save of that stack's file) or the whole app ([`Key::App`],
-//! the start, the resync, `stackwatch.yaml`, and any change it cannot pin on one stack). A
-//! stack's reconcile reads, plans and applies only that stack (`engine::Focus`); the others
-//! lend the attributes it references from the daemon's read cache. When its apply changes an
-//! attribute, the stacks that `uses` it are enqueued, and only those.
+//! the start, ENTER, `stackwatch.yaml`, and any change it cannot pin on one stack), or the
+//! leftovers ([`Key::Leftovers`], the resync's share of leftover discovery). A stack's
+//! reconcile reads, plans and applies only that stack (`engine::Focus`); the others lend the
+//! attributes it references from the daemon's read cache. When its apply changes an attribute,
+//! the stacks that `uses` it are enqueued, and only those. Keys run concurrently, each on its
+//! own resources; the app's key runs alone.
+//!
+//! With `--approve prompt` (or `never`), the plan shown is the union of every stack's part,
+//! each replaced by the next reconcile that reads that stack; ENTER approves what is shown and
+//! asks for a reconcile of the whole app, which applies it only if a fresh read still plans
+//! exactly that.
 
-use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -30,7 +37,7 @@ use crate::desired::Desired;
 use crate::engine::{self, Focus, Guard, Outcome, ReadCache};
 use crate::error::Error;
 use crate::outputs::{self, Outputs};
-use crate::plan::{self, Action, Change, Plan, ResourceProblem};
+use crate::plan::{self, Action, Change, Plan, Problem, ResourceProblem};
 use crate::render;
 use crate::session::{self, Session};
 
@@ -42,6 +49,8 @@ pub struct Settings {
     pub state_dir: PathBuf,
     /// Which destructive changes may be applied; the others are held and reported.
     pub guard: Guard,
+    /// How plans are drawn on stdout.
+    pub style: render::Style,
 }
 
 /// How a reconcile ended.
@@ -164,52 +173,58 @@ impl StackFiles {
     }
 }
 
-/// The reconciler shared by the scheduler's concurrent keys. One reconcile holds it at a time:
-/// keys are read, planned and applied one after another, each only as wide as its key.
-pub struct Keyed {
-    inner: tokio::sync::Mutex<Reconciler>,
-}
-
-impl Keyed {
-    pub fn new(reconciler: Reconciler) -> Keyed {
-        Keyed {
-            inner: tokio::sync::Mutex::new(reconciler),
-        }
-    }
-
-    pub async fn reconcile(&self, key: Key) -> Report {
-        self.inner.lock().await.reconcile(&key).await
-    }
-}
-
-/// The reconcile function and the little it remembers between runs: the AWS clients (one
-/// `Aws` for the daemon's life, so call counts accumulate), the last good desired state, and
-/// what was already reported so that a resync does not repeat it.
+/// The reconcile function and the little it remembers between runs, shared by the scheduler's
+/// concurrent keys: the AWS clients (one `Aws` for the daemon's life, so call counts
+/// accumulate), one read cache, the last load, and what was already reported so that a resync
+/// does not repeat it.
+///
+/// Keys run side by side, each reading and applying only its own resources: two stacks, or a
+/// stack and the leftovers, never touch the same resource, and the scheduler never runs one key
+/// twice at once. The app's key acts on everything, so it runs alone (`scope`).
 pub struct Reconciler {
     settings: Settings,
     approval: Arc<Approval>,
     shared: Arc<Shared>,
-    aws: Option<Aws>,
-    /// Account and physical ids the last read found through `aws` (a Describe by id instead of
-    /// a List next time); reset with the clients.
+    /// Who may apply; `None` with `--approve never`.
+    lease: Option<Arc<Lease>>,
+    /// Which stack each file holds, for the watcher's events.
+    files: StackFiles,
+    /// Enqueues the stacks that use a stack whose attributes an apply changed.
+    enqueue: Option<mpsc::UnboundedSender<Key>>,
+    /// Account, physical ids and attributes the last reads found through `aws` (a Describe by
+    /// id instead of a List next time; what a focused read lends); cleared with the clients.
     read_cache: ReadCache,
-    last_good: Option<Desired>,
+    aws: tokio::sync::Mutex<Option<Aws>>,
+    /// Held for reading by a stack's or the leftovers' reconcile, for writing by the app's.
+    scope: tokio::sync::RwLock<()>,
+    memory: Mutex<Memory>,
+}
+
+/// What the reconciles remember between runs; each touches it briefly, never across a call
+/// to AWS.
+#[derive(Default)]
+struct Memory {
+    /// Reconciles started; and which one last set `/status`'s config digest.
+    started: u64,
+    digest_set_by: u64,
+    /// The last load, by the digest of the files it read (see [`Reconciler::load`]).
+    loaded: Option<(String, Desired)>,
+    /// Per stack, the resources it declared when a reconcile last read it: a stack that
+    /// declares fewer now left a resource for leftover discovery.
+    declared: BTreeMap<String, BTreeSet<String>>,
     reported_diags: Option<Vec<String>>,
-    reported_held: Vec<String>,
+    /// Held changes already warned about, by id: (stack, action, message).
+    reported_held: BTreeMap<String, (String, Action, String)>,
     /// Per key, (desired, plan shape) when AWS last matched the files as far as allowed.
     settled: BTreeMap<Key, (u64, u64)>,
     last_drift: BTreeMap<Key, u64>,
-    /// Which stack each file holds, for the watcher's events.
-    files: StackFiles,
-    /// The last load, by the digest of the files it read (see [`Reconciler::load`]).
-    loaded: Option<(String, Desired)>,
-    /// Enqueues the stacks that use a stack whose attributes an apply changed.
-    enqueue: Option<mpsc::UnboundedSender<Key>>,
     printed_outputs: Option<Outputs>,
-    /// Who may apply; `None` with `--approve never`.
-    lease: Option<Arc<Lease>>,
-    /// The plan shape last reported as "not the leader", so a resync does not repeat it.
-    reported_follower: Option<u64>,
+    /// Per key, the plan shape last reported as "not the leader", so a resync does not repeat it.
+    reported_follower: BTreeMap<Key, u64>,
+    /// With `--approve prompt` or `never`: the pending plan in parts, one per stack and one for
+    /// the leftovers, each replaced by the next reconcile that reads it. What is shown (and
+    /// what ENTER approves) is their union.
+    parts: BTreeMap<Key, Vec<Change>>,
 }
 
 impl Reconciler {
@@ -223,25 +238,18 @@ impl Reconciler {
             settings,
             approval,
             shared,
-            aws: None,
-            read_cache: ReadCache::new(),
-            last_good: None,
-            reported_diags: None,
-            reported_held: Vec::new(),
-            settled: BTreeMap::new(),
-            last_drift: BTreeMap::new(),
-            files: StackFiles::default(),
-            loaded: None,
-            enqueue: None,
-            printed_outputs: None,
             lease,
-            reported_follower: None,
+            files: StackFiles::default(),
+            enqueue: None,
+            read_cache: ReadCache::new(),
+            aws: tokio::sync::Mutex::new(None),
+            scope: tokio::sync::RwLock::new(()),
+            memory: Mutex::new(Memory::default()),
         }
     }
 
-    /// The last desired state that loaded and validated.
-    pub fn last_good(&self) -> Option<&Desired> {
-        self.last_good.as_ref()
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Which stack each file holds (kept current by every good load), for mapping file events
@@ -256,11 +264,35 @@ impl Reconciler {
     }
 
     /// One reconcile of `key` against the files as they are now; the digest of the files read
-    /// (taken before reading them, so what was loaded is at least that new) goes to `/status`.
-    pub async fn reconcile(&mut self, key: &Key) -> Report {
+    /// (taken before reading them, so what was loaded is at least that new) goes to `/status`,
+    /// unless a reconcile that started later already put its own there.
+    pub async fn reconcile(&self, key: &Key) -> Report {
         let digest = crate::config::digest(&self.settings.config_dir);
-        let report = self.reconcile_files(key, &digest).await;
-        self.shared.update(|s| s.config_digest = Some(digest));
+        let seq = {
+            let mut m = self.memory();
+            m.started += 1;
+            m.started
+        };
+        let report = match self.reconcile_files(key, &digest).await {
+            Some(report) => report,
+            None => {
+                tracing::debug!(%key, "a stack read alone could not plan it; reconciling the app");
+                self.reconcile_files(&Key::App, &digest)
+                    .await
+                    .unwrap_or_else(|| unreachable!("the app's reconcile is never widened"))
+            }
+        };
+        let newest = {
+            let mut m = self.memory();
+            let newest = seq > m.digest_set_by;
+            if newest {
+                m.digest_set_by = seq;
+            }
+            newest
+        };
+        if newest {
+            self.shared.update(|s| s.config_digest = Some(digest));
+        }
         report
     }
 
@@ -268,73 +300,87 @@ impl Reconciler {
     /// what it read (each key's reconcile loads, and parsing every stack file for each of a
     /// hundred stacks would cost more than their reads). A load is kept only when the files did
     /// not change while it read them.
-    fn load(&mut self, digest: &str) -> Result<Desired, Error> {
-        if let Some((d, desired)) = &self.loaded
+    fn load(&self, digest: &str) -> Result<Desired, Error> {
+        if let Some((d, desired)) = &self.memory().loaded
             && d == digest
         {
             return Ok(desired.clone());
         }
-        self.loaded = None;
         let desired = session::load(&self.settings.config_dir, self.settings.stage.as_deref())?;
         self.files.set(&desired);
         if crate::config::digest(&self.settings.config_dir) == digest {
-            self.loaded = Some((digest.to_string(), desired.clone()));
+            self.memory().loaded = Some((digest.to_string(), desired.clone()));
         }
         Ok(desired)
     }
 
-    /// What a key reconciles: one stack in auto mode when the files still declare it and it
-    /// still declares every resource it did (a removed resource is found by leftover discovery,
-    /// which only a whole read does); the leftovers alone in auto mode; otherwise (the app key,
-    /// a stack gone or renamed, a plan waiting for ENTER, which shows and approves the whole
-    /// plan) every stack.
+    /// What a key reconciles: one stack when the files still declare it and it still declares
+    /// every resource it did when last read (a removed resource is found by leftover discovery,
+    /// which only a whole read does); the leftovers alone; otherwise (the app key, a stack gone
+    /// or renamed, or never read yet) every stack. With `--approve prompt` or `never`, a key is
+    /// focused only while every other stack's part of the pending plan is known (after a
+    /// deploy, the first change reads the whole app again).
     fn focus(&self, key: &Key, desired: &Desired) -> (Key, Focus) {
-        let ids = |d: &Desired, s: &str| -> std::collections::BTreeSet<String> {
-            d.nodes
+        let m = self.memory();
+        let parts_known = self.approval.mode() == super::approval::Mode::Auto
+            || desired
+                .config
+                .stacks
                 .iter()
-                .filter(|n| n.stack == s)
-                .map(|n| n.id.clone())
-                .collect()
-        };
+                .all(|s| m.parts.contains_key(&Key::Stack(s.name.clone())));
         match key {
             Key::Stack(s)
-                if self.approval.mode() == super::approval::Mode::Auto
+                if parts_known
                     && desired.config.stack(s).is_some()
-                    && self
-                        .last_good
-                        .as_ref()
-                        .is_none_or(|old| ids(old, s).is_subset(&ids(desired, s))) =>
+                    && m.declared
+                        .get(s)
+                        .is_some_and(|old| old.is_subset(&declared_by(desired, s))) =>
             {
                 (key.clone(), Focus::stacks([s.clone()]))
             }
-            Key::Leftovers if self.approval.mode() == super::approval::Mode::Auto => {
-                (Key::Leftovers, Focus::leftovers_only())
-            }
+            Key::Leftovers if parts_known => (Key::Leftovers, Focus::leftovers_only()),
             _ => (Key::App, Focus::all()),
         }
     }
 
-    async fn reconcile_files(&mut self, key: &Key, digest: &str) -> Report {
+    /// `None`: the key's stacks cannot be planned on their own (they need resources of another
+    /// stack that are not deployed), so the caller reconciles the whole app instead.
+    async fn reconcile_files(&self, key: &Key, digest: &str) -> Option<Report> {
         let desired = match self.load(digest) {
             Ok(d) => d,
-            Err(e) => return self.invalid(e),
+            Err(e) => return Some(self.invalid(e)),
         };
-        if self.reported_diags.take().is_some() {
+        if self.memory().reported_diags.take().is_some() {
             tracing::info!("the stack files are valid again");
         }
         self.shared.update(|s| s.config_errors.clear());
-        let (key, focus) = self.focus(key, &desired);
+        // What the key covers is decided under the scope it runs in: a stack's key that waited
+        // for the app's reconcile sees what that reconcile read.
+        let (mut _whole, mut _part) = (None, None);
+        let mut focused = None;
+        if *key != Key::App {
+            _part = Some(self.scope.read().await);
+            focused = Some(self.focus(key, &desired)).filter(|(k, _)| *k != Key::App);
+        }
+        let (key, focus) = match focused {
+            Some(f) => f,
+            None => {
+                _part = None;
+                _whole = Some(self.scope.write().await);
+                (Key::App, Focus::all())
+            }
+        };
         let desired_fp = fingerprint_desired(&desired, &focus);
-        self.last_good = Some(desired.clone());
         let aws = self.aws_for(&desired.config.region).await;
 
         let session = match Session::open_cached(aws, desired, &self.read_cache, &focus).await {
             Ok(s) => s,
             Err(e) => {
                 self.shared.metrics.errors(key.stack_label(), 1);
-                return Report::error(ReconcileError::Read(e));
+                return Some(Report::error(ReconcileError::Read(e)));
             }
         };
+        self.remember_declared(&session.desired, &focus);
         // Take or renew the lease on every reconcile, so /status names the holder even when
         // there is nothing to apply.
         let leadership = match &self.lease {
@@ -352,74 +398,86 @@ impl Reconciler {
             }
         };
         let plan = session.plan();
-        let text = render::plan_text(&plan, |s| session.full_stack_name(s));
+        if focus.named().is_some()
+            && plan
+                .changes
+                .iter()
+                .any(|c| matches!(c.error, Some(Problem::DependsOnUnfocused(_))))
+        {
+            return None;
+        }
         self.record_plan(&plan, &focus);
 
         let guard = self.settings.guard;
         let held: Vec<&Change> = plan.changes.iter().filter(|c| held_by(guard, c)).collect();
-        let actionable = plan.changes.iter().any(|c| match c.action {
-            Action::Create | Action::Update => true,
-            Action::Replace | Action::Delete => !held_by(guard, c),
-            Action::NoChange | Action::Blocked => false,
-        });
         let shape = plan_shape(plan.changes.iter());
-        if let Some(&(d, settled_shape)) = self.settled.get(&key)
-            && d == desired_fp
-            && shape != settled_shape
-            && self.last_drift.get(&key) != Some(&shape)
-        {
-            self.last_drift.insert(key.clone(), shape);
-            self.shared.metrics.drift_detected(key.stack_label());
-            tracing::warn!(
-                changes = ?PlanStatus::of(&plan).changes,
-                "drift: AWS no longer matches the unchanged stack files (changed out of band)"
-            );
-        }
-        self.report_held(&held);
+        self.detect_drift(&key, desired_fp, shape, &plan);
+        self.report_held(&held, &focus);
+        // With --approve prompt or never, what is shown and approved is every stack's part.
+        let shown = (self.approval.mode() != super::approval::Mode::Auto)
+            .then(|| self.union(&plan, &focus, &session.desired));
+        let full_name = |s: &str| session.full_stack_name(s);
+        let style = self.settings.style;
 
-        if !actionable {
-            self.approval.clear();
-            self.shared.update(|s| s.pending_plan = None);
+        if !actionable(&plan, guard) {
+            match &shown {
+                Some(union) if actionable(union, guard) => {
+                    // Another stack's part still waits: show the union without this part.
+                    let text = render::plan_text(union, full_name, style);
+                    let what = render::plan_headline(union, full_name);
+                    if let (_, Some(show)) = self.approval.decide(&text, &what, false) {
+                        print_stdout(&show);
+                    }
+                    self.shared
+                        .update(|s| s.pending_plan = Some(PlanStatus::of(union)));
+                }
+                _ => {
+                    self.approval.clear();
+                    self.shared.update(|s| s.pending_plan = None);
+                }
+            }
             let blocked = plan.problems();
             if !blocked.is_empty() {
                 self.shared
                     .metrics
                     .errors(key.stack_label(), blocked.len() as u64);
-                return Report::error(ReconcileError::Blocked(blocked));
+                return Some(Report::error(ReconcileError::Blocked(blocked)));
             }
             let expected: Vec<&Change> = plan.changes.iter().collect();
             self.settle(&key, &session.desired, &focus, desired_fp, &expected);
             let (outputs, known) = session.deployed_outputs();
             if known {
-                self.publish_outputs(outputs);
+                self.publish_outputs(&session, &focus, outputs);
             }
-            return Report::ok(ResultKind::Success);
+            return Some(Report::ok(ResultKind::Success));
         }
 
         match leadership {
             Err(e) => {
                 self.shared.metrics.errors(key.stack_label(), 1);
-                return Report::error(ReconcileError::Lease(e));
+                return Some(Report::error(ReconcileError::Lease(e)));
             }
-            Ok(false) => return self.follow(&plan, shape),
-            Ok(true) => self.reported_follower = None,
-        }
-        let (decision, show) = self.approval.decide(&text);
-        if let Some(show) = show {
-            print_stdout(&show);
-        }
-        match decision {
-            Decision::Wait => {
-                self.shared
-                    .update(|s| s.pending_plan = Some(PlanStatus::of(&plan)));
-                return Report::ok(ResultKind::Pending);
+            Ok(false) => return Some(self.follow(&key, shown.as_ref().unwrap_or(&plan), shape)),
+            Ok(true) => {
+                self.memory().reported_follower.remove(&key);
             }
-            Decision::Apply => {
+        }
+        match &shown {
+            None => print_stdout(&render::plan_text(&plan, full_name, style)),
+            Some(union) => {
+                let text = render::plan_text(union, full_name, style);
+                let what = render::plan_headline(union, full_name);
+                let (decision, show) = self.approval.decide(&text, &what, focus.named().is_none());
+                if let Some(show) = show {
+                    print_stdout(&show);
+                }
+                if decision == Decision::Wait {
+                    self.shared
+                        .update(|s| s.pending_plan = Some(PlanStatus::of(union)));
+                    return Some(Report::ok(ResultKind::Pending));
+                }
                 self.shared.update(|s| s.pending_plan = None);
             }
-        }
-        if self.approval.mode() == super::approval::Mode::Auto {
-            print_stdout(&text);
         }
         let summary = plan.summary();
         tracing::info!(
@@ -429,7 +487,14 @@ impl Reconciler {
             delete = summary.delete,
             "deploying"
         );
-        let apply = engine::apply(&session.aws, &session.desired, &session.snapshot, guard);
+        let progress = crate::term::Deploy::new(&plan, style);
+        let apply = engine::apply_with(
+            &session.aws,
+            &session.desired,
+            &session.snapshot,
+            guard,
+            &progress,
+        );
         let report = match &self.lease {
             None => apply.await,
             Some(lease) => {
@@ -438,7 +503,7 @@ impl Reconciler {
                     r = apply => r,
                     _ = async { let _ = leader.wait_for(|l| !*l).await; } => {
                         self.shared.metrics.errors(key.stack_label(), 1);
-                        return Report::error(ReconcileError::LostLease);
+                        return Some(Report::error(ReconcileError::LostLease));
                     }
                 }
             }
@@ -448,26 +513,117 @@ impl Reconciler {
         self.enqueue_users(&session, &focus, &report.attrs);
         self.record_apply(&report);
         let errors = report.errors();
+        print_stdout(&progress.summary(errors.len()));
         if !errors.is_empty() {
             self.shared
                 .metrics
                 .errors(key.stack_label(), errors.len() as u64);
-            return Report::error(ReconcileError::Failed(errors));
+            return Some(Report::error(ReconcileError::Failed(errors)));
         }
         // What the next read should find: only the changes the guard held back.
         self.settle(&key, &session.desired, &focus, desired_fp, &held);
+        if shown.is_some() {
+            self.applied_parts();
+        }
         let outputs = engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0;
-        self.printed_outputs = None;
-        self.publish_outputs(outputs);
-        Report::ok(ResultKind::Success)
+        self.memory().printed_outputs = None;
+        self.publish_outputs(&session, &focus, outputs);
+        Some(Report::ok(ResultKind::Success))
+    }
+
+    /// The stacks this read covered declare these resources now.
+    fn remember_declared(&self, desired: &Desired, focus: &Focus) {
+        let mut m = self.memory();
+        if focus.named().is_none() {
+            m.declared.clear();
+        }
+        for stack in desired
+            .config
+            .stacks
+            .iter()
+            .filter(|s| focus.includes(&s.name))
+        {
+            m.declared
+                .insert(stack.name.clone(), declared_by(desired, &stack.name));
+        }
+    }
+
+    /// The files did not change since `key` last settled, yet the plan did: drift, counted and
+    /// warned once per new shape.
+    fn detect_drift(&self, key: &Key, desired_fp: u64, shape: u64, plan: &Plan) {
+        let mut m = self.memory();
+        if let Some(&(d, settled_shape)) = m.settled.get(key)
+            && d == desired_fp
+            && shape != settled_shape
+            && m.last_drift.get(key) != Some(&shape)
+        {
+            m.last_drift.insert(key.clone(), shape);
+            drop(m);
+            self.shared.metrics.drift_detected(key.stack_label());
+            tracing::warn!(
+                changes = ?PlanStatus::of(plan).changes,
+                "drift: AWS no longer matches the unchanged stack files (changed out of band)"
+            );
+        }
+    }
+
+    /// The pending plan with this reconcile's parts replaced by what it planned: the parts of
+    /// the stacks it read, and the leftovers' part when it looked for leftovers. Stacks in the
+    /// files' order, the leftovers last.
+    fn union(&self, plan: &Plan, focus: &Focus, desired: &Desired) -> Plan {
+        // A stack's own plan never carries leftovers; a leftover is a delete.
+        let leftover = |c: &&Change| c.action == Action::Delete;
+        let mut m = self.memory();
+        if focus.named().is_none() {
+            m.parts.clear();
+        }
+        for stack in desired
+            .config
+            .stacks
+            .iter()
+            .filter(|s| focus.includes(&s.name))
+        {
+            let part = plan
+                .changes
+                .iter()
+                .filter(|c| c.stack == stack.name && !leftover(c))
+                .cloned()
+                .collect();
+            m.parts.insert(Key::Stack(stack.name.clone()), part);
+        }
+        if focus.leftovers() {
+            let part = plan.changes.iter().filter(leftover).cloned().collect();
+            m.parts.insert(Key::Leftovers, part);
+        }
+        m.parts.retain(|k, _| match k {
+            Key::Stack(s) => desired.config.stack(s).is_some(),
+            _ => true,
+        });
+        let order = desired
+            .config
+            .stacks
+            .iter()
+            .map(|s| Key::Stack(s.name.clone()))
+            .chain([Key::Leftovers]);
+        let changes = order
+            .filter_map(|k| m.parts.get(&k))
+            .flatten()
+            .cloned()
+            .collect();
+        Plan { changes }
+    }
+
+    /// After the whole pending plan was applied, its parts are what AWS was before: forgotten,
+    /// so that the next reconcile reads the whole app again.
+    fn applied_parts(&self) {
+        self.memory().parts.clear();
     }
 
     /// Another daemon holds the lease: report the plan, apply nothing.
-    fn follow(&mut self, plan: &Plan, shape: u64) -> Report {
-        self.approval.clear();
+    fn follow(&self, key: &Key, plan: &Plan, shape: u64) -> Report {
         self.shared
             .update(|s| s.pending_plan = Some(PlanStatus::of(plan)));
-        if self.reported_follower != Some(shape) {
+        if self.memory().reported_follower.insert(key.clone(), shape) != Some(shape) {
             let holder = self
                 .shared
                 .status()
@@ -477,38 +633,41 @@ impl Reconciler {
             let summary = plan.summary();
             tracing::info!(
                 %holder,
+                %key,
                 create = summary.create,
                 update = summary.update,
                 replace = summary.replace,
                 delete = summary.delete,
                 "not the leader: the plan is only reported; the lease holder applies"
             );
-            self.reported_follower = Some(shape);
         }
         Report::ok(ResultKind::Pending)
     }
 
     /// The files do not load: say where, keep the last good state, touch nothing.
-    fn invalid(&mut self, e: Error) -> Report {
+    fn invalid(&self, e: Error) -> Report {
         let diags: Vec<String> = match &e {
             Error::Config(c) => c.0.iter().map(ToString::to_string).collect(),
             other => vec![other.to_string()],
         };
-        if self.reported_diags.as_ref() != Some(&diags) {
+        let mut m = self.memory();
+        if m.reported_diags.as_ref() != Some(&diags) {
             for d in &diags {
                 tracing::error!("invalid config: {d}");
             }
-            let kept = if self.last_good.is_some() {
-                "keeping the last good desired state"
-            } else {
+            let kept = if m.declared.is_empty() {
                 "nothing loaded yet"
+            } else {
+                "keeping the last good desired state"
             };
             tracing::warn!(
                 problems = diags.len(),
                 "the stack files are invalid; {kept}; AWS is left unchanged until they are fixed"
             );
-            self.reported_diags = Some(diags.clone());
+            m.reported_diags = Some(diags.clone());
         }
+        m.parts.clear();
+        drop(m);
         self.approval.clear();
         self.shared.update(|s| {
             s.config_errors = diags;
@@ -517,14 +676,15 @@ impl Reconciler {
         Report::ok(ResultKind::Invalid)
     }
 
-    async fn aws_for(&mut self, region: &str) -> Aws {
-        match &self.aws {
+    async fn aws_for(&self, region: &str) -> Aws {
+        let mut current = self.aws.lock().await;
+        match &*current {
             Some(aws) if aws.region == region => aws.clone(),
             _ => {
                 let aws = Aws::connect(region).await;
                 self.shared.metrics.track_aws(aws.calls.clone());
-                self.aws = Some(aws.clone());
-                self.read_cache = ReadCache::new();
+                *current = Some(aws.clone());
+                self.read_cache.clear();
                 aws
             }
         }
@@ -534,18 +694,19 @@ impl Reconciler {
     /// is `expected` (the changes the guard holds back). A whole-app reconcile settles each
     /// stack's key too, so drift is caught by whichever key next reads that stack.
     fn settle(
-        &mut self,
+        &self,
         key: &Key,
         desired: &Desired,
         focus: &Focus,
         desired_fp: u64,
         expected: &[&Change],
     ) {
-        self.settled.insert(
+        let mut m = self.memory();
+        m.settled.insert(
             key.clone(),
             (desired_fp, plan_shape(expected.iter().copied())),
         );
-        self.last_drift.remove(key);
+        m.last_drift.remove(key);
         if focus.named().is_none() {
             for stack in &desired.config.stacks {
                 let one = Focus::stacks([stack.name.clone()]);
@@ -558,22 +719,22 @@ impl Reconciler {
                         .filter(|c| c.stack == stack.name && c.action != Action::Delete),
                 );
                 let k = Key::Stack(stack.name.clone());
-                self.settled.insert(k.clone(), (fp, shape));
-                self.last_drift.remove(&k);
+                m.settled.insert(k.clone(), (fp, shape));
+                m.last_drift.remove(&k);
             }
             let leftovers = Focus::leftovers_only();
             let deletes = expected
                 .iter()
                 .copied()
                 .filter(|c| c.action == Action::Delete);
-            self.settled.insert(
+            m.settled.insert(
                 Key::Leftovers,
                 (
                     fingerprint_desired(desired, &leftovers),
                     plan_shape(deletes),
                 ),
             );
-            self.last_drift.remove(&Key::Leftovers);
+            m.last_drift.remove(&Key::Leftovers);
         }
     }
 
@@ -606,23 +767,27 @@ impl Reconciler {
         }
     }
 
-    fn report_held(&mut self, held: &[&Change]) {
-        let now: Vec<String> = held
-            .iter()
-            .map(|c| {
-                let flag = if c.action == Action::Delete {
-                    "--allow-delete"
-                } else {
-                    "--allow-replace"
-                };
-                format!("{} ({:?}) needs {flag}", c.id, c.action)
-            })
-            .collect();
-        if now != self.reported_held {
-            for h in &now {
-                tracing::warn!("not applied: {h}");
+    /// Warns once about each change the guard holds back, and again only after it was not held
+    /// for a while; a reconcile forgets the held changes of what it read.
+    fn report_held(&self, held: &[&Change], focus: &Focus) {
+        let mut m = self.memory();
+        m.reported_held.retain(|_, (stack, action, _)| {
+            !(focus.includes(stack) && *action != Action::Delete
+                || focus.leftovers() && *action == Action::Delete)
+        });
+        for c in held {
+            let flag = if c.action == Action::Delete {
+                "--allow-delete"
+            } else {
+                "--allow-replace"
+            };
+            let text = format!("{} ({:?}) needs {flag}", c.id, c.action);
+            let before = m
+                .reported_held
+                .insert(c.id.clone(), (c.stack.clone(), c.action, text.clone()));
+            if before.is_none_or(|(_, _, t)| t != text) {
+                tracing::warn!("not applied: {text}");
             }
-            self.reported_held = now;
         }
     }
 
@@ -676,9 +841,23 @@ impl Reconciler {
         });
     }
 
-    /// Prints the outputs block and rewrites outputs.json, when they changed.
-    fn publish_outputs(&mut self, outputs: Outputs) {
-        if self.printed_outputs.as_ref() == Some(&outputs) {
+    /// Prints the outputs block and rewrites outputs.json, when they changed. A focused
+    /// reconcile knows its own stacks' outputs: they replace theirs, and the other stacks' stay
+    /// as last published (another key may have just changed them).
+    fn publish_outputs(&self, session: &Session, focus: &Focus, outputs: Outputs) {
+        let mut m = self.memory();
+        let outputs = match focus.named() {
+            None => outputs,
+            Some(stacks) => {
+                let mine: BTreeSet<String> =
+                    stacks.iter().map(|s| session.full_stack_name(s)).collect();
+                let mut all = m.printed_outputs.clone().unwrap_or_default();
+                all.retain(|stack, _| !mine.contains(stack));
+                all.extend(outputs.into_iter().filter(|(s, _)| mine.contains(s)));
+                all
+            }
+        };
+        if m.printed_outputs.as_ref() == Some(&outputs) {
             return;
         }
         print_stdout(&format!("\n{}", render::outputs_text(&outputs, "deployed")));
@@ -693,8 +872,27 @@ impl Reconciler {
                 self.settings.state_dir.join("outputs.json").display()
             ),
         }
-        self.printed_outputs = Some(outputs);
+        m.printed_outputs = Some(outputs);
     }
+}
+
+/// What a reconcile may apply: a create or update, or a delete or replacement the guard allows.
+fn actionable(plan: &Plan, guard: Guard) -> bool {
+    plan.changes.iter().any(|c| match c.action {
+        Action::Create | Action::Update => true,
+        Action::Replace | Action::Delete => !held_by(guard, c),
+        Action::NoChange | Action::Blocked => false,
+    })
+}
+
+/// The logical ids of the resources a stack declares.
+fn declared_by(desired: &Desired, stack: &str) -> BTreeSet<String> {
+    desired
+        .nodes
+        .iter()
+        .filter(|n| n.stack == stack)
+        .map(|n| n.id.clone())
+        .collect()
 }
 
 /// Whether the guard keeps this change from being applied.
@@ -733,5 +931,5 @@ fn fingerprint_desired(desired: &Desired, focus: &Focus) -> u64 {
 }
 
 fn print_stdout(text: &str) {
-    super::approval::print_block(text);
+    crate::term::print(text);
 }

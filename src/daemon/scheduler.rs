@@ -1,7 +1,8 @@
 //! When to reconcile which key: a key is enqueued at start (the whole app), on a signal (a file
 //! change names its stack; ENTER and the lease name the whole app), by the resync, which spreads
-//! every key (each stack, and the leftovers) evenly over its interval rather than reading
-//! everything in one burst, and after a failure when that key's error policy says so. Per key, as kube-runtime's controller:
+//! every key (each stack, and the leftovers) over its interval, each in its own slot with a
+//! jitter, rather than reading everything in one burst, and after a failure when that key's
+//! error policy says so. Per key, as kube-runtime's controller:
 //! never two reconciles of one key at once, and a key enqueued while it runs gets exactly one
 //! trailing run. Different keys run concurrently, at most `max_concurrent` at a time.
 //!
@@ -21,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error_policy::ErrorPolicy;
 use super::metrics::ResultKind;
-use super::reconcile::{Key, Keyed, Report};
+use super::reconcile::{Key, Reconciler, Report};
 use super::state::{LastReconcile, Shared};
 
 /// How long shutdown lets in-flight reconciles finish before abandoning them.
@@ -32,9 +33,9 @@ pub trait Reconcile<K>: Send + Sync + 'static {
     fn reconcile(&self, key: K) -> impl Future<Output = Report> + Send;
 }
 
-impl Reconcile<Key> for Keyed {
-    fn reconcile(&self, key: Key) -> impl Future<Output = Report> + Send {
-        Keyed::reconcile(self, key)
+impl Reconcile<Key> for Reconciler {
+    async fn reconcile(&self, key: Key) -> Report {
+        Reconciler::reconcile(self, &key).await
     }
 }
 
@@ -42,15 +43,38 @@ impl Reconcile<Key> for Keyed {
 pub struct Resync<K> {
     /// Enqueued at start.
     pub first: K,
-    /// Every `every` from the start, each key `keys` names is scheduled once, the n keys
-    /// spaced `every / n` apart, so a resync's reads are spread over its interval.
+    /// Every `every` from the start, each key `keys` names is scheduled once: the n keys in
+    /// slots `every / n` apart, so a resync's reads are spread over its interval.
     pub every: Duration,
     pub keys: Box<dyn Fn() -> Vec<K> + Send>,
+    /// Where in the first half of its slot each key runs, as a fraction of that half in
+    /// [0, 1), given the key's place and the round; `no_jitter` puts every key at its slot's
+    /// start. Jitter keeps daemons (and rounds) from lining their reads up, and the half slot
+    /// left keeps two keys of a round from meeting.
+    pub jitter: Box<dyn Fn(usize, u64) -> f64 + Send>,
+}
+
+/// Every key at the start of its slot.
+pub fn no_jitter(_: usize, _: u64) -> f64 {
+    0.0
+}
+
+/// A jitter that differs per process, key and round (std's randomly seeded hasher; no new
+/// dependency for a number that needs no cryptographic quality).
+pub fn random_jitter() -> Box<dyn Fn(usize, u64) -> f64 + Send> {
+    use std::hash::{BuildHasher, Hasher};
+    let state = std::collections::hash_map::RandomState::new();
+    Box::new(move |i, round| {
+        let mut h = state.build_hasher();
+        h.write_usize(i);
+        h.write_u64(round);
+        (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+    })
 }
 
 /// The daemon's scheduler: [`run`] recording each report into the shared status.
 pub async fn run_daemon(
-    reconciler: Arc<Keyed>,
+    reconciler: Arc<Reconciler>,
     keys: mpsc::UnboundedReceiver<Key>,
     resync: Duration,
     files: super::reconcile::StackFiles,
@@ -62,6 +86,7 @@ pub async fn run_daemon(
         first: Key::App,
         every: resync,
         keys: Box::new(move || files.resync_keys()),
+        jitter: random_jitter(),
     };
     run(
         reconciler,
@@ -98,6 +123,7 @@ pub async fn run<K, R>(
     let mut queue: VecDeque<K> = VecDeque::from([resync.first.clone()]);
     let every = resync.every.max(Duration::from_millis(1));
     let mut next_resync = Instant::now() + every;
+    let mut round: u64 = 0;
     let mut policies: BTreeMap<K, ErrorPolicy> = BTreeMap::new();
     // A key's next run without a signal: its retry after a failure, or the resync.
     let mut timers: BTreeMap<K, Instant> = BTreeMap::new();
@@ -164,14 +190,18 @@ pub async fn run<K, R>(
                 if now >= next_resync {
                     let keys = (resync.keys)();
                     let n = keys.len().max(1) as u32;
+                    let half_slot = every / n / 2;
                     for (i, k) in keys.into_iter().enumerate() {
                         // A key already waiting (a retry, or still running) keeps its turn.
                         if timers.contains_key(&k) || queue.contains(&k) {
                             continue;
                         }
-                        timers.insert(k, next_resync + every * i as u32 / n);
+                        let jitter = (resync.jitter)(i, round).clamp(0.0, 1.0);
+                        let at = next_resync + every * i as u32 / n + half_slot.mul_f64(jitter);
+                        timers.insert(k, at);
                     }
                     next_resync += every;
+                    round += 1;
                 }
                 let due: Vec<K> = timers.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
                 for k in due {
@@ -328,6 +358,22 @@ mod tests {
         max_concurrent: usize,
         resync_keys: &'static [&'static str],
     ) -> Running {
+        start_jittered(
+            fake,
+            resync,
+            max_concurrent,
+            resync_keys,
+            Box::new(no_jitter),
+        )
+    }
+
+    fn start_jittered(
+        fake: &Arc<Fake>,
+        resync: Duration,
+        max_concurrent: usize,
+        resync_keys: &'static [&'static str],
+        jitter: Box<dyn Fn(usize, u64) -> f64 + Send>,
+    ) -> Running {
         let (tx, rx) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let t0 = Instant::now();
@@ -339,6 +385,7 @@ mod tests {
                 first: "app",
                 every: resync,
                 keys: Box::new(move || resync_keys.to_vec()),
+                jitter,
             },
             ErrorPolicy::default(),
             max_concurrent,
@@ -464,6 +511,32 @@ mod tests {
             "never two at once: spread"
         );
         r.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_jitter_moves_each_key_within_the_first_half_of_its_slot() {
+        let fake = Fake::new(Duration::from_millis(500));
+        let keys: &'static [&'static str] = &["leftovers", "a", "b"];
+        // Key i of round r lands at (i + r) / 4 of its half slot (5 s of a 10 s slot).
+        let jitter = Box::new(|i: usize, round: u64| (i as u64 + round) as f64 / 4.0);
+        let r = start_jittered(&fake, Duration::from_secs(30), 4, keys, jitter);
+        tokio::time::sleep(Duration::from_secs(95)).await;
+        settle().await;
+        assert_eq!(fake.starts_ms("leftovers", r.t0), [30_000, 61_250, 92_500]);
+        assert_eq!(fake.starts_ms("a", r.t0), [41_250, 72_500]);
+        assert_eq!(fake.starts_ms("b", r.t0), [52_500, 83_750]);
+        assert_eq!(*fake.max_total.lock().unwrap(), 1, "never two at once");
+        r.stop().await;
+    }
+
+    #[test]
+    fn the_random_jitter_stays_in_range_and_varies() {
+        let jitter = random_jitter();
+        let values: Vec<f64> = (0..50).map(|i| jitter(i % 5, i as u64 / 5)).collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)), "{values:?}");
+        let distinct: std::collections::BTreeSet<u64> =
+            values.iter().map(|v| v.to_bits()).collect();
+        assert!(distinct.len() > 40, "{values:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -75,10 +75,33 @@ impl ApplyReport {
     }
 }
 
+/// Told as each resource's change starts and ends, for a terminal to draw; ids are logical ids
+/// (`Applied::id`), and every resource in focus is told, changed or not.
+pub trait Progress: Sync {
+    fn started(&self, _id: &str) {}
+    fn finished(&self, _applied: &Applied, _took: std::time::Duration) {}
+}
+
+/// Tells nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {}
+
 /// Applies the plan: creates, updates and replaces in dependency order. Each resource's change
 /// is recomputed with the attributes known at that moment (so "(known after apply)" values are
 /// real). A failure skips only that resource's dependents.
 pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) -> ApplyReport {
+    apply_with(aws, desired, snap, guard, &Quiet).await
+}
+
+/// [`apply`], telling `progress` as each resource starts and ends.
+pub async fn apply_with(
+    aws: &Aws,
+    desired: &Desired,
+    snap: &Snapshot,
+    guard: Guard,
+    progress: &dyn Progress,
+) -> ApplyReport {
     let n = desired.nodes.len();
     let read = snap.attrs();
     let mut attrs = read.clone();
@@ -97,7 +120,10 @@ pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) 
                         current,
                         failed: failed_now,
                     };
+                    progress.started(&desired.nodes[i].id);
+                    let began = std::time::Instant::now();
                     let (applied, attrs) = apply_node(aws, desired, snap, i, known, guard).await;
+                    progress.finished(&applied, began.elapsed());
                     (i, applied, attrs)
                 }
             })
@@ -111,15 +137,22 @@ pub async fn apply(aws: &Aws, desired: &Desired, snap: &Snapshot, guard: Guard) 
         }
     }
     let mut results: Vec<Applied> = results.into_iter().flatten().collect();
-    results.extend(delete_orphans(aws, snap, guard.allow_delete).await);
+    results.extend(delete_orphans(aws, snap, guard.allow_delete, progress).await);
     ApplyReport { results, attrs }
 }
 
 /// Deletes the orphans (kind by kind, in registry order), or holds them back.
-async fn delete_orphans(aws: &Aws, snap: &Snapshot, allowed: bool) -> Vec<Applied> {
+async fn delete_orphans(
+    aws: &Aws,
+    snap: &Snapshot,
+    allowed: bool,
+    progress: &dyn Progress,
+) -> Vec<Applied> {
     let mut out = Vec::new();
     for o in &snap.orphans {
         let id = o.owned.logical_id();
+        progress.started(&id);
+        let began = std::time::Instant::now();
         let outcome = if !allowed {
             Outcome::Held("deletion not applied: it needs --allow-delete".into())
         } else {
@@ -131,11 +164,13 @@ async fn delete_orphans(aws: &Aws, snap: &Snapshot, allowed: bool) -> Vec<Applie
                 Err(e) => Outcome::Failed(Problem::Aws(e)),
             }
         };
-        out.push(Applied {
+        let applied = Applied {
             id,
             action: Action::Delete,
             outcome,
-        });
+        };
+        progress.finished(&applied, began.elapsed());
+        out.push(applied);
     }
     out
 }

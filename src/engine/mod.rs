@@ -17,7 +17,9 @@ mod destroy;
 mod plan;
 mod read;
 
-pub use apply::{Applied, ApplyReport, Guard, Outcome, apply, removal_of};
+pub use apply::{
+    Applied, ApplyReport, Guard, Outcome, Progress, Quiet, apply, apply_with, removal_of,
+};
 pub use destroy::{DestroyOutcome, Destroyed, destroy};
 pub use plan::plan;
 pub use read::{ReadCache, read, read_cached, read_focused};

@@ -70,6 +70,11 @@ impl ReadCache {
         ReadCache::default()
     }
 
+    /// Forgets everything (the clients changed: another region or account).
+    pub fn clear(&self) {
+        *self.lock() = CacheInner::default();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -197,31 +197,11 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
     Ok(out)
 }
 
-/// What signing in as one user proves: its identity, when its credentials expire (never the
-/// keys), and what its role lets it reach, decided by the evaluator (the console's Access page).
-#[derive(Debug, Clone)]
-pub struct Access {
-    pub identity_id: String,
-    pub expires: Option<String>,
-    pub report: Report,
-}
-
-/// Signs in as `email` on the `auth` resource `auth_id` (`AuthStack.Auth`) through the same
-/// flow as `verify` (InitiateAuth, GetId, GetCredentialsForIdentity) and checks, from the
-/// deployed policies, what that identity can reach in each bucket and API route its
-/// permissions name.
-pub async fn sign_in_as(
-    session: &Session,
-    auth_id: &str,
-    email: &str,
-    password: &Password,
-) -> Result<Access, Error> {
-    let aws = &session.aws;
-    let stack = auth_id.split('.').next().unwrap_or_default();
-    let t = targets(session, Some(stack))?
-        .into_iter()
-        .find(|t| t.id == auth_id)
-        .ok_or_else(|| Error::Refused(format!("no `auth` resource {auth_id}")))?;
+/// The roles the identity pool really hands out, by kind (`authenticated`, `unauthenticated`).
+async fn attached_roles(
+    aws: &crate::aws::Aws,
+    t: &Target,
+) -> Result<std::collections::HashMap<String, String>, AwsError> {
     let roles = aws
         .identity
         .get_identity_pool_roles()
@@ -236,42 +216,106 @@ pub async fn sign_in_as(
                 e,
             )
         })?;
-    let auth_arn = roles
-        .roles()
-        .and_then(|r| r.get("authenticated"))
-        .ok_or_else(|| {
-            Error::Refused(format!(
-                "{auth_id}: the identity pool {} has no authenticated role",
-                t.identity_pool_id
-            ))
-        })?;
-    let auth = read_role(aws, auth_arn).await?;
-    let identity = sign_in(aws, &t, email, password)
-        .await
-        .map_err(|why| Error::Refused(format!("signing in as {email} ({auth_id}): {why}")))?;
-    let amr = [
+    Ok(roles.roles().cloned().unwrap_or_default())
+}
+
+/// The `amr` values of a signed-in identity of `t` whose user has `sub`.
+fn auth_amr(t: &Target, sub: &str) -> Vec<String> {
+    vec![
         "authenticated".to_string(),
         format!("cognito-idp.{}.amazonaws.com/{}", t.region, t.user_pool_id),
         format!(
-            "cognito-idp.{}.amazonaws.com/{}:CognitoSignIn:{}",
-            t.region, t.user_pool_id, identity.user_sub
+            "cognito-idp.{}.amazonaws.com/{}:CognitoSignIn:{sub}",
+            t.region, t.user_pool_id
         ),
-    ];
+    ]
+}
+
+/// What the signed-in `identity` of `email` can reach under `policies`, into `report`.
+fn signed_in_checks(
+    report: &mut Report,
+    t: &Target,
+    email: &str,
+    identity: &signin::Identity,
+    policies: &[NamedPolicy],
+) {
+    let amr = auth_amr(t, &identity.user_sub);
     let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-    let mut report = Report::default();
     access_checks(
-        &mut report,
-        &t,
+        report,
+        t,
         email,
         &identity.identity_id,
         &amr,
-        &auth.policies,
+        policies,
         None,
     );
+}
+
+/// One user's sign-in and what its identity can reach: the console's "Sign in as".
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The `auth` resource, such as `AuthStack.Auth`.
+    pub auth: String,
+    pub email: String,
+    /// Signed in, or why not (Cognito's answer).
+    pub outcome: Result<SignedIn, String>,
+}
+
+/// A signed-in identity: never its keys.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub identity_id: String,
+    /// When its credentials expire (RFC 3339).
+    pub expires: Option<String>,
+    /// What it can reach in each bucket and API route its permissions name, decided from the
+    /// deployed policies by the same evaluator as `verify`.
+    pub report: Report,
+}
+
+/// Signs in as `email` to the `auth` resource of `stack` (the only one, without a stack) by the
+/// same flow as [`run`], and decides what its identity can reach.
+pub async fn sign_in_as(
+    session: &Session,
+    stack: Option<&str>,
+    email: &str,
+    password: &Password,
+) -> Result<Access, Error> {
+    let mut all = targets(session, stack)?;
+    if all.len() != 1 {
+        return Err(Error::Refused(format!(
+            "{} auth resources{}: name the stack",
+            all.len(),
+            stack.map_or_else(String::new, |s| format!(" in {s}"))
+        )));
+    }
+    let t = all.remove(0);
+    let aws = &session.aws;
+    let roles = attached_roles(aws, &t).await?;
+    let Some(auth_arn) = roles.get("authenticated") else {
+        return Ok(Access {
+            auth: t.id.clone(),
+            email: email.to_string(),
+            outcome: Err(format!("{}: no authenticated role is attached", t.id)),
+        });
+    };
+    let role = read_role(aws, auth_arn).await?;
+    let outcome = match sign_in(aws, &t, email, password).await {
+        Err(why) => Err(why),
+        Ok(identity) => {
+            let mut report = Report::default();
+            signed_in_checks(&mut report, &t, email, &identity, &role.policies);
+            Ok(SignedIn {
+                identity_id: identity.identity_id,
+                expires: identity.expires,
+                report,
+            })
+        }
+    };
     Ok(Access {
-        identity_id: identity.identity_id,
-        expires: identity.expires,
-        report,
+        auth: t.id.clone(),
+        email: email.to_string(),
+        outcome,
     })
 }
 
@@ -280,21 +324,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
     let aws = &session.aws;
     let mut report = Report::default();
     for t in targets(session, stack)? {
-        let roles = aws
-            .identity
-            .get_identity_pool_roles()
-            .identity_pool_id(&t.identity_pool_id)
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::new(
-                    "reading roles of",
-                    "Cognito identity pool",
-                    &t.identity_pool_id,
-                    e,
-                )
-            })?;
-        let roles = roles.roles().cloned().unwrap_or_default();
+        let roles = attached_roles(aws, &t).await?;
         let Some(auth_arn) = roles.get("authenticated") else {
             report.push(
                 false,
@@ -305,16 +335,6 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
             continue;
         };
         let auth = read_role(aws, auth_arn).await?;
-        let auth_amr_ctx = |sub: &str| {
-            vec![
-                "authenticated".to_string(),
-                format!("cognito-idp.{}.amazonaws.com/{}", t.region, t.user_pool_id),
-                format!(
-                    "cognito-idp.{}.amazonaws.com/{}:CognitoSignIn:{sub}",
-                    t.region, t.user_pool_id
-                ),
-            ]
-        };
 
         // 1. Sign in, and 2. effective access of each signed-in identity.
         if t.users.is_empty() {
@@ -325,7 +345,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
                 actual: "none declared for this stage; checking a made-up identity".into(),
             });
             let id = format!("{}:00000000-0000-4000-8000-00000000000a", t.region);
-            let amr = auth_amr_ctx("unknown");
+            let amr = auth_amr(&t, "unknown");
             let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
             access_checks(
                 &mut report,
@@ -348,17 +368,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
                         "credentials",
                         format!("identity {}", identity.identity_id),
                     );
-                    let amr = auth_amr_ctx(&identity.user_sub);
-                    let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-                    access_checks(
-                        &mut report,
-                        &t,
-                        email,
-                        &identity.identity_id,
-                        &amr,
-                        &auth.policies,
-                        None,
-                    );
+                    signed_in_checks(&mut report, &t, email, &identity, &auth.policies);
                 }
                 Err(why) => report.push(false, format!("{email}: sign in"), "credentials", why),
             }

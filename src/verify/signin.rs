@@ -103,17 +103,12 @@ pub(super) async fn sign_in(
     })
     .await
     .map_err(|e| format!("GetCredentialsForIdentity: {}", e.message()))?;
-    if creds
-        .credentials()
-        .and_then(|c| c.access_key_id())
-        .is_none()
-    {
+    let Some(credentials) = creds.credentials().filter(|c| c.access_key_id().is_some()) else {
         return Err("GetCredentialsForIdentity returned no credentials".into());
-    }
-    let expires = creds
-        .credentials()
-        .and_then(|c| c.expiration())
-        .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
+    };
+    let expires = credentials
+        .expiration()
+        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
     Ok(Identity {
         identity_id,
         user_sub: jwt_sub(&token).unwrap_or_default(),

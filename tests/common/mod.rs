@@ -3,12 +3,14 @@
 //! it ([`run`], [`stackwatch`]); copies of the example app to edit; a plain HTTP GET.
 //!
 //! Its submodules: [`daemon`], `stackwatch watch` as a child process and the bounded
-//! [`daemon::eventually`]; [`census`], what the emulator holds, counted through the SDK.
+//! [`daemon::eventually`]; [`census`], what the emulator holds, counted through the SDK; [`pty`],
+//! a pseudo-terminal for prompt mode.
 //! (`fault_proxy.rs` beside it is its own module, included with `#[path]` where needed.)
 #![allow(dead_code)]
 
 pub mod census;
 pub mod daemon;
+pub mod pty;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -16,8 +16,10 @@ def top_level(path):
 
 
 def non_test_text(path):
-    text = path.read_text()
-    return text.split("#[cfg(test)]", 1)[0]
+    """The code outside test modules, without comment lines (a doc comment that names a module
+    is not a use of it)."""
+    text = path.read_text().split("#[cfg(test)]", 1)[0]
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
 
 
 def graph():
