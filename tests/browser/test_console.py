@@ -471,3 +471,33 @@ def test_sign_in_as_shows_the_identity_and_what_it_can_reach_and_no_secret_key(d
     for secret in (creds["SecretKey"], creds["SessionToken"], creds["AccessKeyId"], TEST_PASSWORD):
         assert secret not in page
     assert TEST_PASSWORD not in daemon.logs()
+
+
+def test_outputs_survive_a_stacks_own_apply(daemon, emulator):
+    """After a drift of StorageStack is put back by that stack's own reconcile, the other
+    stacks' outputs are still known in outputs.json (which the Stacks page shows), at every
+    moment we look."""
+    s3 = emulator.client("s3")
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("dev-notes-storagestack-uploads"))
+
+    def storage_reconciles():
+        return json.loads(daemon.request("GET", "/status")[1])["stacks"]["StorageStack"]["reconciles"]
+
+    seen = []
+    s3.delete_bucket_cors(Bucket=bucket)
+
+    def restored_and_one_more():
+        seen.append(daemon.outputs())
+        return s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+
+    eventually("the CORS rules restored", restored_and_one_more)
+    n = storage_reconciles()
+
+    def later():
+        seen.append(daemon.outputs())
+        return storage_reconciles() > n
+
+    eventually("another StorageStack reconcile", later)
+    unknown = {(s, k) for o in seen for s, out in o.items() for k, v in out.items() if "known after apply" in v}
+    assert unknown == set(), unknown
+    assert seen[-1]["dev-notes-AuthStack"]["UserPoolId"] == pool_of(emulator)
