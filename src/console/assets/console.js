@@ -59,7 +59,10 @@
       let a = {};
       try { a = JSON.parse(e.data); } catch (_) { /* keep going */ }
       document.body.dataset.lastEvent = e.lastEventId;
-      say("Reconciled " + (a.stack || "") + ": " + (a.result || "") + (a.drift ? " (drift)" : ""));
+      // Announce what matters (drift, a change, a failure), not every quiet resync.
+      if (a.drift || a.result !== "success" || (a.changes && a.changes.length)) {
+        say("Reconciled " + (a.stack || "") + ": " + (a.result || "") + (a.drift ? " (drift)" : ""));
+      }
       // One refresh at a time; a burst of events ends with one more.
       refreshing = (refreshing || Promise.resolve()).then(refresh).catch(() => {});
     });
