@@ -38,11 +38,14 @@ impl Token {
         Ok(Token(hex(&bytes)))
     }
 
-    /// A token supplied by the operator (a Kubernetes Secret): at least 16 characters of
-    /// printable ASCII without spaces, so it survives a URL and a cookie unchanged.
+    /// A token supplied by the operator (a Kubernetes Secret): at least 16 characters, each a
+    /// letter, digit, `-`, `.`, `_` or `~` (what a URL and a cookie carry unchanged, such as
+    /// `openssl rand -hex 32`).
     pub fn supplied(text: &str, from: &str) -> Result<Token, ConsoleError> {
         let text = text.trim_end_matches(['\n', '\r']);
-        if text.len() < 16 || !text.bytes().all(|b| b.is_ascii_graphic() && b != b';') {
+        let unreserved =
+            |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        if text.len() < 16 || !text.bytes().all(unreserved) {
             return Err(ConsoleError::BadToken {
                 from: from.to_string(),
             });
@@ -525,6 +528,15 @@ mod tests {
         assert_ne!(a.csrf(), a.expose());
         assert!(Token::supplied("short", "test").is_err());
         assert!(Token::supplied("has a space in it, long", "test").is_err());
+        for bad in [
+            "0123456789abcdef+",
+            "0123456789abcdef&x",
+            "0123456789abcdef;x",
+            "0123456789abcdef%20",
+        ] {
+            assert!(Token::supplied(bad, "test").is_err(), "{bad}");
+        }
+        assert!(Token::supplied("supplied-token_from.a~secret", "test").is_ok());
         assert_eq!(
             Token::supplied("0123456789abcdef\n", "test")
                 .unwrap()

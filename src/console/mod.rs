@@ -85,8 +85,8 @@ pub enum ConsoleError {
     #[error("generating the console token: {0}")]
     Random(String),
     #[error(
-        "reading the console token from {from}: it must be at least 16 printable characters \
-         without spaces or `;`"
+        "reading the console token from {from}: it must be at least 16 characters, each a \
+         letter, digit, `-`, `.`, `_` or `~` (such as `openssl rand -hex 32`)"
     )]
     BadToken { from: String },
     #[error("reading the console token file {path}: {source}")]
