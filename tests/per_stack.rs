@@ -107,6 +107,16 @@ async fn a_save_to_one_stack_reads_and_writes_only_that_stack() {
         );
     }
     assert!(spent.contains_key("IAM"), "{spent:?}");
+    // AuthStack's deploy rewrote outputs.json with its own outputs and kept the others'.
+    let outputs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(".stackwatch/outputs.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        outputs["dev-notes-ApiStack"]["ApiEndpoint"].is_string()
+            && outputs["dev-notes-AuthStack"]["UserPoolId"].is_string(),
+        "{outputs:#}"
+    );
     // The save was AuthStack's own reconcile, in /status and in the metrics.
     let status = d.status();
     let auth = &status["stacks"]["AuthStack"];

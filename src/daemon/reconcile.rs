@@ -447,7 +447,7 @@ impl Reconciler {
             self.settle(&key, &session.desired, &focus, desired_fp, &expected);
             let (outputs, known) = session.deployed_outputs();
             if known {
-                self.publish_outputs(&session, &focus, outputs);
+                self.publish_outputs(&session, &focus, outputs, false);
             }
             return Some(Report::ok(ResultKind::Success));
         }
@@ -526,8 +526,7 @@ impl Reconciler {
             self.applied_parts();
         }
         let outputs = engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0;
-        self.memory().printed_outputs = None;
-        self.publish_outputs(&session, &focus, outputs);
+        self.publish_outputs(&session, &focus, outputs, true);
         Some(Report::ok(ResultKind::Success))
     }
 
@@ -841,10 +840,11 @@ impl Reconciler {
         });
     }
 
-    /// Prints the outputs block and rewrites outputs.json, when they changed. A focused
-    /// reconcile knows its own stacks' outputs: they replace theirs, and the other stacks' stay
-    /// as last published (another key may have just changed them).
-    fn publish_outputs(&self, session: &Session, focus: &Focus, outputs: Outputs) {
+    /// Prints the outputs block and rewrites outputs.json, when they changed or `deployed` (after
+    /// an apply, as `sst` prints them after each deploy). A focused reconcile knows its own
+    /// stacks' outputs: they replace theirs, and the other stacks' stay as last published
+    /// (another key may have just changed them).
+    fn publish_outputs(&self, session: &Session, focus: &Focus, outputs: Outputs, deployed: bool) {
         let mut m = self.memory();
         let outputs = match focus.named() {
             None => outputs,
@@ -857,7 +857,7 @@ impl Reconciler {
                 all
             }
         };
-        if m.printed_outputs.as_ref() == Some(&outputs) {
+        if !deployed && m.printed_outputs.as_ref() == Some(&outputs) {
             return;
         }
         print_stdout(&format!("\n{}", render::outputs_text(&outputs, "deployed")));
