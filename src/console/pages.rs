@@ -367,6 +367,10 @@ pub async fn plan(State(console): State<Arc<Console>>, Query(q): Query<PlanQuery
         ),
         Some("nothing") => Some("No plan waited for approval."),
         Some("not-by-hand") => Some("Plans are not approved by hand in this approval mode."),
+        Some("unconfirmed") => Some(
+            "Not deployed: each deletion and replacement needs its own confirm. Tick each one \
+             below, then Deploy.",
+        ),
         _ => None,
     };
     if let Some(n) = notice {
@@ -388,8 +392,28 @@ pub async fn plan(State(console): State<Arc<Console>>, Query(q): Query<PlanQuery
             if console.mode.writes() && o.approval == "prompt" {
                 let _ = write!(
                     body,
-                    r#"<form method="post" action="/plan/deploy" class="deploy"><input type="hidden" name="csrf" value="{}"><button type="submit">Deploy</button> <span class="hint">as ENTER in the terminal</span></form>"#,
+                    r#"<form method="post" action="/plan/deploy" class="deploy"><input type="hidden" name="csrf" value="{}">"#,
                     esc(&console.policy.csrf)
+                );
+                let destructive = to_confirm(&o);
+                if !destructive.is_empty() {
+                    body.push_str(
+                        "<fieldset class=\"confirm\"><legend>Each deletion and replacement needs its own confirm</legend>",
+                    );
+                    for (n, r) in destructive.iter().enumerate() {
+                        let verb = if r.action == "delete" { "delete" } else { "replace (delete and recreate)" };
+                        let _ = write!(
+                            body,
+                            r#"<p><input type="checkbox" name="confirm" id="confirm-{n}" value="{id}"> <label for="confirm-{n}">Yes, {verb} <code>{id}</code> ({kind} {physical})</label></p>"#,
+                            id = esc(&r.id),
+                            kind = esc(&r.kind),
+                            physical = esc(&r.physical),
+                        );
+                    }
+                    body.push_str("</fieldset>");
+                }
+                body.push_str(
+                    r#"<button type="submit">Deploy</button> <span class="hint">as ENTER in the terminal</span></form>"#,
                 );
             } else if o.approval == "never" {
                 body.push_str("<p>--approve never: this plan is only reported.</p>");
@@ -433,8 +457,44 @@ pub async fn plan(State(console): State<Arc<Console>>, Query(q): Query<PlanQuery
     Html(page("Plan", "/plan", console.mode.as_str(), &body)).into_response()
 }
 
-/// `POST /plan/deploy`: the browser's ENTER.
-pub async fn deploy(State(console): State<Arc<Console>>) -> Response {
+/// The deletions and replacements of the pending plan that the guard allows (the others are
+/// held, and no confirm can apply them): each needs its own confirm before Deploy.
+fn to_confirm(o: &Overview) -> Vec<&ResourceView> {
+    o.resources
+        .iter()
+        .filter(|r| matches!(r.action.as_str(), "delete" | "replace") && r.outcome.is_none())
+        .collect()
+}
+
+/// `POST /plan/deploy`: the browser's ENTER, refused unless the form confirms each deletion and
+/// replacement the pending plan makes (as the daemon knows it now, not as the page showed it).
+pub async fn deploy(State(console): State<Arc<Console>>, body: axum::body::Bytes) -> Response {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let confirmed: std::collections::BTreeSet<&str> = fields
+        .iter()
+        .filter(|(k, _)| k == "confirm")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let o = console.backend.overview();
+    let missing: Vec<&str> = to_confirm(&o)
+        .into_iter()
+        .map(|r| r.id.as_str())
+        .filter(|id| !confirmed.contains(id))
+        .collect();
+    if !missing.is_empty() {
+        tracing::info!(
+            ?missing,
+            "console: Deploy refused, destructive changes not confirmed"
+        );
+        return (
+            StatusCode::SEE_OTHER,
+            [(
+                axum::http::header::LOCATION,
+                "/plan?deploy=unconfirmed".to_string(),
+            )],
+        )
+            .into_response();
+    }
     let what = match console.backend.deploy() {
         super::Deploy::Started => {
             tracing::info!("console: the pending plan was approved (Deploy)");

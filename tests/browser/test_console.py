@@ -501,3 +501,71 @@ def test_outputs_survive_a_stacks_own_apply(daemon, emulator):
     unknown = {(s, k) for o in seen for s, out in o.items() for k, v in out.items() if "known after apply" in v}
     assert unknown == set(), unknown
     assert seen[-1]["dev-notes-AuthStack"]["UserPoolId"] == pool_of(emulator)
+
+
+def test_deploy_needs_its_own_confirm_for_each_replacement(emulator, chrome):
+    """Prompt mode with --allow-replace, a stage of its own: a switch to phone sign-in replaces
+    the user pool. The Plan page offers a confirm per replacement; Deploy without them is
+    refused and changes nothing; with them it replaces the pool."""
+    d = Daemon(
+        emulator,
+        ["--stage", "confirm", "--approve", "prompt", "--allow-replace", "--console", "on", "--resync", "2s"],
+    )
+    idp = emulator.client("cognito-idp")
+
+    def pool_ids():
+        return [p["Id"] for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == "confirm-notes-Auth"]
+
+    def press_deploy():
+        buttons = chrome.find_elements(By.CSS_SELECTOR, "form.deploy button")
+        if buttons:
+            buttons[0].click()
+        return bool(buttons)
+
+    try:
+        sign_in(chrome, d, "/plan")
+        eventually("the app deployed by Deploy", lambda: len(pool_ids()) == 1 or (press_deploy() and False), logs=d.logs)
+        (before,) = pool_ids()
+        eventually(
+            "nothing pending",
+            lambda: "Nothing waits for approval" in chrome.find_element(By.ID, "plan").text,
+            logs=d.logs,
+        )
+
+        # Email test users cannot live in a phone-only pool: drop them with the switch.
+        auth = d.dir / "stacks" / "auth.yaml"
+        text = auth.read_text()
+        text = text[: text.index("    users:\n")] + text[text.index("    permissions:\n") :]
+        auth.write_text(text.replace("login: [email]", "login: [phone]"))
+        boxes = eventually(
+            "a confirm per replacement",
+            lambda: chrome.find_elements(By.CSS_SELECTOR, "fieldset.confirm input[type=checkbox]") or None,
+            logs=d.logs,
+        )
+        labels = chrome.find_element(By.CSS_SELECTOR, "fieldset.confirm").text
+        assert "replace (delete and recreate) AuthStack.Auth.UserPool" in labels, labels
+        screenshot(chrome, "plan-confirm")
+
+        # Deploy without the confirms: refused, said on the page, nothing replaced.
+        press_deploy()
+        notice = eventually(
+            "the refusal", lambda: chrome.find_element(By.CSS_SELECTOR, "p.notice").text, logs=d.logs
+        )
+        assert "needs its own confirm" in notice, notice
+        assert pool_ids() == [before]
+
+        # Every confirm ticked: the pool is replaced (the old one is retained, untagged, as a
+        # pool holds users: removal retain).
+        def confirm_and_deploy():
+            if any(i != before for i in pool_ids()):
+                return True
+            for box in chrome.find_elements(By.CSS_SELECTOR, "fieldset.confirm input[type=checkbox]"):
+                if not box.is_selected():
+                    box.click()
+            press_deploy()
+            return False
+
+        eventually("the pool replaced", confirm_and_deploy, logs=d.logs)
+        assert len(boxes) >= 1
+    finally:
+        d.stop()
