@@ -157,18 +157,7 @@ fn form(
         csrf = esc(&console.policy.csrf),
         key = esc(key),
     );
-    for u in users {
-        let selected = if chosen == Some(u.email.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            body,
-            r#"<option value="{e}"{selected}>{e}</option>"#,
-            e = esc(&u.email)
-        );
-    }
+    super::html::user_options(body, users.iter().map(|u| u.email.as_str()), chosen);
     let _ = write!(
         body,
         r#"</select>

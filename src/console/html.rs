@@ -43,6 +43,22 @@ const PAGES: &[(&str, &str)] = &[
     ("/access", "Access"),
 ];
 
+/// The `<option>`s of a user `<select>`, the user `selected` chosen.
+pub fn user_options<'a>(
+    body: &mut String,
+    emails: impl IntoIterator<Item = &'a str>,
+    selected: Option<&str>,
+) {
+    for e in emails {
+        let chosen = if selected == Some(e) { " selected" } else { "" };
+        let _ = write!(
+            body,
+            r#"<option value="{e}"{chosen}>{e}</option>"#,
+            e = esc(e)
+        );
+    }
+}
+
 /// A whole page: `title`, the page's `path` (marked current in the navigation), the console
 /// mode shown in the header, and the body.
 pub fn page(title: &str, path: &str, mode: &str, body: &str) -> String {

@@ -821,18 +821,11 @@ fn password_form(
         csrf = esc(&console.policy.csrf),
         key = esc(&t.key),
     );
-    for u in &view.users {
-        let selected = if error.is_some_and(|e| e.email == u.email) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            body,
-            r#"<option value="{e}"{selected}>{e}</option>"#,
-            e = esc(&u.email)
-        );
-    }
+    super::html::user_options(
+        body,
+        view.users.iter().map(|u| u.email.as_str()),
+        error.map(|e| e.email.as_str()),
+    );
     let _ = write!(
         body,
         r#"</select>

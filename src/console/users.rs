@@ -39,6 +39,16 @@ pub struct Auths {
     pub targets: Vec<AuthTarget>,
 }
 
+impl Auths {
+    /// The deployed pool of the `auth` resource `key`.
+    fn pool(&self, key: &str) -> Option<String> {
+        self.targets
+            .iter()
+            .find(|t| t.key == key)
+            .and_then(|t| t.pool.clone())
+    }
+}
+
 /// Loads the files (without the test users' passwords, which only the daemon's deploys need)
 /// and reads the `auth` stacks to find each deployed pool.
 pub async fn auths(console: &Console) -> Result<Auths, Error> {
@@ -141,12 +151,7 @@ pub async fn create(State(console): State<Arc<Console>>, Form(form): Form<Create
         Ok(a) => a,
         Err(e) => return super::pages::cognito_with(&console, Some(fail(e.to_string()))).await,
     };
-    let Some(pool) = auths
-        .targets
-        .iter()
-        .find(|t| t.key == form.auth)
-        .and_then(|t| t.pool.clone())
-    else {
+    let Some(pool) = auths.pool(&form.auth) else {
         return super::pages::cognito_with(
             &console,
             Some(fail(format!("{} has no deployed user pool", form.auth))),
@@ -179,12 +184,7 @@ pub async fn delete(State(console): State<Arc<Console>>, Form(form): Form<Delete
         Ok(a) => a,
         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     };
-    let Some(pool) = auths
-        .targets
-        .iter()
-        .find(|t| t.key == form.auth)
-        .and_then(|t| t.pool.clone())
-    else {
+    let Some(pool) = auths.pool(&form.auth) else {
         return (
             StatusCode::NOT_FOUND,
             format!("{} has no deployed user pool\n", form.auth),
@@ -207,10 +207,7 @@ pub async fn delete(State(console): State<Arc<Console>>, Form(form): Form<Delete
 async fn pool_of(console: &Console, key: &str) -> Result<(Aws, String), String> {
     let auths = auths(console).await.map_err(|e| e.to_string())?;
     let pool = auths
-        .targets
-        .iter()
-        .find(|t| t.key == key)
-        .and_then(|t| t.pool.clone())
+        .pool(key)
         .ok_or_else(|| format!("{key} has no deployed user pool"))?;
     Ok((auths.aws, pool))
 }
