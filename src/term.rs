@@ -158,7 +158,7 @@ fn seconds(d: Duration) -> String {
 }
 
 /// What happened to a resource, in the past tense.
-pub fn done(a: Action) -> &'static str {
+fn done(a: Action) -> &'static str {
     match a {
         Action::Create => "created",
         Action::Update => "updated",

@@ -536,14 +536,9 @@ impl Reconciler {
         if focus.named().is_none() {
             m.declared.clear();
         }
-        for stack in desired
-            .config
-            .stacks
-            .iter()
-            .filter(|s| focus.includes(&s.name))
-        {
+        for stack in stacks_in(desired, focus) {
             m.declared
-                .insert(stack.name.clone(), declared_by(desired, &stack.name));
+                .insert(stack.to_string(), declared_by(desired, stack));
         }
     }
 
@@ -576,19 +571,14 @@ impl Reconciler {
         if focus.named().is_none() {
             m.parts.clear();
         }
-        for stack in desired
-            .config
-            .stacks
-            .iter()
-            .filter(|s| focus.includes(&s.name))
-        {
+        for stack in stacks_in(desired, focus) {
             let part = plan
                 .changes
                 .iter()
-                .filter(|c| c.stack == stack.name && !leftover(c))
+                .filter(|c| c.stack == stack && !leftover(c))
                 .cloned()
                 .collect();
-            m.parts.insert(Key::Stack(stack.name.clone()), part);
+            m.parts.insert(Key::Stack(stack.to_string()), part);
         }
         if focus.leftovers() {
             let part = plan.changes.iter().filter(leftover).cloned().collect();
@@ -883,6 +873,16 @@ fn actionable(plan: &Plan, guard: Guard) -> bool {
         Action::Replace | Action::Delete => !held_by(guard, c),
         Action::NoChange | Action::Blocked => false,
     })
+}
+
+/// The names of the stacks `focus` covers, in the files' order.
+fn stacks_in<'a>(desired: &'a Desired, focus: &'a Focus) -> impl Iterator<Item = &'a str> {
+    desired
+        .config
+        .stacks
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|s| focus.includes(s))
 }
 
 /// The logical ids of the resources a stack declares.
