@@ -233,7 +233,8 @@ class _Checker:
                 if rx is not None and rx.fullmatch(typed) is None:
                     problems.append(f"Member must satisfy regular expression pattern: {shape['pattern']}")
             if "enum" in shape and typed not in shape["enum"]:
-                problems.append("Member must satisfy enum value set: [" + ", ".join(shape["enum"]) + "]")
+                values = ENUM_ORDER.get((self.model.name, shape_name), shape["enum"])
+                problems.append("Member must satisfy enum value set: [" + ", ".join(values) + "]")
         elif kind == "blob":
             if "max" in shape and len(typed) > shape["max"]:
                 problems.append(f"Member must have length less than or equal to {_num(shape['max'])}")
@@ -248,6 +249,13 @@ class _Checker:
 
 
 _TYPE = object()
+
+# AWS lists an enum's values in its own order, not the model's, where known
+# (model, shape) -> the order AWS's message shows. DynamoDB Select: moto's
+# test_select_values_are_case_sensitive, verified against AWS.
+ENUM_ORDER = {
+    ("dynamodb", "Select"): ["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"],
+}
 _INTS = ("integer", "long", "short", "byte", "biginteger")
 _FLOATS = ("float", "double", "bigdecimal")
 

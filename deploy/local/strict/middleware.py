@@ -31,7 +31,7 @@ def inspect(environ):
         shape = call.model.input_shape(call.operation)
         violations = check.validate(call.model, shape, call.params, call.where)
         if violations:
-            refusal = call.service.errors.validation(violations)
+            refusal = call.service.errors.validation(violations, call)
     if refusal is None:
         refusal = rules.run(call, before_model=False)
     return call, refusal
@@ -71,4 +71,4 @@ def counter_only(app):
     return lax_app
 
 
-_REASONS = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict"}
+_REASONS = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed"}

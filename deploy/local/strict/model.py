@@ -113,6 +113,35 @@ def pattern(java):
     return compiled
 
 
+# ---------------------------------------------------------- amendments
+#
+# Where a model states less than AWS accepts, the shape is amended at load
+# (never the file): (model, shape) -> members to drop and to set.
+#
+# S3 BucketLocationConstraint is an enum of the commercial, China and GovCloud
+# regions; AWS also accepts the ISO and EUSC partitions' regions
+# (us-iso-east-1, us-isob-east-1, eu-isoe-west-1, us-isof-south-1,
+# eusc-de-east-1, ...), so a name of the shape of AWS's regions (an area
+# prefix AWS uses, a partition infix, a direction, a number; or the legacy
+# "EU") passes the model check; which region fits the endpoint is rules.py's
+# IllegalLocationConstraintException.
+
+REGION_NAME = (r"EU|(af|ap|ca|cn|eu|eusc|il|me|mx|sa|us)(-(gov|iso[a-z]?|de))?-"
+               r"(east|west|north|south|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}")
+
+AMENDMENTS = {
+    ("s3", "BucketLocationConstraint"): ({"enum"}, {"pattern": REGION_NAME}),
+}
+
+
+def _amend(name, shapes):
+    for (model, shape), (drop, put) in AMENDMENTS.items():
+        if model == name and shape in shapes:
+            amended = {k: v for k, v in shapes[shape].items() if k not in drop}
+            amended.update(put)
+            shapes[shape] = amended
+
+
 # --------------------------------------------------------------- the model
 
 
@@ -122,7 +151,8 @@ class ServiceModel:
         self.metadata = raw["metadata"]
         self.protocol = self.metadata["protocol"]
         self.operations = raw["operations"]
-        self.shapes = raw["shapes"]
+        self.shapes = dict(raw["shapes"])
+        _amend(name, self.shapes)
         self.target_prefix = self.metadata.get("targetPrefix")
         self._routes = None
         self._sensitive = {}

@@ -55,6 +55,39 @@ def s3_bucket_name(call):
     return None
 
 
+# ------------------------------------------------------- S3 location constraint
+#
+# Which LocationConstraint fits the endpoint (the region the request was
+# signed for), as AWS answers (moto's aws_verified tests
+# test_create_bucket_with_wrong_location_constraint,
+# test_bucket_create_force_us_east_1 and
+# test_bucket_create_empty_location_constraint_*): us-east-1 takes none, or
+# any other region's; every other endpoint only its own.
+
+def _incompatible(what):
+    return Refusal("s3-location-constraint", "IllegalLocationConstraintException",
+                   f"The {what} location constraint is incompatible for the region specific endpoint this "
+                   "request was sent to.")
+
+
+def s3_location_constraint(call):
+    config = call.params.get("CreateBucketConfiguration")
+    if config is not None and not isinstance(config, dict):
+        return None  # body not read (ambiguous or streamed)
+    constraint = (config or {}).get("LocationConstraint") or None
+    region = call.region
+    if region == "us-east-1":
+        if constraint == "us-east-1":
+            return Refusal("s3-location-constraint", "InvalidLocationConstraint",
+                           "The specified location-constraint is not valid", extra={"LocationConstraint": constraint})
+        return None
+    if constraint is None:
+        return _incompatible("unspecified")
+    if constraint != region and not (constraint == "EU" and region == "eu-west-1"):
+        return _incompatible(constraint)
+    return None
+
+
 # -------------------------------------------------------------------- S3 tags
 #
 # Bucket tags: key 1-128 characters, value at most 256, no duplicate keys, no
@@ -222,16 +255,71 @@ def iam_tag_role_total(call):
     return None
 
 
+# ------------------------------------------------------------- Lambda policy
+#
+# A function's resource policy, as AWS's Lambda answers (wording from AWS's
+# answers as quoted by the SDKs' users, e.g. the serverless plugins that match
+# "The statement id (.*?) provided already exists"):
+#   AddPermission, a StatementId the policy has: 409 ResourceConflictException
+#     "The statement id (SID) provided already exists. Please provide a new
+#     statement id, or remove the existing statement."  (moto added a second)
+#   RemovePermission, a StatementId the policy lacks: 404
+#     ResourceNotFoundException "Statement SID is not found in resource
+#     policy."  (moto: "No policy is associated with the given resource.",
+#     which is AWS's answer only when the function has no policy at all)
+# Moto already answers GetPolicy without a policy ("The resource you requested
+# does not exist.") and a missing function ("Function not found: ARN").
+
+
+def _lambda_function(call):
+    from moto.awslambda.models import lambda_backends
+
+    name = call.params.get("FunctionName")
+    if not isinstance(name, str):
+        return None
+    try:
+        return lambda_backends[call.account][call.region].get_function(name, call.params.get("Qualifier"))
+    except Exception:
+        return None  # moto answers (Function not found: ARN)
+
+
+def _sids(fn):
+    policy = getattr(fn, "policy", None)
+    return [s.get("Sid") for s in getattr(policy, "statements", None) or [] if isinstance(s, dict)]
+
+
+def lambda_add_permission(call):
+    fn = _lambda_function(call)
+    sid = call.params.get("StatementId")
+    if fn is not None and sid in _sids(fn):
+        return Refusal("lambda-policy", "ResourceConflictException",
+                       f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
+                       "or remove the existing statement.", status=409)
+    return None
+
+
+def lambda_remove_permission(call):
+    fn = _lambda_function(call)
+    sid = call.params.get("StatementId")
+    sids = _sids(fn) if fn is not None else []
+    if sids and sid not in sids:
+        return Refusal("lambda-policy", "ResourceNotFoundException",
+                       f"Statement {sid} is not found in resource policy.", status=404)
+    return None
+
+
 # ------------------------------------------------------------------- table
 
 # (service, operation) -> (rules before the model check, rules after it)
 RULES = {
-    ("s3", "CreateBucket"): ((s3_bucket_name, s3_create_bucket_tags), ()),
+    ("s3", "CreateBucket"): ((s3_bucket_name, s3_create_bucket_tags), (s3_location_constraint,)),
     ("s3", "PutBucketTagging"): ((s3_put_bucket_tags,), ()),
     ("iam", "CreateRole"): ((), (iam_trust_policy("AssumeRolePolicyDocument"),)),
     ("iam", "UpdateAssumeRolePolicy"): ((), (iam_trust_policy("PolicyDocument"),)),
     ("iam", "PutRolePolicy"): ((), (iam_inline_policy,)),
     ("iam", "TagRole"): ((), (iam_tag_role_total,)),
+    ("lambda", "AddPermission"): ((), (lambda_add_permission,)),
+    ("lambda", "RemovePermission"): ((), (lambda_remove_permission,)),
 }
 
 

@@ -10,12 +10,17 @@
                                                 (header/query), InvalidLocationConstraint
   apigatewayv2     apigateway, /v2/  rest-json  400 BadRequestException {"message"}
   dynamodb         dynamodb          json       400 com.amazon.coral.validate#ValidationException
+  lambda           lambda            rest-json  400 ValidationException {"Type","message"}
 
 A JSON body that does not parse, or a JSON value of the wrong type, answers
 SerializationException (json protocol) as AWS's JSON services do. An unknown
 operation answers UnknownOperationException (json), InvalidAction (query) or
-404 NotFoundException (apigatewayv2); S3 requests that match no operation are
-left to moto (S3 has non-API paths: POST forms, website endpoints).
+404 NotFoundException (apigatewayv2); S3 and Lambda requests that match no
+operation are left to moto (S3 has non-API paths: POST forms, website
+endpoints; moto serves Lambda paths newer than the model's).
+
+Where AWS words a violation its own way, the renderer says so: an invalid IAM
+path, an S3 LocationConstraint, an S3 ACL body (see each class).
 """
 
 import json
@@ -47,7 +52,7 @@ class JsonErrors:
     def __init__(self, validation_code):
         self.validation_code = validation_code
 
-    def validation(self, violations):
+    def validation(self, violations, call=None):
         if any(v.type_error for v in violations):
             v = next(v for v in violations if v.type_error)
             return Refusal("model", "SerializationException", f"Cannot deserialize value at '{v.path}': {v.message.rsplit(': ', 1)[-1]}")
@@ -70,12 +75,24 @@ class JsonErrors:
 
 
 class QueryErrors:
-    """awsQuery services (IAM, STS): ErrorResponse XML."""
+    """awsQuery services (IAM, STS): ErrorResponse XML.
+
+    IAM words an invalid path (pathType's pattern: CreateRole, CreateUser,
+    CreateGroup, CreatePolicy, CreateInstanceProfile, ... Path and NewPath)
+    its own way, as AWS answers it (aws-cloudformation/cfn-lint issue #722
+    quotes it; moto's test_create_virtual_mfa_device_errors expects the same).
+    """
+
+    IAM_PATH = ("The specified value for path is invalid. It must begin and end with / and contain only "
+                "alphanumeric characters and/or / characters.")
 
     def __init__(self, namespace):
         self.namespace = namespace
 
-    def validation(self, violations):
+    def validation(self, violations, call=None):
+        for v in violations:
+            if v.shape == "pathType" and "regular expression pattern" in v.message:
+                return Refusal("model", "ValidationError", self.IAM_PATH, detail=check.summary(violations))
         return Refusal("model", "ValidationError", check.summary(violations))
 
     def unknown_operation(self, op):
@@ -97,7 +114,7 @@ class QueryErrors:
 class RestJsonErrors:
     """API Gateway v2: {"message": ...} with the code in x-amzn-ErrorType."""
 
-    def validation(self, violations):
+    def validation(self, violations, call=None):
         return Refusal("model", "BadRequestException", check.summary(violations))
 
     def unknown_operation(self, op):
@@ -116,16 +133,28 @@ class RestJsonErrors:
 
 
 class S3Errors:
-    """S3's <Error><Code/><Message/>...</Error>; HEAD answers carry no body."""
+    """S3's <Error><Code/><Message/>...</Error>; HEAD answers carry no body.
+
+    A body that breaks the model answers MalformedXML, except an ACL body
+    (PutBucketAcl, PutObjectAcl: an unknown Permission, say), which answers
+    MalformedACLError with the same message, as AWS does (moto's
+    test_put_bucket_acl_body). A LocationConstraint that is not an AWS region
+    name answers InvalidLocationConstraint (the model's enum is replaced by a
+    region pattern, model.py: AWS accepts the ISO and EUSC partitions'
+    regions, which the enum lacks).
+    """
 
     MALFORMED = "The XML you provided was not well-formed or did not validate against our published schema"
+    ACL_OPERATIONS = ("PutBucketAcl", "PutObjectAcl")
 
-    def validation(self, violations):
+    def validation(self, violations, call=None):
         for v in violations:
             if v.path == "createBucketConfiguration.locationConstraint" and not v.type_error:
                 return Refusal("model", "InvalidLocationConstraint", "The specified location-constraint is not valid",
                                extra={"LocationConstraint": v.value})
         body = [v for v in violations if v.where == "body"]
+        if body and call is not None and call.operation in self.ACL_OPERATIONS:
+            return Refusal("model", "MalformedACLError", self.MALFORMED, detail=check.summary(body))
         if body:
             return Refusal("model", "MalformedXML", self.MALFORMED, detail=check.summary(body))
         v = violations[0]
@@ -152,6 +181,34 @@ class S3Errors:
         return refusal.status, [("Content-Type", "application/xml"), ("x-amz-request-id", _request_id())], body
 
 
+class LambdaErrors:
+    """Lambda (rest-json): {"Type": "User", "message"} with the code in x-amzn-ErrorType.
+
+    A model violation is ValidationException with the coral wording ("1
+    validation error detected: Value 'x' at 'statementId' failed to satisfy
+    constraint: ..."), as Lambda answers it; a body that is not JSON is
+    InvalidRequestContentException. Requests that match no route are left
+    to moto (wire.py), as for S3.
+    """
+
+    def validation(self, violations, call=None):
+        return Refusal("model", "ValidationException", check.summary(violations))
+
+    def unknown_operation(self, op):  # not used: unmatched Lambda requests go to moto
+        return Refusal("operation", "UnknownOperationException", f"Unknown operation {op}", status=404)
+
+    def malformed(self, detail):
+        return Refusal("model", "InvalidRequestContentException", f"Could not parse request body into json: {detail}")
+
+    def render(self, refusal, method):
+        body = json.dumps({"Type": "User", "message": refusal.message}).encode()
+        return refusal.status, [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", refusal.code),
+            ("x-amzn-RequestId", _request_id()),
+        ], body
+
+
 # ------------------------------------------------------------------- table
 
 SERVICES = (
@@ -162,6 +219,10 @@ SERVICES = (
     Service("s3", "s3", S3Errors()),
     Service("apigatewayv2", "apigateway", RestJsonErrors(), path_prefix="/v2/"),
     Service("dynamodb", "dynamodb", JsonErrors("com.amazon.coral.validate#ValidationException")),
+    Service("lambda", "lambda", LambdaErrors()),
 )
+
+# REST services whose requests that match no operation go to moto unchecked.
+PASS_UNMATCHED = ("s3", "lambda")
 
 BY_MODEL = {s.model: s for s in SERVICES}

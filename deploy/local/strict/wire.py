@@ -20,7 +20,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from . import model as models
 from .check import OPAQUE, Text
 from .refusals import Refusal
-from .services import SERVICES
+from .services import PASS_UNMATCHED, SERVICES
 
 MAX_BODY = 32 * 1024 * 1024  # bigger bodies are passed through unchecked
 
@@ -203,8 +203,8 @@ def _operation(req, call, target):
                 path = "/" + quote(bucket) + (path if path != "/" else "")
         op, labels, ambiguous = model.match_route(req.method, path, req.query, req.has_header)
         if op is None:
-            if call.service.model == "s3":
-                raise Skip("no S3 operation matches")
+            if call.service.model in PASS_UNMATCHED:
+                raise Skip("no operation matches")
             raise call.service.errors.unknown_operation(f"{req.method} {req.path}")
         call.operation = op
         call.params, call.locations = _rest(req, call, labels, with_body=not ambiguous)
