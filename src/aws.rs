@@ -26,6 +26,7 @@ pub struct Aws {
     pub idp: aws_sdk_cognitoidentityprovider::Client,
     pub identity: aws_sdk_cognitoidentity::Client,
     pub iam: aws_sdk_iam::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub s3: aws_sdk_s3::Client,
     pub apigw: aws_sdk_apigatewayv2::Client,
     pub ddb: aws_sdk_dynamodb::Client,
@@ -83,6 +84,11 @@ impl Aws {
             ),
             iam: aws_sdk_iam::Client::from_conf(
                 aws_sdk_iam::config::Builder::from(shared)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            lambda: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::config::Builder::from(shared)
                     .interceptor(calls.clone())
                     .build(),
             ),

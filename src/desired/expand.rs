@@ -202,6 +202,86 @@ fn api(b: &mut Builder<'_>, s: &str, res: &Resource) {
         &[("id", "id"), ("url", "url")],
         Some("id"),
     );
+    lambda_permissions(b, s, res, routes_of(&res.spec));
+}
+
+fn routes_of(spec: &ResourceSpec) -> &[crate::config::Route] {
+    match spec {
+        ResourceSpec::Api { routes, .. } => routes,
+        _ => &[],
+    }
+}
+
+/// One `Invoke(fn)` node per distinct Lambda function the API's routes integrate: API
+/// Gateway's right to invoke it, for this API's routes only.
+fn lambda_permissions(
+    b: &mut Builder<'_>,
+    s: &str,
+    res: &Resource,
+    routes: &[crate::config::Route],
+) {
+    use crate::config::template::{AppAttr, Part, Ref};
+    use resource::lambda_permission as lp;
+    let config = b.config;
+    let rn = res.name.as_str();
+    let mut seen: Vec<&Template> = Vec::new();
+    for route in routes {
+        let text = template_text(&route.target);
+        if !(text.starts_with("arn:") && text.contains(":lambda:")) || seen.contains(&&route.target)
+        {
+            continue;
+        }
+        seen.push(&route.target);
+        let sid = lp::statement_id(&config.stage, &config.app, s, rn);
+        if let Err(message) = lp::SID.check(&sid) {
+            b.diags.push(Diagnostic {
+                loc: res.loc.clone(),
+                message,
+            });
+            continue;
+        }
+        let source_arn = Template {
+            parts: vec![
+                Part::Lit(format!(
+                    "arn:{}:execute-api:{}:",
+                    resource::partition(&config.region),
+                    config.region
+                )),
+                Part::Ref(Ref::App(AppAttr::Account)),
+                Part::Lit(":".into()),
+                Part::Ref(Ref::Attr {
+                    stack: s.into(),
+                    resource: rn.into(),
+                    attr: "id".into(),
+                }),
+                Part::Lit("/*/*".into()),
+            ],
+        };
+        b.push(
+            s,
+            res,
+            Some(&format!("Invoke({})", lp::function_name(&text))),
+            Def::LambdaPermission(lp::Def {
+                function: route.target.clone(),
+                statement_id: sid,
+                source_arn,
+            }),
+            &[],
+            None,
+        );
+    }
+}
+
+/// A template's text with each reference as written (`${app.region}`).
+fn template_text(t: &Template) -> String {
+    use crate::config::template::Part;
+    t.parts
+        .iter()
+        .map(|p| match p {
+            Part::Lit(l) => l.clone(),
+            Part::Ref(r) => r.to_string(),
+        })
+        .collect()
 }
 
 /// The `auth` kind's nodes.
@@ -212,6 +292,7 @@ fn auth(b: &mut Builder<'_>, s: &str, res: &Resource) {
         authenticated,
         unauthenticated,
         users,
+        iam,
     } = &res.spec
     else {
         return;
@@ -304,6 +385,8 @@ fn auth(b: &mut Builder<'_>, s: &str, res: &Resource) {
                 identity_pool_id: r(s, rn, "identityPoolId"),
                 amr,
                 statements: statements.clone(),
+                path: iam.path.clone(),
+                permissions_boundary: iam.permissions_boundary.clone(),
             }),
             &[(attr, "arn")],
             Some(adopt_key),

@@ -8,6 +8,7 @@ pub mod bucket;
 pub mod http_api;
 pub mod identity_pool;
 pub mod identity_pool_roles;
+pub mod lambda_permission;
 pub mod naming;
 pub mod role;
 pub mod table;
@@ -402,6 +403,7 @@ registry! {
     IdentityPoolRoles => identity_pool_roles::IdentityPoolRoles,
     Bucket => bucket::Bucket,
     HttpApi => http_api::HttpApi,
+    LambdaPermission => lambda_permission::LambdaPermission,
     TestUser => test_user::TestUser,
     Table => table::Table,
 }
