@@ -319,6 +319,8 @@ fn role_spec(name: &str) -> role::Spec {
         name: name.into(),
         trust,
         policy: Some(policy),
+        path: "/stackwatch/".into(),
+        permissions_boundary: None,
         tags: tags(name),
     }
 }

@@ -76,6 +76,89 @@ mod tests {
         );
     }
 
+    /// The `auth` resource's role settings when stackwatch.yaml ends with `app_tail`.
+    fn role_iam(app_tail: &str, auth_tail: &str) -> Result<RoleIam, Vec<String>> {
+        let dir = dir_with(&[(
+            "a.yaml",
+            &format!("stack: A\nresources:\n  Auth:\n    kind: auth\n{auth_tail}"),
+        )]);
+        let app = dir.path().join("stackwatch.yaml");
+        let text = std::fs::read_to_string(&app).unwrap();
+        std::fs::write(&app, format!("{text}{app_tail}")).unwrap();
+        match load(dir.path(), None) {
+            Ok(c) => match &c.stacks[0].resources[0].spec {
+                ResourceSpec::Auth { iam, .. } => Ok(iam.clone()),
+                other => panic!("{other:?}"),
+            },
+            Err(e) => Err(e
+                .0
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}:{}:{}: {}",
+                        d.loc.file.display().to_string().rsplit('/').next().unwrap(),
+                        d.loc.line,
+                        d.loc.col,
+                        d.message
+                    )
+                })
+                .collect()),
+        }
+    }
+
+    #[test]
+    fn iam_defaults_reach_auth_and_its_own_iam_overrides_each_field() {
+        assert_eq!(role_iam("", ""), Ok(RoleIam::default()));
+        let b = "arn:aws:iam::123456789012:policy/Boundary";
+        let defaults =
+            format!("defaults:\n  iam:\n    permissionsBoundary: {b}\n    path: /app/\n");
+        assert_eq!(
+            role_iam(&defaults, ""),
+            Ok(RoleIam {
+                permissions_boundary: Some(b.into()),
+                path: "/app/".into()
+            })
+        );
+        assert_eq!(
+            role_iam(&defaults, "    iam:\n      path: /\n"),
+            Ok(RoleIam {
+                permissions_boundary: Some(b.into()),
+                path: "/".into()
+            })
+        );
+        let aws_managed = "arn:aws:iam::aws:policy/PowerUserAccess";
+        let own = format!("    iam:\n      permissionsBoundary: {aws_managed}\n");
+        assert_eq!(
+            role_iam("", &own).unwrap().permissions_boundary.as_deref(),
+            Some(aws_managed)
+        );
+    }
+
+    #[test]
+    fn a_bad_boundary_or_path_is_an_error_at_its_value() {
+        let e = role_iam(
+            "defaults:\n  iam:\n    permissionsBoundary: arn:aws:iam::123:role/x\n",
+            "    iam:\n      path: app\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].starts_with("stackwatch.yaml:6:26: expected `permissionsBoundary` to be an IAM managed policy's ARN"), "{e:?}");
+        assert!(
+            e[1].starts_with("a.yaml:6:13: expected an IAM `path` that begins and ends with `/`"),
+            "{e:?}"
+        );
+        let e = role_iam("", "    iam:\n      path: /with space/\n").unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        let e = errors(&[(
+            "a.yaml",
+            "stack: A\nresources:\n  B:\n    kind: bucket\n    iam:\n      path: /x/\n",
+        )]);
+        assert_eq!(
+            e,
+            ["6:7: `iam` is not a field of kind `bucket`; it belongs to kind `auth`"]
+        );
+    }
+
     #[test]
     fn a_field_of_another_kind_is_an_error() {
         let e = errors(&[(

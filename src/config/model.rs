@@ -74,6 +74,8 @@ pub enum ResourceSpec {
         unauthenticated: Vec<Statement>,
         /// Test users, in every stage they were declared for (filtered by stage later).
         users: Vec<TestUser>,
+        /// The boundary and path its roles carry.
+        iam: RoleIam,
     },
     Table {
         partition_key: TableKey,
@@ -84,6 +86,26 @@ pub enum ResourceSpec {
         /// The stream's view type as DynamoDB spells it (`NEW_AND_OLD_IMAGES`).
         stream: Option<String>,
     },
+}
+
+/// The permissions boundary and path of an `auth` resource's roles (`defaults.iam`, each field
+/// overridden by the resource's own `iam`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleIam {
+    pub permissions_boundary: Option<String>,
+    pub path: String,
+}
+
+/// The path of stackwatch's roles unless `iam.path` says otherwise.
+pub const DEFAULT_ROLE_PATH: &str = "/stackwatch/";
+
+impl Default for RoleIam {
+    fn default() -> RoleIam {
+        RoleIam {
+            permissions_boundary: None,
+            path: DEFAULT_ROLE_PATH.to_string(),
+        }
+    }
 }
 
 /// A table key: attribute name and DynamoDB type (`S`, `N` or `B`).

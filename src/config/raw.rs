@@ -37,6 +37,24 @@ pub struct AppFile {
 pub struct Defaults {
     /// Removal policy for resources that hold data (user pools, buckets). Default `retain`.
     pub removal: Option<Removal>,
+    /// The permissions boundary and path of every IAM role stackwatch creates (an `auth`
+    /// resource's own `iam` overrides each field).
+    #[schemars(with = "Option<IamSettings>")]
+    pub iam: Option<Spanned<IamSettings>>,
+}
+
+/// What every IAM role stackwatch creates carries, for accounts that allow `iam:CreateRole`
+/// only with a permissions boundary (and often only under a path).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IamSettings {
+    /// The ARN of the managed policy set as each role's permissions boundary. Drift is reverted.
+    #[schemars(with = "Option<String>")]
+    pub permissions_boundary: Option<SString>,
+    /// Each role's path: `/`, or `/` + names + `/`. Default `/stackwatch/`. Cannot change in
+    /// place: a change replaces the roles.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<SString>,
 }
 
 /// What `destroy` (or removing a resource from the files) does with a resource.
@@ -186,6 +204,9 @@ pub struct ResourceDef {
     /// stages each lists (default `[dev]`); other stages get none.
     #[schemars(with = "Option<Vec<TestUser>>")]
     pub users: Option<Spanned<Vec<TestUser>>>,
+    /// auth: the permissions boundary and path of its roles (overrides `defaults.iam`).
+    #[schemars(with = "Option<IamSettings>")]
+    pub iam: Option<Spanned<IamSettings>>,
 
     /// table: the partition key (required). Cannot change in place: a change replaces the table.
     #[schemars(with = "Option<TableKey>")]

@@ -24,6 +24,7 @@ pub(super) fn validate(
         diags,
         names: HashMap::new(),
         stacks: BTreeSet::new(),
+        iam_defaults: RoleIam::default(),
     };
     let config = v.validate(dir, app_file, stack_files, stage);
     if v.diags.is_empty() {
@@ -39,6 +40,8 @@ struct Validator {
     names: HashMap<(String, String), Kind>,
     /// Every stack name defined in some file.
     stacks: BTreeSet<String>,
+    /// `defaults.iam` of stackwatch.yaml, checked.
+    iam_defaults: RoleIam,
 }
 
 fn ident_ok(s: &str) -> bool {
@@ -95,6 +98,10 @@ impl Validator {
             );
         }
         let default_removal = app_file.defaults.removal;
+        if let Some(iam) = app_file.defaults.iam {
+            let defaults = RoleIam::default();
+            self.iam_defaults = self.role_iam(&app_path, &defaults, iam.value);
+        }
 
         // Stack names, duplicates, resource kinds.
         let mut seen: HashMap<String, Loc> = HashMap::new();
@@ -258,6 +265,7 @@ impl Validator {
         );
         let permissions = self.only_for(file, "permissions", kind, Kind::Auth, def.permissions);
         let users = self.only_for(file, "users", kind, Kind::Auth, def.users);
+        let iam = self.only_for(file, "iam", kind, Kind::Auth, def.iam);
         let table = raw::TableFields {
             partition_key: self.only_for(
                 file,
@@ -331,7 +339,18 @@ impl Validator {
                 cors: cors.map(|c| c.value).unwrap_or_default(),
             },
             Kind::Api => self.api(file, stack, uses, authorizer, routes),
-            Kind::Auth => self.auth(file, stack, uses, login, allow_unauth, permissions, users),
+            Kind::Auth => {
+                let defaults = self.iam_defaults.clone();
+                let role_iam = iam.map_or(defaults.clone(), |i| {
+                    self.role_iam(file, &defaults, i.value)
+                });
+                let mut spec =
+                    self.auth(file, stack, uses, login, allow_unauth, permissions, users);
+                if let ResourceSpec::Auth { iam, .. } = &mut spec {
+                    *iam = role_iam;
+                }
+                spec
+            }
         };
         Some(Resource {
             stack: stack.to_string(),
@@ -442,7 +461,27 @@ impl Validator {
             authenticated: authn,
             unauthenticated: unauthn,
             users,
+            iam: RoleIam::default(),
         }
+    }
+
+    /// `iam:` settings over `base`: a boundary must be an IAM managed policy's ARN, a path
+    /// keep IAM's rule for paths.
+    fn role_iam(&mut self, file: &Arc<Path>, base: &RoleIam, raw: raw::IamSettings) -> RoleIam {
+        let mut out = base.clone();
+        if let Some(b) = raw.permissions_boundary {
+            match check_boundary_arn(&b.value) {
+                Ok(()) => out.permissions_boundary = Some(b.value),
+                Err(m) => self.err(at(file, &b.referenced), m),
+            }
+        }
+        if let Some(p) = raw.path {
+            match check_role_path(&p.value) {
+                Ok(()) => out.path = p.value,
+                Err(m) => self.err(at(file, &p.referenced), m),
+            }
+        }
+        out
     }
 
     /// The `table` kind's fields: a partition key (required), an optional sort key with another
@@ -774,6 +813,47 @@ fn check_route_key(key: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A permissions boundary: the ARN of an IAM managed policy (`arn:aws:iam::123456789012:policy/Name`
+/// or an AWS managed one, `arn:aws:iam::aws:policy/Name`).
+fn check_boundary_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource] => {
+            partition.starts_with("aws")
+                && (*account == "aws"
+                    || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())))
+                && resource.len() > "policy/".len()
+                && resource.starts_with("policy/")
+                && arn.len() <= 2048
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected `permissionsBoundary` to be an IAM managed policy's ARN such as \
+             `arn:aws:iam::123456789012:policy/Boundary`, found `{arn}`"
+        ))
+    }
+}
+
+/// An IAM path: `/`, or `/` + printable ASCII (no spaces) + `/`, at most 512 characters.
+fn check_role_path(path: &str) -> Result<(), String> {
+    let ok = path.len() <= 512
+        && path.starts_with('/')
+        && path.ends_with('/')
+        && path.chars().all(|c| ('!'..='~').contains(&c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected an IAM `path` that begins and ends with `/` (such as `/stackwatch/`), of \
+             at most 512 printable characters without spaces, found `{path}`"
+        ))
+    }
 }
 
 fn is_integration(s: &str) -> bool {

@@ -1,8 +1,12 @@
 //! IAM role for a Cognito identity: trust policy, one inline policy named `stackwatch`, tags.
 //!
-//! Created with its tags in the same CreateRole call, under the path `/stackwatch/`, so a
-//! crash after create leaves a role the next run finds and owns. Documents are compared for
-//! equivalence (URL-decoded, canonical), never as strings.
+//! Created with its tags in the same CreateRole call, under its path (`/stackwatch/` unless
+//! `iam.path` says otherwise) and with its permissions boundary, if any, so a crash after
+//! create leaves a role the next run finds and owns, and an account that allows CreateRole only
+//! with a boundary accepts it. Documents are compared for equivalence (URL-decoded, canonical),
+//! never as strings. A boundary that drifted is put back (PutRolePermissionsBoundary, or
+//! DeleteRolePermissionsBoundary when none is declared); the path cannot change in place, so a
+//! new path replaces the role.
 
 use super::naming::{self, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
@@ -27,12 +31,11 @@ pub const NAME: NameRule = NameRule {
     reserved_suffixes: &[],
     alnum_ends: false,
 };
-pub const FORCE_NEW: &[&str] = &[];
+pub const FORCE_NEW: &[&str] = &["path"];
 /// "NoSuchEntity: Role <name> not found" (and the same code for a missing inline policy).
 pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];
 /// The one inline policy stackwatch manages on each role.
 pub const INLINE_POLICY: &str = "stackwatch";
-pub const PATH: &str = "/stackwatch/";
 
 /// What the config asks for: a role for the identities of one identity pool with one `amr`
 /// (`authenticated` or `unauthenticated`), and its permissions.
@@ -42,6 +45,8 @@ pub struct Def {
     pub identity_pool_id: Template,
     pub amr: &'static str,
     pub statements: Vec<Statement>,
+    pub path: String,
+    pub permissions_boundary: Option<String>,
 }
 
 /// The trust policy of a Cognito identity role: only identities of this pool, and only with
@@ -69,6 +74,8 @@ pub struct Spec {
     /// policy at all (IAM refuses a policy with an empty `Statement` as MalformedPolicyDocument),
     /// and so grants nothing.
     pub policy: Option<PolicyDocument>,
+    pub path: String,
+    pub permissions_boundary: Option<String>,
     pub tags: Tags,
 }
 
@@ -124,7 +131,32 @@ async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> 
     .await
 }
 
-/// Roles under our path whose name starts with `prefix` and whose tags mark this app and stage.
+/// Sets the declared permissions boundary, or removes the one found when none is declared.
+async fn put_boundary(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> {
+    match &spec.permissions_boundary {
+        Some(arn) => aws
+            .iam
+            .put_role_permissions_boundary()
+            .role_name(name)
+            .permissions_boundary(arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::new("setting the permissions boundary of", KIND, name, e)),
+        None => {
+            let out = aws
+                .iam
+                .delete_role_permissions_boundary()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("removing the permissions boundary of", KIND, name, e));
+            out.or_not_found(NOT_FOUND).map(|_| ())
+        }
+    }
+}
+
+/// Roles whose name starts with `prefix` and whose tags mark this app and stage.
 /// Roles named in `declared` are skipped without reading their tags: a role's name is unique
 /// and derived from its logical id, so a declared name is never a leftover.
 pub async fn list_owned(
@@ -137,13 +169,12 @@ pub async fn list_owned(
     let roles = aws
         .iam
         .list_roles()
-        .path_prefix(PATH)
         .into_paginator()
         .items()
         .send()
         .try_collect()
         .await
-        .map_err(|e| AwsError::new("listing", KIND, PATH, e))?;
+        .map_err(|e| AwsError::new("listing", KIND, "/", e))?;
     let names: Vec<String> = roles
         .iter()
         .map(|r| r.role_name().to_string())
@@ -208,6 +239,8 @@ impl ResourceKind for Role {
             name: def.name.clone(),
             trust: trust_policy(&pool, def.amr),
             policy,
+            path: def.path.clone(),
+            permissions_boundary: def.permissions_boundary.clone(),
             tags: cx.tags.clone(),
         }
     }
@@ -222,6 +255,13 @@ impl ResourceKind for Role {
                 spec.policy
                     .as_ref()
                     .map_or(Value::Null, PolicyDocument::canonical),
+            ),
+            ("path", Value::from(spec.path.as_str())),
+            (
+                "permissionsBoundary",
+                spec.permissions_boundary
+                    .as_deref()
+                    .map_or(Value::Null, Value::from),
             ),
             ("tags", serde_json::to_value(&spec.tags).unwrap_or_default()),
         ])
@@ -281,6 +321,13 @@ impl ResourceKind for Role {
             state: State::from([
                 ("trustPolicy", trust),
                 ("policy", policy),
+                ("path", Value::from(role.path())),
+                (
+                    "permissionsBoundary",
+                    role.permissions_boundary()
+                        .and_then(|b| b.permissions_boundary_arn())
+                        .map_or(Value::Null, Value::from),
+                ),
                 ("tags", tags_state(&tags, &spec.tags)),
             ]),
             attrs: Attrs::from([
@@ -296,7 +343,8 @@ impl ResourceKind for Role {
             .iam
             .create_role()
             .role_name(&spec.name)
-            .path(PATH)
+            .path(&spec.path)
+            .set_permissions_boundary(spec.permissions_boundary.clone())
             .assume_role_policy_document(spec.trust.to_wire())
             .description("Managed by stackwatch")
             .set_tags(Some(iam_tags(spec)?))
@@ -332,6 +380,9 @@ impl ResourceKind for Role {
         }
         if changed.contains(&"policy") {
             put_policy(aws, spec, name).await?;
+        }
+        if changed.contains(&"permissionsBoundary") {
+            put_boundary(aws, spec, name).await?;
         }
         if changed.contains(&"tags") {
             aws.iam

@@ -3,18 +3,61 @@
 
 use serde_json::Value;
 
-use super::evaluate::{self, Context, Decision, NamedPolicy, Request};
+use super::evaluate::{self, Context, Decision, NamedPolicy, Permissions, Request};
 use super::lint::{self, AMR, AUD, Severity};
 use super::{Api, PROBE, Report, Row, SUB, Status, Target};
 use crate::aws::{Aws, AwsError};
 use crate::policy::PolicyDocument;
 
-/// A role as deployed: its trust policy and every identity policy it carries.
+/// A role as deployed: its trust policy, every identity policy it carries, and its
+/// permissions boundary (named by its ARN).
 #[derive(Debug, Clone)]
 pub struct DeployedRole {
     pub name: String,
     pub trust: Value,
     pub policies: Vec<NamedPolicy>,
+    pub boundary: Option<NamedPolicy>,
+}
+
+impl DeployedRole {
+    /// What the role lets its identities do.
+    pub fn permissions(&self) -> Permissions<'_> {
+        Permissions {
+            policies: &self.policies,
+            boundary: self.boundary.as_ref(),
+        }
+    }
+}
+
+/// A managed policy's default version, named by its ARN; `None` when it has none.
+async fn managed_policy(aws: &Aws, arn: &str, role: &str) -> Result<Option<NamedPolicy>, AwsError> {
+    let pol = aws
+        .iam
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::new("reading", "IAM policy", arn, e))?;
+    let Some(version) = pol.policy().and_then(|p| p.default_version_id()) else {
+        return Ok(None);
+    };
+    let v = aws
+        .iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(|e| AwsError::new("reading", "IAM policy version", arn, e))?;
+    v.policy_version()
+        .and_then(|v| v.document())
+        .map(|doc| {
+            Ok(NamedPolicy {
+                name: arn.to_string(),
+                document: parse(doc, "managed policy", role)?,
+            })
+        })
+        .transpose()
 }
 
 fn parse(text: &str, what: &str, role: &str) -> Result<Value, AwsError> {
@@ -83,35 +126,21 @@ pub async fn read_role(aws: &Aws, arn: &str) -> Result<DeployedRole, AwsError> {
         .map_err(|e| AwsError::new("listing attached policies of", kind, &name, e))?;
     for p in &attached {
         let Some(parn) = p.policy_arn() else { continue };
-        let pol = aws
-            .iam
-            .get_policy()
-            .policy_arn(parn)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("reading", "IAM policy", parn, e))?;
-        let Some(version) = pol.policy().and_then(|p| p.default_version_id()) else {
-            continue;
-        };
-        let v = aws
-            .iam
-            .get_policy_version()
-            .policy_arn(parn)
-            .version_id(version)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("reading", "IAM policy version", parn, e))?;
-        if let Some(doc) = v.policy_version().and_then(|v| v.document()) {
-            policies.push(NamedPolicy {
-                name: parn.to_string(),
-                document: parse(doc, "managed policy", &name)?,
-            });
-        }
+        policies.extend(managed_policy(aws, parn, &name).await?);
     }
+    let boundary = match role
+        .role()
+        .and_then(|r| r.permissions_boundary())
+        .and_then(|b| b.permissions_boundary_arn())
+    {
+        Some(arn) => managed_policy(aws, arn, &name).await?,
+        None => None,
+    };
     Ok(DeployedRole {
         name,
         trust,
         policies,
+        boundary,
     })
 }
 
@@ -137,7 +166,7 @@ const OBJECT_ACTIONS: [&str; 3] = ["s3:GetObject", "s3:PutObject", "s3:DeleteObj
 
 /// Evaluates `actions` on `resource`: the first allowed one (with why), else the first denial.
 fn probe(
-    policies: &[NamedPolicy],
+    perms: Permissions<'_>,
     ctx: &Context,
     actions: &[&str],
     resource: &str,
@@ -145,8 +174,8 @@ fn probe(
     let mut denied = None;
     let mut allowed = None;
     for a in actions {
-        let d = evaluate::evaluate(
-            policies,
+        let d = evaluate::evaluate_role(
+            perms,
             &Request {
                 action: a,
                 resource,
@@ -203,7 +232,7 @@ pub(super) fn access_checks(
     who: &str,
     identity_id: &str,
     amr: &[&str],
-    policies: &[NamedPolicy],
+    perms: Permissions<'_>,
     guest_declared: Option<&[NamedPolicy]>,
 ) {
     let ctx = context(t, identity_id, amr);
@@ -213,7 +242,7 @@ pub(super) fn access_checks(
                  want_allowed: bool,
                  actions: &[&str],
                  resource: &str| {
-        let actual = probe(policies, &ctx, actions, resource);
+        let actual = probe(perms, &ctx, actions, resource);
         let (expected, ok, actual) = match (guest_declared, actual) {
             (_, Err(e)) => (
                 if want_allowed { "allowed" } else { "denied" }.to_string(),
@@ -226,7 +255,7 @@ pub(super) fn access_checks(
                 why,
             ),
             (Some(declared), Ok((allowed, why))) => {
-                let bound = probe(declared, &ctx, actions, resource)
+                let bound = probe(Permissions::unbounded(declared), &ctx, actions, resource)
                     .map(|(a, _)| a)
                     .unwrap_or(false);
                 (

@@ -104,6 +104,12 @@ pub enum Decision {
     ExplicitDeny(StatementRef),
     /// No statement allows it.
     ImplicitDeny,
+    /// The identity policies allow it, but the role's permissions boundary does not: by this
+    /// statement of the boundary (an explicit deny), or by none (no statement allows it).
+    OutsideBoundary {
+        boundary: String,
+        by: Option<StatementRef>,
+    },
 }
 
 impl Decision {
@@ -121,6 +127,14 @@ impl fmt::Display for Decision {
             }
             Decision::ExplicitDeny(by) => write!(f, "denied by {by}"),
             Decision::ImplicitDeny => f.write_str("denied (no statement allows it)"),
+            Decision::OutsideBoundary { boundary, by: None } => write!(
+                f,
+                "denied by the permissions boundary {boundary} (no statement of it allows it)"
+            ),
+            Decision::OutsideBoundary {
+                boundary,
+                by: Some(by),
+            } => write!(f, "denied by the permissions boundary {boundary} ({by})"),
         }
     }
 }
@@ -132,6 +146,48 @@ pub struct Unsupported {
     pub policy: String,
     pub index: usize,
     pub reason: String,
+}
+
+/// What a role lets its identities do: its identity policies, within its permissions boundary.
+#[derive(Debug, Clone, Copy)]
+pub struct Permissions<'a> {
+    pub policies: &'a [NamedPolicy],
+    pub boundary: Option<&'a NamedPolicy>,
+}
+
+impl<'a> Permissions<'a> {
+    /// Identity policies with no boundary.
+    pub fn unbounded(policies: &'a [NamedPolicy]) -> Permissions<'a> {
+        Permissions {
+            policies,
+            boundary: None,
+        }
+    }
+}
+
+/// Evaluates a request as AWS does for a role with a permissions boundary: allowed only when
+/// the identity policies allow it and the boundary allows it too (a deny in either wins).
+pub fn evaluate_role(perms: Permissions<'_>, req: &Request<'_>) -> Result<Decision, Unsupported> {
+    let decision = evaluate(perms.policies, req)?;
+    let Some(boundary) = perms.boundary else {
+        return Ok(decision);
+    };
+    if !decision.allowed() {
+        // Denied already: the policies are the reason, whatever the boundary says.
+        return Ok(decision);
+    }
+    let boundary_name = boundary.name.clone();
+    Ok(match evaluate(std::slice::from_ref(boundary), req)? {
+        Decision::Allow(_) => decision,
+        Decision::ExplicitDeny(by) => Decision::OutsideBoundary {
+            boundary: boundary_name,
+            by: Some(by),
+        },
+        _ => Decision::OutsideBoundary {
+            boundary: boundary_name,
+            by: None,
+        },
+    })
 }
 
 /// Evaluates a request against identity policies: an explicit Deny wins, then any Allow,
@@ -937,5 +993,52 @@ mod tests {
             "arn:aws:s3:::b/*",
             &c
         ));
+    }
+
+    #[test]
+    fn a_permissions_boundary_bounds_what_the_policies_allow() {
+        let policies = policy(json!([allow(
+            json!(["s3:GetObject", "s3:PutObject"]),
+            json!("arn:aws:s3:::b/*")
+        )]));
+        let boundary = NamedPolicy {
+            name: "arn:aws:iam::123456789012:policy/Boundary".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [
+                allow(json!("s3:GetObject"), json!("*")),
+                {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}
+            ]}),
+        };
+        let c = ctx();
+        let decide = |action: &str, boundary: Option<&NamedPolicy>| {
+            let req = Request {
+                action,
+                resource: "arn:aws:s3:::b/k",
+                context: &c,
+            };
+            evaluate_role(
+                Permissions {
+                    policies: &policies,
+                    boundary,
+                },
+                &req,
+            )
+            .unwrap()
+        };
+        assert!(decide("s3:GetObject", Some(&boundary)).allowed());
+        assert!(decide("s3:PutObject", None).allowed());
+        let outside = decide("s3:PutObject", Some(&boundary));
+        assert_eq!(
+            outside,
+            Decision::OutsideBoundary {
+                boundary: boundary.name.clone(),
+                by: None
+            }
+        );
+        assert!(outside.to_string().contains("policy/Boundary"), "{outside}");
+        // Not allowed by the policies: the boundary is not the reason.
+        assert_eq!(
+            decide("s3:DeleteObject", Some(&boundary)),
+            Decision::ImplicitDeny
+        );
     }
 }

@@ -237,19 +237,11 @@ fn signed_in_checks(
     t: &Target,
     email: &str,
     identity: &signin::Identity,
-    policies: &[NamedPolicy],
+    perms: evaluate::Permissions<'_>,
 ) {
     let amr = auth_amr(t, &identity.user_sub);
     let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-    access_checks(
-        report,
-        t,
-        email,
-        &identity.identity_id,
-        &amr,
-        policies,
-        None,
-    );
+    access_checks(report, t, email, &identity.identity_id, &amr, perms, None);
 }
 
 /// One user's sign-in and what its identity can reach: the console's "Sign in as".
@@ -304,7 +296,7 @@ pub async fn sign_in_as(
         Err(why) => Err(why),
         Ok(identity) => {
             let mut report = Report::default();
-            signed_in_checks(&mut report, &t, email, &identity, &role.policies);
+            signed_in_checks(&mut report, &t, email, &identity, role.permissions());
             Ok(SignedIn {
                 identity_id: identity.identity_id,
                 expires: identity.expires,
@@ -353,7 +345,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
                 "signed-in identity",
                 &id,
                 &amr,
-                &auth.policies,
+                auth.permissions(),
                 None,
             );
         }
@@ -368,7 +360,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
                         "credentials",
                         format!("identity {}", identity.identity_id),
                     );
-                    signed_in_checks(&mut report, &t, email, &identity, &auth.policies);
+                    signed_in_checks(&mut report, &t, email, &identity, auth.permissions());
                 }
                 Err(why) => report.push(false, format!("{email}: sign in"), "credentials", why),
             }
@@ -413,7 +405,7 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
                     "guest",
                     &id,
                     &["unauthenticated"],
-                    &guest.policies,
+                    guest.permissions(),
                     Some(&declared),
                 );
                 lint_role(&mut report, &t, &guest, "unauthenticated");

@@ -10,10 +10,12 @@ from conftest import REPO
 
 POLICY = REPO / "deploy" / "iam" / "stackwatch-policy.json"
 # `aws.<client>.<operation>(`, across line breaks (rustfmt splits long chains).
-CALL = re.compile(r"\.(idp|identity|iam|s3|apigw|sts|ddb)\s*\.\s*([a-z][a-z0-9_]*)\s*\(")
+CALL = re.compile(r"\.(idp|identity|iam|s3|apigw|sts|ddb|lambda)\s*\.\s*([a-z][a-z0-9_]*)\s*\(")
 
 PREFIX = {"idp": "cognito-idp", "identity": "cognito-identity", "iam": "iam", "sts": "sts",
-          "ddb": "dynamodb"}
+          "ddb": "dynamodb", "lambda": "lambda"}
+VARIANT = REPO / "deploy" / "iam" / "stackwatch-policy-with-boundary.json"
+BOUNDARY = "arn:aws:iam::*:policy/stackwatch-boundary"
 
 # Operations whose IAM action is not the operation's own name.
 SPECIAL = {
@@ -66,8 +68,8 @@ def calls():
     return found
 
 
-def policy_actions():
-    doc = json.loads(POLICY.read_text())
+def policy_actions(path=POLICY):
+    doc = json.loads(path.read_text())
     out = set()
     for st in doc["Statement"]:
         assert st["Effect"] == "Allow"
@@ -82,7 +84,7 @@ def test_the_scan_finds_the_calls_it_should():
     for key in [("idp", "create_user_pool"), ("identity", "set_identity_pool_roles"),
                 ("iam", "put_role_policy"), ("s3", "put_bucket_cors"), ("s3", "put_object"),
                 ("apigw", "create_route"), ("sts", "get_caller_identity"),
-                ("ddb", "create_table")]:
+                ("ddb", "create_table"), ("lambda", "add_permission")]:
         assert key in found, key
     assert len(found) > 50
 
@@ -112,6 +114,9 @@ def test_no_wildcard_actions_and_iam_s3_scoped_to_our_names():
                 assert all(r.startswith("arn:aws:s3:::dev-notes-") for r in res), st
             if a.startswith("dynamodb:"):
                 assert res == ["arn:aws:dynamodb:*:*:table/dev-notes-*"], st
+            if a == "lambda:AddPermission":
+                assert st["Condition"] == {
+                    "StringEquals": {"lambda:Principal": "apigateway.amazonaws.com"}}, st
     passrole = [st for st in doc["Statement"] if "iam:PassRole" in st["Action"]]
     assert passrole[0]["Condition"]["StringEquals"]["iam:PassedToService"] == "cognito-identity.amazonaws.com"
 
@@ -119,10 +124,29 @@ def test_no_wildcard_actions_and_iam_s3_scoped_to_our_names():
 def test_role_path_and_bucket_names_match_the_scoping():
     """The resource patterns above hold only while roles live under /stackwatch/ and buckets
     (the app's and the lease's) are named {stage}-{app}-… ."""
-    role = (REPO / "src" / "resource" / "role.rs").read_text()
-    assert 'pub const PATH: &str = "/stackwatch/";' in role
+    model = (REPO / "src" / "config" / "model.rs").read_text()
+    assert 'pub const DEFAULT_ROLE_PATH: &str = "/stackwatch/";' in model
     desired = (REPO / "src" / "desired" / "expand.rs").read_text()
     assert 'format!("{stage}-{app}-{s}-{rn}")' in desired
     lease = REPO / "src" / "daemon" / "lease"
     assert 'format!("{stage}-{app}-stackwatch")' in (lease / "record.rs").read_text()
     assert 'pub const KEY: &str = "leader.json";' in (lease / "mod.rs").read_text()
+
+
+def test_the_boundary_variant_grants_the_same_but_roles_only_with_the_boundary():
+    """deploy/iam/stackwatch-policy-with-boundary.json: what the main policy grants, except that
+    CreateRole and PutRolePermissionsBoundary need the boundary (iam:PermissionsBoundary) and
+    DeleteRolePermissionsBoundary is not granted at all, so stackwatch's own role cannot make a
+    role without the boundary, nor take it off one."""
+    _, main = policy_actions()
+    doc, variant = policy_actions(VARIANT)
+    assert variant == main - {"iam:DeleteRolePermissionsBoundary"}
+    bounded = {"iam:CreateRole", "iam:PutRolePermissionsBoundary"}
+    for st in doc["Statement"]:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if bounded & set(acts):
+            assert set(acts) == bounded, st
+            assert st["Condition"] == {"ArnEquals": {"iam:PermissionsBoundary": BOUNDARY}}, st
+    main_doc, _ = policy_actions()
+    others = [s for s in main_doc["Statement"] if s["Sid"] != "IamRolesUnderTheStackwatchPath"]
+    assert others == [s for s in doc["Statement"] if s["Sid"] in {o["Sid"] for o in others}]
