@@ -70,7 +70,7 @@ def test_strict_off_counts_nothing(lax):
 
 
 def test_strict_on_is_logged_at_start(emulator):
-    assert "strict: on (cognito-idp, cognito-identity, iam, sts, s3, apigatewayv2, dynamodb;" in emulator.log()
+    assert "strict: on (cognito-idp, cognito-identity, iam, sts, s3, apigatewayv2, dynamodb, lambda;" in emulator.log()
     assert "not enforced" not in emulator.log()  # every model pattern translated
 
 
