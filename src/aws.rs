@@ -19,6 +19,8 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 
+use crate::backoff::Backoff;
+
 /// The clients stackwatch uses, sharing one config and one call counter.
 #[derive(Clone, Debug)]
 pub struct Aws {
@@ -221,17 +223,47 @@ pub struct ApiError {
     pub sdk: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
+/// AWS's ways of saying "slow down" (the SDK's throttling list).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+];
+
+/// AWS refused the request itself as invalid (the services' validation codes): asking again
+/// unchanged cannot succeed.
+const INVALID_REQUEST_CODES: &[&str] = &[
+    "ValidationException",
+    "ValidationError",
+    "InvalidParameterException",
+    "InvalidParameterValueException",
+    "InvalidParameterCombination",
+    "InvalidInput",
+    "MalformedPolicyDocument",
+    "MalformedXML",
+    "InvalidArgument",
+    "BadRequestException",
+    "SerializationException",
+];
+
+/// AWS asked to slow down.
+pub fn is_throttling_code(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}
+
+/// AWS refused the request as invalid.
+pub fn is_invalid_request_code(code: &str) -> bool {
+    INVALID_REQUEST_CODES.contains(&code)
+}
+
 /// Error codes after which AWS may not have done what was asked, and asking again is right:
 /// the SDK's throttling and transient lists, and the 5xx codes the services use.
 pub fn is_transient_code(code: &str) -> bool {
     const CODES: &[&str] = &[
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "SlowDown",
         "RequestTimeout",
         "RequestTimeoutException",
         "InternalFailure",
@@ -242,7 +274,7 @@ pub fn is_transient_code(code: &str) -> bool {
         "ServiceUnavailable",
         "ServiceUnavailableException",
     ];
-    CODES.contains(&code)
+    CODES.contains(&code) || is_throttling_code(code)
 }
 
 impl ApiError {
@@ -367,6 +399,24 @@ impl AwsError {
         self.api().is_some_and(|a| a.is(code))
     }
 
+    /// AWS asked to slow down.
+    pub fn is_throttling(&self) -> bool {
+        self.code().is_some_and(is_throttling_code)
+    }
+
+    /// AWS refused the request as invalid, or stackwatch refused the step itself: asking again
+    /// without a change to the files cannot succeed.
+    pub fn is_invalid_request(&self) -> bool {
+        match self.api() {
+            Some(a) => a.code.as_deref().is_some_and(is_invalid_request_code),
+            None => true,
+        }
+    }
+
+    fn code(&self) -> Option<&str> {
+        self.api().and_then(|a| a.code.as_deref())
+    }
+
     /// AWS's answer, unless stackwatch refused the step itself.
     pub fn api(&self) -> Option<&ApiError> {
         match self.cause.as_ref() {
@@ -471,14 +521,13 @@ where
     R: FnMut() -> RF,
     RF: Future<Output = Result<Option<T>, AwsError>>,
 {
-    let mut delay = Duration::from_millis(200);
     let mut attempt = 1;
     loop {
         match create().await {
             Err(e) if e.is_transient() && attempt < CREATE_ATTEMPTS => {
-                tracing::debug!(error = %e, attempt, "create failed in transit; looking before creating again");
+                let delay = CREATE_BACKOFF.delay(attempt - 1);
+                tracing::debug!(error = %e, attempt, ?delay, "create failed in transit; looking before creating again");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
                 attempt += 1;
                 if let Some(made) = recover().await? {
                     return Ok(made);
@@ -488,6 +537,9 @@ where
         }
     }
 }
+
+/// How [`create_once`] waits between attempts.
+const CREATE_BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
 
 /// The SDK retry setting for sends that must go out once ([`create_once`]).
 pub fn no_retry() -> RetryConfig {
@@ -501,10 +553,13 @@ pub struct RetryWhen {
     pub matches: fn(&AwsError) -> bool,
 }
 
+/// How named retries wait: 100 ms, 200 ms, … up to 2 s, jittered.
+const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+
 /// How long named retries keep trying before giving up (capped exponential backoff).
 pub const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
-/// Runs `op` again while its error matches `when`, backing off 100 ms, 200 ms, … up to 2 s,
+/// Runs `op` again while its error matches `when`, backing off 100 ms, 200 ms, … up to 2 s (jittered),
 /// for at most [`RETRY_BUDGET`]. Throttling is not handled here: the SDK's standard retry does it.
 pub async fn retry<T, F, Fut>(when: RetryWhen, mut op: F) -> Result<T, AwsError>
 where
@@ -512,13 +567,17 @@ where
     Fut: Future<Output = Result<T, AwsError>>,
 {
     let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_millis(100);
+    let mut attempt = 0;
     loop {
         match op().await {
-            Err(e) if (when.matches)(&e) && start.elapsed() + delay < RETRY_BUDGET => {
+            Err(e)
+                if (when.matches)(&e)
+                    && start.elapsed() + RETRY_BACKOFF.ceiling(attempt) < RETRY_BUDGET =>
+            {
+                let delay = RETRY_BACKOFF.delay(attempt);
                 tracing::debug!(predicate = when.name, error = %e, ?delay, "retrying");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
+                attempt += 1;
             }
             other => return other,
         }

@@ -15,6 +15,7 @@
 //! evaluates them with its own IAM policy evaluator.
 
 pub mod aws;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod console;

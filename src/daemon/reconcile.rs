@@ -29,12 +29,13 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use super::approval::{Approval, Decision};
+use super::error_policy::{Classify, ErrorClass};
 use super::lease::{self, Lease, LeaseError};
 use super::metrics::ResultKind;
 use super::state::{PlanStatus, ResourceStatus, Shared};
-use crate::aws::Aws;
+use crate::aws::{Aws, AwsError};
 use crate::desired::Desired;
-use crate::engine::{self, Focus, Guard, Outcome, ReadCache};
+use crate::engine::{self, Focus, Guard, ReadCache};
 use crate::error::Error;
 use crate::outputs::{self, Outputs};
 use crate::plan::{self, Action, Change, Plan, Problem, ResourceProblem};
@@ -53,14 +54,31 @@ pub struct Settings {
     pub style: render::Style,
 }
 
-/// How a reconcile ended.
-#[derive(Debug)]
-pub struct Report {
-    pub result: ResultKind,
-    pub error: Option<ReconcileError>,
+/// How a reconcile that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// AWS matches the files, as far as the guard allows.
+    Success,
+    /// A plan waits: for approval, or for the leader to apply it.
+    Pending,
+    /// The files do not load; AWS was left as it is until they are fixed.
+    Invalid,
 }
 
-/// Why a reconcile failed; the error policy retries it with backoff.
+/// A reconcile's result: how it ended, or why it failed (never both).
+pub type Report = Result<Outcome, ReconcileError>;
+
+/// The `result` label of a reconcile's metrics and `/status` entry.
+pub fn result_kind(report: &Report) -> ResultKind {
+    match report {
+        Ok(Outcome::Success) => ResultKind::Success,
+        Ok(Outcome::Pending) => ResultKind::Pending,
+        Ok(Outcome::Invalid) => ResultKind::Invalid,
+        Err(_) => ResultKind::Error,
+    }
+}
+
+/// Why a reconcile failed; the error policy decides by its class when to try again.
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
     #[error("reading AWS: {0}")]
@@ -78,19 +96,50 @@ pub enum ReconcileError {
     Failed(Vec<ResourceProblem>),
 }
 
-impl Report {
-    fn ok(result: ResultKind) -> Report {
-        Report {
-            result,
-            error: None,
+impl Classify for ReconcileError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ReconcileError::Read(Error::Aws(e)) => class_of([e]),
+            ReconcileError::Read(Error::Config(_)) => ErrorClass::Invalid,
+            ReconcileError::Read(_) | ReconcileError::Lease(_) => ErrorClass::Transient,
+            ReconcileError::LostLease => ErrorClass::LostLease,
+            ReconcileError::Blocked(ps) | ReconcileError::Failed(ps) => problems_class(ps),
         }
     }
+}
 
-    pub fn error(e: ReconcileError) -> Report {
-        Report {
-            result: ResultKind::Error,
-            error: Some(e),
-        }
+/// Throttled when AWS asked any call to slow down; invalid when every call AWS refused was
+/// refused as invalid; otherwise transient.
+fn class_of<'a>(errors: impl IntoIterator<Item = &'a AwsError>) -> ErrorClass {
+    let errors: Vec<&AwsError> = errors.into_iter().collect();
+    if errors.iter().any(|e| e.is_throttling()) {
+        ErrorClass::Throttled
+    } else if !errors.is_empty() && errors.iter().all(|e| e.is_invalid_request()) {
+        ErrorClass::Invalid
+    } else {
+        ErrorClass::Transient
+    }
+}
+
+/// The class of a plan's or an apply's problems: a resource that is not ours waits for an
+/// edit like an invalid request; a dependency's problem counts as that dependency's.
+fn problems_class(problems: &[ResourceProblem]) -> ErrorClass {
+    let not_ours = problems.iter().any(|p| {
+        matches!(
+            p.problem,
+            Problem::NotOurs { .. } | Problem::LeftUntouched { .. }
+        )
+    });
+    let aws: Vec<&AwsError> = problems
+        .iter()
+        .filter_map(|p| match &p.problem {
+            Problem::Aws(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    match class_of(aws.iter().copied()) {
+        ErrorClass::Transient if aws.is_empty() && not_ours => ErrorClass::Invalid,
+        class => class,
     }
 }
 
@@ -273,11 +322,11 @@ impl Reconciler {
             m.started += 1;
             m.started
         };
-        let report = match self.reconcile_files(key, &digest).await {
+        let report = match self.pipeline(key, &digest).await {
             Some(report) => report,
             None => {
                 tracing::debug!(%key, "a stack read alone could not plan it; reconciling the app");
-                self.reconcile_files(&Key::App, &digest)
+                self.pipeline(&Key::App, &digest)
                     .await
                     .unwrap_or_else(|| unreachable!("the app's reconcile is never widened"))
             }
@@ -343,142 +392,192 @@ impl Reconciler {
         }
     }
 
+    /// One key's reconcile as a pipeline: load → scope → read → plan → gate → apply → publish.
+    /// The scope lock is held around the steps, and the lease is watched around the apply.
     /// `None`: the key's stacks cannot be planned on their own (they need resources of another
     /// stack that are not deployed), so the caller reconciles the whole app instead.
-    async fn reconcile_files(&self, key: &Key, digest: &str) -> Option<Report> {
-        let desired = match self.load(digest) {
+    async fn pipeline(&self, key: &Key, digest: &str) -> Option<Report> {
+        let desired = match self.load_step(digest) {
             Ok(d) => d,
-            Err(e) => return Some(self.invalid(e)),
+            Err(e) => return Some(Ok(self.invalid(e))),
         };
-        if self.memory().reported_diags.take().is_some() {
-            tracing::info!("the stack files are valid again");
-        }
-        self.shared.update(|s| s.config_errors.clear());
-        // What the key covers is decided under the scope it runs in: a stack's key that waited
-        // for the app's reconcile sees what that reconcile read.
-        let (mut _whole, mut _part) = (None, None);
-        let mut focused = None;
-        if *key != Key::App {
-            _part = Some(self.scope.read().await);
-            focused = Some(self.focus(key, &desired)).filter(|(k, _)| *k != Key::App);
-        }
-        let (key, focus) = match focused {
-            Some(f) => f,
-            None => {
-                _part = None;
-                _whole = Some(self.scope.write().await);
-                (Key::App, Focus::all())
-            }
-        };
+        let (_scope, key, focus) = self.scope_step(key, &desired).await;
         let desired_fp = fingerprint_desired(&desired, &focus);
-        let aws = self.aws_for(&desired.config.region).await;
-
-        let session = match Session::open_cached(aws, desired, &self.read_cache, &focus).await {
+        let session = match self.read_step(desired, &focus).await {
             Ok(s) => s,
-            Err(e) => {
-                self.shared.metrics.errors(key.stack_label(), 1);
-                return Some(Report::error(ReconcileError::Read(e)));
-            }
+            Err(e) => return Some(self.failed(&key, 1, ReconcileError::Read(e))),
         };
-        self.remember_declared(&session.desired, &focus);
-        // Take or renew the lease on every reconcile, so /status names the holder even when
-        // there is nothing to apply.
-        let leadership = match &self.lease {
-            None => Ok(true),
-            Some(lease) => {
-                let app = &session.snapshot.app;
-                match lease::Target::new(&app.app, &app.stage, &app.account, &app.region) {
-                    Ok(target) => {
-                        lease
-                            .ensure(target, session.aws.clone(), focus.named().is_none())
-                            .await
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        };
+        let leadership = self.lease_step(&session, &focus).await;
         let plan = session.plan();
-        if focus.named().is_some()
-            && plan
-                .changes
-                .iter()
-                .any(|c| matches!(c.error, Some(Problem::DependsOnUnfocused(_))))
-        {
+        if needs_whole_app(&plan, &focus) {
             return None;
         }
         self.record_plan(&plan, &focus);
-
         let guard = self.settings.guard;
-        let held: Vec<&Change> = plan.changes.iter().filter(|c| held_by(guard, c)).collect();
         let shape = plan_shape(plan.changes.iter());
         self.detect_drift(&key, desired_fp, shape, &plan);
+        let held: Vec<&Change> = plan.changes.iter().filter(|c| held_by(guard, c)).collect();
         self.report_held(&held, &focus);
         // With --approve prompt or never, what is shown and approved is every stack's part.
         let shown = (self.approval.mode() != super::approval::Mode::Auto)
             .then(|| self.union(&plan, &focus, &session.desired));
-        let full_name = |s: &str| session.full_stack_name(s);
-        let style = self.settings.style;
-
-        if !actionable(&plan, guard) {
-            match &shown {
-                Some(union) if actionable(union, guard) => {
-                    // Another stack's part still waits: show the union without this part.
-                    let text = render::plan_text(union, full_name, style);
-                    let what = render::plan_headline(union, full_name);
-                    if let (_, Some(show)) = self.approval.decide(&text, &what, false) {
-                        print_stdout(&show);
-                    }
-                    self.shared
-                        .update(|s| s.pending_plan = Some(PlanStatus::of(union)));
+        let gate = gate(&plan, guard, shown.as_ref(), &leadership);
+        let fp = (desired_fp, shape);
+        Some(match gate {
+            Gate::Settled | Gate::OthersWait => {
+                self.settled(&key, &session, &focus, &plan, fp.0, shown.as_ref())
+            }
+            Gate::Blocked(problems) => {
+                let n = problems.len() as u64;
+                self.show_others(shown.as_ref(), &session);
+                self.failed(&key, n, ReconcileError::Blocked(problems))
+            }
+            Gate::LeaseFailed => match leadership {
+                Err(e) => self.failed(&key, 1, ReconcileError::Lease(e)),
+                Ok(_) => unreachable!("the gate says the lease failed"),
+            },
+            Gate::Follow => Ok(self.follow(&key, shown.as_ref().unwrap_or(&plan), shape)),
+            Gate::Apply => {
+                if self.approved(&session, &focus, &plan, shown.as_ref()) {
+                    self.apply_step(&key, &session, &focus, &plan, fp.0, &held)
+                        .await
+                } else {
+                    Ok(Outcome::Pending)
                 }
-                _ => {
-                    self.approval.clear();
-                    self.shared.update(|s| s.pending_plan = None);
-                }
             }
-            let blocked = plan.problems();
-            if !blocked.is_empty() {
-                self.shared
-                    .metrics
-                    .errors(key.stack_label(), blocked.len() as u64);
-                return Some(Report::error(ReconcileError::Blocked(blocked)));
-            }
-            let expected: Vec<&Change> = plan.changes.iter().collect();
-            self.settle(&key, &session.desired, &focus, desired_fp, &expected);
-            let (outputs, known) = session.deployed_outputs();
-            if known {
-                self.publish_outputs(&session, &focus, outputs, false);
-            }
-            return Some(Report::ok(ResultKind::Success));
-        }
+        })
+    }
 
-        match leadership {
-            Err(e) => {
-                self.shared.metrics.errors(key.stack_label(), 1);
-                return Some(Report::error(ReconcileError::Lease(e)));
-            }
-            Ok(false) => return Some(self.follow(&key, shown.as_ref().unwrap_or(&plan), shape)),
-            Ok(true) => {
-                self.memory().reported_follower.remove(&key);
+    /// Load: the files, validated (the last load again while they are unchanged).
+    fn load_step(&self, digest: &str) -> Result<Desired, Error> {
+        let desired = self.load(digest)?;
+        if self.memory().reported_diags.take().is_some() {
+            tracing::info!("the stack files are valid again");
+        }
+        self.shared.update(|s| s.config_errors.clear());
+        Ok(desired)
+    }
+
+    /// Scope: what the key covers, decided under the lock it runs in (a stack's key that waited
+    /// for the app's reconcile sees what that reconcile read). The guard it returns holds the
+    /// lock for the rest of the reconcile.
+    async fn scope_step(&self, key: &Key, desired: &Desired) -> (ScopeGuard<'_>, Key, Focus) {
+        if *key != Key::App {
+            let part = self.scope.read().await;
+            let (k, focus) = self.focus(key, desired);
+            if k != Key::App {
+                return (ScopeGuard::Part(part), k, focus);
             }
         }
-        match &shown {
-            None => print_stdout(&render::plan_text(&plan, full_name, style)),
-            Some(union) => {
-                let text = render::plan_text(union, full_name, style);
+        let whole = self.scope.write().await;
+        (ScopeGuard::Whole(whole), Key::App, Focus::all())
+    }
+
+    /// Read: what AWS has for the focus (through the read cache).
+    async fn read_step(&self, desired: Desired, focus: &Focus) -> Result<Session, Error> {
+        let aws = self.aws_for(&desired.config.region).await;
+        let session = Session::open_cached(aws, desired, &self.read_cache, focus).await?;
+        self.remember_declared(&session.desired, focus);
+        Ok(session)
+    }
+
+    /// The lease, taken or renewed on every reconcile so `/status` names the holder even when
+    /// there is nothing to apply. `Ok(true)`: this daemon may apply.
+    async fn lease_step(&self, session: &Session, focus: &Focus) -> Result<bool, LeaseError> {
+        let Some(lease) = &self.lease else {
+            return Ok(true);
+        };
+        let app = &session.snapshot.app;
+        let target = lease::Target::new(&app.app, &app.stage, &app.account, &app.region)?;
+        lease
+            .ensure(target, session.aws.clone(), focus.named().is_none())
+            .await
+    }
+
+    /// Nothing to apply: AWS matches the files as far as the guard allows (or only another
+    /// stack's part of the pending plan waits, shown without this part).
+    fn settled(
+        &self,
+        key: &Key,
+        session: &Session,
+        focus: &Focus,
+        plan: &Plan,
+        desired_fp: u64,
+        shown: Option<&Plan>,
+    ) -> Report {
+        self.show_others(shown, session);
+        let expected: Vec<&Change> = plan.changes.iter().collect();
+        self.settle(key, &session.desired, focus, desired_fp, &expected);
+        let (outputs, known) = session.deployed_outputs();
+        if known {
+            self.publish_outputs(session, focus, outputs, false);
+        }
+        Ok(Outcome::Success)
+    }
+
+    /// With nothing of its own to apply: the pending union, when another stack's part still
+    /// waits, is shown again without this part; else nothing is pending.
+    fn show_others(&self, union: Option<&Plan>, session: &Session) {
+        let guard = self.settings.guard;
+        match union {
+            Some(union) if actionable(union, guard) => {
+                let full_name = |s: &str| session.full_stack_name(s);
+                let text = render::plan_text(union, full_name, self.settings.style);
                 let what = render::plan_headline(union, full_name);
-                let (decision, show) = self.approval.decide(&text, &what, focus.named().is_none());
-                if let Some(show) = show {
+                if let (_, Some(show)) = self.approval.decide(&text, &what, false) {
                     print_stdout(&show);
                 }
-                if decision == Decision::Wait {
-                    self.shared
-                        .update(|s| s.pending_plan = Some(PlanStatus::of(union)));
-                    return Some(Report::ok(ResultKind::Pending));
-                }
+                self.shared
+                    .update(|s| s.pending_plan = Some(PlanStatus::of(union)));
+            }
+            _ => {
+                self.approval.clear();
                 self.shared.update(|s| s.pending_plan = None);
             }
         }
+    }
+
+    /// The gate's approval: always with `--approve auto` (the plan is printed); otherwise the
+    /// union is shown, and applied only once approved and only by a reconcile that holds it all.
+    fn approved(
+        &self,
+        session: &Session,
+        focus: &Focus,
+        plan: &Plan,
+        shown: Option<&Plan>,
+    ) -> bool {
+        let full_name = |s: &str| session.full_stack_name(s);
+        let style = self.settings.style;
+        let Some(union) = shown else {
+            print_stdout(&render::plan_text(plan, full_name, style));
+            return true;
+        };
+        let text = render::plan_text(union, full_name, style);
+        let what = render::plan_headline(union, full_name);
+        let (decision, show) = self.approval.decide(&text, &what, focus.named().is_none());
+        if let Some(show) = show {
+            print_stdout(&show);
+        }
+        if decision == Decision::Wait {
+            self.shared
+                .update(|s| s.pending_plan = Some(PlanStatus::of(union)));
+            return false;
+        }
+        self.shared.update(|s| s.pending_plan = None);
+        true
+    }
+
+    /// Apply, abandoned the moment the lease is lost; then publish: settle what the next read
+    /// should find, and print and write the outputs.
+    async fn apply_step(
+        &self,
+        key: &Key,
+        session: &Session,
+        focus: &Focus,
+        plan: &Plan,
+        desired_fp: u64,
+        held: &[&Change],
+    ) -> Report {
         let summary = plan.summary();
         tracing::info!(
             create = summary.create,
@@ -487,12 +586,12 @@ impl Reconciler {
             delete = summary.delete,
             "deploying"
         );
-        let progress = crate::term::Deploy::new(&plan, style);
+        let progress = crate::term::Deploy::new(plan, self.settings.style);
         let apply = engine::apply_with(
             &session.aws,
             &session.desired,
             &session.snapshot,
-            guard,
+            self.settings.guard,
             &progress,
         );
         let report = match &self.lease {
@@ -502,32 +601,35 @@ impl Reconciler {
                 tokio::select! {
                     r = apply => r,
                     _ = async { let _ = leader.wait_for(|l| !*l).await; } => {
-                        self.shared.metrics.errors(key.stack_label(), 1);
-                        return Some(Report::error(ReconcileError::LostLease));
+                        return self.failed(key, 1, ReconcileError::LostLease);
                     }
                 }
             }
         };
         self.read_cache
             .remember_applied(&session.desired, &report.attrs);
-        self.enqueue_users(&session, &focus, &report.attrs);
+        self.enqueue_users(session, focus, &report.attrs);
         self.record_apply(&report);
         let errors = report.errors();
         print_stdout(&progress.summary(errors.len()));
         if !errors.is_empty() {
-            self.shared
-                .metrics
-                .errors(key.stack_label(), errors.len() as u64);
-            return Some(Report::error(ReconcileError::Failed(errors)));
+            let n = errors.len() as u64;
+            return self.failed(key, n, ReconcileError::Failed(errors));
         }
         // What the next read should find: only the changes the guard held back.
-        self.settle(&key, &session.desired, &focus, desired_fp, &held);
-        if shown.is_some() {
+        self.settle(key, &session.desired, focus, desired_fp, held);
+        if self.approval.mode() != super::approval::Mode::Auto {
             self.applied_parts();
         }
         let outputs = engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0;
-        self.publish_outputs(&session, &focus, outputs, true);
-        Some(Report::ok(ResultKind::Success))
+        self.publish_outputs(session, focus, outputs, true);
+        Ok(Outcome::Success)
+    }
+
+    /// A failed reconcile, counted: `n` errors for the key's stack label.
+    fn failed(&self, key: &Key, n: u64, e: ReconcileError) -> Report {
+        self.shared.metrics.errors(key.stack_label(), n);
+        Err(e)
     }
 
     /// The stacks this read covered declare these resources now.
@@ -609,7 +711,7 @@ impl Reconciler {
     }
 
     /// Another daemon holds the lease: report the plan, apply nothing.
-    fn follow(&self, key: &Key, plan: &Plan, shape: u64) -> Report {
+    fn follow(&self, key: &Key, plan: &Plan, shape: u64) -> Outcome {
         self.shared
             .update(|s| s.pending_plan = Some(PlanStatus::of(plan)));
         if self.memory().reported_follower.insert(key.clone(), shape) != Some(shape) {
@@ -630,11 +732,11 @@ impl Reconciler {
                 "not the leader: the plan is only reported; the lease holder applies"
             );
         }
-        Report::ok(ResultKind::Pending)
+        Outcome::Pending
     }
 
     /// The files do not load: say where, keep the last good state, touch nothing.
-    fn invalid(&self, e: Error) -> Report {
+    fn invalid(&self, e: Error) -> Outcome {
         let diags: Vec<String> = match &e {
             Error::Config(c) => c.0.iter().map(ToString::to_string).collect(),
             other => vec![other.to_string()],
@@ -662,7 +764,7 @@ impl Reconciler {
             s.config_errors = diags;
             s.pending_plan = None;
         });
-        Report::ok(ResultKind::Invalid)
+        Outcome::Invalid
     }
 
     async fn aws_for(&self, region: &str) -> Aws {
@@ -810,18 +912,18 @@ impl Reconciler {
     fn record_apply(&self, report: &engine::ApplyReport) {
         for r in &report.results {
             match &r.outcome {
-                Outcome::Done => {}
-                Outcome::Held(why) => tracing::warn!(id = %r.id, "{why}"),
-                Outcome::Failed(e) => tracing::error!(id = %r.id, "{e}"),
+                engine::Outcome::Done => {}
+                engine::Outcome::Held(why) => tracing::warn!(id = %r.id, "{why}"),
+                engine::Outcome::Failed(e) => tracing::error!(id = %r.id, "{e}"),
             }
         }
         self.shared.update(|s| {
             for res in &mut s.resources {
                 if let Some(r) = report.results.iter().find(|r| r.id == res.id) {
                     let (outcome, error) = match &r.outcome {
-                        Outcome::Done => ("done", None),
-                        Outcome::Held(why) => ("held", Some(why.clone())),
-                        Outcome::Failed(e) => ("failed", Some(e.to_string())),
+                        engine::Outcome::Done => ("done", None),
+                        engine::Outcome::Held(why) => ("held", Some(why.clone())),
+                        engine::Outcome::Failed(e) => ("failed", Some(e.to_string())),
                     };
                     res.outcome = Some(outcome);
                     res.error = error;
@@ -864,6 +966,65 @@ impl Reconciler {
         }
         m.printed_outputs = Some(outputs);
     }
+}
+
+/// Where a planned reconcile goes next: decided from the plan, the guard, the pending union
+/// (with `--approve prompt` or `never`) and the lease, with no side effect.
+#[derive(Debug)]
+enum Gate {
+    /// Nothing to apply, and nothing else waits.
+    Settled,
+    /// Nothing of its own to apply; another stack's part of the pending plan waits.
+    OthersWait,
+    /// Nothing it may apply, and resources it cannot plan.
+    Blocked(Vec<ResourceProblem>),
+    /// Something to apply, but the lease could not be read or taken.
+    LeaseFailed,
+    /// Something to apply, and another daemon leads: report only.
+    Follow,
+    /// Something to apply, as leader: approval, then apply.
+    Apply,
+}
+
+fn gate(
+    plan: &Plan,
+    guard: Guard,
+    union: Option<&Plan>,
+    leadership: &Result<bool, LeaseError>,
+) -> Gate {
+    if !actionable(plan, guard) {
+        let problems = plan.problems();
+        return if !problems.is_empty() {
+            Gate::Blocked(problems)
+        } else if union.is_some_and(|u| actionable(u, guard)) {
+            Gate::OthersWait
+        } else {
+            Gate::Settled
+        };
+    }
+    match leadership {
+        Err(_) => Gate::LeaseFailed,
+        Ok(false) => Gate::Follow,
+        Ok(true) => Gate::Apply,
+    }
+}
+
+/// A stack read alone planned a dependency on a stack out of focus that is not deployed: only
+/// a read of the whole app can plan it.
+fn needs_whole_app(plan: &Plan, focus: &Focus) -> bool {
+    focus.named().is_some()
+        && plan
+            .changes
+            .iter()
+            .any(|c| matches!(c.error, Some(Problem::DependsOnUnfocused(_))))
+}
+
+/// The scope lock a reconcile holds: shared for a stack's or the leftovers' key, exclusive for
+/// the app's.
+/// Held, never read: dropping it releases the lock.
+enum ScopeGuard<'a> {
+    Part(#[expect(dead_code, reason = "held for its drop")] tokio::sync::RwLockReadGuard<'a, ()>),
+    Whole(#[expect(dead_code, reason = "held for its drop")] tokio::sync::RwLockWriteGuard<'a, ()>),
 }
 
 /// What a reconcile may apply: a create or update, or a delete or replacement the guard allows.
@@ -932,4 +1093,168 @@ fn fingerprint_desired(desired: &Desired, focus: &Focus) -> u64 {
 
 fn print_stdout(text: &str) {
     crate::term::print(text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::ApiError;
+
+    fn change(id: &str, stack: &str, action: Action) -> Change {
+        Change {
+            id: id.into(),
+            stack: stack.into(),
+            kind: "IAM role",
+            physical: id.into(),
+            action,
+            fields: Vec::new(),
+            error: None,
+            notes: Vec::new(),
+        }
+    }
+
+    fn plan(changes: Vec<Change>) -> Plan {
+        Plan { changes }
+    }
+
+    const STRICT: Guard = Guard {
+        allow_replace: false,
+        allow_delete: false,
+    };
+    const LEADER: Result<bool, LeaseError> = Ok(true);
+
+    fn aws_error(code: &str) -> AwsError {
+        AwsError::from_api("creating", "IAM role", "r", ApiError::coded(code, code))
+    }
+
+    fn blocked(id: &str, problem: Problem) -> Change {
+        Change {
+            error: Some(problem),
+            ..change(id, "AuthStack", Action::Blocked)
+        }
+    }
+
+    #[test]
+    fn the_gate_applies_what_it_may_and_only_as_leader() {
+        let update = plan(vec![change("A.Role", "A", Action::Update)]);
+        assert!(matches!(gate(&update, STRICT, None, &LEADER), Gate::Apply));
+        assert!(matches!(
+            gate(&update, STRICT, None, &Ok(false)),
+            Gate::Follow
+        ));
+        let lost = Err(LeaseError::Timeout(
+            "renewing".into(),
+            std::time::Duration::from_secs(5),
+        ));
+        assert!(matches!(
+            gate(&update, STRICT, None, &lost),
+            Gate::LeaseFailed
+        ));
+    }
+
+    #[test]
+    fn the_gate_settles_what_the_guard_holds_and_reports_what_is_blocked() {
+        let held = plan(vec![
+            change("A.Pool", "A", Action::Replace),
+            change("B.Old", "B", Action::Delete),
+            change("A.Role", "A", Action::NoChange),
+        ]);
+        assert!(matches!(gate(&held, STRICT, None, &LEADER), Gate::Settled));
+        assert!(matches!(
+            gate(&held, Guard::ALLOW_ALL, None, &LEADER),
+            Gate::Apply
+        ));
+        // Nothing to apply here does not ask for the lease at all.
+        assert!(matches!(
+            gate(
+                &held,
+                STRICT,
+                None,
+                &Err(LeaseError::Timeout("x".into(), std::time::Duration::ZERO))
+            ),
+            Gate::Settled
+        ));
+        let with_blocked = plan(vec![blocked(
+            "A.Role",
+            Problem::DependsOnBlocked("A.Pool".into()),
+        )]);
+        match gate(&with_blocked, STRICT, None, &LEADER) {
+            Gate::Blocked(p) => assert_eq!(p[0].id, "A.Role"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_gate_waits_for_another_stacks_part_of_the_pending_plan() {
+        let mine = plan(vec![change("A.Role", "A", Action::NoChange)]);
+        let union = plan(vec![
+            change("A.Role", "A", Action::NoChange),
+            change("B.Bucket", "B", Action::Update),
+        ]);
+        assert!(matches!(
+            gate(&mine, STRICT, Some(&union), &LEADER),
+            Gate::OthersWait
+        ));
+        assert!(matches!(
+            gate(&mine, STRICT, Some(&mine), &LEADER),
+            Gate::Settled
+        ));
+    }
+
+    #[test]
+    fn only_a_focused_plan_that_needs_an_undeployed_stack_widens_to_the_app() {
+        let p = plan(vec![blocked(
+            "A.Role",
+            Problem::DependsOnUnfocused("B.Bucket".into()),
+        )]);
+        assert!(needs_whole_app(&p, &Focus::stacks(["A"])));
+        assert!(!needs_whole_app(&p, &Focus::all()));
+        let other = plan(vec![blocked(
+            "A.Role",
+            Problem::DependsOnBlocked("A.Pool".into()),
+        )]);
+        assert!(!needs_whole_app(&other, &Focus::stacks(["A"])));
+    }
+
+    #[test]
+    fn errors_choose_their_class() {
+        let failed = |codes: &[&str]| {
+            ReconcileError::Failed(
+                codes
+                    .iter()
+                    .map(|c| ResourceProblem {
+                        id: "A.Role".into(),
+                        problem: Problem::Aws(aws_error(c)),
+                    })
+                    .collect(),
+            )
+            .class()
+        };
+        assert_eq!(failed(&["ThrottlingException"]), ErrorClass::Throttled);
+        assert_eq!(
+            failed(&["ValidationException", "ThrottlingException"]),
+            ErrorClass::Throttled
+        );
+        assert_eq!(failed(&["MalformedPolicyDocument"]), ErrorClass::Invalid);
+        assert_eq!(
+            failed(&["MalformedPolicyDocument", "InternalFailure"]),
+            ErrorClass::Transient
+        );
+        assert_eq!(failed(&["ServiceUnavailable"]), ErrorClass::Transient);
+        let not_ours = ReconcileError::Blocked(vec![ResourceProblem {
+            id: "A.Pool".into(),
+            problem: Problem::NotOurs {
+                kind: "Cognito user pool",
+                physical: "p".into(),
+                hint: "adopt: p".into(),
+                at: "a.yaml:1:1".into(),
+            },
+        }]);
+        assert_eq!(not_ours.class(), ErrorClass::Invalid);
+        assert_eq!(ReconcileError::LostLease.class(), ErrorClass::LostLease);
+        let refused = ReconcileError::Read(Error::Aws(AwsError::refused("x", "y", "z", "no")));
+        assert_eq!(refused.class(), ErrorClass::Invalid);
+        let io = ReconcileError::Read(Error::Refused("connection refused".into()));
+        assert_eq!(io.class(), ErrorClass::Transient);
+    }
 }

@@ -20,9 +20,9 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 
-use super::error_policy::ErrorPolicy;
+use super::error_policy::{Classify, ErrorPolicy, Requeue};
 use super::metrics::ResultKind;
-use super::reconcile::{Key, Reconciler, Report};
+use super::reconcile::{Key, Reconciler, Report, result_kind};
 use super::state::{LastReconcile, Shared};
 
 /// How long shutdown lets in-flight reconciles finish before abandoning them.
@@ -167,13 +167,20 @@ pub async fn run<K, R>(
                 active.remove(&key);
                 done(&key, &report, took);
                 let p = policies.entry(key.clone()).or_insert_with(|| policy.clone());
-                match &report.error {
-                    Some(e) => {
-                        let delay = p.on_error();
-                        tracing::error!(key = ?key, retry_in = ?delay, failures = p.failures(), "reconcile failed: {e}");
-                        timers.insert(key.clone(), Instant::now() + delay);
-                    }
-                    None => {
+                match &report {
+                    Err(e) => match p.on_error(e.class()) {
+                        Requeue::After(delay) => {
+                            tracing::error!(key = ?key, retry_in = ?delay, failures = p.failures(), "reconcile failed: {e}");
+                            timers.insert(key.clone(), Instant::now() + delay);
+                        }
+                        Requeue::NextEdit => {
+                            tracing::error!(key = ?key, "reconcile failed; asking again unchanged cannot succeed, so it waits for the next edit (or the resync): {e}");
+                        }
+                        Requeue::StepDown => {
+                            tracing::warn!(key = ?key, "stepped down: {e}");
+                        }
+                    },
+                    Ok(_) => {
                         if p.failures() > 0 {
                             tracing::info!(key = ?key, "reconcile succeeded again; backoff reset");
                         }
@@ -238,40 +245,52 @@ pub async fn run<K, R>(
 fn record(shared: &Shared, key: &Key, report: &Report, took: Duration) {
     shared
         .metrics
-        .reconciled(key.stack_label(), report.result, took);
-    let ok = matches!(report.result, ResultKind::Success | ResultKind::Pending);
+        .reconciled(key.stack_label(), result_kind(report), took);
+    let result = result_kind(report);
+    let ok = matches!(result, ResultKind::Success | ResultKind::Pending);
     if ok {
         shared.set_ready();
     }
     let now = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-    tracing::debug!(key = %key, result = report.result.as_str(), took = ?took, "reconciled");
+    tracing::debug!(key = %key, result = result.as_str(), took = ?took, "reconciled");
     shared.update(|s| {
         s.reconciles += 1;
         s.last_reconcile = Some(LastReconcile {
             finished_at: now.clone(),
-            result: report.result.as_str(),
+            result: result.as_str(),
             duration_ms: took.as_millis() as u64,
         });
-        if report.result == ResultKind::Success {
+        if result == ResultKind::Success {
             s.last_success = Some(now);
         }
         if ok {
             s.last_error = None;
         }
-        if let Some(e) = &report.error {
+        if let Err(e) = report {
             s.last_error = Some(e.to_string());
         }
         let stack = s.stacks.entry(key.stack_label().to_string()).or_default();
         stack.reconciles += 1;
         stack.last_reconcile = s.last_reconcile.clone();
-        stack.last_error = report.error.as_ref().map(ToString::to_string);
+        stack.last_error = report.as_ref().err().map(ToString::to_string);
     });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::daemon::reconcile::ReconcileError;
+    use crate::aws::{ApiError, AwsError};
+    use crate::daemon::reconcile::{Outcome, ReconcileError};
+    use crate::error::Error;
+
+    fn transient() -> ReconcileError {
+        ReconcileError::Read(Error::Refused("the network is down".into()))
+    }
+
+    fn aws(code: &str) -> ReconcileError {
+        let api = ApiError::coded(code, format!("{code}: as AWS says it"));
+        ReconcileError::Read(Error::Aws(AwsError::from_api("reading", "thing", "x", api)))
+    }
     use std::sync::Mutex;
 
     /// A reconcile that takes `took` of (paused) time, fails while `fail` says so, and logs
@@ -280,6 +299,8 @@ mod tests {
     struct Fake {
         took: Duration,
         fail: Mutex<bool>,
+        /// What a failing run answers; a transient error unless set.
+        error: Mutex<Option<fn() -> ReconcileError>>,
         starts: Mutex<Vec<(&'static str, Instant)>>,
         running: Mutex<BTreeMap<&'static str, u32>>,
         max_per_key: Mutex<u32>,
@@ -328,12 +349,9 @@ mod tests {
                 tokio::time::sleep(self.took).await;
                 *self.running.lock().unwrap().get_mut(key).unwrap() -= 1;
                 if *self.fail.lock().unwrap() {
-                    Report::error(ReconcileError::LostLease)
+                    Err(self.error.lock().unwrap().map_or_else(transient, |e| e()))
                 } else {
-                    Report {
-                        result: ResultKind::Success,
-                        error: None,
-                    }
+                    Ok(Outcome::Success)
                 }
             }
         }
@@ -387,7 +405,7 @@ mod tests {
                 keys: Box::new(move || resync_keys.to_vec()),
                 jitter,
             },
-            ErrorPolicy::default(),
+            ErrorPolicy::default().with_jitter(1.0),
             max_concurrent,
             cancel.clone(),
         ));
@@ -569,6 +587,37 @@ mod tests {
         let starts = fake.starts_ms("app", r.t0);
         assert_eq!(starts.len(), 7, "{starts:?}");
         assert_eq!(starts[6] - starts[5], 1_000, "{starts:?}");
+        r.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_error_decides_the_requeue() {
+        let fake = Fake::new(Duration::ZERO);
+        *fake.fail.lock().unwrap() = true;
+        *fake.error.lock().unwrap() = Some(|| aws("ThrottlingException"));
+        let r = start(&fake, Duration::from_secs(600), 4);
+        tokio::time::sleep(Duration::from_millis(16_000)).await;
+        settle().await;
+        assert_eq!(
+            fake.starts_ms("app", r.t0),
+            [0, 5_000, 15_000],
+            "throttling: 5 s, 10 s"
+        );
+        // An invalid request is not asked again unchanged; a signal (an edit) runs it.
+        *fake.error.lock().unwrap() = Some(|| aws("ValidationException"));
+        r.keys.send("AuthStack").unwrap();
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        settle().await;
+        assert_eq!(fake.runs("AuthStack"), 1, "no retry of an invalid request");
+        r.keys.send("AuthStack").unwrap();
+        settle().await;
+        assert_eq!(fake.runs("AuthStack"), 2, "the next edit runs it");
+        // A lost lease steps down: no retry either.
+        *fake.error.lock().unwrap() = Some(|| ReconcileError::LostLease);
+        r.keys.send("ApiStack").unwrap();
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        settle().await;
+        assert_eq!(fake.runs("ApiStack"), 1, "stepped down");
         r.stop().await;
     }
 
