@@ -1,11 +1,15 @@
 //! The terminal, drawn as `sst start` draws it: what goes to stdout (plans, progress, outputs)
 //! with colour that is stripped when stdout is not a terminal or `NO_COLOR` is set, and a
 //! deploy's per-resource progress, with a spinner per resource in flight on a terminal and one
-//! plain line per resource elsewhere. Logs are not drawn here: they stay on stderr (tracing).
+//! plain line per resource elsewhere. The logs on stderr (tracing) are set up in [`logs`]:
+//! quiet on a terminal, their short lines printed here, above the spinners.
+
+pub mod logs;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anstyle::AnsiColor;
@@ -37,6 +41,25 @@ pub fn print(text: &str) {
     let _ = out.flush();
 }
 
+/// The spinners of the deploys in progress on a terminal (by [`Deploy::id`]), for a log line to
+/// be printed above them rather than through them.
+static DRAWING: Mutex<Vec<(u64, MultiProgress)>> = Mutex::new(Vec::new());
+
+/// Writes one log line to stderr (its colour stripped where stderr shows none), with the
+/// spinners of a deploy in progress cleared around it, so none is left behind.
+pub fn log_line(text: &str) {
+    let write = || {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(err, "{text}");
+        let _ = err.flush();
+    };
+    let multi = lock(&DRAWING).last().map(|(_, m)| m.clone());
+    match multi {
+        Some(m) => m.suspend(write),
+        None => write(),
+    }
+}
+
 /// A deploy's progress: a line per changed resource as it ends (`✓ created AuthStack.Auth.UserPool
 /// (0.3 s)`), a spinner per resource in flight on a terminal, and the closing `Deployed in 1.2 s`.
 pub struct Deploy {
@@ -46,6 +69,14 @@ pub struct Deploy {
     multi: Option<MultiProgress>,
     spinners: Mutex<HashMap<String, ProgressBar>>,
     began: Instant,
+    /// Its entry in [`DRAWING`].
+    id: u64,
+}
+
+impl Drop for Deploy {
+    fn drop(&mut self) {
+        lock(&DRAWING).retain(|(id, _)| *id != self.id);
+    }
 }
 
 impl Deploy {
@@ -60,12 +91,18 @@ impl Deploy {
         let multi = std::io::stdout()
             .is_terminal()
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = &multi {
+            lock(&DRAWING).push((id, m.clone()));
+        }
         Deploy {
             changing,
             style,
             multi,
             spinners: Mutex::new(HashMap::new()),
             began: Instant::now(),
+            id,
         }
     }
 

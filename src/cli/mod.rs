@@ -46,11 +46,12 @@ pub struct Cli {
         env = "STACKWATCH_STATE_DIR"
     )]
     pub state_dir: PathBuf,
-    /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    /// Log format on stderr [default: text]. On a terminal, `watch`, `apply` and `destroy` show
+    /// only warnings and errors, as short lines, unless this, -v or RUST_LOG is given.
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     /// List every resource in a plan, also those that do not change (which are otherwise only
-    /// counted).
+    /// counted); and on a terminal, every log line.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
     #[command(subcommand)]
@@ -58,9 +59,25 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+enum LogFormat {
     Text,
     Json,
+}
+
+impl Cli {
+    /// How stderr shows the logs, from the flags, `RUST_LOG` and whether stderr is a terminal.
+    pub fn logs(&self) -> crate::term::logs::Logs {
+        crate::term::logs::Asked {
+            json: self.log_format == Some(LogFormat::Json),
+            format_given: self.log_format.is_some(),
+            verbose: self.verbose,
+            draws_progress: matches!(
+                self.command,
+                Command::Watch(_) | Command::Apply(_) | Command::Destroy(_)
+            ),
+        }
+        .logs_here()
+    }
 }
 
 #[derive(Debug, Subcommand)]
