@@ -1,6 +1,8 @@
-//! What a person sees on a terminal: `stackwatch apply` run on a real pseudo-terminal, its
-//! screen read back through a terminal emulator (vt100), snapshot-tested with colour (each
-//! coloured run marked) and with `NO_COLOR` (no colour at all). Also: the shell completions.
+//! What a person sees on a terminal: `stackwatch apply` and a `stackwatch watch` session run on
+//! a real pseudo-terminal, the screen read back through a terminal emulator (vt100),
+//! snapshot-tested with colour (each coloured run marked) and with `NO_COLOR` (no colour at
+//! all): plans, progress and outputs, no log lines but short warnings unless `-v`, no spinner
+//! left behind. Also: the shell completions.
 
 mod common;
 
@@ -407,7 +409,7 @@ fn completions_are_generated_for_each_shell() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(marker), "{shell}: {text}");
         // Every subcommand is offered.
-        for sub in ["apply", "watch", "users", "verify", "completions"] {
+        for sub in ["init", "apply", "watch", "users", "verify", "completions"] {
             assert!(text.contains(sub), "{shell} lacks {sub}");
         }
     }

@@ -4,6 +4,7 @@
 mod apply;
 mod completions;
 mod destroy;
+mod init;
 mod outputs;
 mod plan;
 mod schema;
@@ -82,6 +83,8 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a starting app (the notes app: storage, API and auth stacks) into an empty directory.
+    Init(init::Args),
     /// Check the files and references offline.
     Validate(validate::Args),
     /// Show what apply would change.
@@ -115,6 +118,8 @@ pub enum CliError {
     Daemon(#[from] crate::daemon::DaemonError),
     #[error("setting up the console")]
     Console(#[from] crate::console::ConsoleError),
+    #[error(transparent)]
+    Init(#[from] crate::init::InitError),
 }
 
 impl From<crate::aws::AwsError> for CliError {
@@ -137,6 +142,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         style: crate::term::style(cli.verbose),
     };
     match cli.command {
+        Command::Init(a) => init::run(a),
         Command::Validate(a) => validate::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a).await,
         Command::Apply(a) => apply::run(&ctx, a).await,
