@@ -8,8 +8,7 @@ pub mod logs;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anstyle::AnsiColor;
@@ -41,9 +40,18 @@ pub fn print(text: &str) {
     let _ = out.flush();
 }
 
-/// The spinners of the deploys in progress on a terminal (by [`Deploy::id`]), for a log line to
-/// be printed above them rather than through them.
-static DRAWING: Mutex<Vec<(u64, MultiProgress)>> = Mutex::new(Vec::new());
+/// Where spinners are drawn on a terminal (stdout): one area for the whole process, shared by
+/// every deploy in progress (the daemon deploys stacks side by side), so that each redraw clears
+/// every spinner line and log lines can be printed above them all.
+fn spinners() -> Option<&'static MultiProgress> {
+    static AREA: OnceLock<Option<MultiProgress>> = OnceLock::new();
+    AREA.get_or_init(|| {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()))
+    })
+    .as_ref()
+}
 
 /// Writes one log line to stderr (its colour stripped where stderr shows none), with the
 /// spinners of a deploy in progress cleared around it, so none is left behind.
@@ -53,8 +61,7 @@ pub fn log_line(text: &str) {
         let _ = writeln!(err, "{text}");
         let _ = err.flush();
     };
-    let multi = lock(&DRAWING).last().map(|(_, m)| m.clone());
-    match multi {
+    match spinners() {
         Some(m) => m.suspend(write),
         None => write(),
     }
@@ -69,14 +76,6 @@ pub struct Deploy {
     multi: Option<MultiProgress>,
     spinners: Mutex<HashMap<String, ProgressBar>>,
     began: Instant,
-    /// Its entry in [`DRAWING`].
-    id: u64,
-}
-
-impl Drop for Deploy {
-    fn drop(&mut self) {
-        lock(&DRAWING).retain(|(id, _)| *id != self.id);
-    }
 }
 
 impl Deploy {
@@ -88,21 +87,12 @@ impl Deploy {
             .filter(|c| !matches!(c.action, Action::NoChange | Action::Blocked))
             .map(|c| c.id.clone())
             .collect();
-        let multi = std::io::stdout()
-            .is_terminal()
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        if let Some(m) = &multi {
-            lock(&DRAWING).push((id, m.clone()));
-        }
         Deploy {
             changing,
             style,
-            multi,
+            multi: spinners().cloned(),
             spinners: Mutex::new(HashMap::new()),
             began: Instant::now(),
-            id,
         }
     }
 
