@@ -23,6 +23,7 @@ pub mod daemon;
 pub mod desired;
 pub mod engine;
 pub mod error;
+pub mod init;
 pub mod outputs;
 pub mod plan;
 pub mod policy;

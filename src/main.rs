@@ -1,25 +1,14 @@
 //! The stackwatch binary: parse the command line, set up logging, run. The only place that
 //! prints a fatal error and chooses the exit code.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use stackwatch::cli::{Cli, LogFormat};
-use tracing_subscriber::EnvFilter;
+use stackwatch::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("stackwatch=info,warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    match cli.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
+    stackwatch::term::logs::init(cli.logs());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

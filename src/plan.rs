@@ -166,14 +166,19 @@ impl Plan {
     }
 }
 
-/// Field differences between desired and observed: the union of field names, compared by value.
+/// Field differences between desired and observed: the union of field names, compared by value
+/// (a policy's action names ignoring case, as IAM reads them: [`crate::policy::same`]).
 pub fn diff(desired: &State, observed: &State, force_new: &[&str]) -> Vec<FieldChange> {
     let names: BTreeSet<&&'static str> = desired.keys().chain(observed.keys()).collect();
     names
         .into_iter()
         .filter_map(|name| {
             let (new, old) = (desired.get(*name), observed.get(*name));
-            (new != old).then(|| FieldChange {
+            let same = match (new, old) {
+                (Some(n), Some(o)) => crate::policy::same(n, o),
+                _ => new == old,
+            };
+            (!same).then(|| FieldChange {
                 field: name,
                 old: old.cloned(),
                 new: new.cloned(),
@@ -224,6 +229,25 @@ mod tests {
         assert!(d[0].forces_replacement);
         assert_eq!(d[1].old, None);
         assert_eq!(d[2].new, None);
+    }
+
+    #[test]
+    fn a_policy_action_in_another_case_is_no_change_and_the_plan_shows_it_as_written() {
+        use crate::policy::PolicyDocument;
+        let policy = |action: &str| {
+            State::from([(
+                "policy",
+                PolicyDocument(json!({"Version": "2012-10-17", "Statement": {
+                    "Effect": "Allow", "Action": [action], "Resource": "arn:aws:s3:::b/*"
+                }}))
+                .canonical(),
+            )])
+        };
+        assert!(diff(&policy("s3:GetObject"), &policy("s3:getobject"), &[]).is_empty());
+        let changed = diff(&policy("s3:GetObject"), &policy("s3:putobject"), &[]);
+        assert_eq!(changed.len(), 1);
+        let shown = changed[0].new.as_ref().unwrap().to_string();
+        assert!(shown.contains("\"s3:GetObject\""), "{shown}");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //!   percent-encoded per RFC 3986, other services as plain JSON) and plain JSON
 //!   ([`PolicyDocument::from_json`]);
 //! * the canonical form ([`PolicyDocument::canonical`]) under which two documents that IAM
-//!   treats the same compare equal ([`PolicyDocument::equivalent`]), so the reconciler does
-//!   not report drift for key order, string-vs-array, list order or action case;
+//!   treats the same compare equal ([`PolicyDocument::equivalent`], and [`same`] for the plan's
+//!   fields), so the reconciler does not report drift for key order, string-vs-array, list
+//!   order or action case; actions keep the case they were written in, for the plan to show;
 //! * structural validation of documents stackwatch generates or accepts
 //!   ([`PolicyDocument::validate`], [`validate_action`]);
 //! * rendering: compact wire JSON ([`PolicyDocument::to_wire`]), stable pretty JSON
@@ -99,7 +100,8 @@ impl PolicyDocument {
     /// * object keys sorted at every level;
     /// * `Statement`: one object equals a one-element array; statements sorted by their
     ///   canonical JSON, exact duplicates collapsed;
-    /// * `Action`/`NotAction` (lowercased), `Resource`/`NotResource` (case kept): a string
+    /// * `Action`/`NotAction` (compared case-insensitively, each kept as first spelled, so a plan
+    ///   shows `s3:GetObject` as written), `Resource`/`NotResource` (case-sensitive): a string
     ///   equals a one-element array; sorted, duplicates collapsed;
     /// * `Principal`/`NotPrincipal`: `"*"` stays; each map value becomes a sorted,
     ///   deduplicated array;
@@ -124,9 +126,9 @@ impl PolicyDocument {
         }
     }
 
-    /// Equivalent iff canonical forms are equal.
+    /// Equivalent iff canonical forms are equal but for the case of action names.
     pub fn equivalent(&self, other: &PolicyDocument) -> bool {
-        self.canonical() == other.canonical()
+        same(&self.canonical(), &other.canonical())
     }
 
     /// Compact JSON to send to AWS (original structure, keys in insertion order).
@@ -249,8 +251,41 @@ pub fn validate_action(action: &str) -> Result<(), String> {
 
 /// Field-level line diff between two documents' pretty canonical forms, for plan rendering:
 /// returns lines prefixed with "  " (same), "- " (only in old), "+ " (only in new). Use a simple LCS over lines (no new crate).
+/// Equivalent documents have no changed line (however their actions are spelled).
 pub fn diff_lines(old: &PolicyDocument, new: &PolicyDocument) -> Vec<String> {
+    if old.equivalent(new) {
+        return new.to_pretty().lines().map(|l| format!("  {l}")).collect();
+    }
     line_diff(&old.to_pretty(), &new.to_pretty())
+}
+
+/// Whether two state values are equal, reading any canonical policy document among them (an
+/// object with a `Statement` array) with its action names case-insensitive, as IAM reads them.
+/// What the plan compares fields with.
+pub fn same(a: &Value, b: &Value) -> bool {
+    a == b || folded(a) == folded(b)
+}
+
+/// `value` with the action names of a canonical policy document lowercased; anything else as is.
+fn folded(value: &Value) -> Value {
+    let mut out = value.clone();
+    if let Some(Value::Array(statements)) = out.get_mut("Statement") {
+        statements.iter_mut().for_each(fold_statement);
+    }
+    out
+}
+
+/// Lowercases the action names of a canonical statement.
+fn fold_statement(statement: &mut Value) {
+    for key in ["Action", "NotAction"] {
+        if let Some(Value::Array(actions)) = statement.get_mut(key) {
+            for action in actions.iter_mut() {
+                if let Value::String(s) = action {
+                    *s = s.to_lowercase();
+                }
+            }
+        }
+    }
 }
 
 /// Line diff of two texts (LCS): lines prefixed "  ", "- " or "+ ".
@@ -313,8 +348,16 @@ fn canonical_generic(value: &Value) -> Value {
 
 /// Sorts values by their compact JSON text and drops exact duplicates.
 fn sorted_set(items: Vec<Value>) -> Value {
-    let by_text: BTreeMap<String, Value> = items.into_iter().map(|v| (v.to_string(), v)).collect();
-    Value::Array(by_text.into_values().collect())
+    sorted_set_by(items, Value::to_string)
+}
+
+/// Sorts values by `key` and keeps the first of those with the same key.
+fn sorted_set_by(items: Vec<Value>, key: impl Fn(&Value) -> String) -> Value {
+    let mut by_key: BTreeMap<String, Value> = BTreeMap::new();
+    for item in items {
+        by_key.entry(key(&item)).or_insert(item);
+    }
+    Value::Array(by_key.into_values().collect())
 }
 
 /// A single value or an array of values, as a list.
@@ -327,11 +370,17 @@ fn one_or_many(value: &Value) -> Vec<&Value> {
 
 fn canonical_statements(value: &Value) -> Value {
     match value {
-        Value::Object(_) | Value::Array(_) => sorted_set(
+        // Ordered and deduplicated as compared: whatever the case of their actions.
+        Value::Object(_) | Value::Array(_) => sorted_set_by(
             one_or_many(value)
                 .into_iter()
                 .map(canonical_statement)
                 .collect(),
+            |s| {
+                let mut s = s.clone();
+                fold_statement(&mut s);
+                s.to_string()
+            },
         ),
         other => canonical_generic(other),
     }
@@ -356,17 +405,19 @@ fn canonical_statement(value: &Value) -> Value {
     Value::Object(out)
 }
 
-/// A string or list of strings as a sorted, deduplicated array; `lowercase` for action names.
-fn canonical_string_set(value: &Value, lowercase: bool) -> Value {
-    sorted_set(
-        one_or_many(value)
-            .into_iter()
-            .map(|item| match item {
-                Value::String(s) if lowercase => Value::String(s.to_lowercase()),
-                other => canonical_generic(other),
-            })
-            .collect(),
-    )
+/// A string or list of strings as a sorted, deduplicated array; `actions` (names IAM reads
+/// case-insensitively) are sorted and deduplicated by their lowercase form, keeping the first
+/// spelling.
+fn canonical_string_set(value: &Value, actions: bool) -> Value {
+    let items = one_or_many(value)
+        .into_iter()
+        .map(canonical_generic)
+        .collect();
+    if actions {
+        sorted_set_by(items, |v| v.to_string().to_lowercase())
+    } else {
+        sorted_set(items)
+    }
 }
 
 fn canonical_principal(value: &Value) -> Value {
@@ -707,7 +758,7 @@ mod tests {
         assert_eq!(stmt, ["Action", "Effect", "Resource"]);
         assert_eq!(
             canon.to_string(),
-            r#"{"Statement":[{"Action":["s3:x"],"Effect":"Allow","Resource":["r"]}],"Version":"2012-10-17"}"#
+            r#"{"Statement":[{"Action":["s3:X"],"Effect":"Allow","Resource":["r"]}],"Version":"2012-10-17"}"#
         );
     }
 
@@ -782,7 +833,7 @@ mod tests {
         assert!(one.equivalent(&two));
         assert_eq!(
             two.canonical()["Statement"][0]["Action"],
-            json!(["s3:getobject", "s3:listbucket", "s3:putobject"])
+            json!(["s3:GetObject", "s3:ListBucket", "s3:PutObject"])
         );
     }
 
@@ -797,7 +848,7 @@ mod tests {
         assert!(one.equivalent(&two));
         assert_eq!(
             one.canonical()["Statement"][0]["NotAction"],
-            json!(["iam:*", "sts:getcalleridentity"])
+            json!(["IAM:*", "sts:GetCallerIdentity"])
         );
     }
 
@@ -811,6 +862,43 @@ mod tests {
             "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::My-Bucket/*"
         }]}));
         assert!(!upper_resource.equivalent(&s3_read()));
+    }
+
+    #[test]
+    fn actions_keep_their_first_spelling_but_sort_and_collapse_ignoring_case() {
+        let d = doc(json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "S3:GETOBJECT", "dynamodb:Query"],
+            "Resource": "*"
+        }]}));
+        assert_eq!(
+            d.canonical()["Statement"][0]["Action"],
+            json!(["dynamodb:Query", "s3:GetObject", "s3:PutObject"])
+        );
+    }
+
+    #[test]
+    fn a_desired_spelling_against_a_lowercased_observed_one_is_the_same() {
+        // Two statements, so their order must not depend on the actions' case either.
+        // (`s3:G…` sorts before `s3:a…` by code point, after it ignoring case.)
+        let statements = |get: &str, abort: &str| {
+            doc(json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": get, "Resource": "arn:aws:s3:::b/*"},
+                {"Effect": "Allow", "Action": abort, "Resource": "arn:aws:s3:::b/u/*"}
+            ]}))
+            .canonical()
+        };
+        let desired = statements("s3:GetObject", "s3:abortMultipartUpload");
+        let observed = statements("s3:getobject", "s3:abortmultipartupload");
+        assert_ne!(desired, observed);
+        assert!(same(&desired, &observed));
+        assert!(!same(
+            &desired,
+            &statements("s3:PutObject", "s3:abortMultipartUpload")
+        ));
+        assert_eq!(desired["Statement"][1]["Action"], json!(["s3:GetObject"]));
+        // Values that are not policies compare as they are.
+        assert!(!same(&json!(["A"]), &json!(["a"])));
     }
 
     #[test]
@@ -1011,7 +1099,7 @@ mod tests {
 
     #[test]
     fn to_pretty_renders_canonical_form_stably() {
-        let expected = "{\n  \"Statement\": [\n    {\n      \"Action\": [\n        \"s3:getobject\"\n      ],\n      \"Effect\": \"Allow\",\n      \"Resource\": [\n        \"arn:aws:s3:::my-bucket/*\"\n      ]\n    }\n  ],\n  \"Version\": \"2012-10-17\"\n}";
+        let expected = "{\n  \"Statement\": [\n    {\n      \"Action\": [\n        \"s3:GetObject\"\n      ],\n      \"Effect\": \"Allow\",\n      \"Resource\": [\n        \"arn:aws:s3:::my-bucket/*\"\n      ]\n    }\n  ],\n  \"Version\": \"2012-10-17\"\n}";
         assert_eq!(s3_read().to_pretty(), expected);
     }
 
@@ -1031,7 +1119,7 @@ mod tests {
         // Unchanged lines are all kept, in order.
         assert_eq!(diff.len(), s3_read().to_pretty().lines().count() + 1);
         assert_eq!(diff[0], "  {");
-        assert!(diff.iter().any(|l| l == "          \"s3:getobject\""));
+        assert!(diff.iter().any(|l| l == "          \"s3:GetObject\""));
     }
 
     #[test]
@@ -1058,17 +1146,17 @@ mod tests {
         assert_eq!(
             changes(&diff_lines(&s3_read(), &more)),
             [
-                "-         \"s3:getobject\"",
-                "+         \"s3:getobject\",",
-                "+         \"s3:putobject\""
+                "-         \"s3:GetObject\"",
+                "+         \"s3:GetObject\",",
+                "+         \"s3:PutObject\""
             ]
         );
         assert_eq!(
             changes(&diff_lines(&more, &s3_read())),
             [
-                "-         \"s3:getobject\",",
-                "-         \"s3:putobject\"",
-                "+         \"s3:getobject\""
+                "-         \"s3:GetObject\",",
+                "-         \"s3:PutObject\"",
+                "+         \"s3:GetObject\""
             ]
         );
     }

@@ -1,11 +1,14 @@
 //! The terminal, drawn as `sst start` draws it: what goes to stdout (plans, progress, outputs)
 //! with colour that is stripped when stdout is not a terminal or `NO_COLOR` is set, and a
 //! deploy's per-resource progress, with a spinner per resource in flight on a terminal and one
-//! plain line per resource elsewhere. Logs are not drawn here: they stay on stderr (tracing).
+//! plain line per resource elsewhere. The logs on stderr (tracing) are set up in [`logs`]:
+//! quiet on a terminal, their short lines printed here, above the spinners.
+
+pub mod logs;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anstyle::AnsiColor;
@@ -37,6 +40,33 @@ pub fn print(text: &str) {
     let _ = out.flush();
 }
 
+/// Where spinners are drawn on a terminal (stdout): one area for the whole process, shared by
+/// every deploy in progress (the daemon deploys stacks side by side), so that each redraw clears
+/// every spinner line and log lines can be printed above them all.
+fn spinners() -> Option<&'static MultiProgress> {
+    static AREA: OnceLock<Option<MultiProgress>> = OnceLock::new();
+    AREA.get_or_init(|| {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()))
+    })
+    .as_ref()
+}
+
+/// Writes one log line to stderr (its colour stripped where stderr shows none), with the
+/// spinners of a deploy in progress cleared around it, so none is left behind.
+pub fn log_line(text: &str) {
+    let write = || {
+        let mut err = anstream::stderr().lock();
+        let _ = writeln!(err, "{text}");
+        let _ = err.flush();
+    };
+    match spinners() {
+        Some(m) => m.suspend(write),
+        None => write(),
+    }
+}
+
 /// A deploy's progress: a line per changed resource as it ends (`✓ created AuthStack.Auth.UserPool
 /// (0.3 s)`), a spinner per resource in flight on a terminal, and the closing `Deployed in 1.2 s`.
 pub struct Deploy {
@@ -57,13 +87,10 @@ impl Deploy {
             .filter(|c| !matches!(c.action, Action::NoChange | Action::Blocked))
             .map(|c| c.id.clone())
             .collect();
-        let multi = std::io::stdout()
-            .is_terminal()
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
         Deploy {
             changing,
             style,
-            multi,
+            multi: spinners().cloned(),
             spinners: Mutex::new(HashMap::new()),
             began: Instant::now(),
         }

@@ -1,17 +1,22 @@
-//! What a person sees on a terminal: `stackwatch apply` run on a real pseudo-terminal, its
-//! screen read back through a terminal emulator (vt100), snapshot-tested with colour (each
-//! coloured run marked) and with `NO_COLOR` (no colour at all). Also: the shell completions.
+//! What a person sees on a terminal: `stackwatch apply` and a `stackwatch watch` session run on
+//! a real pseudo-terminal, the screen read back through a terminal emulator (vt100),
+//! snapshot-tested with colour (each coloured run marked) and with `NO_COLOR` (no colour at
+//! all): plans, progress and outputs, no log lines but short warnings unless `-v`, no spinner
+//! left behind. Also: the shell completions.
 
 mod common;
 
 use std::io::Read;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use common::pty::{COLS, Pty, ROWS};
-use common::{Emulator, command, example_config};
+use common::{Emulator, PASSWORD_ENV, command, example_config, with_s3_actions};
 
-/// Runs `stackwatch <args>` with stdout and stderr on a pseudo-terminal; returns the exit code
-/// and every byte the terminal received.
+/// Runs `stackwatch <args>` with stdout and stderr on a pseudo-terminal, `RUST_LOG=off` unless
+/// `extra` sets it (`""`: the default logs); returns the exit code and every byte the terminal
+/// received.
 fn on_a_terminal(
     env: &[(&'static str, String)],
     dir: &std::path::Path,
@@ -22,8 +27,8 @@ fn on_a_terminal(
     let slave = pty.slave.take().unwrap();
     let mut child = command(env, dir, args)
         .env_remove("NO_COLOR")
-        .envs(extra.iter().copied())
         .env("RUST_LOG", "off")
+        .envs(extra.iter().copied())
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::from(slave))
         .spawn()
@@ -123,6 +128,11 @@ fn normalized(text: &str, dir: &std::path::Path) -> String {
             if name != "Region" {
                 text = text.replace(value, &format!("<{name}>"));
             }
+            // The API's id, in the ARNs of a policy (`https://<id>.execute-api…`).
+            let api_id = value.split("://").nth(1).and_then(|h| h.split('.').next());
+            if let Some(id) = api_id.filter(|_| name == "ApiEndpoint") {
+                text = text.replace(id, "<ApiId>");
+            }
         }
     }
     let mut lines: Vec<String> = text.lines().map(seconds_hidden).collect();
@@ -215,6 +225,175 @@ fn apply_with_no_color_has_no_colour_and_the_same_text() {
     assert_eq!(text.matches(" no change").count(), 9, "{text}");
 }
 
+/// `stackwatch watch` with stdout and stderr on a pseudo-terminal and stdin closed (so: approval
+/// auto, no console), the bytes the terminal receives collected as they arrive.
+struct Watching {
+    child: std::process::Child,
+    bytes: Arc<Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How long a [`Watching::wait_for`] polls at most.
+const WAIT: Duration = Duration::from_secs(60);
+
+impl Watching {
+    fn start(env: &[(&'static str, String)], dir: &std::path::Path) -> Watching {
+        let mut pty = Pty::open();
+        let slave = pty.slave.take().unwrap();
+        let listen = format!("127.0.0.1:{}", common::free_port());
+        let child = command(env, dir, &["watch", "--listen", &listen])
+            .env_remove("NO_COLOR")
+            .env(PASSWORD_ENV, "Watch-terminal-pw-1!")
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave))
+            .spawn()
+            .unwrap();
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let sink = bytes.clone();
+        let mut master = pty.master;
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // Ends with EIO once the child (the last holder of the slave side) has exited.
+            while let Ok(n) = master.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Watching {
+            child,
+            bytes,
+            reader: Some(reader),
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.bytes.lock().unwrap().clone()
+    }
+
+    /// Polls the screen (without colour) until `done` holds; panics with it after [`WAIT`].
+    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = screen(&self.bytes(), false);
+            if done(&text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then every byte once it has exited; its exit code.
+    fn stop(mut self) -> (i32, Vec<u8>) {
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) },
+            0
+        );
+        let status = self.child.wait().unwrap();
+        self.reader.take().unwrap().join().unwrap();
+        (status.code().unwrap_or(-1), self.bytes())
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the screen shows a log line as `tracing`'s formatter writes it: a timestamp, a level
+/// in capitals, a module path.
+fn has_tracing_lines(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.contains("stackwatch::")
+            || ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+                .iter()
+                .any(|level| l.contains(&format!(" {level} ")))
+            || l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.len() > 20 && w.ends_with('Z') && w.starts_with("20"))
+    })
+}
+
+/// Whether a spinner frame (indicatif's braille dots) is left on the screen.
+fn has_spinner_residue(text: &str) -> bool {
+    text.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c))
+}
+
+#[test]
+fn watch_on_a_terminal_shows_the_plans_and_progress_and_short_warnings_only() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let watching = Watching::start(&emu.env(), dir.path());
+    let deploys = |n: usize| move |t: &str| t.matches("Deployed in").count() >= n;
+    watching.wait_for("the first deploy", deploys(1));
+    watching.wait_for("the outputs", |t| t.contains("IdentityPoolId:"));
+
+    // Narrowed to one action, spelled as AWS documents it.
+    let auth = dir.path().join("stacks/auth.yaml");
+    let original = std::fs::read_to_string(&auth).unwrap();
+    std::fs::write(&auth, with_s3_actions(&original, r#"["s3:GetObject"]"#)).unwrap();
+    watching.wait_for("the edit deployed", deploys(2));
+
+    // A broken save: reported as short lines, and nothing changes.
+    let broken = original.replace("StorageStack.Uploads.arn", "StorageStack.Missing.arn");
+    assert_ne!(broken, original);
+    std::fs::write(&auth, broken).unwrap();
+    watching.wait_for("the warning", |t| {
+        t.contains("warning: the stack files are invalid")
+    });
+
+    let (code, bytes) = watching.stop();
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&bytes));
+    let text = screen(&bytes, false);
+    assert!(!has_tracing_lines(&text), "{text}");
+    assert!(!has_spinner_residue(&text), "{text}");
+    assert!(text.contains("\"s3:GetObject\""), "{text}");
+    assert!(!text.contains("s3:getobject"), "{text}");
+    assert!(
+        text.contains("error: invalid config: ") && text.contains("stacks/auth.yaml:"),
+        "{text}"
+    );
+    insta::assert_snapshot!(normalized(&text, dir.path()));
+}
+
+#[test]
+fn apply_is_quiet_on_a_terminal_and_verbose_brings_the_full_logs_back() {
+    let emu = Emulator::start();
+    let dir = example_config();
+    let default_logs = [
+        (PASSWORD_ENV, "Apply-terminal-pw-1!"),
+        ("NO_COLOR", "1"),
+        ("RUST_LOG", ""),
+    ];
+    // Without a terminal this deploy logs a line per created resource; on one, none.
+    let (code, bytes) = on_a_terminal(&emu.env(), dir.path(), &["apply", "--yes"], &default_logs);
+    let text = screen(&bytes, false);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("Deployed in"), "{text}");
+    assert!(!has_tracing_lines(&text), "{text}");
+
+    let auth = dir.path().join("stacks/auth.yaml");
+    let original = std::fs::read_to_string(&auth).unwrap();
+    std::fs::write(&auth, with_s3_actions(&original, r#"["s3:GetObject"]"#)).unwrap();
+    let (code, bytes) = on_a_terminal(
+        &emu.env(),
+        dir.path(),
+        &["-v", "apply", "--yes"],
+        &default_logs,
+    );
+    let text = screen(&bytes, false);
+    assert_eq!(code, 0, "{text}");
+    assert!(has_tracing_lines(&text), "{text}");
+}
+
 #[test]
 fn completions_are_generated_for_each_shell() {
     for (shell, marker) in [
@@ -230,7 +409,7 @@ fn completions_are_generated_for_each_shell() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains(marker), "{shell}: {text}");
         // Every subcommand is offered.
-        for sub in ["apply", "watch", "users", "verify", "completions"] {
+        for sub in ["init", "apply", "watch", "users", "verify", "completions"] {
             assert!(text.contains(sub), "{shell} lacks {sub}");
         }
     }

@@ -4,6 +4,7 @@
 mod apply;
 mod completions;
 mod destroy;
+mod init;
 mod outputs;
 mod plan;
 mod schema;
@@ -46,11 +47,12 @@ pub struct Cli {
         env = "STACKWATCH_STATE_DIR"
     )]
     pub state_dir: PathBuf,
-    /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    /// Log format on stderr [default: text]. On a terminal, `watch`, `apply` and `destroy` show
+    /// only warnings and errors, as short lines, unless this, -v or RUST_LOG is given.
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     /// List every resource in a plan, also those that do not change (which are otherwise only
-    /// counted).
+    /// counted); and on a terminal, every log line.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
     #[command(subcommand)]
@@ -58,13 +60,31 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
+enum LogFormat {
     Text,
     Json,
 }
 
+impl Cli {
+    /// How stderr shows the logs, from the flags, `RUST_LOG` and whether stderr is a terminal.
+    pub fn logs(&self) -> crate::term::logs::Logs {
+        crate::term::logs::Asked {
+            json: self.log_format == Some(LogFormat::Json),
+            format_given: self.log_format.is_some(),
+            verbose: self.verbose,
+            draws_progress: matches!(
+                self.command,
+                Command::Watch(_) | Command::Apply(_) | Command::Destroy(_)
+            ),
+        }
+        .logs_here()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a starting app (the notes app: storage, API and auth stacks) into an empty directory.
+    Init(init::Args),
     /// Check the files and references offline.
     Validate(validate::Args),
     /// Show what apply would change.
@@ -98,6 +118,8 @@ pub enum CliError {
     Daemon(#[from] crate::daemon::DaemonError),
     #[error("setting up the console")]
     Console(#[from] crate::console::ConsoleError),
+    #[error(transparent)]
+    Init(#[from] crate::init::InitError),
 }
 
 impl From<crate::aws::AwsError> for CliError {
@@ -120,6 +142,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         style: crate::term::style(cli.verbose),
     };
     match cli.command {
+        Command::Init(a) => init::run(a),
         Command::Validate(a) => validate::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a).await,
         Command::Apply(a) => apply::run(&ctx, a).await,

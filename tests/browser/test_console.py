@@ -352,7 +352,7 @@ def test_the_plan_page_shows_the_pending_plan_and_deploy_applies_it(emulator, ch
             lambda: t if "AuthenticatedRole" in (t := chrome.find_element(By.CSS_SELECTOR, "pre.plan").text) else None,
             logs=d.logs,
         )
-        added = [line for line in changed.splitlines() if line.strip().startswith("+") and "s3:getobject" in line]
+        added = [line for line in changed.splitlines() if line.strip().startswith("+") and "s3:GetObject" in line]
         assert "will be updated in place" in changed and added, changed
         screenshot(chrome, "plan-edit")
         assert "s3:GetObject" not in json.dumps(iam.get_role_policy(RoleName=role, PolicyName="stackwatch")["PolicyDocument"])

@@ -329,6 +329,8 @@ impl Lease {
         if let (Some((target, aws)), Some(held)) = (inner.target.clone(), inner.held.take()) {
             release(&aws, &target, &self.id, &held.etag).await;
         }
+        // Given up, not lost: no "no longer the leader" warning (the store logs the release).
+        self.leader.send_replace(false);
         self.publish(&inner, None, None, false);
     }
 }
