@@ -127,3 +127,281 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
 fn changes_blocked(changes: &[Change], i: usize) -> bool {
     changes.get(i).is_some_and(|c| c.action == Action::Blocked)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::{ApiError, AwsError};
+    use crate::config::template::UNKNOWN;
+    use crate::desired::AppCtx;
+    use crate::engine::Orphan;
+    use crate::resource::{Attrs, KindId, Observed, Owned, Owner, TAG_ID, TAG_STACK, Tags};
+    use serde_json::json;
+
+    const STACK: &str = "stack: App
+resources:
+  Uploads:
+    kind: bucket
+  Api:
+    kind: api
+    routes:
+      GET /notes: https://notes.example.com/notes
+  Auth:
+    kind: auth
+    permissions:
+      authenticated:
+        - actions: [\"s3:GetObject\"]
+          resources: [\"${App.Uploads.arn}/private/${cognito-identity.amazonaws.com:sub}/*\"]
+";
+
+    /// The example graph: a bucket, an API, and an `auth` (pool, client, identity pool,
+    /// role, attachment), built from files as the commands build it.
+    fn desired() -> Desired {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("stackwatch.yaml"),
+            "app: notes\nstage: dev\nregion: us-east-1\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("stacks")).unwrap();
+        std::fs::write(dir.path().join("stacks/app.yaml"), STACK).unwrap();
+        Desired::build(crate::config::load(dir.path(), None).unwrap()).unwrap()
+    }
+
+    fn app() -> AppCtx {
+        AppCtx {
+            app: "notes".into(),
+            stage: "dev".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        }
+    }
+
+    /// What AWS has for node `i` when it exists: a made-up id for every attribute.
+    fn attrs_of(i: usize) -> Attrs {
+        ["id", "arn", "name", "url", "userPoolId", "identityPoolId"]
+            .into_iter()
+            .map(|a| (a, format!("{a}-{i}")))
+            .collect()
+    }
+
+    /// A snapshot in which every node exists, ours, exactly as the files ask.
+    fn deployed(d: &Desired) -> Snapshot {
+        let attrs: Vec<Option<Attrs>> = (0..d.nodes.len()).map(|i| Some(attrs_of(i))).collect();
+        let observed = (0..d.nodes.len())
+            .map(|i| {
+                let (spec, _) = d.resolve(i, &app(), &attrs);
+                Some(Observed::new(
+                    spec.name(),
+                    Owner::Ours,
+                    spec.state(),
+                    attrs_of(i),
+                ))
+            })
+            .collect();
+        Snapshot {
+            app: app(),
+            observed,
+            errors: vec![None; d.nodes.len()],
+            orphans: Vec::new(),
+            focus: vec![true; d.nodes.len()],
+            known: vec![None; d.nodes.len()],
+        }
+    }
+
+    fn index(d: &Desired, id: &str) -> usize {
+        d.nodes.iter().position(|n| n.id == id).unwrap()
+    }
+
+    fn actions(p: &Plan) -> Vec<(&str, Action)> {
+        p.changes
+            .iter()
+            .map(|c| (c.id.as_str(), c.action))
+            .collect()
+    }
+
+    fn change<'a>(p: &'a Plan, id: &str) -> &'a Change {
+        p.changes.iter().find(|c| c.id == id).unwrap()
+    }
+
+    #[test]
+    fn nothing_deployed_is_a_create_of_every_node_in_dependency_order() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        snap.observed = vec![None; d.nodes.len()];
+        let p = plan(&d, &snap);
+        let mut ids: Vec<&str> = d.nodes.iter().map(|n| n.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            [
+                "App.Api",
+                "App.Auth.AuthenticatedRole",
+                "App.Auth.IdentityPool",
+                "App.Auth.IdentityPoolRoles",
+                "App.Auth.UserPool",
+                "App.Auth.UserPoolClient",
+                "App.Uploads",
+            ]
+        );
+        for (i, n) in d.nodes.iter().enumerate() {
+            assert!(n.deps.iter().all(|&dep| dep < i), "{} after its deps", n.id);
+        }
+        let role = index(&d, "App.Auth.AuthenticatedRole");
+        assert!(
+            d.nodes[role].deps.contains(&index(&d, "App.Uploads")),
+            "the policy names the bucket"
+        );
+        let in_plan: Vec<&str> = p.changes.iter().map(|c| c.id.as_str()).collect();
+        let declared: Vec<&str> = d.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(in_plan, declared, "the plan keeps the graph's order");
+        assert!(
+            p.changes.iter().all(|c| c.action == Action::Create),
+            "{:?}",
+            actions(&p)
+        );
+        assert_eq!(p.summary().create, d.nodes.len());
+    }
+
+    #[test]
+    fn what_matches_the_files_is_unchanged() {
+        let d = desired();
+        let p = plan(&d, &deployed(&d));
+        assert!(
+            p.changes.iter().all(|c| c.action == Action::NoChange),
+            "{:?}",
+            actions(&p)
+        );
+        assert!(!p.has_changes());
+    }
+
+    #[test]
+    fn a_changed_field_is_an_update_of_that_field_only() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        let role = index(&d, "App.Auth.AuthenticatedRole");
+        let o = snap.observed[role].as_mut().unwrap();
+        o.state.insert("policy", json!({"Statement": []}));
+        let p = plan(&d, &snap);
+        let c = change(&p, "App.Auth.AuthenticatedRole");
+        assert_eq!(c.action, Action::Update);
+        let fields: Vec<&str> = c.fields.iter().map(|f| f.field).collect();
+        assert_eq!(fields, ["policy"]);
+        assert!(!c.fields[0].forces_replacement);
+        assert_eq!(p.summary().update, 1);
+    }
+
+    #[test]
+    fn a_forcing_field_replaces_and_dependents_see_known_after_apply() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        let pool = index(&d, "App.Auth.UserPool");
+        let o = snap.observed[pool].as_mut().unwrap();
+        o.state
+            .insert("usernameAttributes", json!(["phone_number"]));
+        let p = plan(&d, &snap);
+        let c = change(&p, "App.Auth.UserPool");
+        assert_eq!(c.action, Action::Replace);
+        assert!(c.fields.iter().any(|f| f.forces_replacement));
+        // The client lives in the pool: made anew in the new one.
+        assert_eq!(change(&p, "App.Auth.UserPoolClient").action, Action::Create);
+        // The identity pool names the new pool's id, which is known only after apply.
+        let ip = change(&p, "App.Auth.IdentityPool");
+        assert_eq!(ip.action, Action::Update);
+        let shown = serde_json::to_string(&ip.fields).unwrap();
+        assert!(shown.contains(UNKNOWN), "{shown}");
+    }
+
+    #[test]
+    fn asked_replacements_replace_whatever_the_diff() {
+        let mut d = desired();
+        d.force_replace(&["App.Api".to_string()]).unwrap();
+        let snap = deployed(&d);
+        let p = plan(&d, &snap);
+        assert_eq!(change(&p, "App.Api").action, Action::Replace);
+        assert_eq!(change(&p, "App.Uploads").action, Action::NoChange);
+    }
+
+    #[test]
+    fn what_is_not_ours_is_blocked_with_an_adopt_hint_and_blocks_what_needs_it() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        let pool = index(&d, "App.Auth.UserPool");
+        snap.observed[pool].as_mut().unwrap().owner = Owner::Foreign;
+        let p = plan(&d, &snap);
+        let c = change(&p, "App.Auth.UserPool");
+        assert_eq!(c.action, Action::Blocked);
+        let why = c.error.as_ref().unwrap().to_string();
+        assert!(why.contains("adopt: {userPool: dev-notes-Auth}"), "{why}");
+        let client = change(&p, "App.Auth.UserPoolClient");
+        assert_eq!(client.action, Action::Blocked);
+        assert!(
+            matches!(&client.error, Some(Problem::DependsOnBlocked(id)) if id == "App.Auth.UserPool")
+        );
+        assert!(p.is_blocked());
+        assert_eq!(change(&p, "App.Uploads").action, Action::NoChange);
+    }
+
+    #[test]
+    fn a_read_that_failed_is_blocked_with_aws_answer() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        let api = index(&d, "App.Api");
+        let e = AwsError::from_api("reading", "API", "a", ApiError::coded("AccessDenied", "no"));
+        snap.errors[api] = Some(e);
+        let p = plan(&d, &snap);
+        let c = change(&p, "App.Api");
+        assert_eq!(c.action, Action::Blocked);
+        assert!(matches!(&c.error, Some(Problem::Aws(e)) if e.is("AccessDenied")));
+    }
+
+    #[test]
+    fn a_leftover_is_a_delete_under_its_logical_id() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        snap.orphans.push(Orphan {
+            kind: KindId::Role,
+            owned: Owned {
+                id: "dev-notes-App-Old-AuthRole".into(),
+                tags: Tags::from([
+                    (TAG_STACK.into(), "App".into()),
+                    (TAG_ID.into(), "Old.AuthenticatedRole".into()),
+                ]),
+            },
+        });
+        let p = plan(&d, &snap);
+        let last = p.changes.last().unwrap();
+        assert_eq!(
+            (last.id.as_str(), last.action, last.physical.as_str()),
+            (
+                "App.Old.AuthenticatedRole",
+                Action::Delete,
+                "dev-notes-App-Old-AuthRole"
+            )
+        );
+        assert_eq!(p.summary().delete, 1);
+    }
+
+    #[test]
+    fn out_of_focus_nodes_lend_attributes_and_block_when_not_deployed() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        let bucket = index(&d, "App.Uploads");
+        snap.focus = d
+            .nodes
+            .iter()
+            .map(|n| n.id.starts_with("App.Auth"))
+            .collect();
+        let p = plan(&d, &snap);
+        assert!(p.changes.iter().all(|c| c.id.starts_with("App.Auth")));
+        assert!(p.changes.iter().all(|c| c.action == Action::NoChange));
+        // The bucket the role's policy names is neither read nor known.
+        snap.observed[bucket] = None;
+        let p = plan(&d, &snap);
+        let role = change(&p, "App.Auth.AuthenticatedRole");
+        assert_eq!(role.action, Action::Blocked);
+        assert!(
+            matches!(&role.error, Some(Problem::DependsOnUnfocused(id)) if id == "App.Uploads")
+        );
+    }
+}
