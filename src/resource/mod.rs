@@ -480,3 +480,37 @@ pub fn is_app_stage(tags: &Tags, app: &str, stage: &str) -> bool {
     tags.get(TAG_APP).map(String::as_str) == Some(app)
         && tags.get(TAG_STAGE).map(String::as_str) == Some(stage)
 }
+
+/// What the kinds' observation tests share: our tags and the planner's view of drift.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags};
+
+    /// The four tags a resolved spec carries.
+    pub fn ours() -> Tags {
+        [
+            (TAG_APP, "notes"),
+            (TAG_STAGE, "dev"),
+            (TAG_STACK, "AuthStack"),
+            (TAG_ID, "Auth"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Our tags plus someone else's, as AWS returns them on a resource we own.
+    pub fn ours_and_others() -> Tags {
+        let mut tags = ours();
+        tags.insert("team".into(), "web".into());
+        tags
+    }
+
+    /// The fields the planner sees as changed between the desired and the observed state.
+    pub fn drift(desired: &State, observed: &State) -> Vec<&'static str> {
+        crate::plan::diff(desired, observed, &[])
+            .into_iter()
+            .map(|c| c.field)
+            .collect()
+    }
+}

@@ -426,3 +426,230 @@ impl ResourceKind for UserPool {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{drift, ours, ours_and_others};
+    use super::*;
+    use aws_sdk_cognitoidentityprovider::types::DeletionProtectionType;
+
+    fn spec(attributes: &[&str]) -> Spec {
+        Spec {
+            name: "dev-notes-AuthStack-Auth".into(),
+            username_attributes: attributes.iter().map(|a| a.to_string()).collect(),
+            tags: ours(),
+        }
+    }
+
+    fn recovery(name: RecoveryOptionNameType, priority: i32) -> RecoveryOptionType {
+        RecoveryOptionType::builder()
+            .name(name)
+            .priority(priority)
+            .build()
+            .unwrap()
+    }
+
+    /// DescribeUserPool's answer for a pool as CreateUserPool made it, with what AWS adds on
+    /// its own: values we do not manage, another team's tag.
+    fn described() -> aws_sdk_cognitoidentityprovider::types::builders::UserPoolTypeBuilder {
+        let mut pool = UserPoolType::builder()
+            .id("us-east-1_AbC123")
+            .name("dev-notes-AuthStack-Auth")
+            .arn("arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123")
+            .username_attributes(UsernameAttributeType::Email)
+            .auto_verified_attributes(VerifiedAttributeType::Email)
+            .username_configuration(username_configuration("p").unwrap())
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(
+                        PasswordPolicyType::builder()
+                            .minimum_length(8)
+                            .require_lowercase(true)
+                            .require_uppercase(true)
+                            .require_numbers(true)
+                            .require_symbols(true)
+                            .temporary_password_validity_days(7)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .admin_create_user_config(
+                AdminCreateUserConfigType::builder()
+                    .allow_admin_create_user_only(false)
+                    .unused_account_validity_days(7)
+                    .build(),
+            )
+            .account_recovery_setting(
+                AccountRecoverySettingType::builder()
+                    .recovery_mechanisms(recovery(RecoveryOptionNameType::VerifiedEmail, 1))
+                    .build(),
+            )
+            .deletion_protection(DeletionProtectionType::Inactive)
+            .estimated_number_of_users(3);
+        for (k, v) in ours_and_others() {
+            pool = pool.user_pool_tags(k, v);
+        }
+        pool
+    }
+
+    #[test]
+    fn a_pool_as_created_matches_its_spec() {
+        let sp = spec(&["email"]);
+        let obs = observed(described().build(), &sp, None);
+        assert_eq!(obs.state, UserPool::state(&sp));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, "us-east-1_AbC123");
+        assert_eq!(obs.attrs["id"], "us-east-1_AbC123");
+        assert_eq!(
+            obs.attrs["arn"],
+            "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC123"
+        );
+        assert!(obs.notes.is_empty(), "{:?}", obs.notes);
+        // Every tag is kept for the update, which sends the whole set back.
+        let Detail::Tags(tags) = &obs.detail else {
+            panic!("{:?}", obs.detail)
+        };
+        assert_eq!(tags, &ours_and_others());
+    }
+
+    #[test]
+    fn what_aws_leaves_out_or_reorders_is_not_drift() {
+        // Phone and email sign-in, listed by AWS in its own order; the minimum length and the
+        // admin-create-user config omitted (their defaults: 8, self sign-up allowed).
+        let sp = spec(&["email", "phone_number"]);
+        let pool = described()
+            .set_username_attributes(Some(vec![
+                UsernameAttributeType::PhoneNumber,
+                UsernameAttributeType::Email,
+            ]))
+            .set_auto_verified_attributes(Some(vec![
+                VerifiedAttributeType::PhoneNumber,
+                VerifiedAttributeType::Email,
+            ]))
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(
+                        PasswordPolicyType::builder()
+                            .require_lowercase(true)
+                            .require_uppercase(true)
+                            .require_numbers(true)
+                            .require_symbols(true)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .set_admin_create_user_config(None)
+            .build();
+        assert_eq!(observed(pool, &sp, None).state, UserPool::state(&sp));
+    }
+
+    #[test]
+    fn recovery_is_read_in_priority_order() {
+        let pool = described()
+            .account_recovery_setting(
+                AccountRecoverySettingType::builder()
+                    .recovery_mechanisms(recovery(RecoveryOptionNameType::VerifiedPhoneNumber, 2))
+                    .recovery_mechanisms(recovery(RecoveryOptionNameType::VerifiedEmail, 1))
+                    .build(),
+            )
+            .build();
+        let sp = spec(&["email"]);
+        let obs = observed(pool, &sp, None);
+        assert_eq!(
+            obs.state["accountRecovery"],
+            json!(["verified_email", "verified_phone_number"])
+        );
+        assert_eq!(
+            drift(&UserPool::state(&sp), &obs.state),
+            ["accountRecovery"]
+        );
+    }
+
+    #[test]
+    fn each_drifted_setting_is_its_own_field() {
+        let sp = spec(&["email"]);
+        let weak = PasswordPolicyType::builder()
+            .minimum_length(6)
+            .require_lowercase(true)
+            .require_uppercase(true)
+            .require_numbers(true)
+            .require_symbols(false)
+            .build();
+        let cases = [
+            (
+                described().policies(UserPoolPolicyType::builder().password_policy(weak).build()),
+                "passwordPolicy",
+            ),
+            (
+                described().admin_create_user_config(
+                    AdminCreateUserConfigType::builder()
+                        .allow_admin_create_user_only(true)
+                        .build(),
+                ),
+                "selfSignUp",
+            ),
+            (
+                described().set_auto_verified_attributes(None),
+                "autoVerifiedAttributes",
+            ),
+            (
+                described().set_username_attributes(Some(vec![UsernameAttributeType::PhoneNumber])),
+                "usernameAttributes",
+            ),
+            (
+                described().set_account_recovery_setting(None),
+                "accountRecovery",
+            ),
+        ];
+        for (pool, field) in cases {
+            let obs = observed(pool.build(), &sp, None);
+            assert_eq!(drift(&UserPool::state(&sp), &obs.state), [field]);
+            assert_eq!(obs.owner, Owner::Ours, "{field}");
+        }
+    }
+
+    #[test]
+    fn a_pool_without_our_tags_is_foreign_and_adopt_overrides() {
+        let sp = spec(&["email"]);
+        let untagged = || {
+            described()
+                .set_user_pool_tags(Some([("team".to_string(), "web".to_string())].into()))
+                .build()
+        };
+        let obs = observed(untagged(), &sp, None);
+        assert_eq!(obs.owner, Owner::Foreign);
+        assert_eq!(drift(&UserPool::state(&sp), &obs.state), ["tags"]);
+        assert_eq!(obs.state["tags"], json!({}));
+        let adopted = observed(untagged(), &sp, Some(Owner::Adopted));
+        assert_eq!(adopted.owner, Owner::Adopted);
+        // One of our tags with another value is not ours either.
+        let mut pool = described().build();
+        pool.user_pool_tags
+            .as_mut()
+            .unwrap()
+            .insert(super::super::TAG_STAGE.into(), "prod".into());
+        assert_eq!(observed(pool, &sp, None).owner, Owner::Foreign);
+    }
+
+    #[test]
+    fn a_case_sensitive_pool_is_noted_not_drifted() {
+        let sp = spec(&["email"]);
+        for config in [
+            None,
+            Some(
+                UsernameConfigurationType::builder()
+                    .case_sensitive(true)
+                    .build()
+                    .unwrap(),
+            ),
+        ] {
+            let obs = observed(
+                described().set_username_configuration(config).build(),
+                &sp,
+                None,
+            );
+            assert_eq!(obs.state, UserPool::state(&sp));
+            assert_eq!(obs.notes, [case_sensitive_note()]);
+        }
+    }
+}
