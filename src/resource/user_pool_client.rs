@@ -258,3 +258,60 @@ impl ResourceKind for UserPoolClient {
         .map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::drift;
+    use super::*;
+    use aws_sdk_cognitoidentityprovider::types::OAuthFlowType;
+
+    fn spec() -> Spec {
+        Spec {
+            name: "dev-notes-AuthStack-Auth-client".into(),
+            user_pool_id: "us-east-1_AbC123".into(),
+        }
+    }
+
+    /// DescribeUserPoolClient's answer for the client as CreateUserPoolClient made it: the
+    /// flows in AWS's order, with settings we do not manage.
+    fn described() -> aws_sdk_cognitoidentityprovider::types::builders::UserPoolClientTypeBuilder
+    {
+        UserPoolClientType::builder()
+            .user_pool_id("us-east-1_AbC123")
+            .client_name("dev-notes-AuthStack-Auth-client")
+            .client_id("4tq1example")
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+            .refresh_token_validity(30)
+            .allowed_o_auth_flows(OAuthFlowType::Code)
+    }
+
+    #[test]
+    fn a_client_as_created_matches_its_spec() {
+        let obs = observed(&described().build());
+        assert_eq!(obs.state, UserPoolClient::state(&spec()));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, "4tq1example");
+        assert_eq!(obs.attrs, Attrs::from([("id", "4tq1example".to_string())]));
+    }
+
+    #[test]
+    fn drift_in_flows_secret_and_pool() {
+        let cases = [
+            (
+                described().set_explicit_auth_flows(Some(vec![
+                    ExplicitAuthFlowsType::AllowUserSrpAuth,
+                    ExplicitAuthFlowsType::AllowRefreshTokenAuth,
+                ])),
+                "explicitAuthFlows",
+            ),
+            (described().client_secret("s3cr3t"), "generateSecret"),
+            (described().user_pool_id("us-east-1_Other"), "userPoolId"),
+        ];
+        for (client, field) in cases {
+            let obs = observed(&client.build());
+            assert_eq!(drift(&UserPoolClient::state(&spec()), &obs.state), [field]);
+        }
+    }
+}
