@@ -449,7 +449,11 @@ impl ResourceKind for IdentityPool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{drift, ours, ours_and_others};
     use super::*;
+    use aws_sdk_cognitoidentity::operation::create_identity_pool::CreateIdentityPoolOutput;
+    use aws_sdk_cognitoidentity::operation::describe_identity_pool::DescribeIdentityPoolOutput;
+    use aws_sdk_cognitoidentity::operation::describe_identity_pool::builders::DescribeIdentityPoolOutputBuilder;
 
     fn spec() -> Spec {
         Spec {
@@ -522,6 +526,143 @@ mod tests {
         assert_eq!(
             IdentityPool::state(&sp)["providers"][0]["clientId"],
             json!(crate::config::template::UNKNOWN)
+        );
+    }
+
+    fn tagged_spec() -> Spec {
+        Spec {
+            tags: ours(),
+            ..spec()
+        }
+    }
+
+    fn provider(client: &str, check: Option<bool>) -> CognitoIdentityProvider {
+        CognitoIdentityProvider::builder()
+            .provider_name("cognito-idp.us-east-1.amazonaws.com/us-east-1_abc")
+            .client_id(client)
+            .set_server_side_token_check(check)
+            .build()
+    }
+
+    /// DescribeIdentityPool's answer for the pool as CreateIdentityPool made it, with what we
+    /// do not manage: a login provider, moto's empty developer provider, another team's tag.
+    fn described() -> DescribeIdentityPoolOutputBuilder {
+        let mut out = DescribeIdentityPoolOutput::builder()
+            .identity_pool_id("us-east-1:1234")
+            .identity_pool_name("app dev identity")
+            .allow_unauthenticated_identities(false)
+            .allow_classic_flow(false)
+            .cognito_identity_providers(provider("client123", Some(false)))
+            .supported_login_providers("accounts.google.com", "google-client")
+            .developer_provider_name("");
+        for (k, v) in ours_and_others() {
+            out = out.identity_pool_tags(k, v);
+        }
+        out
+    }
+
+    fn observe(out: DescribeIdentityPoolOutputBuilder, owner: Option<Owner>) -> Observed {
+        observed(pool_from!(&out.build().unwrap()), &tagged_spec(), owner)
+    }
+
+    #[test]
+    fn a_described_pool_as_created_matches_its_spec() {
+        let obs = observe(described(), None);
+        assert_eq!(obs.state, IdentityPool::state(&tagged_spec()));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, "us-east-1:1234");
+        assert_eq!(
+            obs.attrs,
+            Attrs::from([("id", "us-east-1:1234".to_string())])
+        );
+        // What is sent back whole on update: moto's "" is no developer provider.
+        let pool = pool_from!(&described().build().unwrap());
+        assert_eq!(pool.developer_provider_name, None);
+        assert_eq!(
+            pool.login_providers,
+            Some(HashMap::from([(
+                "accounts.google.com".to_string(),
+                "google-client".to_string()
+            )]))
+        );
+    }
+
+    #[test]
+    fn absent_flags_read_as_their_defaults() {
+        // moto omits AllowClassicFlow; an absent ServerSideTokenCheck is false.
+        let out = described()
+            .set_allow_classic_flow(None)
+            .set_cognito_identity_providers(Some(vec![provider("client123", None)]));
+        assert_eq!(
+            observe(out, None).state,
+            IdentityPool::state(&tagged_spec())
+        );
+    }
+
+    #[test]
+    fn create_answer_reads_like_describe() {
+        let mut out = CreateIdentityPoolOutput::builder()
+            .identity_pool_id("us-east-1:1234")
+            .identity_pool_name("app dev identity")
+            .allow_unauthenticated_identities(false)
+            .cognito_identity_providers(provider("client123", Some(false)));
+        for (k, v) in ours() {
+            out = out.identity_pool_tags(k, v);
+        }
+        let sp = tagged_spec();
+        let obs = observed(pool_from!(&out.build().unwrap()), &sp, Some(Owner::Ours));
+        assert_eq!(obs.state, IdentityPool::state(&sp));
+    }
+
+    #[test]
+    fn each_drifted_setting_is_its_own_field() {
+        let cases = [
+            (
+                described().allow_unauthenticated_identities(true),
+                "allowUnauthenticated",
+            ),
+            (described().allow_classic_flow(true), "allowClassicFlow"),
+            (described().identity_pool_name("renamed"), "name"),
+            (
+                described().set_cognito_identity_providers(Some(vec![provider(
+                    "old-client",
+                    Some(false),
+                )])),
+                "providers",
+            ),
+            (
+                described().cognito_identity_providers(provider("extra", Some(false))),
+                "providers",
+            ),
+            (
+                described()
+                    .set_cognito_identity_providers(Some(vec![provider("client123", Some(true))])),
+                "providers",
+            ),
+        ];
+        for (out, field) in cases {
+            let obs = observe(out, None);
+            assert_eq!(
+                drift(&IdentityPool::state(&tagged_spec()), &obs.state),
+                [field]
+            );
+            assert_eq!(obs.owner, Owner::Ours);
+        }
+    }
+
+    #[test]
+    fn a_pool_without_our_tags_is_foreign_unless_adopted() {
+        let untagged =
+            || described().set_identity_pool_tags(Some([("team".into(), "web".into())].into()));
+        let obs = observe(untagged(), None);
+        assert_eq!(obs.owner, Owner::Foreign);
+        assert_eq!(
+            drift(&IdentityPool::state(&tagged_spec()), &obs.state),
+            ["tags"]
+        );
+        assert_eq!(
+            observe(untagged(), Some(Owner::Adopted)).owner,
+            Owner::Adopted
         );
     }
 }
