@@ -9,6 +9,7 @@ use super::{Hint, Resolve, ResourceKind};
 use crate::config::template::{Resolved, Template};
 use std::collections::{BTreeMap, HashMap};
 
+use aws_sdk_cognitoidentity::operation::get_identity_pool_roles::GetIdentityPoolRolesOutput;
 use serde_json::Value;
 
 use super::{Attrs, Observed, Owner, State};
@@ -73,6 +74,18 @@ fn observed(pool_id: &str, roles: &BTreeMap<String, String>) -> Observed {
         roles_state(roles),
         Attrs::from([("id", pool_id.to_string())]),
     )
+}
+
+/// The attachment as GetIdentityPoolRoles reads it: the roles set (an empty ARN is no role);
+/// `None` when no role is set.
+fn observed_roles(pool_id: &str, out: GetIdentityPoolRolesOutput) -> Option<Observed> {
+    let roles: BTreeMap<String, String> = out
+        .roles
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, arn)| !arn.is_empty())
+        .collect();
+    (!roles.is_empty()).then(|| observed(pool_id, &roles))
 }
 
 async fn set_roles(
@@ -170,16 +183,7 @@ impl ResourceKind for IdentityPoolRoles {
                 };
             }
         };
-        let roles: BTreeMap<String, String> = out
-            .roles
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(_, arn)| !arn.is_empty())
-            .collect();
-        if roles.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(observed(&spec.identity_pool_id, &roles)))
+        Ok(observed_roles(&spec.identity_pool_id, out))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         put(aws, spec, "creating").await
@@ -208,6 +212,7 @@ impl ResourceKind for IdentityPoolRoles {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::drift;
     use super::*;
     use serde_json::json;
 
@@ -256,5 +261,60 @@ mod tests {
             "ResourceNotFoundException",
             "IdentityPool not found"
         )));
+    }
+
+    fn spec(guest: bool) -> Spec {
+        Spec {
+            identity_pool_id: "us-east-1:abc".into(),
+            authenticated_role_arn: "arn:aws:iam::123456789012:role/a".into(),
+            unauthenticated_role_arn: guest.then(|| "arn:aws:iam::123456789012:role/u".into()),
+        }
+    }
+
+    fn read(roles: &[(&str, &str)]) -> Option<Observed> {
+        let mut out = GetIdentityPoolRolesOutput::builder().identity_pool_id("us-east-1:abc");
+        for (k, v) in roles {
+            out = out.roles(*k, *v);
+        }
+        observed_roles("us-east-1:abc", out.build())
+    }
+
+    #[test]
+    fn roles_as_set_match_the_spec() {
+        let auth = (AUTHENTICATED, "arn:aws:iam::123456789012:role/a");
+        let guest = (UNAUTHENTICATED, "arn:aws:iam::123456789012:role/u");
+        let obs = read(&[auth]).unwrap();
+        assert_eq!(obs.state, IdentityPoolRoles::state(&spec(false)));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, "us-east-1:abc");
+        assert_eq!(
+            obs.attrs,
+            Attrs::from([("id", "us-east-1:abc".to_string())])
+        );
+        let obs = read(&[guest, auth]).unwrap();
+        assert_eq!(obs.state, IdentityPoolRoles::state(&spec(true)));
+        // A guest role no longer declared is drift in `roles`.
+        assert_eq!(
+            drift(&IdentityPoolRoles::state(&spec(false)), &obs.state),
+            ["roles"]
+        );
+    }
+
+    #[test]
+    fn an_empty_arn_is_no_role_and_no_roles_is_no_attachment() {
+        let auth = (AUTHENTICATED, "arn:aws:iam::123456789012:role/a");
+        let obs = read(&[auth, (UNAUTHENTICATED, "")]).unwrap();
+        assert_eq!(obs.state, IdentityPoolRoles::state(&spec(false)));
+        assert!(read(&[]).is_none());
+        assert!(read(&[(AUTHENTICATED, "")]).is_none());
+    }
+
+    #[test]
+    fn another_role_is_drift() {
+        let obs = read(&[(AUTHENTICATED, "arn:aws:iam::123456789012:role/other")]).unwrap();
+        assert_eq!(
+            drift(&IdentityPoolRoles::state(&spec(false)), &obs.state),
+            ["roles"]
+        );
     }
 }
