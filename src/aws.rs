@@ -404,13 +404,11 @@ impl AwsError {
         self.code().is_some_and(is_throttling_code)
     }
 
-    /// AWS refused the request as invalid, or stackwatch refused the step itself: asking again
-    /// without a change to the files cannot succeed.
+    /// AWS refused the request as invalid: asking again without a change to the files cannot
+    /// succeed. (A step stackwatch refused itself, such as a missing function, may be cured
+    /// out of band, so it is not one.)
     pub fn is_invalid_request(&self) -> bool {
-        match self.api() {
-            Some(a) => a.code.as_deref().is_some_and(is_invalid_request_code),
-            None => true,
-        }
+        self.code().is_some_and(is_invalid_request_code)
     }
 
     fn code(&self) -> Option<&str> {

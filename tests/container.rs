@@ -16,7 +16,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Emulator, example_config};
 
@@ -79,6 +79,13 @@ async fn runs_as_the_image_does_non_root_read_only_config_no_home_and_converges(
     let bin = binary();
     eprintln!("running {} as the image does", bin.display());
 
+    if !is_root() {
+        eprintln!(
+            "skipping the non-root checks: these tests do not run as root, so the binary cannot \
+             be dropped to the image's UID {UID} (it runs as this user, and the state files' \
+             owner is not checked)"
+        );
+    }
     // /config: the example app, read-only and not owned by the daemon's user.
     let config = example_config();
     chmod_tree(config.path(), 0o555, 0o444);
@@ -135,17 +142,12 @@ async fn runs_as_the_image_does_non_root_read_only_config_no_home_and_converges(
         )
     };
 
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if get(port, "/readyz").map(|r| r.0) == Some(200) {
-            break;
-        }
+    common::wait_until("/readyz to answer 200", WAIT, logs_text, || {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("exited early with {status}\n{}", logs_text());
         }
-        assert!(Instant::now() < deadline, "never ready\n{}", logs_text());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (get(port, "/readyz").map(|r| r.0) == Some(200)).then_some(())
+    });
     assert_eq!(get(port, "/healthz").map(|r| r.0), Some(200));
     let metrics = get(port, "/metrics").unwrap().1;
     assert!(metrics.contains("stackwatch_leader 1"), "{metrics}");
@@ -154,15 +156,9 @@ async fn runs_as_the_image_does_non_root_read_only_config_no_home_and_converges(
     // written by the non-root user.
     assert_eq!(common::census::user_pools(&aws).await.len(), 1);
     let outputs = state.path().join("outputs.json");
-    let deadline = Instant::now() + WAIT;
-    while !outputs.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "no outputs.json\n{}",
-            logs_text()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until("outputs.json", WAIT, logs_text, || {
+        outputs.exists().then_some(())
+    });
     if is_root() {
         assert_eq!(std::fs::metadata(&outputs).unwrap().uid(), UID);
     }
@@ -179,18 +175,12 @@ async fn runs_as_the_image_does_non_root_read_only_config_no_home_and_converges(
     // SIGTERM, as the kubelet sends: exit 0.
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running after SIGTERM\n{}",
-            logs_text()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let exit = common::wait_until(
+        "the exit after SIGTERM",
+        Duration::from_secs(10),
+        logs_text,
+        || child.try_wait().unwrap(),
+    );
     assert_eq!(exit.code(), Some(0), "{}", logs_text());
 
     // JSON logs: every stderr line is one JSON object.

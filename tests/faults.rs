@@ -8,7 +8,7 @@ mod common;
 #[path = "common/fault_proxy.rs"]
 mod fault_proxy;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::census::{census, pools_named};
 use common::daemon::Daemon;
@@ -96,47 +96,36 @@ async fn emulator_restarted_mid_watch_is_rebuilt_and_the_daemon_keeps_running() 
                 .await
                 .is_ok()
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !(d.ready() && converged(emu.aws().await).await) {
-        assert!(
-            Instant::now() < deadline,
-            "first deploy timed out\n{}",
-            d.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let logs = || d.logs();
+    common::eventually(
+        "the first deploy",
+        Duration::from_secs(60),
+        logs,
+        || async { (d.ready() && converged(emu.aws().await).await).then_some(()) },
+    )
+    .await;
 
     // The emulator dies and comes back empty, on another port.
     drop(emu);
     let emu2 = Emulator::start();
     proxy.set_upstream(&emu2.endpoint);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !converged(emu2.aws().await).await {
-        assert!(d.try_wait().is_none(), "the daemon exited\n{}", d.logs());
-        assert!(
-            Instant::now() < deadline,
-            "the daemon did not rebuild the lost resources\n{}",
-            d.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // (A daemon that exited would show in the logs; the next line checks it still runs.)
+    let rebuilt = || async { converged(emu2.aws().await).await.then_some(()) };
+    let what = "the daemon to rebuild the lost resources";
+    common::eventually(what, Duration::from_secs(90), || d.logs(), rebuilt).await;
     // Still running and healthy, and it settles: a later plan is clean.
     assert!(d.try_wait().is_none(), "{}", d.logs());
     assert_eq!(d.get("/healthz").map(|r| r.0), Some(200));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let clean = || async {
         let plan = ["plan", "--detailed-exitcode"];
         let (code, out, err) = run(&proxy.env(), dir.path(), &plan, &[]);
-        if code == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "plan not clean after the rebuild:\n{out}\n{err}\n{}",
-            d.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+        (code == 0).then_some(()).or_else(|| {
+            eprintln!("plan not clean yet:\n{out}\n{err}");
+            None
+        })
+    };
+    let what = "a clean plan after the rebuild";
+    common::eventually(what, Duration::from_secs(30), || d.logs(), clean).await;
 }
 
 /// Lost answers: the call reaches the emulator and its answer never comes back. A plain SDK

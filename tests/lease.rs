@@ -107,11 +107,13 @@ async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_e
 
     // b stops renewing (as if killed): after the TTL, a takes over with If-Match on b's record,
     // and b's next renewal fails its If-Match: b is no longer the leader.
-    let deadline = Instant::now() + ttl * 3;
-    while !a.ensure(target.clone(), aws.clone(), true).await.unwrap() {
-        assert!(Instant::now() < deadline, "a never took the expired lease");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let took = || async {
+        a.ensure(target.clone(), aws.clone(), true)
+            .await
+            .unwrap()
+            .then_some(())
+    };
+    common::eventually("a to take the expired lease", ttl * 3, String::new, took).await;
     assert!(!b.ensure(target.clone(), aws.clone(), true).await.unwrap());
     assert!(!b.is_leader());
     assert_eq!(read_record(&aws, &target.bucket).await.holder, a.id());

@@ -13,26 +13,16 @@ use stackwatch::config::{Authorizer, CorsRule};
 use stackwatch::resource::bucket::{self, Bucket};
 use stackwatch::resource::http_api::{self, HttpApi};
 use stackwatch::resource::{
-    Detail, Hint, Observed, Owner, ResourceKind, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags,
+    Detail, Hint, Observed, Owner, ResourceKind, State, TAG_APP, TAG_ID, Tags,
 };
 
 fn tags(id: &str) -> Tags {
-    Tags::from([
-        (TAG_APP.to_string(), "notes".to_string()),
-        (TAG_STAGE.to_string(), "test".to_string()),
-        (TAG_STACK.to_string(), "Storage".to_string()),
-        (TAG_ID.to_string(), id.to_string()),
-    ])
+    common::tags("test", "Storage", id)
 }
 
 /// The fields whose values differ, as a plan would see them.
 fn diff(desired: &State, found: &State) -> Vec<&'static str> {
-    let mut keys: Vec<&'static str> = desired.keys().chain(found.keys()).copied().collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| desired.get(k) != found.get(k))
-        .collect()
+    common::changed_fields(desired, found).into_iter().collect()
 }
 
 fn rule(origins: &[&str], methods: &[&str], max_age: Option<i32>) -> CorsRule {

@@ -15,27 +15,13 @@ use stackwatch::resource::identity_pool_roles::{self, IdentityPoolRoles};
 use stackwatch::resource::role::{self, Role};
 use stackwatch::resource::user_pool::{self, UserPool};
 use stackwatch::resource::user_pool_client::{self, UserPoolClient};
-use stackwatch::resource::{
-    Hint, Owner, ResourceKind, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags,
-};
+use stackwatch::resource::{Hint, Owner, ResourceKind, Tags};
 
 fn tags(id: &str) -> Tags {
-    Tags::from([
-        (TAG_APP.to_string(), "notes".to_string()),
-        (TAG_STAGE.to_string(), "dev".to_string()),
-        (TAG_STACK.to_string(), "auth".to_string()),
-        (TAG_ID.to_string(), id.to_string()),
-    ])
+    common::tags("dev", "auth", id)
 }
 
-/// The names of the fields whose values differ.
-fn diff(a: &State, b: &State) -> BTreeSet<&'static str> {
-    a.keys()
-        .chain(b.keys())
-        .filter(|k| a.get(*k) != b.get(*k))
-        .copied()
-        .collect()
-}
+use common::changed_fields as diff;
 
 /// A user pool and a client, made with the finished modules: (pool id, client id).
 async fn user_pool_and_client(aws: &Aws) -> (String, String) {

@@ -9,7 +9,7 @@ mod common;
 use std::io::Read;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::pty::{COLS, Pty, ROWS};
 use common::{Emulator, PASSWORD_ENV, command, example_config, with_s3_actions};
@@ -274,18 +274,9 @@ impl Watching {
 
     /// Polls the screen (without colour) until `done` holds; panics with it after [`WAIT`].
     fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let text = screen(&self.bytes(), false);
-            if done(&text) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; the screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let what = format!("{what} on the screen");
+        let shown = || screen(&self.bytes(), false);
+        common::wait_until(&what, WAIT, shown, || done(&shown()).then_some(()));
     }
 
     /// SIGTERM, then every byte once it has exited; its exit code.

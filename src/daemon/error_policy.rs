@@ -4,8 +4,9 @@
 //!   jittered exponential backoff: about 1 s, 2 s, 4 s, … capped at 60 s;
 //! - throttling backs off longer: about 5 s, 10 s, … capped at 5 minutes, so the daemon does
 //!   not add to the account's rate;
-//! - a request AWS refused as invalid (or a resource that is not ours) cannot succeed by
-//!   asking again: it waits for the next edit of the files (or the resync);
+//! - a request AWS refused as invalid (a validation error) cannot succeed by asking again
+//!   unchanged: it waits for the next edit of the files (or the resync); what may be cured out
+//!   of band (a same-named resource that is not ours, a missing function) is transient;
 //! - a lost lease steps down: the new leader converges; this daemon follows until the lease
 //!   loop makes it the leader again.
 //!
@@ -20,7 +21,7 @@ use crate::backoff::Backoff;
 pub enum ErrorClass {
     Transient,
     Throttled,
-    /// AWS refused the request as invalid, or stackwatch refused to touch what is not its own.
+    /// AWS refused the request as invalid (a validation error), or the files do not load.
     Invalid,
     LostLease,
 }

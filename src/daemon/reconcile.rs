@@ -1,6 +1,9 @@
-//! One reconcile, level-triggered: load the files → (invalid: report with file:line:col, keep
-//! the last good desired state, change nothing) → read AWS → plan → approval → apply within the
-//! blast-radius guard → print the outputs and rewrite `outputs.json`.
+//! One reconcile, level-triggered, as a pipeline of small steps: load the files (invalid: report
+//! with file:line:col, keep the last good desired state, change nothing) → scope (what the key
+//! covers, under its lock) → read AWS (and take or renew the lease) → plan → gate (a pure
+//! decision: nothing to do, blocked, follow the leader, or apply; then approval) → apply within
+//! the blast-radius guard → publish (settle, print the outputs and rewrite `outputs.json`).
+//! It returns `Result<Outcome, ReconcileError>`; the error's class picks the retry.
 //!
 //! Only the holder of the lease (`super::lease`) applies; another daemon plans, reports the plan
 //! as pending and says who leads. An apply is abandoned the moment the lease is lost.
@@ -121,26 +124,14 @@ fn class_of<'a>(errors: impl IntoIterator<Item = &'a AwsError>) -> ErrorClass {
     }
 }
 
-/// The class of a plan's or an apply's problems: a resource that is not ours waits for an
-/// edit like an invalid request; a dependency's problem counts as that dependency's.
+/// The class of a plan's or an apply's problems, from AWS's answers among them. A resource that
+/// is not ours, or a dependency's problem, may be cured out of band (the same-named resource
+/// deleted), so it is retried as transient.
 fn problems_class(problems: &[ResourceProblem]) -> ErrorClass {
-    let not_ours = problems.iter().any(|p| {
-        matches!(
-            p.problem,
-            Problem::NotOurs { .. } | Problem::LeftUntouched { .. }
-        )
-    });
-    let aws: Vec<&AwsError> = problems
-        .iter()
-        .filter_map(|p| match &p.problem {
-            Problem::Aws(e) => Some(e),
-            _ => None,
-        })
-        .collect();
-    match class_of(aws.iter().copied()) {
-        ErrorClass::Transient if aws.is_empty() && not_ours => ErrorClass::Invalid,
-        class => class,
-    }
+    class_of(problems.iter().filter_map(|p| match &p.problem {
+        Problem::Aws(e) => Some(e),
+        _ => None,
+    }))
 }
 
 /// What one reconcile is about.
@@ -1250,10 +1241,12 @@ mod tests {
                 at: "a.yaml:1:1".into(),
             },
         }]);
-        assert_eq!(not_ours.class(), ErrorClass::Invalid);
+        assert_eq!(not_ours.class(), ErrorClass::Transient, "cured out of band");
         assert_eq!(ReconcileError::LostLease.class(), ErrorClass::LostLease);
         let refused = ReconcileError::Read(Error::Aws(AwsError::refused("x", "y", "z", "no")));
-        assert_eq!(refused.class(), ErrorClass::Invalid);
+        assert_eq!(refused.class(), ErrorClass::Transient);
+        let config = ReconcileError::Read(Error::Config(crate::config::ConfigError(vec![])));
+        assert_eq!(config.class(), ErrorClass::Invalid);
         let io = ReconcileError::Read(Error::Refused("connection refused".into()));
         assert_eq!(io.class(), ErrorClass::Transient);
     }

@@ -15,6 +15,7 @@ use super::{Hint, Resolve, ResourceKind};
 use crate::config::template::{Resolved, Template};
 use std::fmt;
 
+use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format as DateFormat;
@@ -124,6 +125,28 @@ fn info(
     }
 }
 
+/// One user as AdminGetUser reads it.
+fn got(out: &AdminGetUserOutput) -> UserInfo {
+    info(
+        out.username(),
+        out.user_attributes(),
+        out.user_status().map(|s| s.as_str()),
+        out.enabled(),
+        out.user_create_date(),
+    )
+}
+
+/// One user as ListUsers reads it.
+fn listed(u: &UserType) -> UserInfo {
+    info(
+        u.username().unwrap_or_default(),
+        u.attributes(),
+        u.user_status().map(|s| s.as_str()),
+        u.enabled(),
+        u.user_create_date(),
+    )
+}
+
 fn user_pool_label(pool: &str, email: &str) -> String {
     format!("{email} in {pool}")
 }
@@ -138,13 +161,7 @@ pub async fn get(aws: &Aws, pool: &str, email: &str) -> Result<Option<UserInfo>,
         .send()
         .await
     {
-        Ok(out) => Ok(Some(info(
-            out.username(),
-            out.user_attributes(),
-            out.user_status().map(|s| s.as_str()),
-            out.enabled(),
-            out.user_create_date(),
-        ))),
+        Ok(out) => Ok(Some(got(&out))),
         Err(e) => {
             let e = AwsError::new("reading", KIND, user_pool_label(pool, email), e);
             if NOT_FOUND.iter().any(|c| e.is(c)) {
@@ -168,18 +185,7 @@ pub async fn list(aws: &Aws, pool: &str) -> Result<Vec<UserInfo>, AwsError> {
         .try_collect()
         .await
         .map_err(|e| AwsError::new("listing users of", "Cognito user pool", pool, e))?;
-    let users: Vec<UserInfo> = users
-        .iter()
-        .map(|u: &UserType| {
-            info(
-                u.username().unwrap_or_default(),
-                u.attributes(),
-                u.user_status().map(|s| s.as_str()),
-                u.enabled(),
-                u.user_create_date(),
-            )
-        })
-        .collect();
+    let users: Vec<UserInfo> = users.iter().map(listed).collect();
     Ok(users)
 }
 
@@ -495,7 +501,9 @@ impl ResourceKind for TestUser {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::drift;
     use super::*;
+    use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 
     #[test]
     fn passwords_never_print() {
@@ -519,5 +527,105 @@ mod tests {
                 .contains("Sup3r")
         );
         assert_eq!(p.expose(), "Sup3r-secret!");
+    }
+
+    fn spec() -> Spec {
+        Spec {
+            email: "alice@example.com".into(),
+            user_pool_id: "us-east-1_AbC123".into(),
+            password: Password::new("Sup3r-secret!"),
+        }
+    }
+
+    fn attribute(name: &str, value: &str) -> AttributeType {
+        AttributeType::builder()
+            .name(name)
+            .value(value)
+            .build()
+            .unwrap()
+    }
+
+    /// AdminGetUser's answer for a user as create_user made it: the pool signs in by email, so
+    /// Cognito names the user by its `sub`.
+    fn answer() -> aws_sdk_cognitoidentityprovider::operation::admin_get_user::builders::AdminGetUserOutputBuilder
+    {
+        AdminGetUserOutput::builder()
+            .username("9a7b-sub")
+            .user_attributes(attribute("sub", "9a7b-sub"))
+            .user_attributes(attribute("email_verified", "true"))
+            .user_attributes(attribute("email", "alice@example.com"))
+            .user_status(UserStatusType::Confirmed)
+            .enabled(true)
+            .user_create_date(DateTime::from_secs(1_700_000_000))
+    }
+
+    #[test]
+    fn a_user_as_created_matches_its_spec() {
+        let sp = spec();
+        let u = got(&answer().build().unwrap());
+        let obs = observed(&sp, &u);
+        assert_eq!(obs.state, TestUser::state(&sp));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, "alice@example.com");
+        assert_eq!(
+            obs.attrs,
+            Attrs::from([
+                ("email", "alice@example.com".to_string()),
+                ("userPoolId", "us-east-1_AbC123".to_string()),
+                ("username", "9a7b-sub".to_string()),
+            ])
+        );
+        assert_eq!(u.sub, "9a7b-sub");
+        assert_eq!(u.email, "alice@example.com");
+        assert_eq!(u.created.as_deref(), Some("2023-11-14T22:13:20Z"));
+    }
+
+    #[test]
+    fn drift_in_status_enabled_and_verification() {
+        let sp = spec();
+        let unverified = answer().set_user_attributes(Some(vec![
+            attribute("email", "alice@example.com"),
+            attribute("email_verified", "false"),
+        ]));
+        let cases = [
+            (
+                answer().user_status(UserStatusType::ForceChangePassword),
+                "status",
+            ),
+            (answer().enabled(false), "enabled"),
+            (unverified, "emailVerified"),
+            (
+                answer().set_user_attributes(Some(vec![attribute("email", "alice@example.com")])),
+                "emailVerified",
+            ),
+        ];
+        for (out, field) in cases {
+            let obs = observed(&sp, &got(&out.build().unwrap()));
+            assert_eq!(drift(&TestUser::state(&sp), &obs.state), [field]);
+        }
+        // No status in the answer reads as UNKNOWN: drift, never CONFIRMED.
+        let u = got(&answer().set_user_status(None).build().unwrap());
+        assert_eq!(u.status, "UNKNOWN");
+    }
+
+    #[test]
+    fn a_listed_user_reads_like_a_got_one() {
+        let listed_user = UserType::builder()
+            .username("9a7b-sub")
+            .attributes(attribute("sub", "9a7b-sub"))
+            .attributes(attribute("email_verified", "true"))
+            .attributes(attribute("email", "alice@example.com"))
+            .user_status(UserStatusType::Confirmed)
+            .enabled(true)
+            .user_create_date(DateTime::from_secs(1_700_000_000))
+            .build();
+        assert_eq!(listed(&listed_user), got(&answer().build().unwrap()));
+        let disabled = UserType::builder().username("x").enabled(false).build();
+        let u = listed(&disabled);
+        assert!(!u.enabled && !u.email_verified);
+        assert_eq!(
+            (u.email.as_str(), u.sub.as_str(), u.created),
+            ("", "", None)
+        );
     }
 }

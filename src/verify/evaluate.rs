@@ -14,9 +14,10 @@
 //!   `ForAllValues:` set prefixes and the `...IfExists` suffix.
 //!
 //! Anything else (numeric and date operators, for instance) is reported as
-//! [`Unsupported`], never guessed. Only identity policies are evaluated: no resource policies,
-//! permission boundaries, session policies or SCPs, which a Cognito identity role does not
-//! involve unless the account adds them.
+//! [`Unsupported`], never guessed. Identity policies are evaluated, within the role's
+//! permissions boundary when it has one ([`evaluate_role`]: allowed only when both allow); no
+//! resource policies, session policies or SCPs, which a Cognito identity role does not involve
+//! unless the account adds them.
 
 use std::collections::BTreeMap;
 use std::fmt;

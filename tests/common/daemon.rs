@@ -9,7 +9,7 @@ use std::fs::File;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The example app's test user's password, for every daemon (the emulator takes any valid one).
 const PASSWORD: &str = "Daemon-test-pw-1!";
@@ -212,14 +212,7 @@ impl Daemon {
 
     /// Its exit status, once it exits within `limit`.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Some(status) = self.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
+        super::poll(limit, || self.try_wait())
     }
 }
 
@@ -238,30 +231,16 @@ pub fn metric(text: &str, sample: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Polls `check` every 50 ms until it returns Some, for at most `limit`; on timeout, panics
-/// with the logs of `daemons`.
-pub async fn eventually<T, F, Fut>(
-    what: &str,
-    limit: Duration,
-    daemons: &[&Daemon],
-    mut check: F,
-) -> T
+/// Polls `check` until it returns Some, for at most `limit`; on timeout, panics with the logs
+/// of `daemons`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, daemons: &[&Daemon], check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if Instant::now() > deadline {
-            let logs: Vec<String> = daemons.iter().map(|d| d.logs()).collect();
-            panic!(
-                "timed out after {limit:?} waiting for {what}\n{}",
-                logs.join("\n=====\n")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let logs = || {
+        let logs: Vec<String> = daemons.iter().map(|d| d.logs()).collect();
+        logs.join("\n=====\n")
+    };
+    super::eventually(what, limit, logs, check).await
 }

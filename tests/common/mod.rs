@@ -92,19 +92,17 @@ impl Emulator {
             .spawn()
             .expect("starting deploy/local/emulator");
         let endpoint = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "emulator did not start; log: {}",
-                    std::fs::read_to_string(&log_path).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let started = || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .ok()
+                .map(|_| ())
+        };
+        wait_until(
+            "the emulator to start",
+            Duration::from_secs(300),
+            || std::fs::read_to_string(&log_path).unwrap_or_default(),
+            started,
+        );
         Emulator {
             child,
             port,
@@ -152,6 +150,91 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// How often the waiting helpers poll.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Polls `check` until it returns Some, for at most `limit`; `None` when time runs out.
+pub fn poll<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Polls `check` until it returns Some, for at most `limit`; on timeout, panics naming `what`
+/// with `context()` (what the test can show then: logs, a screen).
+pub fn wait_until<T>(
+    what: &str,
+    limit: Duration,
+    context: impl Fn() -> String,
+    check: impl FnMut() -> Option<T>,
+) -> T {
+    poll(limit, check).unwrap_or_else(|| {
+        panic!(
+            "timed out after {limit:?} waiting for {what}\n{}",
+            context()
+        )
+    })
+}
+
+/// [`wait_until`] for an async check.
+pub async fn eventually<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    context: impl Fn() -> String,
+    mut check: F,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "timed out after {limit:?} waiting for {what}\n{}",
+                context()
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Our four tags on a resource of app `notes`, `stage` and `stack`, logical id `id`.
+pub fn tags(stage: &str, stack: &str, id: &str) -> stackwatch::resource::Tags {
+    use stackwatch::resource::{TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE};
+    [
+        (TAG_APP, "notes"),
+        (TAG_STAGE, stage),
+        (TAG_STACK, stack),
+        (TAG_ID, id),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// The fields whose values differ between two states, as a plan sees them.
+pub fn changed_fields(
+    a: &stackwatch::resource::State,
+    b: &stackwatch::resource::State,
+) -> std::collections::BTreeSet<&'static str> {
+    a.keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .copied()
+        .collect()
 }
 
 /// Replaces the first `from` with `to` in `dir/file`; the file must contain `from`.
