@@ -12,6 +12,7 @@ use super::{Hint, Owned, Resolve, ResourceKind, Scope};
 use crate::config::template::Template;
 use std::collections::{BTreeMap, HashMap};
 
+use aws_sdk_apigatewayv2::operation::get_api::GetApiOutput;
 use aws_sdk_apigatewayv2::types::{Api, ProtocolType};
 use serde_json::{Value, json};
 
@@ -101,6 +102,17 @@ struct Head {
     tags: Tags,
 }
 
+impl Head {
+    /// From GetApi's answer for the API `id`.
+    fn got(id: &str, out: &GetApiOutput) -> Head {
+        Head {
+            id: id.to_string(),
+            endpoint: out.api_endpoint().unwrap_or_default().to_string(),
+            tags: tags_of(out.tags()),
+        }
+    }
+}
+
 fn observed_head(spec: &Spec, head: &Head, owner: Owner) -> Observed {
     Observed::new(
         head.id.clone(),
@@ -115,15 +127,35 @@ fn tags_of(tags: Option<&HashMap<String, String>>) -> Tags {
         .unwrap_or_default()
 }
 
-/// Adds routes, stage and live ids to an observation made from the API alone.
-async fn complete(aws: &Aws, mut obs: Observed) -> Result<Option<Observed>, AwsError> {
-    let Some((routes, stage, live)) = read_live(aws, &obs.id).await? else {
-        return Ok(None);
+/// One item of GetApis as a candidate for the spec, owned by its tags: `None` unless it has
+/// our name (and an id).
+fn candidate(spec: &Spec, a: &Api) -> Option<Observed> {
+    let id = a.api_id()?;
+    if a.name() != Some(spec.name.as_str()) {
+        return None;
+    }
+    let head = Head {
+        id: id.to_string(),
+        endpoint: a.api_endpoint().unwrap_or_default().to_string(),
+        tags: tags_of(a.tags()),
     };
+    let owner = owner_from_tags(&head.tags, &spec.tags);
+    Some(observed_head(spec, &head, owner))
+}
+
+/// An observation made from the API alone, with the routes, stage and live ids read.
+fn completed(mut obs: Observed, (routes, stage, live): (Value, Value, Live)) -> Observed {
     obs.state.insert("routes", routes);
     obs.state.insert("stage", stage);
     obs.detail = Detail::Api(live);
-    Ok(Some(obs))
+    obs
+}
+
+/// Adds routes, stage and live ids to an observation made from the API alone.
+async fn complete(aws: &Aws, obs: Observed) -> Result<Option<Observed>, AwsError> {
+    Ok(read_live(aws, &obs.id)
+        .await?
+        .map(|read| completed(obs, read)))
 }
 
 /// Reads the API by the id an earlier read found (GetApi instead of GetApis): only an owned
@@ -134,11 +166,7 @@ async fn read_known(aws: &Aws, spec: &Spec, id: &str) -> Result<Option<Observed>
             if out.name() == Some(spec.name.as_str())
                 && out.protocol_type() == Some(&ProtocolType::Http) =>
         {
-            let head = Head {
-                id: id.to_string(),
-                endpoint: out.api_endpoint().unwrap_or_default().to_string(),
-                tags: tags_of(out.tags()),
-            };
+            let head = Head::got(id, &out);
             if owner_from_tags(&head.tags, &spec.tags) == Owner::Ours
                 && let Some(o) = complete(aws, observed_head(spec, &head, Owner::Ours)).await?
             {
@@ -241,11 +269,7 @@ impl ResourceKind for HttpApi {
                     ),
                 ));
             }
-            let head = Head {
-                id: id.to_string(),
-                endpoint: out.api_endpoint().unwrap_or_default().to_string(),
-                tags: tags_of(out.tags()),
-            };
+            let head = Head::got(id, &out);
             return complete(aws, observed_head(spec, &head, Owner::Adopted)).await;
         }
         if let Some(id) = hint.known
@@ -253,20 +277,11 @@ impl ResourceKind for HttpApi {
         {
             return Ok(Some(o));
         }
-        let mut found = Vec::new();
-        for a in list_http_apis(aws, &spec.name).await? {
-            let Some(id) = a.api_id() else { continue };
-            if a.name() != Some(spec.name.as_str()) {
-                continue;
-            }
-            let head = Head {
-                id: id.to_string(),
-                endpoint: a.api_endpoint().unwrap_or_default().to_string(),
-                tags: tags_of(a.tags()),
-            };
-            let owner = owner_from_tags(&head.tags, &spec.tags);
-            found.push(observed_head(spec, &head, owner));
-        }
+        let found: Vec<Observed> = list_http_apis(aws, &spec.name)
+            .await?
+            .iter()
+            .filter_map(|a| candidate(spec, a))
+            .collect();
         match super::pick(found, KIND, &spec.name)? {
             Some(obs) => complete(aws, obs).await,
             None => Ok(None),
@@ -400,5 +415,206 @@ impl ResourceKind for HttpApi {
                 if is_not_found(&e) { Ok(()) } else { Err(e) }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{drift, ours, ours_and_others};
+    use super::routes::live_state;
+    use super::*;
+    use aws_sdk_apigatewayv2::types::{
+        AuthorizationType, Integration, IntegrationType, Route, Stage,
+    };
+
+    const CREATE: &str = "arn:aws:lambda:us-east-1:123456789012:function:dev-notes-create";
+    const ENDPOINT: &str = "https://a1b2c3.execute-api.us-east-1.amazonaws.com";
+
+    fn spec() -> Spec {
+        Spec {
+            name: "dev-notes-ApiStack-Api".into(),
+            authorizer: Authorizer::Iam,
+            routes: vec![
+                ("GET /notes".into(), "https://example.com/notes".into()),
+                ("POST /notes".into(), CREATE.into()),
+            ],
+            tags: ours(),
+        }
+    }
+
+    fn integration(id: &str, kind: IntegrationType, uri: &str) -> Integration {
+        Integration::builder()
+            .integration_id(id)
+            .integration_type(kind)
+            .integration_uri(uri)
+            .build()
+    }
+
+    fn route(id: &str, key: &str, target: &str, auth: Option<AuthorizationType>) -> Route {
+        Route::builder()
+            .route_id(id)
+            .route_key(key)
+            .target(target)
+            .set_authorization_type(auth)
+            .api_key_required(false)
+            .build()
+    }
+
+    fn stage(name: &str, auto_deploy: Option<bool>) -> Stage {
+        Stage::builder()
+            .stage_name(name)
+            .set_auto_deploy(auto_deploy)
+            .build()
+    }
+
+    /// GetIntegrations, GetRoutes and GetStages for the API as create made it, in AWS's
+    /// order; the Lambda integration's URI as API Gateway's invocation URI.
+    fn listed() -> (Vec<Integration>, Vec<Route>, Vec<Stage>) {
+        let invocation = format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{CREATE}/invocations"
+        );
+        let iam = Some(AuthorizationType::AwsIam);
+        (
+            vec![
+                integration("i2", IntegrationType::AwsProxy, &invocation),
+                integration(
+                    "i1",
+                    IntegrationType::HttpProxy,
+                    "https://example.com/notes",
+                ),
+            ],
+            vec![
+                route("r2", "POST /notes", "integrations/i2", iam.clone()),
+                route("r1", "GET /notes", "integrations/i1", iam),
+            ],
+            vec![stage("$default", Some(true))],
+        )
+    }
+
+    fn got_api() -> GetApiOutput {
+        let mut out = GetApiOutput::builder()
+            .api_id("a1b2c3")
+            .name("dev-notes-ApiStack-Api")
+            .protocol_type(ProtocolType::Http)
+            .route_selection_expression("$request.method $request.path")
+            .api_endpoint(ENDPOINT);
+        for (k, v) in ours_and_others() {
+            out = out.tags(k, v);
+        }
+        out.build()
+    }
+
+    /// The whole observation: the API's head, completed with what the three listings say.
+    fn observe(items: (Vec<Integration>, Vec<Route>, Vec<Stage>)) -> Observed {
+        let head = observed_head(&spec(), &Head::got("a1b2c3", &got_api()), Owner::Ours);
+        completed(head, live_state(&items.0, &items.1, &items.2))
+    }
+
+    #[test]
+    fn an_api_as_created_matches_its_spec() {
+        let obs = observe(listed());
+        assert_eq!(obs.state, HttpApi::state(&spec()));
+        assert_eq!(obs.id, "a1b2c3");
+        assert_eq!(
+            obs.attrs,
+            Attrs::from([("id", "a1b2c3".to_string()), ("url", ENDPOINT.to_string())])
+        );
+        let Detail::Api(live) = &obs.detail else {
+            panic!("{:?}", obs.detail)
+        };
+        assert_eq!(
+            live.routes["POST /notes"],
+            LiveRoute {
+                route_id: "r2".into(),
+                integration_id: Some("i2".into()),
+                integration_type: Some("AWS_PROXY".into()),
+            }
+        );
+        assert_eq!(live.routes["GET /notes"].route_id, "r1");
+        assert!(live.stage);
+        assert!(live.unused_integrations.is_empty());
+    }
+
+    #[test]
+    fn each_drift_is_in_routes_or_stage() {
+        let (i, r, s) = listed();
+        let only = |n: usize| vec![r[n].clone()];
+        let unauthorized = route("r1", "GET /notes", "integrations/i1", None);
+        let moved = integration("i1", IntegrationType::HttpProxy, "https://example.com/old");
+        let extra = route("r3", "DELETE /notes", "integrations/i1", None);
+        let cases = [
+            (
+                (i.clone(), vec![r[0].clone(), unauthorized], s.clone()),
+                "routes",
+            ),
+            ((vec![i[0].clone(), moved], r.clone(), s.clone()), "routes"),
+            ((i.clone(), only(0), s.clone()), "routes"),
+            (
+                (i.clone(), [r.clone(), vec![extra]].concat(), s.clone()),
+                "routes",
+            ),
+            (
+                (i.clone(), r.clone(), vec![stage("$default", Some(false))]),
+                "stage",
+            ),
+            (
+                (i.clone(), r.clone(), vec![stage("$default", None)]),
+                "stage",
+            ),
+            (
+                (i.clone(), r.clone(), vec![stage("prod", Some(true))]),
+                "stage",
+            ),
+        ];
+        for (items, field) in cases {
+            let obs = observe(items);
+            assert_eq!(drift(&HttpApi::state(&spec()), &obs.state), [field]);
+        }
+    }
+
+    #[test]
+    fn a_missing_stage_and_dangling_integrations_are_live_facts() {
+        let (mut i, mut r, _) = listed();
+        i.push(integration("left", IntegrationType::HttpProxy, "https://x"));
+        r[1] = route(
+            "r1",
+            "GET /notes",
+            "integrations/gone",
+            Some(AuthorizationType::AwsIam),
+        );
+        let (routes, stage, live) = live_state(&i, &r, &[]);
+        assert_eq!(stage, Value::Null);
+        assert!(!live.stage);
+        assert_eq!(routes["GET /notes"]["target"], Value::Null);
+        assert_eq!(live.routes["GET /notes"].integration_id, None);
+        // i1 is no longer targeted either: both are deleted by the next update.
+        assert_eq!(live.unused_integrations, ["i1", "left"]);
+    }
+
+    #[test]
+    fn listed_apis_are_candidates_by_name_owned_by_tags() {
+        let api = |name: &str, tags: Tags| {
+            let mut a = Api::builder()
+                .api_id("a1b2c3")
+                .name(name)
+                .protocol_type(ProtocolType::Http)
+                .route_selection_expression("$request.method $request.path")
+                .api_endpoint(ENDPOINT);
+            for (k, v) in tags {
+                a = a.tags(k, v);
+            }
+            a
+        };
+        let sp = spec();
+        let ours_found = candidate(&sp, &api(&sp.name, ours_and_others()).build()).unwrap();
+        assert_eq!(ours_found.owner, Owner::Ours);
+        assert_eq!(ours_found.state["tags"], HttpApi::state(&sp)["tags"]);
+        assert_eq!(ours_found.attrs["url"], ENDPOINT);
+        let foreign = candidate(&sp, &api(&sp.name, Tags::new()).build()).unwrap();
+        assert_eq!(foreign.owner, Owner::Foreign);
+        assert_eq!(foreign.state["tags"], json!({}));
+        assert!(candidate(&sp, &api("dev-notes-Other", ours()).build()).is_none());
+        let no_id = api(&sp.name, ours()).set_api_id(None).build();
+        assert!(candidate(&sp, &no_id).is_none());
     }
 }

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType};
+use aws_sdk_apigatewayv2::types::{
+    AuthorizationType, Integration as SdkIntegration, IntegrationType, Route, Stage,
+};
 use serde_json::{Map, Value, json};
 
 use super::{KIND, Live, LiveRoute, STAGE, Spec, is_not_found};
@@ -121,9 +123,22 @@ pub(super) async fn read_live(
     else {
         return Ok(None);
     };
+    Ok(Some(live_state(
+        &integration_items,
+        &route_items,
+        &stage_items,
+    )))
+}
 
+/// The `routes` and `stage` state and the live ids, from what GetIntegrations, GetRoutes and
+/// GetStages list.
+pub(super) fn live_state(
+    integration_items: &[SdkIntegration],
+    route_items: &[Route],
+    stage_items: &[Stage],
+) -> (Value, Value, Live) {
     let mut integrations: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
-    for i in &integration_items {
+    for i in integration_items {
         if let Some(iid) = i.integration_id() {
             integrations.insert(
                 iid.to_string(),
@@ -137,7 +152,7 @@ pub(super) async fn read_live(
 
     let mut routes = BTreeMap::new();
     let mut live = Live::default();
-    for r in &route_items {
+    for r in route_items {
         let (Some(key), Some(route_id)) = (r.route_key(), r.route_id()) else {
             continue;
         };
@@ -173,13 +188,13 @@ pub(super) async fn read_live(
         .collect();
 
     let mut stage = Value::Null;
-    for s in &stage_items {
+    for s in stage_items {
         if s.stage_name() == Some(STAGE) {
             live.stage = true;
             stage = stage_state(s.auto_deploy().unwrap_or(false));
         }
     }
-    Ok(Some((to_object(routes), stage, live)))
+    (to_object(routes), stage, live)
 }
 
 async fn create_integration(
