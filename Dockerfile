@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# stackwatch: `stackwatch watch` in a container (see README, "Container image").
+# stackwatch: `stackwatch watch` in a container (see docs/operations.md, "Container image").
 #
 #   docker build -t stackwatch:dev .
 #   docker run --rm -v "$PWD/config:/config:ro" -p 9464:9464 stackwatch:dev
@@ -44,6 +44,6 @@ USER 10001:10001
 WORKDIR /state
 EXPOSE 9464
 ENTRYPOINT ["stackwatch"]
-# The web console stays off in the image (it is a write surface; see README "Console"): give
+# The web console stays off in the image (it is a write surface; see docs/console.md): give
 # `--console read-only` and STACKWATCH_CONSOLE_TOKEN (from a Secret) to turn it on read-only.
 CMD ["watch", "--config", "/config", "--approve", "auto", "--console", "off", "--log-format", "json"]

@@ -8,8 +8,8 @@
 //! The daemon is measured as a black box (the `stackwatch` binary, its `/metrics`), so a binary
 //! from another commit can be compared with `STACKWATCH_BENCH_BIN=path/to/stackwatch`.
 //! Environment:
-//! - `STACKWATCH_BENCH_IDLE_SECS` (default 15): the idle window; the resync equals it. The
-//!   README's figure is with 60.
+//! - `STACKWATCH_BENCH_IDLE_SECS` (default 15): the idle window; the resync equals it
+//!   (docs/performance.md says which window its figures used).
 //! - `STACKWATCH_BENCH_SCALE` (default `1,10,50,100`): the stack counts of the scale table,
 //!   which also measures save-to-converged for one edited auth stack at each size.
 //! - `STACKWATCH_BENCH_EDITS` (default 20): edits for save-to-converged.

@@ -13,7 +13,7 @@ so adding a method to the class is enough to implement a missing action.
 Strict mode (refusing what AWS refuses: botocore model checks, S3 naming, IAM
 quotas, IAM propagation) lives in the `strict` package beside this file and is
 installed last; STACKWATCH_EMULATOR_STRICT=0 leaves it out (the extensions here
-stay). See README "## The local emulator".
+stay). See docs/emulator.md.
 """
 
 import base64

@@ -5,7 +5,7 @@
                                   cognito-identity (float, default 0; strict only)
 
 install() puts the checking layer in front of moto's dispatcher (strict on) or
-only the refusals endpoint (strict off). See README "## The local emulator".
+only the refusals endpoint (strict off). See docs/emulator.md.
 """
 
 import os
