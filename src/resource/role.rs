@@ -11,7 +11,7 @@
 use super::naming::{self, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
 use crate::config::template::Template;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{Role as IamRole, Tag};
 use serde_json::{Value, json};
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
@@ -94,6 +94,54 @@ fn document(text: &str, what: &str, name: &str) -> Result<PolicyDocument, AwsErr
             name,
             format!("the {what} AWS returned is not a policy document: {e}"),
         )
+    })
+}
+
+/// The role as GetRole read it (by `name`, for errors), with the text of its inline policy as
+/// GetRolePolicy read it (`None`: it has none). Both documents come URL-encoded and are compared
+/// canonical. The owner is `owner`, else ours by the role's tags.
+fn observed(
+    spec: &Spec,
+    name: &str,
+    role: &IamRole,
+    policy: Option<&str>,
+    owner: Option<Owner>,
+) -> Result<Observed, AwsError> {
+    let tags: Tags = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let owner = owner.unwrap_or_else(|| owner_from_tags(&tags, &spec.tags));
+    let trust = match role.assume_role_policy_document() {
+        Some(t) => document(t, "trust policy", name)?.canonical(),
+        None => Value::Null,
+    };
+    let policy = match policy {
+        Some(p) => document(p, "inline policy", name)?.canonical(),
+        None => Value::Null,
+    };
+    Ok(Observed {
+        id: role.role_name().to_string(),
+        owner,
+        state: State::from([
+            ("trustPolicy", trust),
+            ("policy", policy),
+            ("path", Value::from(role.path())),
+            (
+                "permissionsBoundary",
+                role.permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map_or(Value::Null, Value::from),
+            ),
+            ("tags", tags_state(&tags, &spec.tags)),
+        ]),
+        attrs: Attrs::from([
+            ("name", role.role_name().to_string()),
+            ("arn", role.arn().to_string()),
+        ]),
+        detail: Detail::None,
+        notes: Vec::new(),
     })
 }
 
@@ -290,53 +338,19 @@ impl ResourceKind for Role {
             }
         };
         let Some(role) = role else { return Ok(None) };
-        let tags: Tags = role
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        let owner = if adopt.is_some() {
-            Owner::Adopted
-        } else {
-            owner_from_tags(&tags, &spec.tags)
-        };
-        let trust = match role.assume_role_policy_document() {
-            Some(t) => document(t, "trust policy", name)?.canonical(),
-            None => Value::Null,
-        };
         let policy = match policy {
-            Ok(out) => document(out.policy_document(), "inline policy", name)?.canonical(),
+            Ok(out) => Some(out.policy_document),
             Err(e) => {
                 let e = AwsError::new("reading inline policy of", KIND, name, e);
                 if e.is("NoSuchEntity") {
-                    Value::Null
+                    None
                 } else {
                     return Err(e);
                 }
             }
         };
-        Ok(Some(Observed {
-            id: role.role_name().to_string(),
-            owner,
-            state: State::from([
-                ("trustPolicy", trust),
-                ("policy", policy),
-                ("path", Value::from(role.path())),
-                (
-                    "permissionsBoundary",
-                    role.permissions_boundary()
-                        .and_then(|b| b.permissions_boundary_arn())
-                        .map_or(Value::Null, Value::from),
-                ),
-                ("tags", tags_state(&tags, &spec.tags)),
-            ]),
-            attrs: Attrs::from([
-                ("name", role.role_name().to_string()),
-                ("arn", role.arn().to_string()),
-            ]),
-            detail: Detail::None,
-            notes: Vec::new(),
-        }))
+        let owner = adopt.is_some().then_some(Owner::Adopted);
+        observed(spec, name, &role, policy.as_deref(), owner).map(Some)
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         let out = aws
@@ -440,5 +454,211 @@ impl ResourceKind for Role {
         let out = aws.iam.delete_role().role_name(name).send().await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, name, e));
         out.or_not_found(NOT_FOUND).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{drift, ours, ours_and_others};
+    use super::*;
+    use aws_sdk_iam::types::AttachedPermissionsBoundary;
+    use aws_sdk_iam::types::builders::RoleBuilder;
+    use aws_smithy_types::DateTime;
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+    const POOL: &str = "us-east-1:1234";
+    const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/Boundary";
+
+    fn spec(boundary: Option<&str>) -> Spec {
+        Spec {
+            name: "dev-notes-AuthStack-Auth-auth".into(),
+            trust: trust_policy(POOL, "authenticated"),
+            policy: Some(PolicyDocument(json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject"],
+                    "Resource": ["arn:aws:s3:::uploads/*"],
+                }]
+            }))),
+            path: "/stackwatch/".into(),
+            permissions_boundary: boundary.map(str::to_string),
+            tags: ours(),
+        }
+    }
+
+    /// As IAM hands documents back: percent-encoded (RFC 3986).
+    fn encoded(doc: &Value) -> String {
+        const IAM_SET: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        utf8_percent_encode(&doc.to_string(), IAM_SET).to_string()
+    }
+
+    /// GetRole's role as CreateRole made it: the trust policy encoded, with keys in IAM's
+    /// order and single values as strings; another team's tag.
+    fn got(trust: &Value) -> RoleBuilder {
+        let mut role = IamRole::builder()
+            .path("/stackwatch/")
+            .role_name("dev-notes-AuthStack-Auth-auth")
+            .role_id("AROAEXAMPLE")
+            .arn("arn:aws:iam::123456789012:role/stackwatch/dev-notes-AuthStack-Auth-auth")
+            .create_date(DateTime::from_secs(1_700_000_000))
+            .assume_role_policy_document(encoded(trust))
+            .max_session_duration(3600);
+        for (k, v) in ours_and_others() {
+            role = role.tags(Tag::builder().key(k).value(v).build().unwrap());
+        }
+        role
+    }
+
+    fn trust_as_iam_returns_it() -> Value {
+        json!({
+            "Statement": {
+                "Condition": {
+                    "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+                    "StringEquals": {"cognito-identity.amazonaws.com:aud": POOL}
+                },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                "Effect": "Allow"
+            },
+            "Version": "2012-10-17"
+        })
+    }
+
+    /// The inline policy as GetRolePolicy returns it: encoded, actions in another order.
+    fn inline_as_iam_returns_it() -> String {
+        encoded(&json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Resource": "arn:aws:s3:::uploads/*",
+                "Action": ["s3:PutObject", "s3:GetObject"],
+                "Effect": "Allow"
+            }]
+        }))
+    }
+
+    fn observe(role: RoleBuilder, policy: Option<&str>, sp: &Spec) -> Observed {
+        let role = role.build().unwrap();
+        observed(sp, &sp.name, &role, policy, None).unwrap()
+    }
+
+    #[test]
+    fn a_role_as_created_matches_its_spec() {
+        let sp = spec(None);
+        let inline = inline_as_iam_returns_it();
+        let obs = observe(got(&trust_as_iam_returns_it()), Some(&inline), &sp);
+        assert_eq!(obs.state, Role::state(&sp));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, "dev-notes-AuthStack-Auth-auth");
+        assert_eq!(
+            obs.attrs,
+            Attrs::from([
+                ("name", "dev-notes-AuthStack-Auth-auth".to_string()),
+                (
+                    "arn",
+                    "arn:aws:iam::123456789012:role/stackwatch/dev-notes-AuthStack-Auth-auth"
+                        .to_string()
+                ),
+            ])
+        );
+        // Plain JSON (other tools, emulators) reads the same.
+        let plain = observe(
+            got(&trust_as_iam_returns_it()),
+            Some(&spec(None).policy.unwrap().to_wire()),
+            &sp,
+        );
+        assert_eq!(plain.state, Role::state(&sp));
+    }
+
+    #[test]
+    fn no_inline_policy_is_none_declared() {
+        let sp = Spec {
+            policy: None,
+            ..spec(None)
+        };
+        let obs = observe(got(&trust_as_iam_returns_it()), None, &sp);
+        assert_eq!(obs.state, Role::state(&sp));
+        // …and drift when permissions are declared.
+        assert_eq!(drift(&Role::state(&spec(None)), &obs.state), ["policy"]);
+    }
+
+    #[test]
+    fn a_boundary_as_set_matches() {
+        let sp = spec(Some(BOUNDARY));
+        let inline = inline_as_iam_returns_it();
+        let role = got(&trust_as_iam_returns_it()).permissions_boundary(
+            AttachedPermissionsBoundary::builder()
+                .permissions_boundary_arn(BOUNDARY)
+                .build(),
+        );
+        assert_eq!(observe(role, Some(&inline), &sp).state, Role::state(&sp));
+    }
+
+    #[test]
+    fn each_drift_is_its_own_field() {
+        let sp = spec(None);
+        let inline = inline_as_iam_returns_it();
+        let other_pool = trust_policy("us-east-1:other", "authenticated").0;
+        let widened = encoded(&json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+        }));
+        let boundary = AttachedPermissionsBoundary::builder()
+            .permissions_boundary_arn(BOUNDARY)
+            .build();
+        let cases = [
+            (got(&other_pool), Some(inline.as_str()), "trustPolicy"),
+            (got(&trust_as_iam_returns_it()), Some(&widened), "policy"),
+            (
+                got(&trust_as_iam_returns_it()).path("/"),
+                Some(&inline),
+                "path",
+            ),
+            (
+                got(&trust_as_iam_returns_it()).permissions_boundary(boundary),
+                Some(&inline),
+                "permissionsBoundary",
+            ),
+        ];
+        for (role, policy, field) in cases {
+            let obs = observe(role, policy, &sp);
+            assert_eq!(drift(&Role::state(&sp), &obs.state), [field]);
+        }
+    }
+
+    #[test]
+    fn ownership_by_tags_unless_adopted() {
+        let sp = spec(None);
+        let inline = inline_as_iam_returns_it();
+        let untagged = || {
+            got(&trust_as_iam_returns_it())
+                .set_tags(None)
+                .build()
+                .unwrap()
+        };
+        let obs = observed(&sp, &sp.name, &untagged(), Some(&inline), None).unwrap();
+        assert_eq!(obs.owner, Owner::Foreign);
+        assert_eq!(drift(&Role::state(&sp), &obs.state), ["tags"]);
+        let adopted = observed(&sp, "x", &untagged(), Some(&inline), Some(Owner::Adopted));
+        assert_eq!(adopted.unwrap().owner, Owner::Adopted);
+    }
+
+    #[test]
+    fn a_document_that_is_not_one_is_an_error_naming_the_role() {
+        let sp = spec(None);
+        let role = got(&trust_as_iam_returns_it()).build().unwrap();
+        let e = observed(&sp, &sp.name, &role, Some("%7Bnot json"), None).unwrap_err();
+        assert!(e.to_string().contains("inline policy"), "{e}");
+        assert!(e.to_string().contains(&sp.name), "{e}");
+        let role = got(&trust_as_iam_returns_it())
+            .assume_role_policy_document("")
+            .build()
+            .unwrap();
+        let e = observed(&sp, &sp.name, &role, None, None).unwrap_err();
+        assert!(e.to_string().contains("trust policy"), "{e}");
     }
 }
