@@ -3,7 +3,7 @@
 use super::Snapshot;
 use crate::desired::Desired;
 use crate::plan::{self, Action, Change, Plan, Problem};
-use crate::resource::TAG_STACK;
+use crate::resource::{Attrs, TAG_STACK};
 
 /// What to add to the resource to take over `physical`, by the node's adopt key.
 fn adopt_hint(desired: &Desired, i: usize, physical: &str) -> String {
@@ -19,88 +19,19 @@ fn adopt_hint(desired: &Desired, i: usize, physical: &str) -> String {
 pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
     let mut attrs = snap.attrs();
     let mut changes = Vec::with_capacity(desired.nodes.len());
-    for (i, node) in desired.nodes.iter().enumerate() {
-        let (mut spec, _) = desired.resolve(i, &snap.app, &attrs);
-        if !snap.focus[i] {
-            // Out of focus: its attributes stand as read or known; it is not planned. One
-            // that is not deployed (or could not be read) blocks what needs it.
-            let missing = attrs[i].is_none();
-            changes.push(Change {
-                id: node.id.clone(),
-                stack: node.stack.clone(),
-                kind: spec.kind(),
-                physical: spec.name(),
-                action: if missing {
-                    Action::Blocked
-                } else {
-                    Action::NoChange
-                },
-                fields: Vec::new(),
-                error: None,
-                notes: Vec::new(),
-            });
-            continue;
-        }
-        if node.soft_deps.iter().any(|&d| changes_blocked(&changes, d)) {
-            spec = spec.without_unknown_optionals();
-        }
-        // Found through a parent that will be created or replaced: it will be made anew there.
-        let parent_remade = node.def.kind().found_through_deps()
-            && node.deps.iter().any(|&d| {
-                changes
-                    .get(d)
-                    .is_some_and(|c: &Change| matches!(c.action, Action::Create | Action::Replace))
-            });
-        let observed = snap.observed[i].as_ref().filter(|_| !parent_remade);
-        let physical = observed.map_or_else(|| spec.name(), |o| o.id.clone());
-        let (mut action, fields) = plan::decide(&spec, observed, desired.replaces(i));
-        let mut error = None;
-        if let Some(e) = &snap.errors[i] {
-            action = Action::Blocked;
-            error = Some(Problem::Aws(e.clone()));
-        } else if action == Action::Blocked {
-            let hint = adopt_hint(desired, i, &physical);
-            error = Some(Problem::NotOurs {
-                kind: spec.kind(),
-                physical: physical.clone(),
-                hint,
-                at: node.loc.to_string(),
-            });
-        } else if let Some(dep) = node
-            .deps
-            .iter()
-            .find(|&&d| changes_blocked(&changes, d) && !node.soft_deps.contains(&d))
-        {
-            action = Action::Blocked;
-            let id = desired.nodes[*dep].id.clone();
-            error = Some(if snap.focus[*dep] {
-                Problem::DependsOnBlocked(id)
-            } else {
-                Problem::DependsOnUnfocused(id)
-            });
-        }
-        if matches!(action, Action::Create | Action::Replace | Action::Blocked) {
+    for i in 0..desired.nodes.len() {
+        let change = if snap.focus[i] {
+            plan_node(desired, snap, &attrs, &changes, i)
+        } else {
+            lend(desired, snap, &attrs, i)
+        };
+        if matches!(
+            change.action,
+            Action::Create | Action::Replace | Action::Blocked
+        ) {
             attrs[i] = None;
         }
-        let notes = observed
-            .filter(|_| action != Action::Replace)
-            .map(|o| {
-                o.notes
-                    .iter()
-                    .map(|n| n.replace("{id}", &node.id))
-                    .collect()
-            })
-            .unwrap_or_default();
-        changes.push(Change {
-            id: node.id.clone(),
-            stack: node.stack.clone(),
-            kind: spec.kind(),
-            physical,
-            action,
-            fields,
-            error,
-            notes,
-        });
+        changes.push(change);
     }
     // Out of focus: planned above only so that indices line up; never shown or applied.
     let mut changes: Vec<Change> = changes
@@ -109,19 +40,125 @@ pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
         .filter(|(i, _)| snap.focus[*i])
         .map(|(_, c)| c)
         .collect();
-    for o in &snap.orphans {
-        changes.push(Change {
-            id: o.owned.logical_id(),
-            stack: o.owned.tags.get(TAG_STACK).cloned().unwrap_or_default(),
-            kind: o.kind.kind(),
-            physical: o.owned.id.clone(),
-            action: Action::Delete,
-            fields: Vec::new(),
-            error: None,
-            notes: Vec::new(),
+    changes.extend(snap.orphans.iter().map(leftover));
+    Plan { changes }
+}
+
+/// A node out of focus: its attributes stand as read or known; it is not planned. One that is
+/// not deployed (or could not be read) blocks what needs it.
+fn lend(desired: &Desired, snap: &Snapshot, attrs: &[Option<Attrs>], i: usize) -> Change {
+    let node = &desired.nodes[i];
+    let (spec, _) = desired.resolve(i, &snap.app, attrs);
+    Change {
+        id: node.id.clone(),
+        stack: node.stack.clone(),
+        kind: spec.kind(),
+        physical: spec.name(),
+        action: if attrs[i].is_none() {
+            Action::Blocked
+        } else {
+            Action::NoChange
+        },
+        fields: Vec::new(),
+        error: None,
+        notes: Vec::new(),
+    }
+}
+
+/// A node in focus, after the nodes before it (`changes`, in the same order).
+fn plan_node(
+    desired: &Desired,
+    snap: &Snapshot,
+    attrs: &[Option<Attrs>],
+    changes: &[Change],
+    i: usize,
+) -> Change {
+    let node = &desired.nodes[i];
+    let (mut spec, _) = desired.resolve(i, &snap.app, attrs);
+    if node.soft_deps.iter().any(|&d| changes_blocked(changes, d)) {
+        spec = spec.without_unknown_optionals();
+    }
+    // Found through a parent that will be created or replaced: it will be made anew there.
+    let parent_remade = node.def.kind().found_through_deps()
+        && node.deps.iter().any(|&d| {
+            changes
+                .get(d)
+                .is_some_and(|c| matches!(c.action, Action::Create | Action::Replace))
+        });
+    let observed = snap.observed[i].as_ref().filter(|_| !parent_remade);
+    let physical = observed.map_or_else(|| spec.name(), |o| o.id.clone());
+    let (mut action, fields) = plan::decide(&spec, observed, desired.replaces(i));
+    let error = problem(desired, snap, changes, i, action, &physical);
+    if error.is_some() {
+        action = Action::Blocked;
+    }
+    let notes = observed
+        .filter(|_| action != Action::Replace)
+        .map(|o| {
+            o.notes
+                .iter()
+                .map(|n| n.replace("{id}", &node.id))
+                .collect()
+        })
+        .unwrap_or_default();
+    Change {
+        id: node.id.clone(),
+        stack: node.stack.clone(),
+        kind: spec.kind(),
+        physical,
+        action,
+        fields,
+        error,
+        notes,
+    }
+}
+
+/// Why node `i` cannot be planned, if it cannot: its read failed, it is not ours, or a
+/// dependency it cannot do without is blocked.
+fn problem(
+    desired: &Desired,
+    snap: &Snapshot,
+    changes: &[Change],
+    i: usize,
+    action: Action,
+    physical: &str,
+) -> Option<Problem> {
+    let node = &desired.nodes[i];
+    if let Some(e) = &snap.errors[i] {
+        return Some(Problem::Aws(e.clone()));
+    }
+    if action == Action::Blocked {
+        return Some(Problem::NotOurs {
+            kind: node.def.kind().kind(),
+            physical: physical.to_string(),
+            hint: adopt_hint(desired, i, physical),
+            at: node.loc.to_string(),
         });
     }
-    Plan { changes }
+    let dep = node
+        .deps
+        .iter()
+        .find(|&&d| changes_blocked(changes, d) && !node.soft_deps.contains(&d))?;
+    let id = desired.nodes[*dep].id.clone();
+    Some(if snap.focus[*dep] {
+        Problem::DependsOnBlocked(id)
+    } else {
+        Problem::DependsOnUnfocused(id)
+    })
+}
+
+/// A resource we own that no file declares any more: deleted.
+fn leftover(o: &crate::engine::Orphan) -> Change {
+    Change {
+        id: o.owned.logical_id(),
+        stack: o.owned.tags.get(TAG_STACK).cloned().unwrap_or_default(),
+        kind: o.kind.kind(),
+        physical: o.owned.id.clone(),
+        action: Action::Delete,
+        fields: Vec::new(),
+        error: None,
+        notes: Vec::new(),
+    }
 }
 
 fn changes_blocked(changes: &[Change], i: usize) -> bool {
