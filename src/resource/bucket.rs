@@ -96,15 +96,49 @@ fn is_missing(e: &AwsError) -> bool {
     e.is("NotFound") || e.is("NoSuchBucket") || e.is("404")
 }
 
+/// A tag set as GetBucketTagging reads it.
+fn tags_of(set: &[Tag]) -> Tags {
+    set.iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+/// The canonical CORS state of the rules GetBucketCors reads.
+fn cors_of(rules: &[S3CorsRule]) -> Value {
+    cors_state(rules.iter().map(|r| {
+        rule_state(
+            r.allowed_origins(),
+            r.allowed_methods(),
+            r.allowed_headers(),
+            r.expose_headers(),
+            r.max_age_seconds(),
+        )
+    }))
+}
+
+/// The bucket `name` (its ARN `arn`) as read: its tags and canonical CORS state. The owner is
+/// `owner`, else ours by the tags.
+fn observed(
+    spec: &Spec,
+    name: &str,
+    arn: String,
+    tags: &Tags,
+    cors: Value,
+    owner: Option<Owner>,
+) -> Observed {
+    let owner = owner.unwrap_or_else(|| owner_from_tags(tags, &spec.tags));
+    Observed::new(
+        name.to_string(),
+        owner,
+        State::from([("cors", cors), ("tags", tags_state(tags, &spec.tags))]),
+        Attrs::from([("name", name.to_string()), ("arn", arn)]),
+    )
+}
+
 /// The tags on the bucket; `None` when the bucket is gone.
 pub async fn read_tags(aws: &Aws, name: &str) -> Result<Option<Tags>, AwsError> {
     match aws.s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => Ok(Some(
-            out.tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-        )),
+        Ok(out) => Ok(Some(tags_of(out.tag_set()))),
         Err(e) => {
             let e = AwsError::new("reading tags of", KIND, name, e);
             if e.is("NoSuchTagSet") {
@@ -121,15 +155,7 @@ pub async fn read_tags(aws: &Aws, name: &str) -> Result<Option<Tags>, AwsError> 
 /// The canonical CORS state; `None` when the bucket is gone.
 async fn read_cors(aws: &Aws, name: &str) -> Result<Option<Value>, AwsError> {
     match aws.s3.get_bucket_cors().bucket(name).send().await {
-        Ok(out) => Ok(Some(cors_state(out.cors_rules().iter().map(|r| {
-            rule_state(
-                r.allowed_origins(),
-                r.allowed_methods(),
-                r.allowed_headers(),
-                r.expose_headers(),
-                r.max_age_seconds(),
-            )
-        })))),
+        Ok(out) => Ok(Some(cors_of(out.cors_rules()))),
         Err(e) => {
             let e = AwsError::new("reading CORS of", KIND, name, e);
             if e.is("NoSuchCORSConfiguration") {
@@ -334,16 +360,14 @@ impl ResourceKind for Bucket {
         let Some(cors) = cors? else {
             return Ok(None);
         };
-        let owner = if adopt.is_some() {
-            Owner::Adopted
-        } else {
-            owner_from_tags(&tags, &spec.tags)
-        };
-        Ok(Some(Observed::new(
-            name.to_string(),
+        let owner = adopt.is_some().then_some(Owner::Adopted);
+        Ok(Some(observed(
+            spec,
+            name,
+            arn(aws, name),
+            &tags,
+            cors,
             owner,
-            State::from([("cors", cors), ("tags", tags_state(&tags, &spec.tags))]),
-            Attrs::from([("name", name.to_string()), ("arn", arn(aws, name))]),
         )))
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
@@ -423,5 +447,147 @@ impl ResourceKind for Bucket {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{drift, ours, ours_and_others};
+    use super::*;
+
+    const BUCKET: &str = "dev-notes-storagestack-uploads-123456789012";
+    const ARN: &str = "arn:aws:s3:::dev-notes-storagestack-uploads-123456789012";
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn spec() -> Spec {
+        Spec {
+            name: BUCKET.into(),
+            cors: vec![
+                CorsRule {
+                    allowed_origins: strings(&["*"]),
+                    allowed_methods: strings(&["GET", "PUT", "POST", "DELETE", "HEAD"]),
+                    allowed_headers: strings(&["*"]),
+                    exposed_headers: strings(&["ETag"]),
+                    max_age: Some(3000),
+                },
+                CorsRule {
+                    allowed_origins: strings(&["https://app.example.com"]),
+                    allowed_methods: strings(&["GET"]),
+                    allowed_headers: Vec::new(),
+                    exposed_headers: Vec::new(),
+                    max_age: None,
+                },
+            ],
+            tags: ours(),
+        }
+    }
+
+    fn rule(origins: &[&str], methods: &[&str]) -> aws_sdk_s3::types::builders::CorsRuleBuilder {
+        S3CorsRule::builder()
+            .set_allowed_origins(Some(strings(origins)))
+            .set_allowed_methods(Some(strings(methods)))
+    }
+
+    /// GetBucketCors's rules for the bucket as PutBucketCors left it: rules and methods in
+    /// another order, empty lists left out.
+    fn rules() -> Vec<S3CorsRule> {
+        vec![
+            rule(&["https://app.example.com"], &["GET"])
+                .build()
+                .unwrap(),
+            rule(&["*"], &["HEAD", "DELETE", "POST", "PUT", "GET"])
+                .allowed_headers("*")
+                .expose_headers("ETag")
+                .max_age_seconds(3000)
+                .build()
+                .unwrap(),
+        ]
+    }
+
+    /// GetBucketTagging's tag set: ours, another team's, and one AWS adds itself.
+    fn tag_set(tags: &Tags) -> Vec<Tag> {
+        let mut set: Vec<Tag> = tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap())
+            .collect();
+        set.push(
+            Tag::builder()
+                .key("aws:cloudformation:stack-name")
+                .value("other")
+                .build()
+                .unwrap(),
+        );
+        set
+    }
+
+    fn observe(sp: &Spec, rules: &[S3CorsRule], tags: &Tags, owner: Option<Owner>) -> Observed {
+        let tags = tags_of(&tag_set(tags));
+        observed(sp, BUCKET, ARN.into(), &tags, cors_of(rules), owner)
+    }
+
+    #[test]
+    fn a_bucket_as_created_matches_its_spec() {
+        let sp = spec();
+        let obs = observe(&sp, &rules(), &ours_and_others(), None);
+        assert_eq!(obs.state, Bucket::state(&sp));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, BUCKET);
+        assert_eq!(
+            obs.attrs,
+            Attrs::from([("name", BUCKET.to_string()), ("arn", ARN.to_string())])
+        );
+    }
+
+    #[test]
+    fn no_cors_configuration_is_no_rules() {
+        // read_cors turns NoSuchCORSConfiguration into no rules.
+        let sp = Spec {
+            cors: Vec::new(),
+            ..spec()
+        };
+        let obs = observe(&sp, &[], &ours(), None);
+        assert_eq!(obs.state, Bucket::state(&sp));
+        assert_eq!(drift(&Bucket::state(&spec()), &obs.state), ["cors"]);
+    }
+
+    #[test]
+    fn a_changed_rule_is_drift_in_cors() {
+        let sp = spec();
+        let mut fewer_methods = rules();
+        fewer_methods[1].allowed_methods.retain(|m| m != "DELETE");
+        let mut cached_longer = rules();
+        cached_longer[1].max_age_seconds = Some(86400);
+        let mut extra = rules();
+        extra.push(
+            rule(&["https://evil.example.com"], &["GET"])
+                .build()
+                .unwrap(),
+        );
+        let mut another_origin = rules();
+        another_origin[0].allowed_origins = strings(&["https://old.example.com"]);
+        for rules in [fewer_methods, cached_longer, extra, another_origin] {
+            let obs = observe(&sp, &rules, &ours(), None);
+            assert_eq!(
+                drift(&Bucket::state(&sp), &obs.state),
+                ["cors"],
+                "{rules:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ownership_by_tags_unless_adopted() {
+        let sp = spec();
+        let mut other_stage = ours();
+        other_stage.insert(super::super::TAG_STAGE.into(), "prod".into());
+        let obs = observe(&sp, &rules(), &other_stage, None);
+        assert_eq!(obs.owner, Owner::Foreign);
+        assert_eq!(drift(&Bucket::state(&sp), &obs.state), ["tags"]);
+        let untagged = observe(&sp, &rules(), &Tags::new(), Some(Owner::Adopted));
+        assert_eq!(untagged.owner, Owner::Adopted);
+        assert_eq!(untagged.state["tags"], json!({}));
     }
 }
