@@ -28,7 +28,7 @@ pub use report::{Report, Row, Status};
 pub use signin::ROLE_NOT_YET_ASSUMABLE;
 use signin::sign_in;
 
-use crate::aws::AwsError;
+use crate::aws::{Aws, AwsError};
 use crate::config::template::Ref;
 use crate::config::{Kind, ResourceSpec};
 use crate::error::Error;
@@ -327,93 +327,87 @@ pub async fn run(session: &Session, stack: Option<&str>) -> Result<Report, Error
             continue;
         };
         let auth = read_role(aws, auth_arn).await?;
-
         // 1. Sign in, and 2. effective access of each signed-in identity.
-        if t.users.is_empty() {
-            report.rows.push(Row {
-                status: Status::Warn,
-                check: format!("{}: test users", t.id),
-                expected: "at least one".into(),
-                actual: "none declared for this stage; checking a made-up identity".into(),
-            });
-            let id = format!("{}:00000000-0000-4000-8000-00000000000a", t.region);
-            let amr = auth_amr(&t, "unknown");
-            let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
-            access_checks(
-                &mut report,
-                &t,
-                "signed-in identity",
-                &id,
-                &amr,
-                auth.permissions(),
-                None,
-            );
-        }
-        for (email, password) in &t.users {
-            match sign_in(aws, &t, email, password).await {
-                Ok(identity) => {
-                    report.push(
-                        true,
-                        format!(
-                            "{email}: sign in (InitiateAuth, GetId, GetCredentialsForIdentity)"
-                        ),
-                        "credentials",
-                        format!("identity {}", identity.identity_id),
-                    );
-                    signed_in_checks(&mut report, &t, email, &identity, auth.permissions());
-                }
-                Err(why) => report.push(false, format!("{email}: sign in"), "credentials", why),
-            }
-        }
-
+        signed_in_rows(&mut report, aws, &t, &auth).await;
         // Guests: nothing beyond what is declared.
-        match (roles.get("unauthenticated"), t.allow_unauthenticated) {
-            (None, false) => report.push(
-                true,
-                format!("{}: guest role", t.id),
-                "none (allowUnauthenticated: false)",
-                "none",
-            ),
-            (None, true) => report.push(
-                false,
-                format!("{}: guest role", t.id),
-                "a role",
-                "none attached",
-            ),
-            (Some(arn), allowed) => {
-                let guest = read_role(aws, arn).await?;
-                if !allowed {
-                    report.push(
-                        false,
-                        format!("{}: guest role", t.id),
-                        "none (allowUnauthenticated: false)",
-                        format!("{} attached", guest.name),
-                    );
-                }
-                let declared: Vec<NamedPolicy> = t
-                    .declared_unauthenticated
-                    .iter()
-                    .map(|d| NamedPolicy {
-                        name: "declared".into(),
-                        document: d.0.clone(),
-                    })
-                    .collect();
-                let id = format!("{}:00000000-0000-4000-8000-00000000000b", t.region);
-                access_checks(
-                    &mut report,
-                    &t,
-                    "guest",
-                    &id,
-                    &["unauthenticated"],
-                    guest.permissions(),
-                    Some(&declared),
-                );
-                lint_role(&mut report, &t, &guest, "unauthenticated");
-            }
-        }
-
+        guest_rows(&mut report, aws, &t, roles.get("unauthenticated")).await?;
         // 3. Lints.
         lint_role(&mut report, &t, &auth, "authenticated");
     }
     Ok(report)
+}
+
+/// Each test user signs in, and what its identity reaches; without test users, a made-up
+/// identity's reach (with a warning).
+async fn signed_in_rows(report: &mut Report, aws: &Aws, t: &Target, auth: &DeployedRole) {
+    if t.users.is_empty() {
+        report.rows.push(Row {
+            status: Status::Warn,
+            check: format!("{}: test users", t.id),
+            expected: "at least one".into(),
+            actual: "none declared for this stage; checking a made-up identity".into(),
+        });
+        let id = format!("{}:00000000-0000-4000-8000-00000000000a", t.region);
+        let amr = auth_amr(t, "unknown");
+        let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+        let who = "signed-in identity";
+        access_checks(report, t, who, &id, &amr, auth.permissions(), None);
+    }
+    for (email, password) in &t.users {
+        match sign_in(aws, t, email, password).await {
+            Ok(identity) => {
+                report.push(
+                    true,
+                    format!("{email}: sign in (InitiateAuth, GetId, GetCredentialsForIdentity)"),
+                    "credentials",
+                    format!("identity {}", identity.identity_id),
+                );
+                signed_in_checks(report, t, email, &identity, auth.permissions());
+            }
+            Err(why) => report.push(false, format!("{email}: sign in"), "credentials", why),
+        }
+    }
+}
+
+/// The guest role: none unless allowed, and then nothing beyond what is declared.
+async fn guest_rows(
+    report: &mut Report,
+    aws: &Aws,
+    t: &Target,
+    guest_arn: Option<&String>,
+) -> Result<(), Error> {
+    let check = format!("{}: guest role", t.id);
+    let Some(arn) = guest_arn else {
+        match t.allow_unauthenticated {
+            false => report.push(true, check, "none (allowUnauthenticated: false)", "none"),
+            true => report.push(false, check, "a role", "none attached"),
+        }
+        return Ok(());
+    };
+    let guest = read_role(aws, arn).await?;
+    if !t.allow_unauthenticated {
+        let found = format!("{} attached", guest.name);
+        report.push(false, check, "none (allowUnauthenticated: false)", found);
+    }
+    let declared: Vec<NamedPolicy> = t
+        .declared_unauthenticated
+        .iter()
+        .map(|d| NamedPolicy {
+            name: "declared".into(),
+            document: d.0.clone(),
+        })
+        .collect();
+    let id = format!("{}:00000000-0000-4000-8000-00000000000b", t.region);
+    let amr = ["unauthenticated"];
+    access_checks(
+        report,
+        t,
+        "guest",
+        &id,
+        &amr,
+        guest.permissions(),
+        Some(&declared),
+    );
+    lint_role(report, t, &guest, "unauthenticated");
+    Ok(())
 }
