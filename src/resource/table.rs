@@ -19,9 +19,10 @@
 //! - **Holds data:** its `removal` defaults to `retain`, and it is never deleted as a leftover.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PointInTimeRecoverySpecification,
-    PointInTimeRecoveryStatus, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TableDescription, TableStatus, Tag, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, ContinuousBackupsDescription, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, ProvisionedThroughput,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription, TableStatus, Tag,
+    TimeToLiveDescription, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use serde_json::{Value, json};
 
@@ -155,13 +156,68 @@ async fn observe(
     );
     let tags = tags?;
     let pitr = pitr.map_err(|e| AwsError::new("reading backups of", KIND, &name, e))?;
-    let pitr = pitr
-        .continuous_backups_description()
+    let ttl = ttl.map_err(|e| AwsError::new("reading TTL of", KIND, &name, e))?;
+    Ok(observed(
+        spec,
+        &t,
+        &tags,
+        pitr.continuous_backups_description(),
+        ttl.time_to_live_description(),
+        owner,
+    ))
+}
+
+/// The key of type `kt` in the table's key schema, with its attribute's type; null if none.
+fn key_of(t: &TableDescription, kt: KeyType) -> Value {
+    let types: std::collections::HashMap<&str, &str> = t
+        .attribute_definitions()
+        .iter()
+        .map(|a| (a.attribute_name(), a.attribute_type().as_str()))
+        .collect();
+    t.key_schema()
+        .iter()
+        .find(|k| *k.key_type() == kt)
+        .map_or(Value::Null, |k| {
+            json!({"name": k.attribute_name(), "type": types.get(k.attribute_name()).copied().unwrap_or_default()})
+        })
+}
+
+/// The billing mode and capacity: DescribeTable leaves the billing summary out for a table
+/// that was always provisioned.
+fn billing_of(t: &TableDescription) -> (Value, Value) {
+    let provisioned = t
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .is_none_or(|m| *m == BillingMode::Provisioned);
+    if !provisioned {
+        return (json!("PAY_PER_REQUEST"), Value::Null);
+    }
+    let p = t.provisioned_throughput();
+    (
+        json!("PROVISIONED"),
+        json!({
+            "read": p.and_then(|p| p.read_capacity_units()).unwrap_or_default(),
+            "write": p.and_then(|p| p.write_capacity_units()).unwrap_or_default(),
+        }),
+    )
+}
+
+/// The table as DescribeTable describes it, with its tags and what DescribeContinuousBackups
+/// and DescribeTimeToLive say. TTL counts while enabled or being enabled. The owner is `owner`,
+/// else ours by the tags.
+fn observed(
+    spec: &Spec,
+    t: &TableDescription,
+    tags: &Tags,
+    backups: Option<&ContinuousBackupsDescription>,
+    ttl: Option<&TimeToLiveDescription>,
+    owner: Option<Owner>,
+) -> Observed {
+    let pitr = backups
         .and_then(|c| c.point_in_time_recovery_description())
         .and_then(|p| p.point_in_time_recovery_status())
         == Some(&PointInTimeRecoveryStatus::Enabled);
-    let ttl = ttl.map_err(|e| AwsError::new("reading TTL of", KIND, &name, e))?;
-    let ttl = ttl.time_to_live_description().and_then(|d| {
+    let ttl = ttl.and_then(|d| {
         matches!(
             d.time_to_live_status(),
             Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
@@ -169,58 +225,30 @@ async fn observe(
         .then(|| d.attribute_name().map(str::to_string))
         .flatten()
     });
-    let types: std::collections::HashMap<&str, &str> = t
-        .attribute_definitions()
-        .iter()
-        .map(|a| (a.attribute_name(), a.attribute_type().as_str()))
-        .collect();
-    let key = |kt: KeyType| {
-        t.key_schema()
-            .iter()
-            .find(|k| *k.key_type() == kt)
-            .map_or(Value::Null, |k| {
-                json!({"name": k.attribute_name(), "type": types.get(k.attribute_name()).copied().unwrap_or_default()})
-            })
-    };
-    let provisioned = t
-        .billing_mode_summary()
-        .and_then(|b| b.billing_mode())
-        .is_none_or(|m| *m == BillingMode::Provisioned);
-    let (billing, capacity) = if provisioned {
-        let p = t.provisioned_throughput();
-        (
-            json!("PROVISIONED"),
-            json!({
-                "read": p.and_then(|p| p.read_capacity_units()).unwrap_or_default(),
-                "write": p.and_then(|p| p.write_capacity_units()).unwrap_or_default(),
-            }),
-        )
-    } else {
-        (json!("PAY_PER_REQUEST"), Value::Null)
-    };
+    let (billing, capacity) = billing_of(t);
     let stream = t
         .stream_specification()
         .filter(|s| s.stream_enabled())
         .and_then(|s| s.stream_view_type())
         .map(|v| v.as_str().to_string());
-    let owner = owner.unwrap_or_else(|| owner_from_tags(&tags, &spec.tags));
-    Ok(Observed {
-        id: name,
+    let owner = owner.unwrap_or_else(|| owner_from_tags(tags, &spec.tags));
+    Observed {
+        id: t.table_name().unwrap_or_default().to_string(),
         owner,
         state: State::from([
-            ("partitionKey", key(KeyType::Hash)),
-            ("sortKey", key(KeyType::Range)),
+            ("partitionKey", key_of(t, KeyType::Hash)),
+            ("sortKey", key_of(t, KeyType::Range)),
             ("billingMode", billing),
             ("capacity", capacity),
             ("pointInTimeRecovery", json!(pitr)),
             ("ttlAttribute", json!(ttl)),
             ("stream", json!(stream)),
-            ("tags", tags_state(&tags, &spec.tags)),
+            ("tags", tags_state(tags, &spec.tags)),
         ]),
-        attrs: attrs_of(&t),
+        attrs: attrs_of(t),
         detail: Detail::None,
         notes: Vec::new(),
-    })
+    }
 }
 
 fn build_err(
@@ -559,7 +587,13 @@ impl ResourceKind for Table {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{drift, ours, ours_and_others};
     use super::*;
+    use aws_sdk_dynamodb::types::builders::TableDescriptionBuilder;
+    use aws_sdk_dynamodb::types::{
+        BillingModeSummary, ContinuousBackupsStatus, PointInTimeRecoveryDescription,
+        ProvisionedThroughputDescription,
+    };
 
     fn def() -> Def {
         Def {
@@ -615,5 +649,262 @@ mod tests {
         assert!(!(TABLE_BUSY.matches)(&e(
             "ResourceInUseException: Table already exists"
         )));
+    }
+
+    const ARN: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/dev-notes-StorageStack-Notes";
+    const STREAM_ARN: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/dev-notes-StorageStack-Notes/stream/2024-01-01T00:00:00.000";
+
+    fn full_spec() -> Spec {
+        Spec {
+            def: Def {
+                billing: Billing::Provisioned { read: 5, write: 10 },
+                point_in_time_recovery: true,
+                ttl_attribute: Some("expiresAt".into()),
+                stream: Some("NEW_AND_OLD_IMAGES".into()),
+                ..def()
+            },
+            tags: ours(),
+        }
+    }
+
+    fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    }
+
+    fn attribute(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(kind)
+            .build()
+            .unwrap()
+    }
+
+    fn throughput(read: i64, write: i64) -> ProvisionedThroughputDescription {
+        ProvisionedThroughputDescription::builder()
+            .read_capacity_units(read)
+            .write_capacity_units(write)
+            .number_of_decreases_today(0)
+            .build()
+    }
+
+    fn billed(mode: BillingMode) -> BillingModeSummary {
+        BillingModeSummary::builder().billing_mode(mode).build()
+    }
+
+    /// DescribeTable for the default (on-demand) table as created: the keys and their
+    /// definitions in AWS's order, the 0/0 throughput DynamoDB shows for on-demand.
+    fn described() -> TableDescriptionBuilder {
+        TableDescription::builder()
+            .table_name("dev-notes-StorageStack-Notes")
+            .table_arn(ARN)
+            .table_status(TableStatus::Active)
+            .key_schema(key("noteId", KeyType::Range))
+            .key_schema(key("userId", KeyType::Hash))
+            .attribute_definitions(attribute("noteId", ScalarAttributeType::S))
+            .attribute_definitions(attribute("userId", ScalarAttributeType::S))
+            .billing_mode_summary(billed(BillingMode::PayPerRequest))
+            .provisioned_throughput(throughput(0, 0))
+            .item_count(42)
+    }
+
+    /// What the full spec's table looks like: provisioned (no billing summary: always was),
+    /// with its stream.
+    fn described_full() -> TableDescriptionBuilder {
+        described()
+            .set_billing_mode_summary(None)
+            .provisioned_throughput(throughput(5, 10))
+            .stream_specification(stream(true, Some(StreamViewType::NewAndOldImages)))
+            .latest_stream_arn(STREAM_ARN)
+    }
+
+    fn stream(enabled: bool, view: Option<StreamViewType>) -> StreamSpecification {
+        StreamSpecification::builder()
+            .stream_enabled(enabled)
+            .set_stream_view_type(view)
+            .build()
+            .unwrap()
+    }
+
+    fn backups(pitr: PointInTimeRecoveryStatus) -> ContinuousBackupsDescription {
+        ContinuousBackupsDescription::builder()
+            .continuous_backups_status(ContinuousBackupsStatus::Enabled)
+            .point_in_time_recovery_description(
+                PointInTimeRecoveryDescription::builder()
+                    .point_in_time_recovery_status(pitr)
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn ttl(status: TimeToLiveStatus, attribute: Option<&str>) -> TimeToLiveDescription {
+        TimeToLiveDescription::builder()
+            .time_to_live_status(status)
+            .set_attribute_name(attribute.map(str::to_string))
+            .build()
+    }
+
+    fn observe_full(
+        t: TableDescriptionBuilder,
+        pitr: PointInTimeRecoveryStatus,
+        ttl: &TimeToLiveDescription,
+    ) -> Observed {
+        let sp = full_spec();
+        observed(
+            &sp,
+            &t.build(),
+            &ours(),
+            Some(&backups(pitr)),
+            Some(ttl),
+            None,
+        )
+    }
+
+    #[test]
+    fn an_on_demand_table_as_created_matches_its_spec() {
+        let sp = Spec {
+            def: def(),
+            tags: ours(),
+        };
+        let obs = observed(
+            &sp,
+            &described().build(),
+            &ours_and_others(),
+            Some(&backups(PointInTimeRecoveryStatus::Disabled)),
+            Some(&ttl(TimeToLiveStatus::Disabled, None)),
+            None,
+        );
+        assert_eq!(obs.state, Table::state(&sp));
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, "dev-notes-StorageStack-Notes");
+        assert_eq!(
+            obs.attrs,
+            Attrs::from([
+                ("name", "dev-notes-StorageStack-Notes".to_string()),
+                ("arn", ARN.to_string()),
+                ("streamArn", String::new()),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_provisioned_table_with_pitr_ttl_and_stream_matches_its_spec() {
+        let live = ttl(TimeToLiveStatus::Enabled, Some("expiresAt"));
+        let obs = observe_full(described_full(), PointInTimeRecoveryStatus::Enabled, &live);
+        assert_eq!(obs.state, Table::state(&full_spec()));
+        assert_eq!(obs.attrs["streamArn"], STREAM_ARN);
+        // TTL being turned on already counts.
+        let enabling = ttl(TimeToLiveStatus::Enabling, Some("expiresAt"));
+        let obs = observe_full(
+            described_full(),
+            PointInTimeRecoveryStatus::Enabled,
+            &enabling,
+        );
+        assert_eq!(obs.state, Table::state(&full_spec()));
+    }
+
+    #[test]
+    fn each_drift_is_its_own_field() {
+        use PointInTimeRecoveryStatus::{Disabled, Enabled};
+        let on = ttl(TimeToLiveStatus::Enabled, Some("expiresAt"));
+        let cases = [
+            (
+                described_full(),
+                Disabled,
+                on.clone(),
+                "pointInTimeRecovery",
+            ),
+            (
+                described_full(),
+                Enabled,
+                ttl(TimeToLiveStatus::Disabling, Some("expiresAt")),
+                "ttlAttribute",
+            ),
+            (
+                described_full(),
+                Enabled,
+                ttl(TimeToLiveStatus::Enabled, Some("ttl")),
+                "ttlAttribute",
+            ),
+            (
+                described_full().stream_specification(stream(false, None)),
+                Enabled,
+                on.clone(),
+                "stream",
+            ),
+            (
+                described_full().stream_specification(stream(true, Some(StreamViewType::KeysOnly))),
+                Enabled,
+                on.clone(),
+                "stream",
+            ),
+            (
+                described_full().provisioned_throughput(throughput(5, 5)),
+                Enabled,
+                on.clone(),
+                "capacity",
+            ),
+            (
+                described_full().set_key_schema(Some(vec![key("userId", KeyType::Hash)])),
+                Enabled,
+                on.clone(),
+                "sortKey",
+            ),
+            (
+                described_full().set_attribute_definitions(Some(vec![
+                    attribute("noteId", ScalarAttributeType::S),
+                    attribute("userId", ScalarAttributeType::N),
+                ])),
+                Enabled,
+                on.clone(),
+                "partitionKey",
+            ),
+        ];
+        for (t, pitr, ttl, field) in cases {
+            let obs = observe_full(t, pitr, &ttl);
+            assert_eq!(drift(&Table::state(&full_spec()), &obs.state), [field]);
+        }
+        // On demand instead of provisioned: the mode, and no capacity.
+        let on_demand = described_full().billing_mode_summary(billed(BillingMode::PayPerRequest));
+        let obs = observe_full(on_demand, Enabled, &on);
+        assert_eq!(
+            drift(&Table::state(&full_spec()), &obs.state),
+            ["billingMode", "capacity"]
+        );
+        assert_eq!(obs.state["capacity"], Value::Null);
+    }
+
+    #[test]
+    fn nothing_said_about_backups_or_ttl_is_off() {
+        let sp = full_spec();
+        let obs = observed(&sp, &described_full().build(), &ours(), None, None, None);
+        assert_eq!(
+            drift(&Table::state(&sp), &obs.state),
+            ["pointInTimeRecovery", "ttlAttribute"]
+        );
+    }
+
+    #[test]
+    fn ownership_by_tags_unless_adopted() {
+        let sp = full_spec();
+        let t = described_full().build();
+        let b = backups(PointInTimeRecoveryStatus::Enabled);
+        let l = ttl(TimeToLiveStatus::Enabled, Some("expiresAt"));
+        let obs = observed(&sp, &t, &Tags::new(), Some(&b), Some(&l), None);
+        assert_eq!(obs.owner, Owner::Foreign);
+        assert_eq!(drift(&Table::state(&sp), &obs.state), ["tags"]);
+        let adopted = observed(
+            &sp,
+            &t,
+            &Tags::new(),
+            Some(&b),
+            Some(&l),
+            Some(Owner::Adopted),
+        );
+        assert_eq!(adopted.owner, Owner::Adopted);
     }
 }
