@@ -92,100 +92,9 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
         .filter(|st| stack.is_none_or(|s| s == st.name))
     {
         for res in &st.resources {
-            let ResourceSpec::Auth {
-                allow_unauthenticated,
-                authenticated,
-                unauthenticated,
-                ..
-            } = &res.spec
-            else {
-                continue;
-            };
-            let id = format!("{}.{}", st.name, res.name);
-            let get = |a: &str| {
-                session.attr(&st.name, &res.name, a).ok_or_else(|| {
-                    Error::Refused(format!(
-                        "{id} is not deployed (no {a} found); run `stackwatch apply` first"
-                    ))
-                })
-            };
-            let (mut buckets, mut apis) = (Vec::new(), Vec::<Api>::new());
-            for t in authenticated
-                .iter()
-                .chain(unauthenticated)
-                .flat_map(|s| &s.resources)
-            {
-                for r in t.refs() {
-                    let Ref::Attr {
-                        stack, resource, ..
-                    } = r
-                    else {
-                        continue;
-                    };
-                    let rid = format!("{stack}.{resource}");
-                    match session.desired.kind_of(stack, resource) {
-                        Some(Kind::Bucket) if !buckets.iter().any(|(b, _)| *b == rid) => {
-                            if let Some(name) = session.attr(stack, resource, "name") {
-                                buckets.push((rid, name));
-                            }
-                        }
-                        Some(Kind::Api) if !apis.iter().any(|a| a.id == rid) => {
-                            let routes = config
-                                .stack(stack)
-                                .and_then(|s| s.resources.iter().find(|r| r.name == *resource))
-                                .map(|r| match &r.spec {
-                                    ResourceSpec::Api { routes, .. } => {
-                                        routes.iter().map(|r| r.key.clone()).collect()
-                                    }
-                                    _ => Vec::new(),
-                                })
-                                .unwrap_or_default();
-                            if let Some(api_id) = session.attr(stack, resource, "id") {
-                                apis.push(Api {
-                                    id: rid,
-                                    api_id,
-                                    url: session.attr(stack, resource, "url").unwrap_or_default(),
-                                    routes,
-                                });
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+            if let Some(t) = target(session, &st.name, res)? {
+                out.push(t);
             }
-            let prefix = format!("{id}.");
-            let mut users = Vec::new();
-            let mut declared_unauthenticated = None;
-            let attrs = session.snapshot.attrs();
-            for (i, node) in session.desired.nodes.iter().enumerate() {
-                if !node.id.starts_with(&prefix) {
-                    continue;
-                }
-                match &node.def {
-                    Def::TestUser(u) => users.push((u.email.clone(), u.password.clone())),
-                    Def::Role(r) if r.amr == "unauthenticated" => {
-                        if let (Spec::Role(r), _) =
-                            session.desired.resolve(i, &session.snapshot.app, &attrs)
-                        {
-                            declared_unauthenticated = r.policy;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            out.push(Target {
-                region: config.region.clone(),
-                account: session.snapshot.app.account.clone(),
-                user_pool_id: get("userPoolId")?,
-                client_id: get("userPoolClientId")?,
-                identity_pool_id: get("identityPoolId")?,
-                allow_unauthenticated: *allow_unauthenticated,
-                buckets,
-                apis,
-                users,
-                declared_unauthenticated,
-                id,
-            });
         }
     }
     if out.is_empty() {
@@ -195,6 +104,125 @@ pub fn targets(session: &Session, stack: Option<&str>) -> Result<Vec<Target>, Er
         }));
     }
     Ok(out)
+}
+
+/// One deployed `auth` resource as a target; `None` for another kind.
+fn target(
+    session: &Session,
+    stack: &str,
+    res: &crate::config::Resource,
+) -> Result<Option<Target>, Error> {
+    let ResourceSpec::Auth {
+        allow_unauthenticated,
+        authenticated,
+        unauthenticated,
+        ..
+    } = &res.spec
+    else {
+        return Ok(None);
+    };
+    let id = format!("{stack}.{}", res.name);
+    let get = |a: &str| {
+        session.attr(stack, &res.name, a).ok_or_else(|| {
+            Error::Refused(format!(
+                "{id} is not deployed (no {a} found); run `stackwatch apply` first"
+            ))
+        })
+    };
+    let templates = authenticated
+        .iter()
+        .chain(unauthenticated)
+        .flat_map(|s| &s.resources);
+    let (buckets, apis) = referenced(session, templates);
+    let (users, declared_unauthenticated) = declared(session, &id);
+    Ok(Some(Target {
+        region: session.desired.config.region.clone(),
+        account: session.snapshot.app.account.clone(),
+        user_pool_id: get("userPoolId")?,
+        client_id: get("userPoolClientId")?,
+        identity_pool_id: get("identityPoolId")?,
+        allow_unauthenticated: *allow_unauthenticated,
+        buckets,
+        apis,
+        users,
+        declared_unauthenticated,
+        id,
+    }))
+}
+
+/// The deployed buckets (logical id, name) and APIs the permissions' resources refer to.
+fn referenced<'a>(
+    session: &Session,
+    templates: impl Iterator<Item = &'a crate::config::template::Template>,
+) -> (Vec<(String, String)>, Vec<Api>) {
+    let (mut buckets, mut apis) = (Vec::new(), Vec::<Api>::new());
+    for r in templates.flat_map(|t| t.refs()) {
+        let Ref::Attr {
+            stack, resource, ..
+        } = r
+        else {
+            continue;
+        };
+        let rid = format!("{stack}.{resource}");
+        match session.desired.kind_of(stack, resource) {
+            Some(Kind::Bucket) if !buckets.iter().any(|(b, _)| *b == rid) => {
+                if let Some(name) = session.attr(stack, resource, "name") {
+                    buckets.push((rid, name));
+                }
+            }
+            Some(Kind::Api) if !apis.iter().any(|a| a.id == rid) => {
+                if let Some(api_id) = session.attr(stack, resource, "id") {
+                    apis.push(Api {
+                        id: rid,
+                        api_id,
+                        url: session.attr(stack, resource, "url").unwrap_or_default(),
+                        routes: route_keys(session, stack, resource),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    (buckets, apis)
+}
+
+/// The route keys an `api` declares.
+fn route_keys(session: &Session, stack: &str, resource: &str) -> Vec<String> {
+    let config = &session.desired.config;
+    config
+        .stack(stack)
+        .and_then(|s| s.resources.iter().find(|r| r.name == *resource))
+        .map(|r| match &r.spec {
+            ResourceSpec::Api { routes, .. } => routes.iter().map(|r| r.key.clone()).collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default()
+}
+
+/// An `auth` resource's test users (email, password) in this stage, and its guest role's
+/// declared policy.
+fn declared(session: &Session, id: &str) -> (Vec<(String, Password)>, Option<PolicyDocument>) {
+    let prefix = format!("{id}.");
+    let mut users = Vec::new();
+    let mut declared_unauthenticated = None;
+    let attrs = session.snapshot.attrs();
+    for (i, node) in session.desired.nodes.iter().enumerate() {
+        if !node.id.starts_with(&prefix) {
+            continue;
+        }
+        match &node.def {
+            Def::TestUser(u) => users.push((u.email.clone(), u.password.clone())),
+            Def::Role(r) if r.amr == "unauthenticated" => {
+                if let (Spec::Role(r), _) =
+                    session.desired.resolve(i, &session.snapshot.app, &attrs)
+                {
+                    declared_unauthenticated = r.policy;
+                }
+            }
+            _ => {}
+        }
+    }
+    (users, declared_unauthenticated)
 }
 
 /// The roles the identity pool really hands out, by kind (`authenticated`, `unauthenticated`).
