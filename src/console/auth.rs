@@ -312,7 +312,7 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
                 None => body,
             };
             let mut resp = next.run(Request::from_parts(parts, body)).await;
-            super::html::harden(resp.headers_mut());
+            super::headers::harden(resp.headers_mut());
             resp
         }
         Verdict::Login { location } => {
@@ -327,7 +327,7 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
                 ],
             )
                 .into_response();
-            super::html::harden(resp.headers_mut());
+            super::headers::harden(resp.headers_mut());
             resp
         }
         Verdict::Refuse(status, why) => {
@@ -338,7 +338,7 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
                 "console: {why}"
             );
             let mut resp = (status, format!("{why}\n")).into_response();
-            super::html::harden(resp.headers_mut());
+            super::headers::harden(resp.headers_mut());
             resp
         }
     }
