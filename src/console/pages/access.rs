@@ -126,7 +126,10 @@ fn section(v: &AccessView<'_>, a: &AccessTarget) -> Markup {
                 @if v.mode.writes() {
                     (form(v.csrf, key, &a.users, mine.map(|o| o.email.as_str())))
                 } @else {
-                    p { "Read-only console: signing in (which makes an identity in the identity pool) is not offered." }
+                    p {
+                        "Read-only console: signing in (which makes an identity in the identity "
+                        "pool) is not offered."
+                    }
                 }
                 @if let Some(o) = mine { (result(o)) }
             }

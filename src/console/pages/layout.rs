@@ -60,7 +60,8 @@ pub fn page(title: &str, path: &str, mode: &str, body: Markup) -> Markup {
                     nav aria-label="Pages" {
                         ul {
                             @for (p, t) in PAGES {
-                                li { a href=(p) aria-current=[(*p == path).then_some("page")] { (t) } }
+                                @let current = (*p == path).then_some("page");
+                                li { a href=(p) aria-current=[current] { (t) } }
                             }
                         }
                     }

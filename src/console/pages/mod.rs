@@ -5,8 +5,10 @@
 //! Every page is rendered with maud's `html!`, which escapes every interpolated value (text
 //! and attribute alike): nothing here escapes by hand, and raw HTML (`PreEscaped`) appears
 //! only as maud's fixed `DOCTYPE` in `layout`. The stylesheet and script are not inlined:
-//! they are served from `/assets/` (the Content-Security-Policy allows only those). Each page has a pure `render` function from the data it shows, which the handlers
-//! call and the escaping tests call with markup in every value.
+//! they are served from `/assets/` (the Content-Security-Policy allows only those).
+//!
+//! Each page has a pure `render` function from the data it shows, which its handlers call and
+//! the escaping tests (`escaping`) call with markup in every value.
 
 pub mod access;
 mod activity;

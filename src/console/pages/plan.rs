@@ -88,7 +88,8 @@ pub fn render(v: &PlanView<'_>) -> Markup {
                     @for r in held {
                         li {
                             code { (r.id) } " (" (r.action) ") needs "
-                            (if r.action == "delete" { "--allow-delete" } else { "--allow-replace" })
+                            (if r.action == "delete" { "--allow-delete" }
+                             else { "--allow-replace" })
                         }
                     }
                 }
@@ -134,12 +135,17 @@ fn deploy_form(csrf: &str, destructive: &[&ResourceView]) -> Markup {
                 fieldset.confirm {
                     legend { "Each deletion and replacement needs its own confirm" }
                     @for (n, r) in destructive.iter().enumerate() {
-                        @let verb = if r.action == "delete" { "delete" } else { "replace (delete and recreate)" };
+                        @let verb = if r.action == "delete" {
+                            "delete"
+                        } else {
+                            "replace (delete and recreate)"
+                        };
                         p {
                             input type="checkbox" name="confirm" id={ "confirm-" (n) } value=(r.id);
                             " "
                             label for={ "confirm-" (n) } {
-                                "Yes, " (verb) " " code { (r.id) } " (" (r.kind) " " (r.physical) ")"
+                                "Yes, " (verb) " " code { (r.id) }
+                                " (" (r.kind) " " (r.physical) ")"
                             }
                         }
                     }

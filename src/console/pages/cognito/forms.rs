@@ -109,7 +109,10 @@ pub fn create_form(
             }
             div.policy id={ "policy-" (aid) } {
                 (policy_text(policy))
-                p { "The user is created confirmed, with its email verified and this password permanent (no invitation is sent)." }
+                p {
+                    "The user is created confirmed, with its email verified and this password "
+                    "permanent (no invitation is sent)."
+                }
             }
         }
     }
@@ -124,6 +127,8 @@ pub fn password_form(
     error: Option<&FormError>,
 ) -> Markup {
     let aid = id(&t.key);
+    let emails = view.users.iter().map(|u| u.email.as_str());
+    let chosen = error.map(|e| e.email.as_str());
     html! {
         @if !view.users.is_empty() {
             section.set-password aria-labelledby={ "h-pw-" (aid) } {
@@ -132,7 +137,7 @@ pub fn password_form(
                     (hidden(csrf, &t.key))
                     label for={ "pw-user-" (aid) } { "User" }
                     select id={ "pw-user-" (aid) } name="email" {
-                        (user_options(view.users.iter().map(|u| u.email.as_str()), error.map(|e| e.email.as_str())))
+                        (user_options(emails, chosen))
                     }
                     label for={ "pw-new-" (aid) } { "New password" }
                     input type="password" id={ "pw-new-" (aid) } name="password" required

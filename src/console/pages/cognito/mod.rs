@@ -164,13 +164,15 @@ fn auth_section(v: &CognitoView<'_>, a: &AuthView) -> Markup {
 /// The users table and, beside it, the forms (or only the password policy, read-only).
 fn pool_columns(v: &CognitoView<'_>, t: &AuthTarget, view: &PoolView) -> Markup {
     let error = v.error.filter(|e| e.auth == t.key);
+    let create_error = error.filter(|e| e.which == Which::Create);
+    let password_error = error.filter(|e| e.which == Which::Password);
     html! {
         div.columns {
             (users_table(v, t, view))
             @if v.mode.writes() {
                 div.side {
-                    (forms::create_form(v.csrf, t, &view.policy, error.filter(|e| e.which == Which::Create)))
-                    (forms::password_form(v.csrf, t, view, error.filter(|e| e.which == Which::Password)))
+                    (forms::create_form(v.csrf, t, &view.policy, create_error))
+                    (forms::password_form(v.csrf, t, view, password_error))
                 }
             } @else {
                 aside.policy { (policy_text(&view.policy)) }
