@@ -5,7 +5,8 @@
 //!
 //! The decisions are pure functions of the request's parts ([`check`]) so they are unit-tested
 //! here without a server; [`guard`] is the axum middleware that applies them to every console
-//! route. Tokens are compared in constant time (`subtle`).
+//! route. Tokens are compared in constant time (`subtle`). The cookie is read and set through
+//! axum-extra's `CookieJar`, never parsed by hand.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -152,24 +154,21 @@ pub fn cookie_name(addr: SocketAddr) -> String {
     format!("stackwatch_console_{}", addr.port())
 }
 
-/// The `Set-Cookie` value for a session.
-pub fn set_cookie(name: &str, token: &Token) -> String {
-    format!(
-        "{name}={}; HttpOnly; SameSite=Strict; Path=/",
-        token.expose()
-    )
+/// The session cookie: the token, `HttpOnly` (no script reads it), `SameSite=Strict` (no
+/// other site's page sends it) and `Path=/`.
+pub fn session_cookie(name: &str, token: &Token) -> Cookie<'static> {
+    Cookie::build((name.to_string(), token.expose().to_string()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .build()
 }
 
-/// The value of cookie `name` in a `Cookie` header.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+/// The answer to the right token in the URL: the session cookie, and a redirect to `location`
+/// (the same page without the token).
+fn login(policy: &Policy, location: String) -> Response {
+    let jar = CookieJar::new().add(session_cookie(&policy.cookie, &policy.token));
+    (StatusCode::SEE_OTHER, jar, [(header::LOCATION, location)]).into_response()
 }
 
 /// Why a request is refused, or what to do with it.
@@ -219,7 +218,9 @@ pub fn check(console: &Policy, req: &Parts<'_>) -> Verdict {
             Verdict::Refuse(StatusCode::UNAUTHORIZED, "refused: wrong console token")
         };
     }
-    let signed_in = cookie(req.headers, &console.cookie).is_some_and(|v| console.token.matches(v));
+    let signed_in = CookieJar::from_headers(req.headers)
+        .get(&console.cookie)
+        .is_some_and(|c| console.token.matches(c.value()));
     if !signed_in {
         return Verdict::Refuse(
             StatusCode::UNAUTHORIZED,
@@ -312,22 +313,12 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
                 None => body,
             };
             let mut resp = next.run(Request::from_parts(parts, body)).await;
-            super::html::harden(resp.headers_mut());
+            super::headers::harden(resp.headers_mut());
             resp
         }
         Verdict::Login { location } => {
-            let mut resp = (
-                StatusCode::SEE_OTHER,
-                [
-                    (header::LOCATION, location),
-                    (
-                        header::SET_COOKIE,
-                        set_cookie(&console.policy.cookie, &console.policy.token),
-                    ),
-                ],
-            )
-                .into_response();
-            super::html::harden(resp.headers_mut());
+            let mut resp = login(&console.policy, location);
+            super::headers::harden(resp.headers_mut());
             resp
         }
         Verdict::Refuse(status, why) => {
@@ -338,7 +329,7 @@ pub async fn guard(State(console): State<Arc<Console>>, req: Request, next: Next
                 "console: {why}"
             );
             let mut resp = (status, format!("{why}\n")).into_response();
-            super::html::harden(resp.headers_mut());
+            super::headers::harden(resp.headers_mut());
             resp
         }
     }
@@ -546,11 +537,67 @@ mod tests {
     }
 
     #[test]
-    fn set_cookie_is_http_only_and_strict() {
+    fn the_session_cookie_is_http_only_and_strict() {
         let t = Token::supplied("0123456789abcdef", "t").unwrap();
         assert_eq!(
-            set_cookie("c", &t),
+            session_cookie("c", &t).to_string(),
             "c=0123456789abcdef; HttpOnly; SameSite=Strict; Path=/"
         );
+    }
+
+    #[test]
+    fn the_cookie_set_at_login_is_the_one_that_signs_in() {
+        let token = Token::supplied("supplied-token_from.a~secret", "test").unwrap();
+        let p = Policy {
+            csrf: token.csrf(),
+            token,
+            ..policy(true)
+        };
+        let resp = login(&p, "/cognito".into());
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert_eq!(resp.headers()[header::LOCATION], "/cognito");
+        let set: Vec<&str> = resp
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        let [set] = set[..] else {
+            panic!("one Set-Cookie: {set:?}")
+        };
+        let (sent, attributes) = set.split_once("; ").unwrap();
+        assert_eq!(attributes, "HttpOnly; SameSite=Strict; Path=/");
+        let back = headers(&[("host", "127.0.0.1:9464"), ("cookie", sent)]);
+        assert_eq!(get(&p, None, &back), Verdict::Pass);
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others_and_in_any_cookie_header() {
+        let p = policy(true);
+        for cookies in [
+            &["a=1; stackwatch_console_9464=0123456789abcdef-test-token; b=2"][..],
+            &["a=1", "stackwatch_console_9464=0123456789abcdef-test-token"][..],
+        ] {
+            let mut h = headers(&[("host", "127.0.0.1:9464")]);
+            for c in cookies {
+                h.append(header::COOKIE, HeaderValue::from_str(c).unwrap());
+            }
+            assert_eq!(get(&p, None, &h), Verdict::Pass, "{cookies:?}");
+        }
+        // Another port's cookie, or the token under another name, is not a session.
+        for c in [
+            "stackwatch_console_9465=0123456789abcdef-test-token",
+            "stackwatch_console_9464x=0123456789abcdef-test-token",
+            "0123456789abcdef-test-token",
+        ] {
+            let h = headers(&[("host", "127.0.0.1:9464"), ("cookie", c)]);
+            assert!(
+                matches!(
+                    get(&p, None, &h),
+                    Verdict::Refuse(StatusCode::UNAUTHORIZED, _)
+                ),
+                "{c}"
+            );
+        }
     }
 }

@@ -2,11 +2,15 @@
 //! on the daemon's own HTTP server, guarded by a session token.
 //!
 //! - `auth`: the token, its cookie, CSRF, and the Host/Origin checks ([`auth::guard`]);
-//! - `html`: escaping and the page frame; `pages`: the Stacks, Plan and Cognito pages;
-//! - `users`: the Cognito users of each `auth` resource, through the same
-//!   `resource::test_user` functions as `stackwatch users`;
-//! - `access`: Sign in as a user, as `verify` does, and the ✓/✗ table of what it can reach;
+//!   `headers`: the security headers every answer carries;
+//! - `pages`: the Stacks, Plan, Cognito and Access pages, one module each, and their shared
+//!   layout, rendered with maud (escaped by construction) and with their forms' handlers;
+//! - `users`: the Cognito users of each `auth` resource and what the forms do to them, through
+//!   the same `resource::test_user` functions as `stackwatch users`;
+//! - `access`: Sign in as a user, as `verify` does, and the ✓/✗ report of what it can reach;
 //! - `events`: the last reconciles and their Server-Sent Events stream (`/events`).
+//!
+//! `pages` uses `users`, `access` and `events`; none of them uses `pages`.
 //!
 //! The console knows nothing of the daemon: it asks a [`Backend`] for a status snapshot and a
 //! stream of finished reconciles, and reads the config, the outputs file and AWS through the
@@ -15,7 +19,7 @@
 mod access;
 pub mod auth;
 mod events;
-mod html;
+mod headers;
 mod pages;
 mod users;
 
@@ -260,15 +264,18 @@ impl Console {
 pub fn router(console: Arc<Console>) -> Router {
     events::spawn_recorder(console.clone());
     Router::new()
-        .route("/", get(pages::stacks))
-        .route("/plan", get(pages::plan))
-        .route("/plan/deploy", post(pages::deploy))
-        .route("/cognito", get(pages::cognito))
-        .route("/cognito/users", post(users::create))
-        .route("/cognito/users/delete", post(users::delete))
-        .route("/cognito/users/enable", post(users::enable))
-        .route("/cognito/users/password", post(users::password))
-        .route("/access", get(access::page_get).post(access::sign_in))
+        .route("/", get(pages::stacks::get))
+        .route("/plan", get(pages::plan::get))
+        .route("/plan/deploy", post(pages::plan::deploy))
+        .route("/cognito", get(pages::cognito::get))
+        .route("/cognito/users", post(pages::cognito::create))
+        .route("/cognito/users/delete", post(pages::cognito::delete))
+        .route("/cognito/users/enable", post(pages::cognito::enable))
+        .route("/cognito/users/password", post(pages::cognito::password))
+        .route(
+            "/access",
+            get(pages::access::get).post(pages::access::sign_in),
+        )
         .route("/events", get(events::stream))
         .route("/assets/console.js", get(script))
         .route("/assets/console.css", get(style))

@@ -1,15 +1,9 @@
 //! The Cognito users of each `auth` resource: which pools are deployed (read through the same
-//! owner-filtered path as `stackwatch users`), their users and password policy, and the Create
-//! User and delete forms' handlers, which call `resource::test_user` exactly as the CLI does.
-//! A password goes from the form into [`Password`] and from there only into the AWS request.
-
-use std::sync::Arc;
-
-use axum::Form;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+//! owner-filtered path as `stackwatch users`), their users and password policy, and what the
+//! Cognito page's forms do (create, delete, enable or disable, set a password), through
+//! `resource::test_user` exactly as the CLI does. It renders nothing: the Cognito page
+//! (`pages::cognito`) calls it and shows the outcome. A password comes in as a [`Password`]
+//! and goes from there only into the AWS request.
 
 use super::Console;
 use crate::aws::{Aws, AwsError};
@@ -41,11 +35,12 @@ pub struct Auths {
 
 impl Auths {
     /// The deployed pool of the `auth` resource `key`.
-    fn pool(&self, key: &str) -> Option<String> {
+    fn pool(&self, key: &str) -> Result<String, UserError> {
         self.targets
             .iter()
             .find(|t| t.key == key)
             .and_then(|t| t.pool.clone())
+            .ok_or_else(|| UserError::NoPool(key.to_string()))
     }
 }
 
@@ -106,187 +101,84 @@ pub async fn pool_view(aws: &Aws, pool: &str) -> Result<PoolView, AwsError> {
     })
 }
 
-#[derive(Deserialize)]
-pub struct CreateForm {
-    auth: String,
-    email: String,
-    password: String,
-}
-
-/// Which form of an `auth` section failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Which {
-    Create,
-    Password,
-}
-
-/// What a form's failure shows on the page.
-pub struct FormError {
-    pub which: Which,
-    pub auth: String,
-    pub email: String,
-    pub message: String,
-}
-
-/// `POST /cognito/users`: creates a confirmed user with a permanent password, as
-/// `stackwatch users create`. On success, back to the Cognito page; on a refusal (a password
-/// Cognito's policy refuses, an existing user), the page again with the reason on the form.
-pub async fn create(State(console): State<Arc<Console>>, Form(form): Form<CreateForm>) -> Response {
-    let email = form.email.trim().to_string();
-    let password = Password::new(form.password);
-    let fail = |message: String| FormError {
-        which: Which::Create,
-        auth: form.auth.clone(),
-        email: email.clone(),
-        message,
-    };
-    if email.is_empty() || password.expose().is_empty() {
-        return super::pages::cognito_with(
-            &console,
-            Some(fail("an email and a password are needed".into())),
-        )
-        .await;
-    }
-    let auths = match auths(&console).await {
-        Ok(a) => a,
-        Err(e) => return super::pages::cognito_with(&console, Some(fail(e.to_string()))).await,
-    };
-    let Some(pool) = auths.pool(&form.auth) else {
-        return super::pages::cognito_with(
-            &console,
-            Some(fail(format!("{} has no deployed user pool", form.auth))),
-        )
-        .await;
-    };
-    match test_user::create_user(&auths.aws, &pool, &email, &password).await {
-        Ok(()) => {
-            tracing::info!(%email, %pool, "console: created user (confirmed, permanent password)");
-            see_other(&format!("/cognito?created={}", query_value(&email)))
-        }
-        Err(e) => {
-            tracing::info!(error = %e, "console: creating a user was refused");
-            super::pages::cognito_with(&console, Some(fail(e.to_string()))).await
-        }
-    }
-}
-
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    auth: String,
-    email: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-/// `POST /cognito/users/delete`: without `confirm=yes`, a page that asks; with it, AdminDeleteUser.
-pub async fn delete(State(console): State<Arc<Console>>, Form(form): Form<DeleteForm>) -> Response {
-    let auths = match auths(&console).await {
-        Ok(a) => a,
-        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-    };
-    let Some(pool) = auths.pool(&form.auth) else {
-        return (
-            StatusCode::NOT_FOUND,
-            format!("{} has no deployed user pool\n", form.auth),
-        )
-            .into_response();
-    };
-    if form.confirm != "yes" {
-        return super::pages::confirm_delete(&console, &form.auth, &pool, &form.email);
-    }
-    match test_user::delete_user(&auths.aws, &pool, &form.email).await {
-        Ok(()) => {
-            tracing::info!(email = %form.email, %pool, "console: deleted user");
-            see_other(&format!("/cognito?deleted={}", query_value(&form.email)))
-        }
-        Err(e) => (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
-    }
+/// Why a form's action on a user did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// The files or the `auth` stacks could not be read.
+    #[error(transparent)]
+    Read(#[from] Error),
+    /// The `auth` resource named has no deployed user pool.
+    #[error("{0} has no deployed user pool")]
+    NoPool(String),
+    /// Cognito refused (a password its policy refuses, an existing user) or did not answer.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 /// The deployed pool of the `auth` resource `key`, with the clients to reach it.
-async fn pool_of(console: &Console, key: &str) -> Result<(Aws, String), String> {
-    let auths = auths(console).await.map_err(|e| e.to_string())?;
-    let pool = auths
-        .pool(key)
-        .ok_or_else(|| format!("{key} has no deployed user pool"))?;
+pub async fn pool_of(console: &Console, key: &str) -> Result<(Aws, String), UserError> {
+    let auths = auths(console).await?;
+    let pool = auths.pool(key)?;
     Ok((auths.aws, pool))
 }
 
-#[derive(Deserialize)]
-pub struct EnableForm {
-    auth: String,
-    email: String,
-    /// `true` to enable, `false` to disable.
-    enabled: String,
-}
-
-/// `POST /cognito/users/enable`: enables or disables a user.
-pub async fn enable(State(console): State<Arc<Console>>, Form(form): Form<EnableForm>) -> Response {
-    let enabled = form.enabled == "true";
-    let (aws, pool) = match pool_of(&console, &form.auth).await {
-        Ok(p) => p,
-        Err(e) => return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response(),
-    };
-    match test_user::set_enabled(&aws, &pool, &form.email, enabled).await {
+/// Creates a confirmed user with a permanent password, as `stackwatch users create`.
+pub async fn create(
+    console: &Console,
+    auth: &str,
+    email: &str,
+    password: &Password,
+) -> Result<(), UserError> {
+    let (aws, pool) = pool_of(console, auth).await?;
+    match test_user::create_user(&aws, &pool, email, password).await {
         Ok(()) => {
-            let done = if enabled { "enabled" } else { "disabled" };
-            tracing::info!(email = %form.email, %pool, "console: {done} user");
-            see_other(&format!("/cognito?{done}={}", query_value(&form.email)))
+            tracing::info!(%email, %pool, "console: created user (confirmed, permanent password)");
+            Ok(())
         }
-        Err(e) => (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
+        Err(e) => {
+            tracing::info!(error = %e, "console: creating a user was refused");
+            Err(e.into())
+        }
     }
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    auth: String,
-    email: String,
-    password: String,
+/// AdminDeleteUser, in the pool [`pool_of`] found (which the confirm step showed).
+pub async fn delete(aws: &Aws, pool: &str, email: &str) -> Result<(), UserError> {
+    test_user::delete_user(aws, pool, email).await?;
+    tracing::info!(%email, %pool, "console: deleted user");
+    Ok(())
 }
 
-/// `POST /cognito/users/password`: a new permanent password; Cognito's reason on the form
-/// when it refuses it.
-pub async fn password(
-    State(console): State<Arc<Console>>,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    let password = Password::new(form.password);
-    let fail = |message: String| FormError {
-        which: Which::Password,
-        auth: form.auth.clone(),
-        email: form.email.clone(),
-        message,
-    };
-    if password.expose().is_empty() {
-        return super::pages::cognito_with(&console, Some(fail("a new password is needed".into())))
-            .await;
-    }
-    let (aws, pool) = match pool_of(&console, &form.auth).await {
-        Ok(p) => p,
-        Err(e) => return super::pages::cognito_with(&console, Some(fail(e))).await,
-    };
-    match test_user::set_password(&aws, &pool, &form.email, &password).await {
+/// Enables or disables a user.
+pub async fn set_enabled(
+    console: &Console,
+    auth: &str,
+    email: &str,
+    enabled: bool,
+) -> Result<(), UserError> {
+    let (aws, pool) = pool_of(console, auth).await?;
+    test_user::set_enabled(&aws, &pool, email, enabled).await?;
+    let done = if enabled { "enabled" } else { "disabled" };
+    tracing::info!(%email, %pool, "console: {done} user");
+    Ok(())
+}
+
+/// A new permanent password.
+pub async fn set_password(
+    console: &Console,
+    auth: &str,
+    email: &str,
+    password: &Password,
+) -> Result<(), UserError> {
+    let (aws, pool) = pool_of(console, auth).await?;
+    match test_user::set_password(&aws, &pool, email, password).await {
         Ok(()) => {
-            tracing::info!(email = %form.email, %pool, "console: set a new permanent password");
-            see_other(&format!("/cognito?reset={}", query_value(&form.email)))
+            tracing::info!(%email, %pool, "console: set a new permanent password");
+            Ok(())
         }
         Err(e) => {
             tracing::info!(error = %e, "console: setting a password was refused");
-            super::pages::cognito_with(&console, Some(fail(e.to_string()))).await
+            Err(e.into())
         }
     }
-}
-
-fn see_other(location: &str) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, location.to_string())],
-    )
-        .into_response()
-}
-
-fn query_value(s: &str) -> String {
-    serde_urlencoded::to_string([("v", s)])
-        .map(|q| q.trim_start_matches("v=").to_string())
-        .unwrap_or_default()
 }

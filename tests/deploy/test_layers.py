@@ -80,3 +80,27 @@ def test_the_console_knows_neither_the_daemon_nor_the_cli():
     deps = graph()
     assert "console" in deps, deps
     assert not deps["console"] & {"cli", "daemon"}, deps["console"]
+
+
+def console_graph():
+    """The uses between the console's own modules (`console::pages`, `users`, `access`, ...),
+    outside test code; its mod.rs is the root that wires them and is left out."""
+    console = SRC / "console"
+    deps = {}
+    for path in console.rglob("*.rs"):
+        rel = path.relative_to(console)
+        if rel.parts == ("mod.rs",):
+            continue
+        node = rel.parts[0].removesuffix(".rs")
+        text = non_test_text(path)
+        uses = set(re.findall(r"crate::console::([a-z_]+)", text))
+        if len(rel.parts) == 1:
+            uses |= set(re.findall(r"(?<![\w:])super::([a-z_]+)", text))
+        deps.setdefault(node, set()).update(uses - {node})
+    return deps
+
+
+def test_the_consoles_modules_have_no_cycle():
+    deps = console_graph()
+    assert {"users", "access", "events"} <= deps["pages"], deps
+    assert cycles(deps) == []

@@ -1,0 +1,146 @@
+//! Links from a resource on the Stacks page into the AWS web console of its region, built from
+//! its kind and physical id (percent-encoded).
+
+use crate::console::ResourceView;
+
+/// What a physical id may keep unencoded in a console URL.
+const URL_PART: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.');
+
+/// The resource in the AWS web console of its region, from its kind and physical id.
+pub fn aws_console_url(r: &ResourceView, all: &[ResourceView], region: &str) -> Option<String> {
+    let p = r.physical.as_str();
+    if p.is_empty() {
+        return None;
+    }
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, URL_PART).to_string();
+    let home = format!("https://{region}.console.aws.amazon.com");
+    // The sibling node of the same `auth` resource (`Stack.Resource.<node>`): the user pool
+    // for what lives inside a pool. (A test user's id holds dots of its own.)
+    let sibling = |node: &str| {
+        let mut parts = r.id.splitn(3, '.');
+        let prefix = format!("{}.{}", parts.next()?, parts.next()?);
+        all.iter()
+            .find(|x| x.id == format!("{prefix}.{node}"))
+            .map(|x| x.physical.clone())
+    };
+    let pool = || sibling("UserPool");
+    let url = match r.kind.as_str() {
+        crate::resource::bucket::KIND => format!(
+            "https://s3.console.aws.amazon.com/s3/buckets/{}?region={region}",
+            enc(p)
+        ),
+        crate::resource::table::KIND => format!(
+            "{home}/dynamodbv2/home?region={region}#table?name={}",
+            enc(p)
+        ),
+        crate::resource::http_api::KIND => format!(
+            "{home}/apigateway/main/api-detail?api={}&region={region}",
+            enc(p)
+        ),
+        crate::resource::user_pool::KIND => format!(
+            "{home}/cognito/v2/idp/user-pools/{}/overview?region={region}",
+            enc(p)
+        ),
+        crate::resource::user_pool_client::KIND => format!(
+            "{home}/cognito/v2/idp/user-pools/{}/applications/app-clients/{}/details?region={region}",
+            enc(&pool()?),
+            enc(p)
+        ),
+        crate::resource::test_user::KIND => format!(
+            "{home}/cognito/v2/idp/user-pools/{}/user-management/users?region={region}",
+            enc(&pool()?)
+        ),
+        crate::resource::identity_pool::KIND => format!(
+            "{home}/cognito/v2/identity/identity-pools/{}/?region={region}",
+            enc(p)
+        ),
+        crate::resource::identity_pool_roles::KIND => format!(
+            "{home}/cognito/v2/identity/identity-pools/{}/user-access?region={region}",
+            enc(&sibling("IdentityPool")?)
+        ),
+        crate::resource::role::KIND => format!(
+            "https://console.aws.amazon.com/iam/home#/roles/details/{}",
+            enc(p)
+        ),
+        _ => return None,
+    };
+    Some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(id: &str, kind: &str, physical: &str) -> ResourceView {
+        ResourceView {
+            id: id.into(),
+            stack: id.split('.').next().unwrap().into(),
+            kind: kind.into(),
+            physical: physical.into(),
+            action: "nochange".into(),
+            outcome: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn console_links_are_region_aware_and_find_the_pool() {
+        let all = vec![
+            res(
+                "AuthStack.Auth.UserPool",
+                crate::resource::user_pool::KIND,
+                "eu-west-1_abc",
+            ),
+            res(
+                "AuthStack.Auth.UserPoolClient",
+                crate::resource::user_pool_client::KIND,
+                "client1",
+            ),
+            res(
+                "AuthStack.Auth.TestUser(a@example.com)",
+                crate::resource::test_user::KIND,
+                "a@example.com",
+            ),
+            res(
+                "StorageStack.Uploads",
+                crate::resource::bucket::KIND,
+                "dev-notes-uploads",
+            ),
+        ];
+        assert_eq!(
+            aws_console_url(&all[0], &all, "eu-west-1").unwrap(),
+            "https://eu-west-1.console.aws.amazon.com/cognito/v2/idp/user-pools/eu-west-1_abc/overview?region=eu-west-1"
+        );
+        assert!(
+            aws_console_url(&all[1], &all, "eu-west-1")
+                .unwrap()
+                .contains("/user-pools/eu-west-1_abc/applications/app-clients/client1/")
+        );
+        assert!(
+            aws_console_url(&all[2], &all, "eu-west-1")
+                .unwrap()
+                .contains("/user-pools/eu-west-1_abc/user-management/users")
+        );
+        assert_eq!(
+            aws_console_url(&all[3], &all, "eu-west-1").unwrap(),
+            "https://s3.console.aws.amazon.com/s3/buckets/dev-notes-uploads?region=eu-west-1"
+        );
+    }
+
+    #[test]
+    fn a_physical_id_is_percent_encoded() {
+        let r = res(
+            "S.B",
+            crate::resource::bucket::KIND,
+            r#""><img src=x onerror=alert(1)>"#,
+        );
+        let url = aws_console_url(&r, std::slice::from_ref(&r), "eu-west-1").unwrap();
+        assert_eq!(
+            url,
+            "https://s3.console.aws.amazon.com/s3/buckets/%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E?region=eu-west-1"
+        );
+    }
+}
