@@ -274,8 +274,7 @@ mod tests {
 
     /// DescribeUserPoolClient's answer for the client as CreateUserPoolClient made it: the
     /// flows in AWS's order, with settings we do not manage.
-    fn described() -> aws_sdk_cognitoidentityprovider::types::builders::UserPoolClientTypeBuilder
-    {
+    fn described() -> aws_sdk_cognitoidentityprovider::types::builders::UserPoolClientTypeBuilder {
         UserPoolClientType::builder()
             .user_pool_id("us-east-1_AbC123")
             .client_name("dev-notes-AuthStack-Auth-client")
