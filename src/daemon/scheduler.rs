@@ -103,12 +103,126 @@ pub async fn run_daemon(
 /// How many keys the daemon reconciles at once.
 pub const MAX_CONCURRENT: usize = 4;
 
+/// What the loop knows of its keys: which run, which wait for their turn, which must run once
+/// more when they finish, each key's next run without a signal (its retry, or the resync), and
+/// each key's error policy.
+struct Keys<K> {
+    active: BTreeSet<K>,
+    rerun: BTreeSet<K>,
+    queue: VecDeque<K>,
+    timers: BTreeMap<K, Instant>,
+    policies: BTreeMap<K, ErrorPolicy>,
+    /// The policy each key starts with.
+    policy: ErrorPolicy,
+}
+
+impl<K: Clone + Ord + std::fmt::Debug> Keys<K> {
+    fn new(first: K, policy: ErrorPolicy) -> Keys<K> {
+        Keys {
+            active: BTreeSet::new(),
+            rerun: BTreeSet::new(),
+            queue: VecDeque::from([first]),
+            timers: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            policy,
+        }
+    }
+
+    /// Runs the key now (once more after its run, if it is running), ahead of its timer.
+    fn enqueue(&mut self, k: K) {
+        if self.active.contains(&k) {
+            self.rerun.insert(k);
+        } else if !self.queue.contains(&k) {
+            self.queue.push_back(k);
+        }
+    }
+
+    /// The next key to start, while fewer than `max` run.
+    fn start(&mut self, max: usize) -> Option<K> {
+        if self.active.len() >= max.max(1) {
+            return None;
+        }
+        let key = self.queue.pop_front()?;
+        self.active.insert(key.clone());
+        Some(key)
+    }
+
+    /// A run ended: its error policy sets the key's retry; a signal during the run runs it again.
+    fn finished(&mut self, key: K, report: &Report) {
+        self.active.remove(&key);
+        let p = self
+            .policies
+            .entry(key.clone())
+            .or_insert_with(|| self.policy.clone());
+        match report {
+            Err(e) => match p.on_error(e.class()) {
+                Requeue::After(delay) => {
+                    tracing::error!(key = ?key, retry_in = ?delay, failures = p.failures(), "reconcile failed: {e}");
+                    self.timers.insert(key.clone(), Instant::now() + delay);
+                }
+                Requeue::NextEdit => {
+                    tracing::error!(key = ?key, "reconcile failed; asking again unchanged cannot succeed, so it waits for the next edit (or the resync): {e}");
+                }
+                Requeue::StepDown => tracing::warn!(key = ?key, "stepped down: {e}"),
+            },
+            Ok(_) => {
+                if p.failures() > 0 {
+                    tracing::info!(key = ?key, "reconcile succeeded again; backoff reset");
+                }
+                p.on_success();
+            }
+        }
+        if self.rerun.remove(&key) {
+            self.timers.remove(&key);
+            self.queue.push_back(key);
+        }
+    }
+
+    /// A resync round starting at `at`: each key in its slot of `every`, with its jitter. A key
+    /// already waiting (a retry, or still queued) keeps its turn.
+    fn schedule_round(&mut self, resync: &Resync<K>, at: Instant, every: Duration, round: u64) {
+        let keys = (resync.keys)();
+        let n = keys.len().max(1) as u32;
+        let half_slot = every / n / 2;
+        for (i, k) in keys.into_iter().enumerate() {
+            if self.timers.contains_key(&k) || self.queue.contains(&k) {
+                continue;
+            }
+            let jitter = (resync.jitter)(i, round).clamp(0.0, 1.0);
+            let when = at + every * i as u32 / n + half_slot.mul_f64(jitter);
+            self.timers.insert(k, when);
+        }
+    }
+
+    /// Enqueues the keys whose timer is due.
+    fn due(&mut self, now: Instant) {
+        let due: Vec<K> = self
+            .timers
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in due {
+            self.timers.remove(&k);
+            self.enqueue(k);
+        }
+    }
+
+    /// When the loop must wake without a signal.
+    fn next_wake(&self, next_resync: Instant) -> Instant {
+        self.timers
+            .values()
+            .min()
+            .map_or(next_resync, |t| (*t).min(next_resync))
+    }
+}
+
 /// Runs reconciles until `cancel`; `done` gets every key's report and how long it took.
 /// `policy` is the error policy each key starts with.
 pub async fn run<K, R>(
     reconciler: Arc<R>,
     mut done: impl FnMut(&K, &Report, Duration),
-    mut keys: mpsc::UnboundedReceiver<K>,
+    mut signals: mpsc::UnboundedReceiver<K>,
     resync: Resync<K>,
     policy: ErrorPolicy,
     max_concurrent: usize,
@@ -118,21 +232,13 @@ pub async fn run<K, R>(
     R: Reconcile<K>,
 {
     let mut running: JoinSet<(K, Report, Duration)> = JoinSet::new();
-    let mut active: BTreeSet<K> = BTreeSet::new();
-    let mut rerun: BTreeSet<K> = BTreeSet::new();
-    let mut queue: VecDeque<K> = VecDeque::from([resync.first.clone()]);
+    let mut keys = Keys::new(resync.first.clone(), policy);
     let every = resync.every.max(Duration::from_millis(1));
     let mut next_resync = Instant::now() + every;
     let mut round: u64 = 0;
-    let mut policies: BTreeMap<K, ErrorPolicy> = BTreeMap::new();
-    // A key's next run without a signal: its retry after a failure, or the resync.
-    let mut timers: BTreeMap<K, Instant> = BTreeMap::new();
-    let mut keys_open = true;
+    let mut signals_open = true;
     loop {
-        while active.len() < max_concurrent.max(1)
-            && let Some(key) = queue.pop_front()
-        {
-            active.insert(key.clone());
+        while let Some(key) = keys.start(max_concurrent) {
             let r = reconciler.clone();
             running.spawn(async move {
                 let started = Instant::now();
@@ -140,23 +246,14 @@ pub async fn run<K, R>(
                 (key, report, started.elapsed())
             });
         }
-        let next = timers
-            .values()
-            .min()
-            .copied()
-            .map_or(next_resync, |t| t.min(next_resync));
         tokio::select! {
             _ = cancel.cancelled() => break,
-            k = keys.recv(), if keys_open => match k {
-                None => keys_open = false,
+            k = signals.recv(), if signals_open => match k {
+                None => signals_open = false,
+                // A signal runs the key now, ahead of its retry or resync.
                 Some(k) => {
-                    // A signal runs the key now, ahead of its retry or resync.
-                    timers.remove(&k);
-                    if active.contains(&k) {
-                        rerun.insert(k);
-                    } else if !queue.contains(&k) {
-                        queue.push_back(k);
-                    }
+                    keys.timers.remove(&k);
+                    keys.enqueue(k);
                 }
             },
             Some(joined) = running.join_next() => {
@@ -164,64 +261,30 @@ pub async fn run<K, R>(
                     tracing::error!("a reconcile task panicked");
                     continue;
                 };
-                active.remove(&key);
                 done(&key, &report, took);
-                let p = policies.entry(key.clone()).or_insert_with(|| policy.clone());
-                match &report {
-                    Err(e) => match p.on_error(e.class()) {
-                        Requeue::After(delay) => {
-                            tracing::error!(key = ?key, retry_in = ?delay, failures = p.failures(), "reconcile failed: {e}");
-                            timers.insert(key.clone(), Instant::now() + delay);
-                        }
-                        Requeue::NextEdit => {
-                            tracing::error!(key = ?key, "reconcile failed; asking again unchanged cannot succeed, so it waits for the next edit (or the resync): {e}");
-                        }
-                        Requeue::StepDown => {
-                            tracing::warn!(key = ?key, "stepped down: {e}");
-                        }
-                    },
-                    Ok(_) => {
-                        if p.failures() > 0 {
-                            tracing::info!(key = ?key, "reconcile succeeded again; backoff reset");
-                        }
-                        p.on_success();
-                    }
-                }
-                if rerun.remove(&key) {
-                    timers.remove(&key);
-                    queue.push_back(key);
-                }
+                keys.finished(key, &report);
             },
-            _ = sleep_until(next) => {
+            _ = sleep_until(keys.next_wake(next_resync)) => {
                 let now = Instant::now();
                 if now >= next_resync {
-                    let keys = (resync.keys)();
-                    let n = keys.len().max(1) as u32;
-                    let half_slot = every / n / 2;
-                    for (i, k) in keys.into_iter().enumerate() {
-                        // A key already waiting (a retry, or still running) keeps its turn.
-                        if timers.contains_key(&k) || queue.contains(&k) {
-                            continue;
-                        }
-                        let jitter = (resync.jitter)(i, round).clamp(0.0, 1.0);
-                        let at = next_resync + every * i as u32 / n + half_slot.mul_f64(jitter);
-                        timers.insert(k, at);
-                    }
+                    keys.schedule_round(&resync, next_resync, every, round);
                     next_resync += every;
                     round += 1;
                 }
-                let due: Vec<K> = timers.iter().filter(|(_, t)| **t <= now).map(|(k, _)| k.clone()).collect();
-                for k in due {
-                    timers.remove(&k);
-                    if active.contains(&k) {
-                        rerun.insert(k);
-                    } else if !queue.contains(&k) {
-                        queue.push_back(k);
-                    }
-                }
+                keys.due(now);
             },
         }
     }
+    shut_down(running, done).await;
+}
+
+/// Lets the in-flight reconciles finish, for at most [`SHUTDOWN_GRACE`].
+async fn shut_down<K>(
+    mut running: JoinSet<(K, Report, Duration)>,
+    mut done: impl FnMut(&K, &Report, Duration),
+) where
+    K: Send + 'static,
+{
     if running.is_empty() {
         return;
     }
