@@ -105,6 +105,56 @@ async fn dispatch(
 /// How long shutdown waits for the HTTP server and watcher after the reconcile loop stopped.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The reconcile function, for the daemon's options.
+fn new_reconciler(
+    opts: &Options,
+    approval: Arc<approval::Approval>,
+    shared: Arc<state::Shared>,
+    lease: Option<Arc<lease::Lease>>,
+) -> reconcile::Reconciler {
+    reconcile::Reconciler::new(
+        reconcile::Settings {
+            config_dir: opts.config_dir.clone(),
+            stage: opts.stage.clone(),
+            state_dir: opts.state_dir.clone(),
+            guard: opts.guard,
+            style: opts.style,
+        },
+        approval,
+        shared,
+        lease,
+    )
+}
+
+/// After the reconcile loop stopped: stops renewing and releases the lease, then waits (at
+/// most [`STOP_TIMEOUT`]) for the HTTP server and the watcher.
+async fn stop(
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    watcher: tokio::task::JoinHandle<()>,
+    renewer: Option<tokio::task::JoinHandle<()>>,
+    lease: Option<&lease::Lease>,
+) {
+    if let Some(renewer) = renewer {
+        renewer.abort();
+        let _ = renewer.await;
+    }
+    if let Some(lease) = lease {
+        lease.release().await;
+    }
+    let stopped = tokio::time::timeout(STOP_TIMEOUT, async {
+        match server.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server"),
+            Err(e) => tracing::warn!(error = %e, "HTTP server task"),
+            Ok(Ok(())) => {}
+        }
+        let _ = watcher.await;
+    })
+    .await;
+    if stopped.is_err() {
+        tracing::warn!("HTTP server did not stop in time; exiting anyway");
+    }
+}
+
 /// Runs until SIGINT or SIGTERM; returns Ok after a clean stop.
 pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let cancel = CancellationToken::new();
@@ -145,18 +195,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         .then(|| lease::Lease::new(opts.lease_ttl, shared.clone(), trigger.clone()));
     let renewer = lease.clone().map(|l| l.spawn_renewer(cancel.clone()));
 
-    let mut reconciler = reconcile::Reconciler::new(
-        reconcile::Settings {
-            config_dir: opts.config_dir.clone(),
-            stage: opts.stage.clone(),
-            state_dir: opts.state_dir.clone(),
-            guard: opts.guard,
-            style: opts.style,
-        },
-        approval,
-        shared.clone(),
-        lease.clone(),
-    );
+    let mut reconciler = new_reconciler(&opts, approval, shared.clone(), lease.clone());
     let (keys_tx, keys) = mpsc::unbounded_channel();
     reconciler.set_enqueue(keys_tx.clone());
     let dispatch = tokio::spawn(dispatch(
@@ -179,26 +218,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     cancel.cancel();
     let _ = dispatch.await;
     cancel.cancel();
-    if let Some(renewer) = renewer {
-        renewer.abort();
-        let _ = renewer.await;
-    }
-    if let Some(lease) = &lease {
-        lease.release().await;
-    }
-
-    let stopped = tokio::time::timeout(STOP_TIMEOUT, async {
-        match server.await {
-            Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server"),
-            Err(e) => tracing::warn!(error = %e, "HTTP server task"),
-            Ok(Ok(())) => {}
-        }
-        let _ = watcher.await;
-    })
-    .await;
-    if stopped.is_err() {
-        tracing::warn!("HTTP server did not stop in time; exiting anyway");
-    }
+    stop(server, watcher, renewer, lease.as_deref()).await;
     tracing::info!("stopped");
     Ok(())
 }
