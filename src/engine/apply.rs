@@ -185,6 +185,27 @@ struct Known<'a> {
     failed: &'a [bool],
 }
 
+/// Why node `i` cannot be applied before anything is sent: a dependency it needs failed, or is
+/// out of focus and was never read, or its own read failed.
+fn cannot_start(
+    desired: &Desired,
+    snap: &Snapshot,
+    i: usize,
+    read: &[Option<Attrs>],
+    failed: &[bool],
+) -> Option<Problem> {
+    let node = &desired.nodes[i];
+    let hard = |d: &&usize| !node.soft_deps.contains(*d);
+    if let Some(d) = node.deps.iter().filter(hard).find(|&&d| failed[d]) {
+        return Some(Problem::DependsOnFailed(desired.nodes[*d].id.clone()));
+    }
+    let unread = |&&d: &&usize| !snap.focus[d] && read[d].is_none();
+    if let Some(d) = node.deps.iter().filter(hard).find(unread) {
+        return Some(Problem::DependsOnUnfocused(desired.nodes[*d].id.clone()));
+    }
+    snap.errors[i].clone().map(Problem::Aws)
+}
+
 /// Applies one node, given the attributes known so far and which nodes failed.
 async fn apply_node(
     aws: &Aws,
@@ -205,27 +226,8 @@ async fn apply_node(
         action,
         outcome,
     };
-    if let Some(d) = node
-        .deps
-        .iter()
-        .find(|&&d| failed[d] && !node.soft_deps.contains(&d))
-    {
-        let problem = Problem::DependsOnFailed(desired.nodes[*d].id.clone());
+    if let Some(problem) = cannot_start(desired, snap, i, read, failed) {
         return (applied(Action::Blocked, Outcome::Failed(problem)), None);
-    }
-    if let Some(d) = node
-        .deps
-        .iter()
-        .find(|&&d| !snap.focus[d] && read[d].is_none() && !node.soft_deps.contains(&d))
-    {
-        let problem = Problem::DependsOnUnfocused(desired.nodes[*d].id.clone());
-        return (applied(Action::Blocked, Outcome::Failed(problem)), None);
-    }
-    if let Some(e) = &snap.errors[i] {
-        return (
-            applied(Action::Blocked, Outcome::Failed(Problem::Aws(e.clone()))),
-            None,
-        );
     }
     let (mut spec, _) = desired.resolve(i, &snap.app, current);
     if node.soft_deps.iter().any(|&d| failed[d]) {
