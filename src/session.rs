@@ -3,6 +3,7 @@
 //! config can never change AWS.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::aws::Aws;
 use crate::config;
@@ -17,10 +18,11 @@ pub fn load(dir: &Path, stage: Option<&str>) -> Result<Desired, Error> {
     Ok(Desired::build(config)?)
 }
 
-/// A loaded config, connected and read.
+/// A loaded config, connected and read. The desired graph is shared, not copied: the daemon
+/// keeps the last load and lends it to every key's session.
 pub struct Session {
     pub aws: Aws,
-    pub desired: Desired,
+    pub desired: Arc<Desired>,
     pub snapshot: Snapshot,
 }
 
@@ -32,6 +34,7 @@ impl Session {
 
     /// Reads AWS for the stacks in `focus` (see [`Focus`]) with clients from the standard chain.
     pub async fn open_focused(desired: Desired, focus: &Focus) -> Result<Session, Error> {
+        let desired = Arc::new(desired);
         let aws = Aws::connect(&desired.config.region).await;
         let snapshot = engine::read_focused(&aws, &desired, &ReadCache::new(), focus).await?;
         Ok(Session {
@@ -50,10 +53,11 @@ impl Session {
     /// clients remembered (the daemon keeps one cache for its clients' life).
     pub async fn open_cached(
         aws: Aws,
-        desired: Desired,
+        desired: impl Into<Arc<Desired>>,
         cache: &ReadCache,
         focus: &Focus,
     ) -> Result<Session, Error> {
+        let desired = desired.into();
         let snapshot = engine::read_focused(&aws, &desired, cache, focus).await?;
         Ok(Session {
             aws,

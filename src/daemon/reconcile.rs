@@ -248,7 +248,7 @@ struct Memory {
     started: u64,
     digest_set_by: u64,
     /// The last load, by the digest of the files it read (see [`Reconciler::load`]).
-    loaded: Option<(String, Desired)>,
+    loaded: Option<(String, Arc<Desired>)>,
     /// Per stack, the resources it declared when a reconcile last read it: a stack that
     /// declares fewer now left a resource for leftover discovery.
     declared: BTreeMap<String, BTreeSet<String>>,
@@ -339,14 +339,15 @@ impl Reconciler {
     /// The files loaded and validated: the last load again while the files are byte for byte
     /// what it read (each key's reconcile loads, and parsing every stack file for each of a
     /// hundred stacks would cost more than their reads). A load is kept only when the files did
-    /// not change while it read them.
-    fn load(&self, digest: &str) -> Result<Desired, Error> {
+    /// not change while it read them. The graph is shared with the sessions, never copied.
+    fn load(&self, digest: &str) -> Result<Arc<Desired>, Error> {
         if let Some((d, desired)) = &self.memory().loaded
             && d == digest
         {
             return Ok(desired.clone());
         }
         let desired = session::load(&self.settings.config_dir, self.settings.stage.as_deref())?;
+        let desired = Arc::new(desired);
         self.files.set(&desired);
         if crate::config::digest(&self.settings.config_dir) == digest {
             self.memory().loaded = Some((digest.to_string(), desired.clone()));
@@ -440,7 +441,7 @@ impl Reconciler {
     }
 
     /// Load: the files, validated (the last load again while they are unchanged).
-    fn load_step(&self, digest: &str) -> Result<Desired, Error> {
+    fn load_step(&self, digest: &str) -> Result<Arc<Desired>, Error> {
         let desired = self.load(digest)?;
         if self.memory().reported_diags.take().is_some() {
             tracing::info!("the stack files are valid again");
@@ -465,7 +466,7 @@ impl Reconciler {
     }
 
     /// Read: what AWS has for the focus (through the read cache).
-    async fn read_step(&self, desired: Desired, focus: &Focus) -> Result<Session, Error> {
+    async fn read_step(&self, desired: Arc<Desired>, focus: &Focus) -> Result<Session, Error> {
         let aws = self.aws_for(&desired.config.region).await;
         let session = Session::open_cached(aws, desired, &self.read_cache, focus).await?;
         self.remember_declared(&session.desired, focus);
