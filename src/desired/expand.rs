@@ -289,10 +289,7 @@ fn auth(b: &mut Builder<'_>, s: &str, res: &Resource) {
     let ResourceSpec::Auth {
         login,
         allow_unauthenticated,
-        authenticated,
-        unauthenticated,
-        users,
-        iam,
+        ..
     } = &res.spec
     else {
         return;
@@ -351,6 +348,35 @@ fn auth(b: &mut Builder<'_>, s: &str, res: &Resource) {
         &[("identityPoolId", "id")],
         Some("identityPool"),
     );
+    auth_roles(b, s, res, role_names);
+    b.push(
+        s,
+        res,
+        Some("IdentityPoolRoles"),
+        Def::IdentityPoolRoles(resource::identity_pool_roles::Def {
+            identity_pool_id: r(s, rn, "identityPoolId"),
+            authenticated: r(s, rn, "authenticatedRoleArn"),
+            unauthenticated: allow_unauthenticated.then(|| r(s, rn, "unauthenticatedRoleArn")),
+        }),
+        &[],
+        None,
+    );
+    test_users(b, s, res);
+}
+
+/// An `auth`'s roles: the authenticated one, and the guests' when they are allowed.
+fn auth_roles(b: &mut Builder<'_>, s: &str, res: &Resource, role_names: [String; 2]) {
+    let ResourceSpec::Auth {
+        allow_unauthenticated,
+        authenticated,
+        unauthenticated,
+        iam,
+        ..
+    } = &res.spec
+    else {
+        return;
+    };
+    let rn = res.name.as_str();
     let [auth_role_name, unauth_role_name] = role_names;
     for (component, name, amr, statements, attr) in [
         (
@@ -392,18 +418,14 @@ fn auth(b: &mut Builder<'_>, s: &str, res: &Resource) {
             Some(adopt_key),
         );
     }
-    b.push(
-        s,
-        res,
-        Some("IdentityPoolRoles"),
-        Def::IdentityPoolRoles(resource::identity_pool_roles::Def {
-            identity_pool_id: r(s, rn, "identityPoolId"),
-            authenticated: r(s, rn, "authenticatedRoleArn"),
-            unauthenticated: allow_unauthenticated.then(|| r(s, rn, "unauthenticatedRoleArn")),
-        }),
-        &[],
-        None,
-    );
+}
+
+/// An `auth`'s test users of this stage whose password is set.
+fn test_users(b: &mut Builder<'_>, s: &str, res: &Resource) {
+    let ResourceSpec::Auth { users, .. } = &res.spec else {
+        return;
+    };
+    let (stage, rn) = (&b.config.stage, res.name.as_str());
     for u in users.iter().filter(|u| u.in_stage(stage)) {
         let Some(password) = password_from_env(u, &mut b.diags) else {
             continue;
