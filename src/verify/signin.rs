@@ -35,6 +35,39 @@ pub(super) async fn sign_in(
     email: &str,
     password: &Password,
 ) -> Result<Identity, String> {
+    let token = id_token(aws, t, email, password).await?;
+    let provider = format!("cognito-idp.{}.amazonaws.com/{}", t.region, t.user_pool_id);
+    let id = aws
+        .identity
+        .get_id()
+        .identity_pool_id(&t.identity_pool_id)
+        .logins(&provider, &token)
+        .send()
+        .await
+        .map_err(|e| {
+            let pool = &t.identity_pool_id;
+            let e = AwsError::new("getting an identity for", "Cognito identity pool", pool, e);
+            format!("GetId: {}", e.message())
+        })?;
+    let identity_id = id
+        .identity_id()
+        .ok_or("GetId returned no identity id")?
+        .to_string();
+    let expires = credentials(aws, &identity_id, &provider, &token).await?;
+    Ok(Identity {
+        identity_id,
+        user_sub: jwt_sub(&token).unwrap_or_default(),
+        expires,
+    })
+}
+
+/// InitiateAuth with the user's password: the ID token, or Cognito's answer.
+async fn id_token(
+    aws: &Aws,
+    t: &Target,
+    email: &str,
+    password: &Password,
+) -> Result<String, String> {
     let auth = aws
         .idp
         .initiate_auth()
@@ -45,10 +78,8 @@ pub(super) async fn sign_in(
         .send()
         .await
         .map_err(|e| {
-            format!(
-                "InitiateAuth: {}",
-                AwsError::new("signing in", "Cognito test user", email, e).message()
-            )
+            let e = AwsError::new("signing in", "Cognito test user", email, e);
+            format!("InitiateAuth: {}", e.message())
         })?;
     if let Some(c) = auth.challenge_name() {
         return Err(format!(
@@ -56,47 +87,33 @@ pub(super) async fn sign_in(
             c.as_str()
         ));
     }
-    let token = auth
+    Ok(auth
         .authentication_result()
         .and_then(|r| r.id_token())
         .ok_or("InitiateAuth returned no ID token")?
-        .to_string();
-    let provider = format!("cognito-idp.{}.amazonaws.com/{}", t.region, t.user_pool_id);
-    let id = aws
-        .identity
-        .get_id()
-        .identity_pool_id(&t.identity_pool_id)
-        .logins(&provider, &token)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "GetId: {}",
-                AwsError::new(
-                    "getting an identity for",
-                    "Cognito identity pool",
-                    &t.identity_pool_id,
-                    e
-                )
-                .message()
-            )
-        })?;
-    let identity_id = id
-        .identity_id()
-        .ok_or("GetId returned no identity id")?
-        .to_string();
+        .to_string())
+}
+
+/// GetCredentialsForIdentity (retried while IAM does not yet let Cognito assume a new role):
+/// when the credentials expire; the keys are never kept.
+async fn credentials(
+    aws: &Aws,
+    identity_id: &str,
+    provider: &str,
+    token: &str,
+) -> Result<Option<String>, String> {
     let creds = aws::retry(ROLE_NOT_YET_ASSUMABLE, || async {
         aws.identity
             .get_credentials_for_identity()
-            .identity_id(&identity_id)
-            .logins(&provider, &token)
+            .identity_id(identity_id)
+            .logins(provider, token)
             .send()
             .await
             .map_err(|e| {
                 AwsError::new(
                     "getting credentials for",
                     "Cognito identity",
-                    &identity_id,
+                    identity_id,
                     e,
                 )
             })
@@ -106,14 +123,9 @@ pub(super) async fn sign_in(
     let Some(credentials) = creds.credentials().filter(|c| c.access_key_id().is_some()) else {
         return Err("GetCredentialsForIdentity returned no credentials".into());
     };
-    let expires = credentials
+    Ok(credentials
         .expiration()
-        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-    Ok(Identity {
-        identity_id,
-        user_sub: jwt_sub(&token).unwrap_or_default(),
-        expires,
-    })
+        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()))
 }
 
 /// The `sub` claim of a JWT, read without verification (only to fill in `amr`).
