@@ -224,6 +224,45 @@ fn route_arn(t: &Target, api: &Api, route: &str) -> String {
     )
 }
 
+/// One request to decide: these actions on this resource, for this identity's permissions.
+#[derive(Clone, Copy)]
+struct Probe<'a> {
+    perms: Permissions<'a>,
+    ctx: &'a Context,
+    actions: &'a [&'a str],
+    resource: &'a str,
+}
+
+/// (expected, ok, actual) of one check. For guests, `declared` bounds what is acceptable:
+/// whatever is allowed must be declared.
+fn verdict(
+    p: Probe<'_>,
+    want_allowed: bool,
+    declared: Option<&[NamedPolicy]>,
+) -> (String, bool, String) {
+    let want = if want_allowed { "allowed" } else { "denied" }.to_string();
+    match (declared, probe(p.perms, p.ctx, p.actions, p.resource)) {
+        (_, Err(e)) => (want, false, e),
+        (None, Ok((allowed, why))) => (want, allowed == want_allowed, why),
+        (Some(declared), Ok((allowed, why))) => {
+            let bound = probe(
+                Permissions::unbounded(declared),
+                p.ctx,
+                p.actions,
+                p.resource,
+            )
+            .map(|(a, _)| a)
+            .unwrap_or(false);
+            let expected = if bound {
+                "allowed (declared)"
+            } else {
+                "denied (not declared)"
+            };
+            (expected.to_string(), !allowed || bound, why)
+        }
+    }
+}
+
 /// Access checks for one identity against the role's deployed policies. `declared`, for
 /// guests, bounds what is acceptable: nothing beyond it.
 pub(super) fn access_checks(
@@ -242,34 +281,13 @@ pub(super) fn access_checks(
                  want_allowed: bool,
                  actions: &[&str],
                  resource: &str| {
-        let actual = probe(perms, &ctx, actions, resource);
-        let (expected, ok, actual) = match (guest_declared, actual) {
-            (_, Err(e)) => (
-                if want_allowed { "allowed" } else { "denied" }.to_string(),
-                false,
-                e,
-            ),
-            (None, Ok((allowed, why))) => (
-                if want_allowed { "allowed" } else { "denied" }.to_string(),
-                allowed == want_allowed,
-                why,
-            ),
-            (Some(declared), Ok((allowed, why))) => {
-                let bound = probe(Permissions::unbounded(declared), &ctx, actions, resource)
-                    .map(|(a, _)| a)
-                    .unwrap_or(false);
-                (
-                    if bound {
-                        "allowed (declared)"
-                    } else {
-                        "denied (not declared)"
-                    }
-                    .to_string(),
-                    !allowed || bound,
-                    why,
-                )
-            }
+        let probe = Probe {
+            perms,
+            ctx: &ctx,
+            actions,
+            resource,
         };
+        let (expected, ok, actual) = verdict(probe, want_allowed, guest_declared);
         report.push(ok, label, expected, actual);
     };
     for (bid, bucket) in &t.buckets {
