@@ -83,88 +83,89 @@ impl Default for Metrics {
     }
 }
 
+/// `metric`, registered under `name` (its clones share the value).
+fn registered<M>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M
+where
+    M: prometheus_client::registry::Metric + Clone,
+{
+    registry.register(name, help, metric.clone());
+    metric
+}
+
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::default();
+        let mut r = Registry::default();
         let reconciles = Family::<ResultLabel, Counter>::default();
-        for r in ResultKind::ALL {
-            let _ = reconciles.get_or_create(&[("result", r.as_str())]);
+        for k in ResultKind::ALL {
+            let _ = reconciles.get_or_create(&[("result", k.as_str())]);
         }
-        registry.register(
-            "stackwatch_reconciles",
-            "Reconciles run, by result (success, pending, invalid, error)",
-            reconciles.clone(),
-        );
-        let duration = Histogram::new(exponential_buckets(0.05, 2.0, 12));
-        registry.register(
-            "stackwatch_reconcile_duration_seconds",
-            "How long one reconcile took (load, read, plan, apply)",
-            duration.clone(),
-        );
-        let errors = Counter::default();
-        registry.register(
-            "stackwatch_errors",
-            "Errors met while reconciling: AWS reads or writes that failed, per resource",
-            errors.clone(),
-        );
-        let drift = Counter::default();
-        registry.register(
-            "stackwatch_drift_detected",
-            "Times AWS was found to differ from unchanged stack files (out-of-band changes)",
-            drift.clone(),
-        );
-        let stack_reconciles = Family::<StackResultLabel, Counter>::default();
-        registry.register(
-            "stackwatch_stack_reconciles",
-            "Reconciles run, by stack (`*`: the whole app) and result",
-            stack_reconciles.clone(),
-        );
         let stack_duration =
             Family::<StackLabel, Histogram>::new_with_constructor(duration_histogram as fn() -> _);
-        registry.register(
-            "stackwatch_stack_reconcile_duration_seconds",
-            "How long one reconcile took, by stack (`*`: the whole app)",
-            stack_duration.clone(),
-        );
-        let stack_errors = Family::<StackLabel, Counter>::default();
-        registry.register(
-            "stackwatch_stack_errors",
-            "Errors met while reconciling, by stack (`*`: the whole app)",
-            stack_errors.clone(),
-        );
-        let stack_drift = Family::<StackLabel, Counter>::default();
-        registry.register(
-            "stackwatch_stack_drift_detected",
-            "Drift found, by stack (`*`: the whole app)",
-            stack_drift.clone(),
-        );
-        let last_success = Gauge::<f64, AtomicU64>::default();
-        registry.register(
-            "stackwatch_last_success_timestamp_seconds",
-            "Unix time of the last successful reconcile (0 before the first)",
-            last_success.clone(),
-        );
-        let leader = Gauge::default();
-        registry.register(
-            "stackwatch_leader",
-            "1 while this daemon holds the lease and may apply, else 0",
-            leader.clone(),
-        );
         let aws = Arc::new(AwsCalls::default());
-        registry.register_collector(Box::new(aws.clone()));
+        r.register_collector(Box::new(aws.clone()));
         Metrics {
-            registry,
-            reconciles,
-            duration,
-            errors,
-            drift,
-            stack_reconciles,
-            stack_duration,
-            stack_errors,
-            stack_drift,
-            last_success,
-            leader,
+            reconciles: registered(
+                &mut r,
+                "stackwatch_reconciles",
+                "Reconciles run, by result (success, pending, invalid, error)",
+                reconciles,
+            ),
+            duration: registered(
+                &mut r,
+                "stackwatch_reconcile_duration_seconds",
+                "How long one reconcile took (load, read, plan, apply)",
+                Histogram::new(exponential_buckets(0.05, 2.0, 12)),
+            ),
+            errors: registered(
+                &mut r,
+                "stackwatch_errors",
+                "Errors met while reconciling: AWS reads or writes that failed, per resource",
+                Counter::default(),
+            ),
+            drift: registered(
+                &mut r,
+                "stackwatch_drift_detected",
+                "Times AWS was found to differ from unchanged stack files (out-of-band changes)",
+                Counter::default(),
+            ),
+            stack_reconciles: registered(
+                &mut r,
+                "stackwatch_stack_reconciles",
+                "Reconciles run, by stack (`*`: the whole app) and result",
+                Family::<StackResultLabel, Counter>::default(),
+            ),
+            stack_duration: registered(
+                &mut r,
+                "stackwatch_stack_reconcile_duration_seconds",
+                "How long one reconcile took, by stack (`*`: the whole app)",
+                stack_duration,
+            ),
+            stack_errors: registered(
+                &mut r,
+                "stackwatch_stack_errors",
+                "Errors met while reconciling, by stack (`*`: the whole app)",
+                Family::<StackLabel, Counter>::default(),
+            ),
+            stack_drift: registered(
+                &mut r,
+                "stackwatch_stack_drift_detected",
+                "Drift found, by stack (`*`: the whole app)",
+                Family::<StackLabel, Counter>::default(),
+            ),
+            last_success: registered(
+                &mut r,
+                "stackwatch_last_success_timestamp_seconds",
+                "Unix time of the last successful reconcile (0 before the first)",
+                Gauge::<f64, AtomicU64>::default(),
+            ),
+            leader: registered(
+                &mut r,
+                "stackwatch_leader",
+                "1 while this daemon holds the lease and may apply, else 0",
+                Gauge::default(),
+            ),
             aws,
+            registry: r,
         }
     }
 
