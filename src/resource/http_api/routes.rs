@@ -300,108 +300,156 @@ pub(super) async fn update_routes(
     found: Option<&Map<String, Value>>,
     live: &Live,
 ) -> Result<(), AwsError> {
-    let auth = authorization(spec.authorizer);
     let desired: BTreeMap<&str, &str> = spec
         .routes
         .iter()
         .map(|(k, t)| (k.as_str(), t.as_str()))
         .collect();
-    // Which integration each route targets, kept current as routes change.
-    let mut targets: BTreeMap<String, Option<String>> = live
-        .routes
-        .iter()
-        .map(|(k, r)| (k.clone(), r.integration_id.clone()))
-        .collect();
-    let mut detached: Vec<String> = live.unused_integrations.clone();
-
+    let mut wiring = Wiring {
+        targets: live
+            .routes
+            .iter()
+            .map(|(k, r)| (k.clone(), r.integration_id.clone()))
+            .collect(),
+        detached: live.unused_integrations.clone(),
+    };
     for (key, r) in &live.routes {
-        if desired.contains_key(key.as_str()) {
-            continue;
+        if !desired.contains_key(key.as_str()) {
+            delete_route(aws, api, r).await?;
+            wiring.targets.remove(key);
+            wiring.detached.extend(r.integration_id.clone());
         }
-        match aws
-            .apigw
-            .delete_route()
+    }
+    for (key, target) in &desired {
+        match live.routes.get(*key) {
+            None => {
+                let route = add_route(aws, spec, api, key, target).await?;
+                wiring.targets.insert(key.to_string(), route.integration_id);
+            }
+            Some(r) => {
+                let was = found.and_then(|m| m.get(*key));
+                let want = Wanted {
+                    key,
+                    target,
+                    auth: authorization(spec.authorizer),
+                };
+                change_route(aws, api, want, r, was, &mut wiring).await?;
+            }
+        }
+    }
+    wiring.delete_unused(aws, api).await
+}
+
+/// Which integration each route targets, kept current as routes change, and the
+/// integrations no route may target any more.
+struct Wiring {
+    targets: BTreeMap<String, Option<String>>,
+    detached: Vec<String>,
+}
+
+impl Wiring {
+    /// Whether another route than `key` targets integration `i`.
+    fn shared(&self, key: &str, i: &str) -> bool {
+        self.targets
+            .iter()
+            .any(|(k, t)| k != key && t.as_deref() == Some(i))
+    }
+
+    /// Deletes the detached integrations that no route targets.
+    async fn delete_unused(&self, aws: &Aws, api: &str) -> Result<(), AwsError> {
+        let used: BTreeSet<&String> = self.targets.values().flatten().collect();
+        let mut gone = BTreeSet::new();
+        for i in &self.detached {
+            if !used.contains(i) && gone.insert(i) {
+                delete_integration(aws, api, i).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one route should be.
+struct Wanted<'a> {
+    key: &'a str,
+    target: &'a str,
+    auth: AuthorizationType,
+}
+
+/// Deletes a route; one already gone is fine.
+async fn delete_route(aws: &Aws, api: &str, r: &LiveRoute) -> Result<(), AwsError> {
+    let out = aws
+        .apigw
+        .delete_route()
+        .api_id(api)
+        .route_id(&r.route_id)
+        .send()
+        .await;
+    match out {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = AwsError::new("deleting a route of", KIND, api, e);
+            if is_not_found(&e) { Ok(()) } else { Err(e) }
+        }
+    }
+}
+
+/// Brings an existing route to its target and authorization: its integration is updated in
+/// place when no other route shares it and its type stays, else a new one is made.
+async fn change_route(
+    aws: &Aws,
+    api: &str,
+    want: Wanted<'_>,
+    r: &LiveRoute,
+    was: Option<&Value>,
+    wiring: &mut Wiring,
+) -> Result<(), AwsError> {
+    let target_ok = was.and_then(|w| w.get("target")) == Some(&json!(want.target));
+    let auth_ok = was
+        .and_then(|w| w.get("authorizationType"))
+        .and_then(Value::as_str)
+        == Some(want.auth.as_str());
+    if target_ok && auth_ok {
+        return Ok(());
+    }
+    let integration = integration_for(want.key, want.target);
+    let shared = r
+        .integration_id
+        .as_ref()
+        .is_some_and(|i| wiring.shared(want.key, i));
+    let same_type = r.integration_type.as_deref() == Some(integration.kind.as_str());
+    let mut new_target = None;
+    if !target_ok {
+        match &r.integration_id {
+            Some(i) if !shared && same_type => {
+                aws.apigw
+                    .update_integration()
+                    .api_id(api)
+                    .integration_id(i)
+                    .integration_uri(&integration.uri)
+                    .set_integration_method(integration.method.clone())
+                    .payload_format_version(integration.payload)
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::new("updating an integration of", KIND, api, e))?;
+            }
+            _ => {
+                let (i, _) = create_integration(aws, api, want.key, want.target).await?;
+                wiring.detached.extend(r.integration_id.clone());
+                wiring.targets.insert(want.key.to_string(), Some(i.clone()));
+                new_target = Some(i);
+            }
+        }
+    }
+    if new_target.is_some() || !auth_ok {
+        aws.apigw
+            .update_route()
             .api_id(api)
             .route_id(&r.route_id)
+            .set_target(new_target.map(|i| format!("integrations/{i}")))
+            .authorization_type(want.auth)
             .send()
             .await
-        {
-            Ok(_) => {}
-            Err(e) => {
-                let e = AwsError::new("deleting a route of", KIND, api, e);
-                if !is_not_found(&e) {
-                    return Err(e);
-                }
-            }
-        }
-        targets.remove(key);
-        detached.extend(r.integration_id.clone());
-    }
-
-    for (key, target) in &desired {
-        let Some(r) = live.routes.get(*key) else {
-            let route = add_route(aws, spec, api, key, target).await?;
-            targets.insert(key.to_string(), route.integration_id);
-            continue;
-        };
-        let was = found.and_then(|m| m.get(*key));
-        let target_ok = was.and_then(|w| w.get("target")) == Some(&json!(target));
-        let auth_ok = was
-            .and_then(|w| w.get("authorizationType"))
-            .and_then(Value::as_str)
-            == Some(auth.as_str());
-        if target_ok && auth_ok {
-            continue;
-        }
-        let want = integration_for(key, target);
-        let shared = r.integration_id.as_ref().is_some_and(|i| {
-            targets
-                .iter()
-                .any(|(k, t)| k != *key && t.as_ref() == Some(i))
-        });
-        let same_type = r.integration_type.as_deref() == Some(want.kind.as_str());
-        let mut new_target = None;
-        if !target_ok {
-            match &r.integration_id {
-                Some(i) if !shared && same_type => {
-                    aws.apigw
-                        .update_integration()
-                        .api_id(api)
-                        .integration_id(i)
-                        .integration_uri(&want.uri)
-                        .set_integration_method(want.method.clone())
-                        .payload_format_version(want.payload)
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::new("updating an integration of", KIND, api, e))?;
-                }
-                _ => {
-                    let (i, _) = create_integration(aws, api, key, target).await?;
-                    detached.extend(r.integration_id.clone());
-                    targets.insert(key.to_string(), Some(i.clone()));
-                    new_target = Some(i);
-                }
-            }
-        }
-        if new_target.is_some() || !auth_ok {
-            aws.apigw
-                .update_route()
-                .api_id(api)
-                .route_id(&r.route_id)
-                .set_target(new_target.map(|i| format!("integrations/{i}")))
-                .authorization_type(auth.clone())
-                .send()
-                .await
-                .map_err(|e| AwsError::new("updating a route of", KIND, api, e))?;
-        }
-    }
-
-    let used: BTreeSet<&String> = targets.values().flatten().collect();
-    let mut gone = BTreeSet::new();
-    for i in &detached {
-        if !used.contains(i) && gone.insert(i) {
-            delete_integration(aws, api, i).await?;
-        }
+            .map_err(|e| AwsError::new("updating a route of", KIND, api, e))?;
     }
     Ok(())
 }
