@@ -247,52 +247,33 @@ impl Validator {
         stack: &str,
         uses: &[String],
         name: String,
-        def: raw::ResourceDef,
+        mut def: raw::ResourceDef,
         default_removal: Option<Removal>,
     ) -> Option<Resource> {
         let kind = def.kind.value;
         let loc = at(file, &def.kind.referenced);
-        let cors = self.only_for(file, "cors", kind, Kind::Bucket, def.cors);
-        let authorizer = self.only_for(file, "authorizer", kind, Kind::Api, def.authorizer);
-        let routes = self.only_for(file, "routes", kind, Kind::Api, def.routes);
-        let login = self.only_for(file, "login", kind, Kind::Auth, def.login);
+        let cors = self.only_for(file, "cors", kind, Kind::Bucket, def.cors.take());
+        let authorizer = self.only_for(file, "authorizer", kind, Kind::Api, def.authorizer.take());
+        let routes = self.only_for(file, "routes", kind, Kind::Api, def.routes.take());
+        let login = self.only_for(file, "login", kind, Kind::Auth, def.login.take());
         let allow_unauth = self.only_for(
             file,
             "allowUnauthenticated",
             kind,
             Kind::Auth,
-            def.allow_unauthenticated,
+            def.allow_unauthenticated.take(),
         );
-        let permissions = self.only_for(file, "permissions", kind, Kind::Auth, def.permissions);
-        let users = self.only_for(file, "users", kind, Kind::Auth, def.users);
-        let iam = self.only_for(file, "iam", kind, Kind::Auth, def.iam);
-        let table = raw::TableFields {
-            partition_key: self.only_for(
-                file,
-                "partitionKey",
-                kind,
-                Kind::Table,
-                def.partition_key,
-            ),
-            sort_key: self.only_for(file, "sortKey", kind, Kind::Table, def.sort_key),
-            billing_mode: self.only_for(file, "billingMode", kind, Kind::Table, def.billing_mode),
-            capacity: self.only_for(file, "capacity", kind, Kind::Table, def.capacity),
-            point_in_time_recovery: self.only_for(
-                file,
-                "pointInTimeRecovery",
-                kind,
-                Kind::Table,
-                def.point_in_time_recovery,
-            ),
-            ttl_attribute: self.only_for(
-                file,
-                "ttlAttribute",
-                kind,
-                Kind::Table,
-                def.ttl_attribute,
-            ),
-            stream: self.only_for(file, "stream", kind, Kind::Table, def.stream),
-        };
+        let permissions = self.only_for(
+            file,
+            "permissions",
+            kind,
+            Kind::Auth,
+            def.permissions.take(),
+        );
+        let users = self.only_for(file, "users", kind, Kind::Auth, def.users.take());
+        let iam = self.only_for(file, "iam", kind, Kind::Auth, def.iam.take());
+
+        let table = self.table_fields(file, kind, &mut def);
 
         let info = kind.info();
         let removal = def.removal.map(|r| r.value).unwrap_or(if info.holds_data {
@@ -300,38 +281,10 @@ impl Validator {
         } else {
             Removal::Destroy
         });
-        let mut adopt = BTreeMap::new();
-        if let Some(a) = def.adopt {
-            let aloc = at(file, &a.referenced);
-            match (info.adopt_keys, a.value) {
-                (Some(keys), raw::Adopt::Many(m)) => {
-                    for k in m.keys() {
-                        if !keys.contains(&k.as_str()) {
-                            self.err(
-                                aloc.clone(),
-                                format!("expected `adopt` keys {}, found `{k}`", or_list(keys)),
-                            );
-                        }
-                    }
-                    adopt = m;
-                }
-                (Some(keys), raw::Adopt::One(_)) => self.err(
-                    aloc,
-                    format!(
-                        "expected `adopt` of kind `{}` to be a map of {}, such as `{{{}: …}}`",
-                        info.name,
-                        or_list(keys),
-                        keys[0]
-                    ),
-                ),
-                (None, raw::Adopt::One(id)) => {
-                    adopt.insert("id".to_string(), id);
-                }
-                (None, raw::Adopt::Many(_)) => {
-                    self.err(aloc, "expected `adopt` to be one physical id")
-                }
-            }
-        }
+        let adopt = def
+            .adopt
+            .map(|a| self.adopt(file, info, a))
+            .unwrap_or_default();
 
         let spec = match kind {
             Kind::Table => self.table(file, &loc, table),
@@ -360,6 +313,87 @@ impl Validator {
             adopt,
             spec,
         })
+    }
+
+    /// The `table` kind's fields, taken out of `def` (each an error on another kind).
+    fn table_fields(
+        &mut self,
+        file: &Arc<Path>,
+        kind: Kind,
+        def: &mut raw::ResourceDef,
+    ) -> raw::TableFields {
+        raw::TableFields {
+            partition_key: self.only_for(
+                file,
+                "partitionKey",
+                kind,
+                Kind::Table,
+                def.partition_key.take(),
+            ),
+            sort_key: self.only_for(file, "sortKey", kind, Kind::Table, def.sort_key.take()),
+            billing_mode: self.only_for(
+                file,
+                "billingMode",
+                kind,
+                Kind::Table,
+                def.billing_mode.take(),
+            ),
+            capacity: self.only_for(file, "capacity", kind, Kind::Table, def.capacity.take()),
+            point_in_time_recovery: self.only_for(
+                file,
+                "pointInTimeRecovery",
+                kind,
+                Kind::Table,
+                def.point_in_time_recovery.take(),
+            ),
+            ttl_attribute: self.only_for(
+                file,
+                "ttlAttribute",
+                kind,
+                Kind::Table,
+                def.ttl_attribute.take(),
+            ),
+            stream: self.only_for(file, "stream", kind, Kind::Table, def.stream.take()),
+        }
+    }
+
+    /// `adopt:`: one physical id, or for a kind of several parts (an `auth`) a map of its
+    /// adopt keys to ids.
+    fn adopt(
+        &mut self,
+        file: &Arc<Path>,
+        info: &raw::KindInfo,
+        a: Spanned<raw::Adopt>,
+    ) -> BTreeMap<String, String> {
+        let aloc = at(file, &a.referenced);
+        let mut adopt = BTreeMap::new();
+        match (info.adopt_keys, a.value) {
+            (Some(keys), raw::Adopt::Many(m)) => {
+                for k in m.keys() {
+                    if !keys.contains(&k.as_str()) {
+                        self.err(
+                            aloc.clone(),
+                            format!("expected `adopt` keys {}, found `{k}`", or_list(keys)),
+                        );
+                    }
+                }
+                adopt = m;
+            }
+            (Some(keys), raw::Adopt::One(_)) => self.err(
+                aloc,
+                format!(
+                    "expected `adopt` of kind `{}` to be a map of {}, such as `{{{}: …}}`",
+                    info.name,
+                    or_list(keys),
+                    keys[0]
+                ),
+            ),
+            (None, raw::Adopt::One(id)) => {
+                adopt.insert("id".to_string(), id);
+            }
+            (None, raw::Adopt::Many(_)) => self.err(aloc, "expected `adopt` to be one physical id"),
+        }
+        adopt
     }
 
     /// The `api` kind: route keys such as `GET /notes/{id}`, each to an integration (an
