@@ -357,6 +357,51 @@ impl Validator {
         }
     }
 
+    /// `billingMode` and `capacity`: capacity exactly with `provisioned`, at least 1 unit each.
+    fn billing(
+        &mut self,
+        file: &Arc<Path>,
+        loc: &Loc,
+        billing_mode: Option<Spanned<raw::BillingMode>>,
+        capacity: Option<Spanned<raw::Capacity>>,
+    ) -> Billing {
+        let provisioned = billing_mode
+            .as_ref()
+            .is_some_and(|b| b.value == raw::BillingMode::Provisioned);
+        match (provisioned, capacity) {
+            (true, Some(c)) => {
+                if c.value.read < 1 || c.value.write < 1 {
+                    self.err(
+                        at(file, &c.referenced),
+                        "expected `capacity` of at least 1 read and 1 write unit",
+                    );
+                }
+                Billing::Provisioned {
+                    read: c.value.read,
+                    write: c.value.write,
+                }
+            }
+            (true, None) => {
+                let bloc = billing_mode
+                    .as_ref()
+                    .map_or(loc.clone(), |b| at(file, &b.referenced));
+                self.err(
+                    bloc,
+                    "expected `capacity: {read: N, write: N}` with `billingMode: provisioned`",
+                );
+                Billing::OnDemand
+            }
+            (false, Some(c)) => {
+                self.err(
+                    at(file, &c.referenced),
+                    "`capacity` needs `billingMode: provisioned` (on-demand tables have no capacity)",
+                );
+                Billing::OnDemand
+            }
+            (false, None) => Billing::OnDemand,
+        }
+    }
+
     /// `adopt:`: one physical id, or for a kind of several parts (an `auth`) a map of its
     /// adopt keys to ids.
     fn adopt(
@@ -566,43 +611,7 @@ impl Validator {
             }
             k
         });
-        let provisioned = t
-            .billing_mode
-            .as_ref()
-            .is_some_and(|b| b.value == raw::BillingMode::Provisioned);
-        let billing = match (provisioned, t.capacity) {
-            (true, Some(c)) => {
-                if c.value.read < 1 || c.value.write < 1 {
-                    self.err(
-                        at(file, &c.referenced),
-                        "expected `capacity` of at least 1 read and 1 write unit",
-                    );
-                }
-                Billing::Provisioned {
-                    read: c.value.read,
-                    write: c.value.write,
-                }
-            }
-            (true, None) => {
-                let bloc = t
-                    .billing_mode
-                    .as_ref()
-                    .map_or(loc.clone(), |b| at(file, &b.referenced));
-                self.err(
-                    bloc,
-                    "expected `capacity: {read: N, write: N}` with `billingMode: provisioned`",
-                );
-                Billing::OnDemand
-            }
-            (false, Some(c)) => {
-                self.err(
-                    at(file, &c.referenced),
-                    "`capacity` needs `billingMode: provisioned` (on-demand tables have no capacity)",
-                );
-                Billing::OnDemand
-            }
-            (false, None) => Billing::OnDemand,
-        };
+        let billing = self.billing(file, loc, t.billing_mode, t.capacity);
         let ttl_attribute = t.ttl_attribute.map(|a| {
             let n = a.value.chars().count();
             if !(1..=255).contains(&n) {
