@@ -65,71 +65,14 @@ impl Validator {
         stage: Option<&str>,
     ) -> Config {
         let app_path: Arc<Path> = dir.join("stackwatch.yaml").into();
-        for (what, s) in [("app", &app_file.app), ("stage", &app_file.stage)] {
-            if !ident_ok(&s.value) {
-                self.err(
-                    at(&app_path, &s.referenced),
-                    format!("expected {what} to be letters and digits starting with a letter, found `{}`", s.value),
-                );
-            }
-        }
-        if let Some(st) = stage
-            && !ident_ok(st)
-        {
-            self.err(
-                whole_file(&app_path, String::new()).loc,
-                format!(
-                    "expected --stage to be letters and digits starting with a letter, found `{st}`"
-                ),
-            );
-        }
-        let r = &app_file.region;
-        let region_ok = r.value.split('-').count() >= 3
-            && r.value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !region_ok {
-            self.err(
-                at(&app_path, &r.referenced),
-                format!(
-                    "expected an AWS region such as `us-east-1`, found `{}`",
-                    r.value
-                ),
-            );
-        }
+        self.app_file(&app_path, &app_file, stage);
         let default_removal = app_file.defaults.removal;
         if let Some(iam) = app_file.defaults.iam {
             let defaults = RoleIam::default();
             self.iam_defaults = self.role_iam(&app_path, &defaults, iam.value);
         }
 
-        // Stack names, duplicates, resource kinds.
-        let mut seen: HashMap<String, Loc> = HashMap::new();
-        for (file, sf) in &stack_files {
-            let loc = at(file, &sf.stack.referenced);
-            if !ident_ok(&sf.stack.value) {
-                self.err(
-                    loc.clone(),
-                    format!(
-                        "expected a stack name of letters and digits, found `{}`",
-                        sf.stack.value
-                    ),
-                );
-            }
-            if let Some(prev) = seen.get(&sf.stack.value) {
-                self.err(
-                    loc,
-                    format!("stack `{}` is already defined at {prev}", sf.stack.value),
-                );
-                continue;
-            }
-            seen.insert(sf.stack.value.clone(), loc);
-            self.stacks.insert(sf.stack.value.clone());
-            for (name, def) in &sf.resources {
-                self.names
-                    .insert((sf.stack.value.clone(), name.clone()), def.kind.value);
-            }
-        }
+        self.stack_names(&stack_files);
 
         let mut stacks = Vec::new();
         for (file, sf) in stack_files {
@@ -399,6 +342,73 @@ impl Validator {
                 Billing::OnDemand
             }
             (false, None) => Billing::OnDemand,
+        }
+    }
+
+    /// `stackwatch.yaml`'s app, stage (or `--stage`) and region.
+    fn app_file(&mut self, app_path: &Arc<Path>, app_file: &raw::AppFile, stage: Option<&str>) {
+        for (what, s) in [("app", &app_file.app), ("stage", &app_file.stage)] {
+            if !ident_ok(&s.value) {
+                self.err(
+                    at(app_path, &s.referenced),
+                    format!("expected {what} to be letters and digits starting with a letter, found `{}`", s.value),
+                );
+            }
+        }
+        if let Some(st) = stage
+            && !ident_ok(st)
+        {
+            self.err(
+                whole_file(app_path, String::new()).loc,
+                format!(
+                    "expected --stage to be letters and digits starting with a letter, found `{st}`"
+                ),
+            );
+        }
+        let r = &app_file.region;
+        let region_ok = r.value.split('-').count() >= 3
+            && r.value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !region_ok {
+            self.err(
+                at(app_path, &r.referenced),
+                format!(
+                    "expected an AWS region such as `us-east-1`, found `{}`",
+                    r.value
+                ),
+            );
+        }
+    }
+
+    /// Stack names (letters and digits, each once) and every stack's resource kinds, for the
+    /// checks of references and `uses`.
+    fn stack_names(&mut self, stack_files: &[(Arc<Path>, raw::StackFile)]) {
+        let mut seen: HashMap<String, Loc> = HashMap::new();
+        for (file, sf) in stack_files {
+            let loc = at(file, &sf.stack.referenced);
+            if !ident_ok(&sf.stack.value) {
+                self.err(
+                    loc.clone(),
+                    format!(
+                        "expected a stack name of letters and digits, found `{}`",
+                        sf.stack.value
+                    ),
+                );
+            }
+            if let Some(prev) = seen.get(&sf.stack.value) {
+                self.err(
+                    loc,
+                    format!("stack `{}` is already defined at {prev}", sf.stack.value),
+                );
+                continue;
+            }
+            seen.insert(sf.stack.value.clone(), loc);
+            self.stacks.insert(sf.stack.value.clone());
+            for (name, def) in &sf.resources {
+                self.names
+                    .insert((sf.stack.value.clone(), name.clone()), def.kind.value);
+            }
         }
     }
 
