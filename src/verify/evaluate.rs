@@ -554,10 +554,7 @@ mod tests {
 
     /// A table of documented cases: (what, statements, action, resource, expected allowed).
     #[test]
-    fn evaluation_logic_table() {
-        let own = format!("arn:aws:s3:::bucket/private/{ME}/a.txt");
-        let other = format!("arn:aws:s3:::bucket/private/{OTHER}/a.txt");
-        let per_identity = "arn:aws:s3:::bucket/private/${cognito-identity.amazonaws.com:sub}/*";
+    fn evaluation_logic_table_1() {
         let cases: Vec<(&str, Value, &str, &str, bool)> = vec![
             // IAM User Guide > Policy evaluation logic: "By default, all requests are implicitly
             // denied" — no statement, no access.
@@ -628,6 +625,18 @@ mod tests {
                 OBJ,
                 false,
             ),
+        ];
+        for (what, statements, action, resource, want) in cases {
+            assert_eq!(allowed(statements, action, resource), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn evaluation_logic_table_2() {
+        let own = format!("arn:aws:s3:::bucket/private/{ME}/a.txt");
+        let other = format!("arn:aws:s3:::bucket/private/{OTHER}/a.txt");
+        let per_identity = "arn:aws:s3:::bucket/private/${cognito-identity.amazonaws.com:sub}/*";
+        let cases: Vec<(&str, Value, &str, &str, bool)> = vec![
             // IAM JSON policy elements: NotAction — "explicitly matches everything except the
             // specified list of actions"; with Allow it allows the rest.
             (
@@ -692,6 +701,17 @@ mod tests {
                 &other,
                 false,
             ),
+        ];
+        for (what, statements, action, resource, want) in cases {
+            assert_eq!(allowed(statements, action, resource), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn evaluation_logic_table_3() {
+        let other = format!("arn:aws:s3:::bucket/private/{OTHER}/a.txt");
+        let per_identity = "arn:aws:s3:::bucket/private/${cognito-identity.amazonaws.com:sub}/*";
+        let cases: Vec<(&str, Value, &str, &str, bool)> = vec![
             (
                 "variable: bucket root",
                 json!([allow(json!("s3:*"), json!(per_identity))]),
@@ -768,8 +788,7 @@ mod tests {
     }
 
     #[test]
-    fn condition_operators_table() {
-        let amr = "cognito-identity.amazonaws.com:amr";
+    fn condition_operators_table_1() {
         let aud = "cognito-identity.amazonaws.com:aud";
         let cases: Vec<(&str, bool, bool)> = vec![
             // Condition operators > String: StringEquals is exact and case-sensitive.
@@ -824,6 +843,39 @@ mod tests {
                 cond("StringEquals", "aws:username", json!("bob")),
                 false,
             ),
+        ];
+        for (what, got, want) in cases {
+            assert_eq!(got, want, "{what}");
+        }
+        // Condition operators > ARN: each of the six colon-separated components is matched
+        // separately, with wildcards.
+        let c = Context::new().with(
+            "aws:SourceArn",
+            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+        );
+        let arn = |p: &str| {
+            arn_like(
+                p,
+                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+                &c,
+            )
+        };
+        assert!(arn("arn:aws:execute-api:*:*:api/*"));
+        assert!(!arn("arn:aws:s3:*:*:api/*"));
+        // Conditions under different operators are ANDed (Condition element: "all must match").
+        assert!(!allowed(
+            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
+            "s3:GetObject",
+            OBJ
+        ));
+    }
+
+    #[test]
+    fn condition_operators_table_2() {
+        let amr = "cognito-identity.amazonaws.com:amr";
+        let aud = "cognito-identity.amazonaws.com:aud";
+        let cases: Vec<(&str, bool, bool)> = vec![
             (
                 "missing key negated",
                 cond("StringNotEquals", "aws:username", json!("bob")),
@@ -869,6 +921,39 @@ mod tests {
                 ),
                 true,
             ),
+        ];
+        for (what, got, want) in cases {
+            assert_eq!(got, want, "{what}");
+        }
+        // Condition operators > ARN: each of the six colon-separated components is matched
+        // separately, with wildcards.
+        let c = Context::new().with(
+            "aws:SourceArn",
+            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+        );
+        let arn = |p: &str| {
+            arn_like(
+                p,
+                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+                &c,
+            )
+        };
+        assert!(arn("arn:aws:execute-api:*:*:api/*"));
+        assert!(!arn("arn:aws:s3:*:*:api/*"));
+        // Conditions under different operators are ANDed (Condition element: "all must match").
+        assert!(!allowed(
+            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
+            "s3:GetObject",
+            OBJ
+        ));
+    }
+
+    #[test]
+    fn condition_operators_table_3() {
+        let amr = "cognito-identity.amazonaws.com:amr";
+        let aud = "cognito-identity.amazonaws.com:aud";
+        let cases: Vec<(&str, bool, bool)> = vec![
             (
                 "ForAllValues not all",
                 cond("ForAllValues:StringLike", amr, json!("authenticated")),
