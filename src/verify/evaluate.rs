@@ -824,25 +824,6 @@ mod tests {
                 cond("StringNotEquals", aud, json!(["other", "us-east-1:pool"])),
                 false,
             ),
-            // StringLike: `*` and `?` wildcards, case-sensitive.
-            (
-                "StringLike",
-                cond("StringLike", aud, json!("us-east-1:*")),
-                true,
-            ),
-            (
-                "StringNotLike",
-                cond("StringNotLike", aud, json!("us-east-1:*")),
-                false,
-            ),
-            // Condition operators: "If the key that you specify in a policy condition is not
-            // present in the request context, the values do not match and the condition is
-            // false" — but negated operators (StringNotEquals, StringNotLike...) are true.
-            (
-                "missing key positive",
-                cond("StringEquals", "aws:username", json!("bob")),
-                false,
-            ),
         ];
         for (what, got, want) in cases {
             assert_eq!(got, want, "{what}");
@@ -876,6 +857,25 @@ mod tests {
         let amr = "cognito-identity.amazonaws.com:amr";
         let aud = "cognito-identity.amazonaws.com:aud";
         let cases: Vec<(&str, bool, bool)> = vec![
+            // StringLike: `*` and `?` wildcards, case-sensitive.
+            (
+                "StringLike",
+                cond("StringLike", aud, json!("us-east-1:*")),
+                true,
+            ),
+            (
+                "StringNotLike",
+                cond("StringNotLike", aud, json!("us-east-1:*")),
+                false,
+            ),
+            // Condition operators: "If the key that you specify in a policy condition is not
+            // present in the request context, the values do not match and the condition is
+            // false" — but negated operators (StringNotEquals, StringNotLike...) are true.
+            (
+                "missing key positive",
+                cond("StringEquals", "aws:username", json!("bob")),
+                false,
+            ),
             (
                 "missing key negated",
                 cond("StringNotEquals", "aws:username", json!("bob")),
@@ -898,27 +898,6 @@ mod tests {
             (
                 "ForAnyValue:StringLike amr",
                 cond("ForAnyValue:StringLike", amr, json!("authenticated")),
-                true,
-            ),
-            (
-                "ForAnyValue:StringLike no match",
-                cond("ForAnyValue:StringLike", amr, json!("unauthenticated")),
-                false,
-            ),
-            // ForAnyValue with a missing key is false.
-            (
-                "ForAnyValue missing",
-                cond("ForAnyValue:StringEquals", "aws:TagKeys", json!("a")),
-                false,
-            ),
-            // ForAllValues: every value in the request must match one in the condition...
-            (
-                "ForAllValues all",
-                cond(
-                    "ForAllValues:StringLike",
-                    amr,
-                    json!(["authenticated", "cognito-idp.*"]),
-                ),
                 true,
             ),
         ];
@@ -955,6 +934,27 @@ mod tests {
         let aud = "cognito-identity.amazonaws.com:aud";
         let cases: Vec<(&str, bool, bool)> = vec![
             (
+                "ForAnyValue:StringLike no match",
+                cond("ForAnyValue:StringLike", amr, json!("unauthenticated")),
+                false,
+            ),
+            // ForAnyValue with a missing key is false.
+            (
+                "ForAnyValue missing",
+                cond("ForAnyValue:StringEquals", "aws:TagKeys", json!("a")),
+                false,
+            ),
+            // ForAllValues: every value in the request must match one in the condition...
+            (
+                "ForAllValues all",
+                cond(
+                    "ForAllValues:StringLike",
+                    amr,
+                    json!(["authenticated", "cognito-idp.*"]),
+                ),
+                true,
+            ),
+            (
                 "ForAllValues not all",
                 cond("ForAllValues:StringLike", amr, json!("authenticated")),
                 false,
@@ -965,6 +965,38 @@ mod tests {
                 cond("ForAllValues:StringEquals", "aws:TagKeys", json!("a")),
                 true,
             ),
+        ];
+        for (what, got, want) in cases {
+            assert_eq!(got, want, "{what}");
+        }
+        // Condition operators > ARN: each of the six colon-separated components is matched
+        // separately, with wildcards.
+        let c = Context::new().with(
+            "aws:SourceArn",
+            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+        );
+        let arn = |p: &str| {
+            arn_like(
+                p,
+                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+                &c,
+            )
+        };
+        assert!(arn("arn:aws:execute-api:*:*:api/*"));
+        assert!(!arn("arn:aws:s3:*:*:api/*"));
+        // Conditions under different operators are ANDed (Condition element: "all must match").
+        assert!(!allowed(
+            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
+            "s3:GetObject",
+            OBJ
+        ));
+    }
+
+    #[test]
+    fn condition_operators_table_4() {
+        let aud = "cognito-identity.amazonaws.com:aud";
+        let cases: Vec<(&str, bool, bool)> = vec![
             // Null: true means "the key is absent", false "the key is present".
             (
                 "Null true absent",
