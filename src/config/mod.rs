@@ -18,16 +18,16 @@ pub use model::*;
 pub use raw::{Authorizer, CorsRule, Effect, Kind, Removal};
 pub use read::{digest, is_stack_file, load};
 
+/// What the unit tests of the layers above build configs with.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn dir_with(stacks: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) mod testing {
+    /// A config directory: stackwatch.yaml for app `notes`, stage `dev`, us-east-1, with
+    /// `app_tail` appended, and `stacks/` holding `stacks` (file name, text).
+    pub(crate) fn app_dir(app_tail: &str, stacks: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("stackwatch.yaml"),
-            "app: notes\nstage: dev\nregion: us-east-1\n",
+            format!("app: notes\nstage: dev\nregion: us-east-1\n{app_tail}"),
         )
         .unwrap();
         std::fs::create_dir(dir.path().join("stacks")).unwrap();
@@ -35,6 +35,22 @@ mod tests {
             std::fs::write(dir.path().join("stacks").join(name), text).unwrap();
         }
         dir
+    }
+
+    /// The desired graph of one stack file with `app_tail` appended to stackwatch.yaml.
+    pub(crate) fn desired(app_tail: &str, stack: &str) -> crate::desired::Desired {
+        let dir = app_dir(app_tail, &[("app.yaml", stack)]);
+        crate::desired::Desired::build(super::load(dir.path(), None).unwrap()).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn dir_with(stacks: &[(&str, &str)]) -> tempfile::TempDir {
+        testing::app_dir("", stacks)
     }
 
     fn errors(stacks: &[(&str, &str)]) -> Vec<String> {
@@ -78,13 +94,8 @@ mod tests {
 
     /// The `auth` resource's role settings when stackwatch.yaml ends with `app_tail`.
     fn role_iam(app_tail: &str, auth_tail: &str) -> Result<RoleIam, Vec<String>> {
-        let dir = dir_with(&[(
-            "a.yaml",
-            &format!("stack: A\nresources:\n  Auth:\n    kind: auth\n{auth_tail}"),
-        )]);
-        let app = dir.path().join("stackwatch.yaml");
-        let text = std::fs::read_to_string(&app).unwrap();
-        std::fs::write(&app, format!("{text}{app_tail}")).unwrap();
+        let stack = format!("stack: A\nresources:\n  Auth:\n    kind: auth\n{auth_tail}");
+        let dir = testing::app_dir(app_tail, &[("a.yaml", &stack)]);
         match load(dir.path(), None) {
             Ok(c) => match &c.stacks[0].resources[0].spec {
                 ResourceSpec::Auth { iam, .. } => Ok(iam.clone()),

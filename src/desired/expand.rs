@@ -454,15 +454,7 @@ mod tests {
     /// The graph of one stack file `App` (app `notes`, stage `dev`, us-east-1), with
     /// `app_tail` appended to stackwatch.yaml.
     fn expand(stack: &str, app_tail: &str) -> Desired {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("stackwatch.yaml"),
-            format!("app: notes\nstage: dev\nregion: us-east-1\n{app_tail}"),
-        )
-        .unwrap();
-        std::fs::create_dir(dir.path().join("stacks")).unwrap();
-        std::fs::write(dir.path().join("stacks/app.yaml"), stack).unwrap();
-        Desired::build(crate::config::load(dir.path(), None).unwrap()).unwrap()
+        crate::config::testing::desired(app_tail, stack)
     }
 
     fn ids(d: &Desired) -> Vec<&str> {

@@ -194,15 +194,7 @@ resources:
     /// The example graph: a bucket, an API, and an `auth` (pool, client, identity pool,
     /// role, attachment), built from files as the commands build it.
     fn desired() -> Desired {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("stackwatch.yaml"),
-            "app: notes\nstage: dev\nregion: us-east-1\n",
-        )
-        .unwrap();
-        std::fs::create_dir(dir.path().join("stacks")).unwrap();
-        std::fs::write(dir.path().join("stacks/app.yaml"), STACK).unwrap();
-        Desired::build(crate::config::load(dir.path(), None).unwrap()).unwrap()
+        crate::config::testing::desired("", STACK)
     }
 
     fn app() -> AppCtx {
