@@ -9,14 +9,13 @@ use std::path::Path;
 
 use stackwatch::aws::Aws;
 
-use common::{Emulator, GUEST, PASSWORD_ENV, edit, example_config, run};
+use common::{Emulator, GUEST, apply_yes, edit, example_config, stackwatch};
 
 const ACCOUNT: &str = "123456789012";
 const ROLES: [&str; 2] = [
     "dev-notes-AuthStack-Auth-AuthRole",
     "dev-notes-AuthStack-Auth-UnauthRole",
 ];
-const PW: (&str, &str) = (PASSWORD_ENV, "Vf9!boundary-Secret");
 
 fn boundary_arn(name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:policy/{name}")
@@ -48,14 +47,6 @@ async fn role(aws: &Aws, name: &str) -> (String, Option<String>) {
     )
 }
 
-fn apply(emu: &Emulator, dir: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["apply", "--yes"];
-    args.extend_from_slice(extra);
-    let (code, out, err) = run(&emu.env(), dir, &args, &[PW]);
-    assert_eq!(code, 0, "apply failed:\n{out}\n{err}");
-    out
-}
-
 fn with_iam(dir: &Path, boundary: &str, path: &str) {
     edit(
         dir,
@@ -81,7 +72,7 @@ async fn a_boundary_reaches_every_role_and_its_drift_is_reverted() {
         GUEST,
     );
     with_iam(dir.path(), &boundary_arn("Boundary"), "/app/notes/");
-    apply(&emu, dir.path(), &[]);
+    apply_yes(&emu, dir.path(), &[]);
     for name in ROLES {
         assert_eq!(
             role(&aws, name).await,
@@ -104,11 +95,11 @@ async fn a_boundary_reaches_every_role_and_its_drift_is_reverted() {
         .send()
         .await
         .unwrap();
-    let (code, out, err) = run(&emu.env(), dir.path(), &["plan"], &[PW]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("~ permissionsBoundary"), "{out}");
     assert!(out.contains("Plan: 0 to create, 2 to update"), "{out}");
-    apply(&emu, dir.path(), &[]);
+    apply_yes(&emu, dir.path(), &[]);
     for name in ROLES {
         assert_eq!(
             role(&aws, name).await.1,
@@ -125,7 +116,7 @@ async fn a_boundary_reaches_every_role_and_its_drift_is_reverted() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(dir.path().join("stackwatch.yaml"), without).unwrap();
-    apply(&emu, dir.path(), &[]);
+    apply_yes(&emu, dir.path(), &[]);
     for name in ROLES {
         assert_eq!(role(&aws, name).await, ("/app/notes/".to_string(), None));
     }
@@ -137,7 +128,7 @@ async fn a_new_path_replaces_the_roles_only_with_allow_replace() {
     let emu = Emulator::start();
     let aws = emu.aws().await;
     let dir = example_config();
-    apply(&emu, dir.path(), &[]);
+    apply_yes(&emu, dir.path(), &[]);
     assert_eq!(role(&aws, ROLES[0]).await.0, "/stackwatch/");
 
     edit(
@@ -146,27 +137,22 @@ async fn a_new_path_replaces_the_roles_only_with_allow_replace() {
         "  removal: retain\n",
         "  removal: retain\n  iam:\n    path: /teams/notes/\n",
     );
-    let (code, out, err) = run(&emu.env(), dir.path(), &["plan"], &[PW]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["plan"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("AuthStack.Auth.AuthenticatedRole"), "{out}");
     assert!(out.contains("must be replaced"), "{out}");
     assert!(out.contains("# forces replacement"), "{out}");
-    let (_, out, err) = run(&emu.env(), dir.path(), &["apply", "--yes"], &[PW]);
+    let (_, out, err) = stackwatch(&emu, dir.path(), &["apply", "--yes"]);
     assert!(
         format!("{out}\n{err}").contains("--allow-replace"),
         "{out}\n{err}"
     );
     assert_eq!(role(&aws, ROLES[0]).await.0, "/stackwatch/", "held");
 
-    apply(&emu, dir.path(), &["--allow-replace"]);
+    apply_yes(&emu, dir.path(), &["--allow-replace"]);
     assert_eq!(role(&aws, ROLES[0]).await.0, "/teams/notes/");
     // The identity pool hands out the new role.
-    let (code, out, err) = run(
-        &emu.env(),
-        dir.path(),
-        &["verify", "--stack", "AuthStack"],
-        &[PW],
-    );
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["verify", "--stack", "AuthStack"]);
     assert_eq!(code, 0, "{out}\n{err}");
 }
 
@@ -178,13 +164,8 @@ async fn verify_reports_what_the_boundary_denies_naming_it() {
     policy(&aws, "ApiOnly", r#""execute-api:Invoke""#).await;
     let dir = example_config();
     with_iam(dir.path(), &boundary_arn("ApiOnly"), "/stackwatch/");
-    apply(&emu, dir.path(), &[]);
-    let (code, out, err) = run(
-        &emu.env(),
-        dir.path(),
-        &["verify", "--stack", "AuthStack"],
-        &[PW],
-    );
+    apply_yes(&emu, dir.path(), &[]);
+    let (code, out, err) = stackwatch(&emu, dir.path(), &["verify", "--stack", "AuthStack"]);
     assert_ne!(code, 0, "{out}\n{err}");
     let failed: Vec<&str> = out.lines().filter(|l| l.starts_with('✗')).collect();
     let own = failed
