@@ -214,7 +214,7 @@ impl Validator {
             def.permissions.take(),
         );
         let users = self.only_for(file, "users", kind, Kind::Auth, def.users.take());
-        let iam = self.only_for(file, "iam", kind, Kind::Auth, def.iam.take());
+        let iam = self.only_for(file, "iam", kind, Kind::Auth, Option::take(&mut def.iam));
 
         let table = self.table_fields(file, kind, &mut def);
 
