@@ -176,12 +176,16 @@ fn table(b: &mut Builder<'_>, s: &str, res: &Resource) {
 
 /// The `api` kind's nodes.
 fn api(b: &mut Builder<'_>, s: &str, res: &Resource) {
-    let ResourceSpec::Api { authorizer, routes } = &res.spec else {
+    let ResourceSpec::Api {
+        authorizer,
+        routes: declared_routes,
+    } = &res.spec
+    else {
         return;
     };
     let config = b.config;
     let (stage, app, rn) = (&config.stage, &config.app, res.name.as_str());
-    let routes = routes
+    let routes = declared_routes
         .iter()
         .map(|rt| (rt.key.clone(), rt.target.clone()))
         .collect();
@@ -202,14 +206,7 @@ fn api(b: &mut Builder<'_>, s: &str, res: &Resource) {
         &[("id", "id"), ("url", "url")],
         Some("id"),
     );
-    lambda_permissions(b, s, res, routes_of(&res.spec));
-}
-
-fn routes_of(spec: &ResourceSpec) -> &[crate::config::Route] {
-    match spec {
-        ResourceSpec::Api { routes, .. } => routes,
-        _ => &[],
-    }
+    lambda_permissions(b, s, res, declared_routes);
 }
 
 /// One `Invoke(fn)` node per distinct Lambda function the API's routes integrate: API

@@ -130,41 +130,53 @@ fn statements(policy: &str, function: &str) -> Result<Vec<Value>, AwsError> {
     })
 }
 
-/// The function's resource policy statements; `Ok(None)` when the function has no policy.
-/// A function that does not exist is an error naming it (the plan shows the node blocked).
-async fn read_policy(aws: &Aws, function: &str) -> Result<Option<Vec<Value>>, AwsError> {
-    match aws.lambda.get_policy().function_name(function).send().await {
-        Ok(out) => statements(out.policy().unwrap_or("{}"), function).map(Some),
-        Err(e) => {
-            let e = AwsError::new(
+/// The function's resource policy statements (GetPolicy); `Ok(None)` when AWS answers
+/// ResourceNotFoundException, which it does both for a function without a policy and for a
+/// function that does not exist.
+async fn get_policy(aws: &Aws, function: &str) -> Result<Option<Vec<Value>>, AwsError> {
+    let out = aws
+        .lambda
+        .get_policy()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(|e| {
+            AwsError::new(
                 "reading the resource policy of",
                 "Lambda function",
                 function,
                 e,
-            );
-            if !e.is("ResourceNotFoundException") {
-                return Err(e);
-            }
-            // Both "no policy" and "no function" answer ResourceNotFoundException.
-            let exists = aws
-                .lambda
-                .get_function_configuration()
-                .function_name(function)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("reading", "Lambda function", function, e))
-                .or_not_found(NOT_FOUND)?;
-            match exists {
-                Some(_) => Ok(None),
-                None => Err(AwsError::refused(
-                    "reading",
-                    "Lambda function",
-                    function,
-                    "the function a route of this API integrates does not exist; create it \
-                     (or point the route elsewhere), then stackwatch lets API Gateway invoke it",
-                )),
-            }
-        }
+            )
+        })
+        .or_not_found(NOT_FOUND)?;
+    out.map(|o| statements(o.policy().unwrap_or("{}"), function))
+        .transpose()
+}
+
+/// The function's resource policy statements; `Ok(None)` when the function has no policy.
+/// A function that does not exist is an error naming it (the plan shows the node blocked).
+async fn read_policy(aws: &Aws, function: &str) -> Result<Option<Vec<Value>>, AwsError> {
+    if let Some(stmts) = get_policy(aws, function).await? {
+        return Ok(Some(stmts));
+    }
+    // No policy, or no function: only GetFunctionConfiguration tells them apart.
+    let exists = aws
+        .lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(|e| AwsError::new("reading", "Lambda function", function, e))
+        .or_not_found(NOT_FOUND)?;
+    match exists {
+        Some(_) => Ok(None),
+        None => Err(AwsError::refused(
+            "reading",
+            "Lambda function",
+            function,
+            "the function a route of this API integrates does not exist; create it \
+             (or point the route elsewhere), then stackwatch lets API Gateway invoke it",
+        )),
     }
 }
 
@@ -243,10 +255,8 @@ async fn list_statements(
         let Some(name) = f.function_name() else {
             continue;
         };
-        let Some(stmts) = read_policy(aws, name)
-            .await
-            .or_else(|e| if e.api().is_none() { Ok(None) } else { Err(e) })?
-        else {
+        // Listed, so it exists: no policy (or gone since) is nothing of ours.
+        let Some(stmts) = get_policy(aws, name).await? else {
             continue;
         };
         for st in stmts {
