@@ -2,10 +2,11 @@
 //! classification, the capped-backoff retry used by named retry predicates, and the call
 //! counter (every request that reaches the wire, by service and operation, read or write).
 
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
@@ -34,6 +35,28 @@ pub struct Aws {
     pub ddb: aws_sdk_dynamodb::Client,
     pub sts: aws_sdk_sts::Client,
     pub calls: CallCounter,
+    /// The shared config the clients were built from.
+    shared: aws_config::SdkConfig,
+    /// Clients of services that a kind brings itself ([`Aws::client`]), built once, shared
+    /// by clones.
+    more: MoreClients,
+}
+
+/// A service client that a kind builds for itself from the shared config: the kind's file
+/// implements this for its SDK's client, so adding a kind never edits this file. Its requests
+/// are counted like every other client's.
+pub trait ServiceClient: Clone + Send + Sync + 'static {
+    fn build(shared: &aws_config::SdkConfig, calls: &CallCounter) -> Self;
+}
+
+/// The clients of [`ServiceClient`]s, by type.
+#[derive(Clone, Default)]
+struct MoreClients(Arc<Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>>);
+
+impl fmt::Debug for MoreClients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MoreClients")
+    }
 }
 
 impl Aws {
@@ -111,6 +134,21 @@ impl Aws {
                     .build(),
             ),
             calls,
+            shared: shared.clone(),
+            more: MoreClients::default(),
+        }
+    }
+
+    /// The client of a service a kind brings itself (see [`ServiceClient`]), built on first
+    /// use from the shared config.
+    pub fn client<C: ServiceClient>(&self) -> C {
+        let mut map = self.more.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = map
+            .entry(TypeId::of::<C>())
+            .or_insert_with(|| Box::new(C::build(&self.shared, &self.calls)));
+        match entry.downcast_ref::<C>() {
+            Some(c) => c.clone(),
+            None => C::build(&self.shared, &self.calls),
         }
     }
 

@@ -31,6 +31,7 @@ pub mod render;
 pub mod resource;
 pub mod schema;
 pub mod session;
+pub mod source;
 pub mod term;
 pub mod verify;
 

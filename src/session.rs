@@ -6,16 +6,36 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::aws::Aws;
-use crate::config;
+use crate::config::{self, Config};
 use crate::desired::Desired;
 use crate::engine::{self, Focus, ReadCache, Snapshot};
 use crate::error::Error;
 use crate::plan::Plan;
+use crate::resource::auth::AuthKind;
 
 /// Loads and validates the config, offline.
 pub fn load(dir: &Path, stage: Option<&str>) -> Result<Desired, Error> {
     let config = config::load(dir, stage)?;
     Ok(Desired::build(config)?)
+}
+
+/// Loads the config as if no test users were declared: for commands that never create them,
+/// so their password variables need not be set.
+pub fn config_without_test_users(dir: &Path, stage: Option<&str>) -> Result<Config, Error> {
+    let mut config = config::load(dir, stage)?;
+    drop_test_users(&mut config);
+    Ok(config)
+}
+
+/// Forgets the declared test users (see [`config_without_test_users`]).
+pub fn drop_test_users(config: &mut Config) {
+    for st in &mut config.stacks {
+        for r in &mut st.resources {
+            if let Some(spec) = AuthKind::without_test_users(&r.spec) {
+                r.spec = spec;
+            }
+        }
+    }
 }
 
 /// A loaded config, connected and read. The desired graph is shared, not copied: the daemon

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use common::Emulator;
 use serde_json::{Value, json};
 use stackwatch::aws::Aws;
-use stackwatch::config::{Authorizer, CorsRule};
+use stackwatch::resource::bucket::CorsRule;
 use stackwatch::resource::bucket::{self, Bucket};
+use stackwatch::resource::http_api::declared::Authorizer;
 use stackwatch::resource::http_api::{self, HttpApi};
 use stackwatch::resource::{
     Detail, Hint, Observed, Owner, ResourceKind, State, TAG_APP, TAG_ID, Tags,

@@ -11,9 +11,9 @@ use std::process::{Command, ExitCode, Stdio};
 
 use super::CliError;
 use super::Ctx;
-use crate::config::ResourceSpec;
 use crate::desired::Desired;
 use crate::error::Error;
+use crate::resource::auth::AuthKind;
 use crate::resource::test_user::{self, Password};
 use crate::session::Session;
 
@@ -140,7 +140,7 @@ async fn open(ctx: &Ctx, stack: Option<&str>) -> Result<(Session, String), Error
         .flat_map(|s| {
             s.resources
                 .iter()
-                .filter(|r| matches!(r.spec, ResourceSpec::Auth { .. }))
+                .filter(|r| r.spec.get::<AuthKind>().is_some())
                 .map(|r| (s.name.clone(), r.name.clone()))
         })
         .collect();
@@ -172,14 +172,7 @@ async fn open(ctx: &Ctx, stack: Option<&str>) -> Result<(Session, String), Error
 /// Loads the config as if no test users were declared: for commands that never create them,
 /// so their password variables need not be set.
 pub(super) fn load_without_test_users(ctx: &Ctx) -> Result<Desired, Error> {
-    let mut config = crate::config::load(&ctx.config, ctx.stage.as_deref())?;
-    for st in &mut config.stacks {
-        for r in &mut st.resources {
-            if let ResourceSpec::Auth { users, .. } = &mut r.spec {
-                users.clear();
-            }
-        }
-    }
+    let config = crate::session::config_without_test_users(&ctx.config, ctx.stage.as_deref())?;
     Ok(Desired::build(config)?)
 }
 

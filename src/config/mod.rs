@@ -5,17 +5,16 @@
 //! serde cannot: names, references, `uses`, cycles, IAM action shapes. Every problem found is
 //! reported, not just the first. Nothing here talks to AWS.
 
-mod diagnostics;
 mod model;
 pub mod raw;
 mod read;
-pub mod template;
 mod validate;
 
-pub use diagnostics::{ConfigError, Diagnostic, Loc};
-use diagnostics::{at, whole_file, yaml_message};
+pub use crate::source::template;
+pub use crate::source::{ConfigError, Diagnostic, Loc};
+use crate::source::{at, whole_file, yaml_message};
 pub use model::*;
-pub use raw::{Authorizer, CorsRule, Effect, Kind, Removal};
+pub use raw::Removal;
 pub use read::{digest, is_stack_file, load};
 
 /// What the unit tests of the layers above build configs with.
@@ -47,6 +46,8 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::auth::AuthKind;
+    use crate::resource::role::RoleIam;
     use std::path::Path;
 
     fn dir_with(stacks: &[(&str, &str)]) -> tempfile::TempDir {
@@ -97,9 +98,9 @@ mod tests {
         let stack = format!("stack: A\nresources:\n  Auth:\n    kind: auth\n{auth_tail}");
         let dir = testing::app_dir(app_tail, &[("a.yaml", &stack)]);
         match load(dir.path(), None) {
-            Ok(c) => match &c.stacks[0].resources[0].spec {
-                ResourceSpec::Auth { iam, .. } => Ok(iam.clone()),
-                other => panic!("{other:?}"),
+            Ok(c) => match c.stacks[0].resources[0].spec.get::<AuthKind>() {
+                Some(auth) => Ok(RoleIam::clone(&auth.iam)),
+                None => panic!("{:?}", c.stacks[0].resources[0].spec),
             },
             Err(e) => Err(e
                 .0
@@ -166,7 +167,7 @@ mod tests {
         )]);
         assert_eq!(
             e,
-            ["6:7: `iam` is not a field of kind `bucket`; it belongs to kind `auth`"]
+            ["5:5: `iam` is not a field of kind `bucket`; it belongs to kind `auth`"]
         );
     }
 
@@ -178,7 +179,7 @@ mod tests {
         )]);
         assert_eq!(
             e,
-            ["5:12: `login` is not a field of kind `bucket`; it belongs to kind `auth`"]
+            ["5:5: `login` is not a field of kind `bucket`; it belongs to kind `auth`"]
         );
     }
 

@@ -3,9 +3,23 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
 use super::raw;
 use super::validate;
 use super::{Config, ConfigError, Diagnostic, Loc, whole_file, yaml_message};
+use crate::resource::{self, Unchecked};
+
+/// One stack file as read: the shared structure, and each resource's own fields as its kind
+/// declares them (a resource of an unknown kind has none).
+pub(super) struct StackSource {
+    pub path: Arc<Path>,
+    pub file: raw::StackFile,
+    pub fields: BTreeMap<String, Box<dyn Unchecked>>,
+}
 
 /// A digest of exactly the files [`load`] reads (`stackwatch.yaml` and the stack files, by
 /// relative path and content; a missing or unreadable file counts as absent): SHA-256 in hex.
@@ -59,8 +73,8 @@ pub fn load(dir: &Path, stage: Option<&str>) -> Result<Config, ConfigError> {
             paths.sort();
             for p in paths {
                 let p: Arc<Path> = p.into();
-                if let Some(s) = read_yaml::<raw::StackFile>(&p, &mut diags) {
-                    stack_files.push((p, s));
+                if let Some(s) = read_stack(p, &mut diags) {
+                    stack_files.push(s);
                 }
             }
         }
@@ -88,6 +102,155 @@ fn read_yaml<T: serde::de::DeserializeOwned>(
     path: &Arc<Path>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<T> {
+    let text = read_text(path, diags)?;
+    parsed(path, serde_saphyr::from_str::<T>(&text), diags)
+}
+
+/// Reads a stack file in two passes: the structure with each resource's kind, then each
+/// resource's value again as its kind declares it (unknown keys refused, spans kept).
+fn read_stack(path: Arc<Path>, diags: &mut Vec<Diagnostic>) -> Option<StackSource> {
+    let text = read_text(&path, diags)?;
+    let file: raw::StackFile = parsed(&path, serde_saphyr::from_str(&text), diags)?;
+    let kinds: BTreeMap<&str, &str> = file
+        .resources
+        .iter()
+        .map(|(name, head)| (name.as_str(), head.kind.value.as_str()))
+        .collect();
+    let fields = serde_saphyr::with_deserializer_from_str(&text, |de| {
+        StackSeed { kinds: &kinds }.deserialize(de)
+    });
+    // On an error, the file's structure and kinds are still checked; its resources are not.
+    let fields = match fields {
+        Ok(f) => f,
+        Err(e) => {
+            let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            let kind = kind_at(&file, line);
+            diags.push(Diagnostic {
+                loc: Loc {
+                    file: path.clone(),
+                    line,
+                    col,
+                },
+                message: field_message(&e, kind),
+            });
+            BTreeMap::new()
+        }
+    };
+    Some(StackSource { path, file, fields })
+}
+
+/// The kind of the resource declared last before `line`: the one a field error is in.
+fn kind_at(file: &raw::StackFile, line: u64) -> Option<&str> {
+    file.resources
+        .values()
+        .filter(|h| h.kind.referenced.line() <= line)
+        .max_by_key(|h| h.kind.referenced.line())
+        .map(|h| h.kind.value.as_str())
+}
+
+/// A field error of the second pass; a field of another kind says which kind it belongs to.
+fn field_message(e: &serde_saphyr::Error, kind: Option<&str>) -> String {
+    let message = yaml_message(e);
+    let text = e.to_string();
+    let field = text
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(f, _)| f);
+    let (Some(field), Some(kind)) = (field, kind) else {
+        return message;
+    };
+    let owners: Vec<&str> = resource::DECLARED
+        .iter()
+        .filter(|k| k.name != kind && k.fields().iter().any(|f| f == field))
+        .map(|k| k.name)
+        .collect();
+    match owners.as_slice() {
+        [] => message,
+        owners => format!(
+            "`{field}` is not a field of kind `{kind}`; it belongs to kind `{}`",
+            owners.join("` or `")
+        ),
+    }
+}
+
+/// The second pass over a stack file: its `resources` map, each value read as its kind.
+struct StackSeed<'a> {
+    kinds: &'a BTreeMap<&'a str, &'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for StackSeed<'_> {
+    type Value = BTreeMap<String, Box<dyn Unchecked>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StackSeed<'_> {
+    type Value = BTreeMap<String, Box<dyn Unchecked>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a stack file")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "resources" {
+                out = map.next_value_seed(ResourcesSeed { kinds: self.kinds })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `resources:`: each value read as the kind the first pass found for its name.
+struct ResourcesSeed<'a> {
+    kinds: &'a BTreeMap<&'a str, &'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for ResourcesSeed<'_> {
+    type Value = BTreeMap<String, Box<dyn Unchecked>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResourcesSeed<'_> {
+    type Value = BTreeMap<String, Box<dyn Unchecked>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of resources")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(name) = map.next_key::<String>()? {
+            let kind = self.kinds.get(name.as_str()).copied().unwrap_or("");
+            if let Some(fields) = map.next_value_seed(KindSeed(kind))? {
+                out.insert(name, fields);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One resource's value, read as `kind` declares its fields.
+struct KindSeed<'a>(&'a str);
+
+impl<'de> DeserializeSeed<'de> for KindSeed<'_> {
+    type Value = Option<Box<dyn Unchecked>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        resource::read_declared(self.0, d)
+    }
+}
+
+/// The text of a file that should hold a YAML mapping, or why not.
+fn read_text(path: &Arc<Path>, diags: &mut Vec<Diagnostic>) -> Option<String> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -95,10 +258,12 @@ fn read_yaml<T: serde::de::DeserializeOwned>(
             return None;
         }
     };
-    let text = match std::str::from_utf8(&bytes) {
+    let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
+            let bytes = e.into_bytes();
+            let valid = std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
+            let good = &bytes[..valid];
             let line = good.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
             let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             let col = String::from_utf8_lossy(&good[line_start..]).chars().count() as u64 + 1;
@@ -110,7 +275,7 @@ fn read_yaml<T: serde::de::DeserializeOwned>(
                 },
                 message: format!(
                     "expected UTF-8 text, found the invalid byte 0x{:02x}",
-                    bytes[e.valid_up_to()]
+                    bytes[valid]
                 ),
             });
             return None;
@@ -131,7 +296,16 @@ fn read_yaml<T: serde::de::DeserializeOwned>(
         });
         return None;
     }
-    match serde_saphyr::from_str::<T>(text) {
+    Some(text)
+}
+
+/// A parse's value, or its error recorded with line and column.
+fn parsed<T>(
+    path: &Arc<Path>,
+    result: Result<T, serde_saphyr::Error>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    match result {
         Ok(v) => Some(v),
         Err(e) => {
             let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));

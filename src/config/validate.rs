@@ -7,16 +7,20 @@ use std::sync::Arc;
 
 use serde_saphyr::Spanned;
 
-use super::raw::{self, Authorizer, Kind, Removal};
+use super::raw::{self, Removal};
+use super::read::StackSource;
 use super::template::{Ref, Template};
 use super::*;
+use crate::resource::declare::{Check, Defaults};
+use crate::resource::role::RoleIam;
+use crate::resource::{self, KindInfo, Unchecked};
 
 /// Validates what was read (the app file and each stack file, with the problems reading them
 /// already found): the model, or every problem.
 pub(super) fn validate(
     dir: &Path,
     app_file: raw::AppFile,
-    stack_files: Vec<(Arc<Path>, raw::StackFile)>,
+    stack_files: Vec<StackSource>,
     stage: Option<&str>,
     diags: Vec<Diagnostic>,
 ) -> Result<Config, ConfigError> {
@@ -24,7 +28,8 @@ pub(super) fn validate(
         diags,
         names: HashMap::new(),
         stacks: BTreeSet::new(),
-        iam_defaults: RoleIam::default(),
+        defaults: Defaults::default(),
+        default_removal: None,
     };
     let config = v.validate(dir, app_file, stack_files, stage);
     if v.diags.is_empty() {
@@ -37,11 +42,13 @@ pub(super) fn validate(
 struct Validator {
     diags: Vec<Diagnostic>,
     /// Resource kinds by (stack, resource), for reference checks.
-    names: HashMap<(String, String), Kind>,
+    names: HashMap<(String, String), &'static KindInfo>,
     /// Every stack name defined in some file.
     stacks: BTreeSet<String>,
-    /// `defaults.iam` of stackwatch.yaml, checked.
-    iam_defaults: RoleIam,
+    /// `defaults` of stackwatch.yaml that kinds read, checked.
+    defaults: Defaults,
+    /// `defaults.removal` of stackwatch.yaml.
+    default_removal: Option<Removal>,
 }
 
 fn ident_ok(s: &str) -> bool {
@@ -61,25 +68,36 @@ impl Validator {
         &mut self,
         dir: &Path,
         app_file: raw::AppFile,
-        stack_files: Vec<(Arc<Path>, raw::StackFile)>,
+        stack_files: Vec<StackSource>,
         stage: Option<&str>,
     ) -> Config {
         let app_path: Arc<Path> = dir.join("stackwatch.yaml").into();
         self.app_file(&app_path, &app_file, stage);
-        let default_removal = app_file.defaults.removal;
+        self.default_removal = app_file.defaults.removal;
         if let Some(iam) = app_file.defaults.iam {
-            let defaults = RoleIam::default();
-            self.iam_defaults = self.role_iam(&app_path, &defaults, iam.value);
+            let here = whole_file(&app_path, String::new()).loc;
+            let mut cx = ResourceCheck {
+                v: self,
+                file: &app_path,
+                stack: "",
+                uses: &[],
+                here,
+            };
+            let iam = RoleIam::default().with(iam.value, &mut cx);
+            self.defaults.iam = iam;
         }
 
         self.stack_names(&stack_files);
 
         let mut stacks = Vec::new();
-        for (file, sf) in stack_files {
-            if stacks.iter().any(|s: &Stack| s.name == sf.stack.value) {
+        for src in stack_files {
+            if stacks
+                .iter()
+                .any(|s: &Stack| s.name == src.file.stack.value)
+            {
                 continue;
             }
-            let stack = self.stack(&file, sf, default_removal);
+            let stack = self.stack(src);
             stacks.push(stack);
         }
         let stacks = self.order_stacks(stacks);
@@ -92,12 +110,13 @@ impl Validator {
         }
     }
 
-    fn stack(
-        &mut self,
-        file: &Arc<Path>,
-        sf: raw::StackFile,
-        default_removal: Option<Removal>,
-    ) -> Stack {
+    fn stack(&mut self, src: StackSource) -> Stack {
+        let StackSource {
+            path: file,
+            file: sf,
+            mut fields,
+        } = src;
+        let file = &file;
         let name = sf.stack.value.clone();
         let mut uses = Vec::new();
         let mut uses_at = Vec::new();
@@ -131,7 +150,8 @@ impl Validator {
                     format!("expected a resource name of letters and digits, found `{rname}`"),
                 );
             }
-            if let Some(r) = self.resource(file, &name, &uses, rname, def, default_removal) {
+            let own = fields.remove(&rname);
+            if let Some(r) = self.resource(file, &name, &uses, rname, def, own) {
                 resources.push(r);
             }
         }
@@ -160,94 +180,45 @@ impl Validator {
         self.stacks.contains(name)
     }
 
-    /// Checks that a field belongs to the kind; returns its value if so.
-    fn only_for<T>(
-        &mut self,
-        file: &Arc<Path>,
-        field: &str,
-        kind: Kind,
-        allowed: Kind,
-        v: Option<Spanned<T>>,
-    ) -> Option<Spanned<T>> {
-        let v = v?;
-        if kind != allowed {
-            self.err(
-                at(file, &v.referenced),
-                format!(
-                    "`{field}` is not a field of kind `{}`; it belongs to kind `{}`",
-                    kind.name(),
-                    allowed.name()
-                ),
-            );
-            return None;
-        }
-        Some(v)
-    }
-
     fn resource(
         &mut self,
         file: &Arc<Path>,
         stack: &str,
         uses: &[String],
         name: String,
-        mut def: raw::ResourceDef,
-        default_removal: Option<Removal>,
+        head: raw::ResourceHead,
+        fields: Option<Box<dyn Unchecked>>,
     ) -> Option<Resource> {
-        let kind = def.kind.value;
-        let loc = at(file, &def.kind.referenced);
-        let cors = self.only_for(file, "cors", kind, Kind::Bucket, def.cors.take());
-        let authorizer = self.only_for(file, "authorizer", kind, Kind::Api, def.authorizer.take());
-        let routes = self.only_for(file, "routes", kind, Kind::Api, def.routes.take());
-        let login = self.only_for(file, "login", kind, Kind::Auth, def.login.take());
-        let allow_unauth = self.only_for(
-            file,
-            "allowUnauthenticated",
-            kind,
-            Kind::Auth,
-            def.allow_unauthenticated.take(),
-        );
-        let permissions = self.only_for(
-            file,
-            "permissions",
-            kind,
-            Kind::Auth,
-            def.permissions.take(),
-        );
-        let users = self.only_for(file, "users", kind, Kind::Auth, def.users.take());
-        let iam = self.only_for(file, "iam", kind, Kind::Auth, Option::take(&mut def.iam));
-
-        let table = self.table_fields(file, kind, &mut def);
-
-        let info = kind.info();
-        let removal = def.removal.map(|r| r.value).unwrap_or(if info.holds_data {
-            default_removal.unwrap_or(Removal::Retain)
+        let loc = at(file, &head.kind.referenced);
+        let Some(info) = resource::declared(&head.kind.value) else {
+            let kinds: Vec<&str> = resource::DECLARED.iter().map(|k| k.name).collect();
+            self.err(
+                loc,
+                format!(
+                    "expected a kind: {}, found `{}`",
+                    or_list(&kinds),
+                    head.kind.value
+                ),
+            );
+            return None;
+        };
+        let removal = head.removal.map(|r| r.value).unwrap_or(if info.holds_data {
+            self.default_removal.unwrap_or(Removal::Retain)
         } else {
             Removal::Destroy
         });
-        let adopt = def
+        let adopt = head
             .adopt
             .map(|a| self.adopt(file, info, a))
             .unwrap_or_default();
-
-        let spec = match kind {
-            Kind::Table => self.table(file, &loc, table),
-            Kind::Bucket => ResourceSpec::Bucket {
-                cors: cors.map(|c| c.value).unwrap_or_default(),
-            },
-            Kind::Api => self.api(file, stack, uses, authorizer, routes),
-            Kind::Auth => {
-                let defaults = self.iam_defaults.clone();
-                let role_iam = iam.map_or(defaults.clone(), |i| {
-                    self.role_iam(file, &defaults, i.value)
-                });
-                let mut spec =
-                    self.auth(file, stack, uses, login, allow_unauth, permissions, users);
-                if let ResourceSpec::Auth { iam, .. } = &mut spec {
-                    *iam = role_iam;
-                }
-                spec
-            }
+        let mut cx = ResourceCheck {
+            v: self,
+            file,
+            stack,
+            uses,
+            here: loc.clone(),
         };
+        let spec = fields?.check(&mut cx);
         Some(Resource {
             stack: stack.to_string(),
             name,
@@ -256,93 +227,6 @@ impl Validator {
             adopt,
             spec,
         })
-    }
-
-    /// The `table` kind's fields, taken out of `def` (each an error on another kind).
-    fn table_fields(
-        &mut self,
-        file: &Arc<Path>,
-        kind: Kind,
-        def: &mut raw::ResourceDef,
-    ) -> raw::TableFields {
-        raw::TableFields {
-            partition_key: self.only_for(
-                file,
-                "partitionKey",
-                kind,
-                Kind::Table,
-                def.partition_key.take(),
-            ),
-            sort_key: self.only_for(file, "sortKey", kind, Kind::Table, def.sort_key.take()),
-            billing_mode: self.only_for(
-                file,
-                "billingMode",
-                kind,
-                Kind::Table,
-                def.billing_mode.take(),
-            ),
-            capacity: self.only_for(file, "capacity", kind, Kind::Table, def.capacity.take()),
-            point_in_time_recovery: self.only_for(
-                file,
-                "pointInTimeRecovery",
-                kind,
-                Kind::Table,
-                def.point_in_time_recovery.take(),
-            ),
-            ttl_attribute: self.only_for(
-                file,
-                "ttlAttribute",
-                kind,
-                Kind::Table,
-                def.ttl_attribute.take(),
-            ),
-            stream: self.only_for(file, "stream", kind, Kind::Table, def.stream.take()),
-        }
-    }
-
-    /// `billingMode` and `capacity`: capacity exactly with `provisioned`, at least 1 unit each.
-    fn billing(
-        &mut self,
-        file: &Arc<Path>,
-        loc: &Loc,
-        billing_mode: Option<Spanned<raw::BillingMode>>,
-        capacity: Option<Spanned<raw::Capacity>>,
-    ) -> Billing {
-        let provisioned = billing_mode
-            .as_ref()
-            .is_some_and(|b| b.value == raw::BillingMode::Provisioned);
-        match (provisioned, capacity) {
-            (true, Some(c)) => {
-                if c.value.read < 1 || c.value.write < 1 {
-                    self.err(
-                        at(file, &c.referenced),
-                        "expected `capacity` of at least 1 read and 1 write unit",
-                    );
-                }
-                Billing::Provisioned {
-                    read: c.value.read,
-                    write: c.value.write,
-                }
-            }
-            (true, None) => {
-                let bloc = billing_mode
-                    .as_ref()
-                    .map_or(loc.clone(), |b| at(file, &b.referenced));
-                self.err(
-                    bloc,
-                    "expected `capacity: {read: N, write: N}` with `billingMode: provisioned`",
-                );
-                Billing::OnDemand
-            }
-            (false, Some(c)) => {
-                self.err(
-                    at(file, &c.referenced),
-                    "`capacity` needs `billingMode: provisioned` (on-demand tables have no capacity)",
-                );
-                Billing::OnDemand
-            }
-            (false, None) => Billing::OnDemand,
-        }
     }
 
     /// `stackwatch.yaml`'s app, stage (or `--stage`) and region.
@@ -383,9 +267,14 @@ impl Validator {
 
     /// Stack names (letters and digits, each once) and every stack's resource kinds, for the
     /// checks of references and `uses`.
-    fn stack_names(&mut self, stack_files: &[(Arc<Path>, raw::StackFile)]) {
+    fn stack_names(&mut self, stack_files: &[StackSource]) {
         let mut seen: HashMap<String, Loc> = HashMap::new();
-        for (file, sf) in stack_files {
+        for StackSource {
+            path: file,
+            file: sf,
+            ..
+        } in stack_files
+        {
             let loc = at(file, &sf.stack.referenced);
             if !ident_ok(&sf.stack.value) {
                 self.err(
@@ -405,9 +294,11 @@ impl Validator {
             }
             seen.insert(sf.stack.value.clone(), loc);
             self.stacks.insert(sf.stack.value.clone());
-            for (name, def) in &sf.resources {
-                self.names
-                    .insert((sf.stack.value.clone(), name.clone()), def.kind.value);
+            for (name, head) in &sf.resources {
+                if let Some(info) = resource::declared(&head.kind.value) {
+                    self.names
+                        .insert((sf.stack.value.clone(), name.clone()), info);
+                }
             }
         }
     }
@@ -417,7 +308,7 @@ impl Validator {
     fn adopt(
         &mut self,
         file: &Arc<Path>,
-        info: &raw::KindInfo,
+        info: &KindInfo,
         a: Spanned<raw::Adopt>,
     ) -> BTreeMap<String, String> {
         let aloc = at(file, &a.referenced);
@@ -449,314 +340,6 @@ impl Validator {
             (None, raw::Adopt::Many(_)) => self.err(aloc, "expected `adopt` to be one physical id"),
         }
         adopt
-    }
-
-    /// The `api` kind: route keys such as `GET /notes/{id}`, each to an integration (an
-    /// http(s) URL or a Lambda function ARN, or a reference that renders to one).
-    fn api(
-        &mut self,
-        file: &Arc<Path>,
-        stack: &str,
-        uses: &[String],
-        authorizer: Option<Spanned<Authorizer>>,
-        routes: Option<Spanned<BTreeMap<String, raw::SString>>>,
-    ) -> ResourceSpec {
-        let mut out = Vec::new();
-        if let Some(routes) = routes {
-            for (key, target) in routes.value {
-                let rloc = at(file, &target.referenced);
-                if let Err(m) = check_route_key(&key) {
-                    self.err(rloc.clone(), m);
-                }
-                if let Some(t) = self.template(&rloc, &target.value, stack, uses) {
-                    let lit = t.refs().next().is_none();
-                    if lit && !is_integration(&target.value) {
-                        self.err(rloc.clone(), format!("expected an integration: an http(s):// URL or a Lambda function ARN, found `{}`", target.value));
-                    }
-                    out.push(Route {
-                        key,
-                        target: t,
-                        loc: rloc,
-                    });
-                }
-            }
-        }
-        ResourceSpec::Api {
-            authorizer: authorizer.map_or(Authorizer::Iam, |a| a.value),
-            routes: out,
-        }
-    }
-
-    /// The `auth` kind: how users sign in, guest access and its permissions, test users.
-    #[allow(clippy::too_many_arguments)]
-    fn auth(
-        &mut self,
-        file: &Arc<Path>,
-        stack: &str,
-        uses: &[String],
-        login: Option<Spanned<Vec<raw::SString>>>,
-        allow_unauth: Option<Spanned<bool>>,
-        permissions: Option<Spanned<raw::Permissions>>,
-        users: Option<Spanned<Vec<raw::TestUser>>>,
-    ) -> ResourceSpec {
-        let login_v: Vec<String> = match login {
-            Some(l) => {
-                let values: Vec<&str> = l.value.iter().map(|s| s.value.as_str()).collect();
-                for s in &l.value {
-                    if !matches!(s.value.as_str(), "email" | "phone" | "username") {
-                        self.err(
-                            at(file, &s.referenced),
-                            format!(
-                                "expected `email`, `phone` or `username` in `login`, found `{}`",
-                                s.value
-                            ),
-                        );
-                    }
-                }
-                if values.is_empty() || (values.contains(&"username") && values.len() > 1) {
-                    self.err(
-                        at(file, &l.referenced),
-                        "expected `login` to be [email], [phone], [email, phone] or [username]",
-                    );
-                }
-                l.value.into_iter().map(|s| s.value).collect()
-            }
-            None => vec!["email".to_string()],
-        };
-        let allow = allow_unauth.is_some_and(|a| a.value);
-        let (authn, unauthn) = match permissions {
-            Some(p) => {
-                let ploc = at(file, &p.referenced);
-                if !allow && !p.value.unauthenticated.is_empty() {
-                    self.err(
-                        ploc,
-                        "`permissions.unauthenticated` needs `allowUnauthenticated: true`",
-                    );
-                }
-                (
-                    self.statements(file, stack, uses, p.value.authenticated),
-                    self.statements(file, stack, uses, p.value.unauthenticated),
-                )
-            }
-            None => (Vec::new(), Vec::new()),
-        };
-        let users = match users {
-            Some(u) => self.test_users(file, &login_v, u),
-            None => Vec::new(),
-        };
-        ResourceSpec::Auth {
-            login: login_v,
-            allow_unauthenticated: allow,
-            authenticated: authn,
-            unauthenticated: unauthn,
-            users,
-            iam: RoleIam::default(),
-        }
-    }
-
-    /// `iam:` settings over `base`: a boundary must be an IAM managed policy's ARN, a path
-    /// keep IAM's rule for paths.
-    fn role_iam(&mut self, file: &Arc<Path>, base: &RoleIam, raw: raw::IamSettings) -> RoleIam {
-        let mut out = base.clone();
-        if let Some(b) = raw.permissions_boundary {
-            match check_boundary_arn(&b.value) {
-                Ok(()) => out.permissions_boundary = Some(b.value),
-                Err(m) => self.err(at(file, &b.referenced), m),
-            }
-        }
-        if let Some(p) = raw.path {
-            match check_role_path(&p.value) {
-                Ok(()) => out.path = p.value,
-                Err(m) => self.err(at(file, &p.referenced), m),
-            }
-        }
-        out
-    }
-
-    /// The `table` kind's fields: a partition key (required), an optional sort key with another
-    /// name, key and TTL attribute names of 1-255 characters, `capacity` exactly with
-    /// `billingMode: provisioned` and at least 1 unit each.
-    fn table(&mut self, file: &Arc<Path>, loc: &Loc, t: raw::TableFields) -> ResourceSpec {
-        let key = |v: &mut Validator, k: Spanned<raw::TableKey>| {
-            let n = k.value.name.chars().count();
-            if !(1..=255).contains(&n) {
-                v.err(
-                    at(file, &k.referenced),
-                    format!(
-                        "expected a key attribute name of 1-255 characters, found `{}`",
-                        k.value.name
-                    ),
-                );
-            }
-            let kind = match k.value.kind {
-                raw::KeyType::String => "S",
-                raw::KeyType::Number => "N",
-                raw::KeyType::Binary => "B",
-            };
-            (
-                TableKey {
-                    name: k.value.name,
-                    kind: kind.to_string(),
-                },
-                at(file, &k.referenced),
-            )
-        };
-        let partition_key = match t.partition_key {
-            Some(k) => key(self, k).0,
-            None => {
-                self.err(
-                    loc.clone(),
-                    "expected `partitionKey: {name: …, type: string | number | binary}` on a table",
-                );
-                TableKey {
-                    name: String::new(),
-                    kind: "S".into(),
-                }
-            }
-        };
-        let sort_key = t.sort_key.map(|k| {
-            let (k, kloc) = key(self, k);
-            if k.name == partition_key.name {
-                self.err(kloc, "expected a sort key other than the partition key");
-            }
-            k
-        });
-        let billing = self.billing(file, loc, t.billing_mode, t.capacity);
-        let ttl_attribute = t.ttl_attribute.map(|a| {
-            let n = a.value.chars().count();
-            if !(1..=255).contains(&n) {
-                self.err(
-                    at(file, &a.referenced),
-                    format!(
-                        "expected a TTL attribute name of 1-255 characters, found `{}`",
-                        a.value
-                    ),
-                );
-            }
-            a.value
-        });
-        let stream = t.stream.map(|s| {
-            match s.value {
-                raw::StreamView::KeysOnly => "KEYS_ONLY",
-                raw::StreamView::NewImage => "NEW_IMAGE",
-                raw::StreamView::OldImage => "OLD_IMAGE",
-                raw::StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
-            }
-            .to_string()
-        });
-        ResourceSpec::Table {
-            partition_key,
-            sort_key,
-            billing,
-            point_in_time_recovery: t.point_in_time_recovery.is_some_and(|p| p.value),
-            ttl_attribute,
-            stream,
-        }
-    }
-
-    /// Checks `users:` entries: an email, an environment variable name, stage names, no
-    /// duplicates, and a pool that signs in with email.
-    fn test_users(
-        &mut self,
-        file: &Arc<Path>,
-        login: &[String],
-        raw: Spanned<Vec<raw::TestUser>>,
-    ) -> Vec<TestUser> {
-        if !raw.value.is_empty() && !login.iter().any(|l| l == "email") {
-            self.err(
-                at(file, &raw.referenced),
-                "`users` needs `login` to include `email`: test users sign in with their email",
-            );
-        }
-        let mut out: Vec<TestUser> = Vec::new();
-        for u in raw.value {
-            let eloc = at(file, &u.email.referenced);
-            let email = u.email.value;
-            let (local, domain) = email.split_once('@').unwrap_or(("", ""));
-            if local.is_empty() || !domain.contains('.') || email.contains(char::is_whitespace) {
-                self.err(
-                    eloc.clone(),
-                    format!("expected an email address such as `dev@example.com`, found `{email}`"),
-                );
-            }
-            if out.iter().any(|o| o.email.eq_ignore_ascii_case(&email)) {
-                self.err(eloc, format!("test user `{email}` is declared twice"));
-            }
-            let ploc = at(file, &u.password_env.referenced);
-            let var = u.password_env.value;
-            let var_ok = var
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !var_ok {
-                self.err(
-                    ploc.clone(),
-                    format!(
-                        "expected `passwordEnv` to name an environment variable such as `STACKWATCH_TEST_PASSWORD`, found `{var}`"
-                    ),
-                );
-            }
-            let stages = match u.stages {
-                Some(list) => {
-                    for st in &list {
-                        if !ident_ok(&st.value) {
-                            self.err(
-                                at(file, &st.referenced),
-                                format!(
-                                    "expected a stage name of letters and digits, found `{}`",
-                                    st.value
-                                ),
-                            );
-                        }
-                    }
-                    list.into_iter().map(|s| s.value).collect()
-                }
-                None => DEFAULT_TEST_USER_STAGES
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-            };
-            out.push(TestUser {
-                email,
-                password_env: var,
-                loc: ploc,
-                stages,
-            });
-        }
-        out
-    }
-
-    fn statements(
-        &mut self,
-        file: &Arc<Path>,
-        stack: &str,
-        uses: &[String],
-        raw: Vec<raw::Statement>,
-    ) -> Vec<Statement> {
-        let mut out = Vec::new();
-        for st in raw {
-            let mut actions = Vec::new();
-            for a in st.actions {
-                if let Err(m) = crate::policy::validate_action(&a.value) {
-                    self.err(at(file, &a.referenced), m);
-                }
-                actions.push(a.value);
-            }
-            let mut resources = Vec::new();
-            for r in st.resources {
-                let loc = at(file, &r.referenced);
-                if let Some(t) = self.template(&loc, &r.value, stack, uses) {
-                    resources.push(t);
-                }
-            }
-            out.push(Statement {
-                effect: st.effect,
-                actions,
-                resources,
-            });
-        }
-        out
     }
 
     /// Parses a template and checks each reference: stack used, resource and attribute exist.
@@ -797,13 +380,11 @@ impl Validator {
                     None => Some(format!(
                         "`{r}` refers to resource `{resource}`, which stack `{s}` does not define"
                     )),
-                    Some(kind) if !kind.info().attributes.contains(&attr.as_str()) => {
-                        Some(format!(
-                            "`{r}`: a resource of kind `{}` has no attribute `{attr}`; expected one of {}",
-                            kind.name(),
-                            kind.info().attributes.join(", ")
-                        ))
-                    }
+                    Some(kind) if !kind.attributes.contains(&attr.as_str()) => Some(format!(
+                        "`{r}`: a resource of kind `{}` has no attribute `{attr}`; expected one of {}",
+                        kind.name,
+                        kind.attributes.join(", ")
+                    )),
                     Some(_) => None,
                 }
             };
@@ -853,66 +434,41 @@ impl Validator {
     }
 }
 
-fn check_route_key(key: &str) -> Result<(), String> {
-    let mut it = key.splitn(2, ' ');
-    let method = it.next().unwrap_or("");
-    let path = it.next().unwrap_or("");
-    let methods = [
-        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
-    ];
-    if !methods.contains(&method) || !path.starts_with('/') {
-        return Err(format!(
-            "expected a route key such as `GET /notes/{{id}}`, found `{key}`"
-        ));
-    }
-    Ok(())
+/// What a kind's check sees of the validator: the resource being checked, its stack and the
+/// stacks it uses.
+struct ResourceCheck<'a> {
+    v: &'a mut Validator,
+    file: &'a Arc<Path>,
+    stack: &'a str,
+    uses: &'a [String],
+    here: Loc,
 }
 
-/// A permissions boundary: the ARN of an IAM managed policy (`arn:aws:iam::123456789012:policy/Name`
-/// or an AWS managed one, `arn:aws:iam::aws:policy/Name`).
-fn check_boundary_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = match parts.as_slice() {
-        ["arn", partition, "iam", "", account, resource] => {
-            partition.starts_with("aws")
-                && (*account == "aws"
-                    || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())))
-                && resource.len() > "policy/".len()
-                && resource.starts_with("policy/")
-                && arn.len() <= 2048
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected `permissionsBoundary` to be an IAM managed policy's ARN such as \
-             `arn:aws:iam::123456789012:policy/Boundary`, found `{arn}`"
-        ))
+impl Check for ResourceCheck<'_> {
+    fn loc(&self, l: &serde_saphyr::Location) -> Loc {
+        at(self.file, l)
     }
-}
 
-/// An IAM path: `/`, or `/` + printable ASCII (no spaces) + `/`, at most 512 characters.
-fn check_role_path(path: &str) -> Result<(), String> {
-    let ok = path.len() <= 512
-        && path.starts_with('/')
-        && path.ends_with('/')
-        && path.chars().all(|c| ('!'..='~').contains(&c));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected an IAM `path` that begins and ends with `/` (such as `/stackwatch/`), of \
-             at most 512 printable characters without spaces, found `{path}`"
-        ))
+    fn here(&self) -> Loc {
+        self.here.clone()
     }
-}
 
-fn is_integration(s: &str) -> bool {
-    s.starts_with("https://")
-        || s.starts_with("http://")
-        || (s.starts_with("arn:aws") && s.contains(":lambda:") && s.contains(":function:"))
+    fn err(&mut self, loc: Loc, message: String) {
+        self.v.err(loc, message);
+    }
+
+    fn template(&mut self, loc: &Loc, text: &str) -> Option<Template> {
+        self.v.template(loc, text, self.stack, self.uses)
+    }
+
+    fn kind_of(&self, stack: &str, resource: &str) -> Option<&'static str> {
+        let key = (stack.to_string(), resource.to_string());
+        self.v.names.get(&key).map(|k| k.name)
+    }
+
+    fn defaults(&self) -> &Defaults {
+        &self.v.defaults
+    }
 }
 
 /// `a, b or c`.

@@ -6,7 +6,6 @@
 //! nothing: `pages::access` shows the outcome.
 
 use super::Console;
-use crate::config::ResourceSpec;
 use crate::desired::Desired;
 use crate::engine::Focus;
 use crate::error::Error;
@@ -39,14 +38,10 @@ pub async fn sign_in(
 /// The whole app read through the console's clients, loaded without the test users'
 /// passwords (a sign-in here uses the password typed in the form).
 async fn session(console: &Console) -> Result<Session, Error> {
-    let mut config = crate::config::load(&console.app.config_dir, console.app.stage.as_deref())?;
-    for st in &mut config.stacks {
-        for r in &mut st.resources {
-            if let ResourceSpec::Auth { users, .. } = &mut r.spec {
-                users.clear();
-            }
-        }
-    }
+    let config = crate::session::config_without_test_users(
+        &console.app.config_dir,
+        console.app.stage.as_deref(),
+    )?;
     let (aws, cache) = console.clients(&config.region).await;
     let desired = Desired::build(config)?;
     Session::open_cached(aws, desired, &cache, &Focus::all()).await

@@ -7,10 +7,10 @@
 
 use super::Console;
 use crate::aws::{Aws, AwsError};
-use crate::config::ResourceSpec;
 use crate::desired::Desired;
 use crate::engine::Focus;
 use crate::error::Error;
+use crate::resource::auth::{Auth, AuthKind};
 use crate::resource::test_user::{self, Password, PasswordPolicy, UserInfo};
 use crate::session::Session;
 
@@ -50,9 +50,9 @@ pub async fn auths(console: &Console) -> Result<Auths, Error> {
     let mut config = crate::config::load(&console.app.config_dir, console.app.stage.as_deref())?;
     let stage = config.stage.clone();
     let mut targets = Vec::new();
-    for st in &mut config.stacks {
-        for r in &mut st.resources {
-            if let ResourceSpec::Auth { users, .. } = &mut r.spec {
+    for st in &config.stacks {
+        for r in &st.resources {
+            if let Some(Auth { users, .. }) = r.spec.get::<AuthKind>() {
                 targets.push(AuthTarget {
                     key: format!("{}.{}", st.name, r.name),
                     stack: st.name.clone(),
@@ -64,10 +64,10 @@ pub async fn auths(console: &Console) -> Result<Auths, Error> {
                         .map(|u| u.email.clone())
                         .collect(),
                 });
-                users.clear();
             }
         }
     }
+    crate::session::drop_test_users(&mut config);
     let (aws, cache) = console.clients(&config.region).await;
     if targets.is_empty() {
         return Ok(Auths { aws, targets });

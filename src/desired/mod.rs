@@ -11,8 +11,7 @@ mod expand;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::template::{AppAttr, Ref, Resolved, Template};
-use crate::config::{Config, ConfigError, Diagnostic, Kind, Loc, Removal};
-use crate::resource::test_user::Password;
+use crate::config::{Config, ConfigError, Diagnostic, Loc, Removal};
 use crate::resource::{self, Attrs, Def, Spec, Tags};
 
 /// App-level values references can use.
@@ -66,17 +65,6 @@ fn tags(config: &Config, stack: &str, id: &str) -> Tags {
         (resource::TAG_STACK.to_string(), stack.to_string()),
         (resource::TAG_ID.to_string(), id.to_string()),
     ])
-}
-
-/// A reference to `stack.res.attr`, as the parts of a composite refer to each other.
-fn r(stack: &str, res: &str, attr: &str) -> Template {
-    Template {
-        parts: vec![crate::config::template::Part::Ref(Ref::Attr {
-            stack: stack.into(),
-            resource: res.into(),
-            attr: attr.into(),
-        })],
-    }
 }
 
 impl Desired {
@@ -307,7 +295,8 @@ impl Desired {
         by.into_values().collect()
     }
 
-    pub fn kind_of(&self, stack: &str, resource: &str) -> Option<Kind> {
+    /// The declared kind of `stack.resource`: `bucket`.
+    pub fn kind_of(&self, stack: &str, resource: &str) -> Option<&'static str> {
         self.config
             .stack(stack)?
             .resources
@@ -315,23 +304,4 @@ impl Desired {
             .find(|r| r.name == resource)
             .map(|r| r.spec.kind())
     }
-}
-
-/// Reads a test user's password from its `passwordEnv` variable. Unset or empty is a
-/// problem at the place `passwordEnv` was written; the message names the variable, never a value.
-fn password_from_env(u: &crate::config::TestUser, diags: &mut Vec<Diagnostic>) -> Option<Password> {
-    let problem = match std::env::var(&u.password_env) {
-        Ok(v) if !v.is_empty() => return Some(Password::new(v)),
-        Ok(_) => "is empty",
-        Err(std::env::VarError::NotPresent) => "is not set",
-        Err(std::env::VarError::NotUnicode(_)) => "is not valid UTF-8",
-    };
-    diags.push(Diagnostic {
-        loc: u.loc.clone(),
-        message: format!(
-            "test user `{}`: the environment variable `{}` (its `passwordEnv`) {problem}; set it to the user's password",
-            u.email, u.password_env
-        ),
-    });
-    None
 }

@@ -9,16 +9,16 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::Template;
+use crate::source::template::Template;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CorsConfiguration, CorsRule as S3CorsRule, CreateBucketConfiguration,
     Tag, Tagging,
 };
 use serde_json::{Value, json};
 
+use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
 use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
 use crate::aws::{Aws, AwsError, RetryWhen, retry};
-use crate::config::CorsRule;
 
 pub const KIND: &str = "S3 bucket";
 /// S3's bucket naming rules (see [`naming::BUCKET`]).
@@ -37,6 +37,83 @@ pub fn head_before_account(base: &str) -> Result<String, String> {
     naming::check_bucket(&format!("{head}-000000000000"))?;
     Ok(head)
 }
+
+// ---- What a stack file declares: `kind: bucket`
+
+crate::kind_fields! {
+    /// `kind: bucket`: an S3 bucket.
+    pub struct Fields {
+        /// CORS rules for a browser front end.
+        #[schemars(with = "Option<Vec<CorsRule>>")]
+        cors: Option<serde_saphyr::Spanned<Vec<CorsRule>>>,
+    }
+}
+
+/// One S3 CORS rule.
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CorsRule {
+    /// Origins allowed, such as `*` or `https://app.example.com`.
+    pub allowed_origins: Vec<String>,
+    /// Methods allowed: GET, PUT, POST, DELETE, HEAD.
+    pub allowed_methods: Vec<String>,
+    /// Request headers allowed.
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    /// Response headers exposed to the browser.
+    #[serde(default)]
+    pub exposed_headers: Vec<String>,
+    /// Seconds a browser may cache the preflight answer.
+    pub max_age: Option<i32>,
+}
+
+impl ConfigKind for Bucket {
+    const NAME: &'static str = "bucket";
+    const ABOUT: &'static str = "An S3 bucket.";
+    const ATTRIBUTES: &'static [&'static str] = &["name", "arn"];
+    const HOLDS_DATA: bool = true;
+    type Fields = Fields;
+    type Spec = Vec<CorsRule>;
+
+    fn check(fields: Fields, _cx: &mut dyn Check) -> Vec<CorsRule> {
+        fields.cors.map(|c| c.value).unwrap_or_default()
+    }
+
+    /// One node, named `{stage}-{app}-{stack}-{resource}-{account}` lowercased, its head
+    /// fitted so that the whole name keeps S3's rules whatever the (12-digit) account.
+    fn expand(cors: &Vec<CorsRule>, b: &mut dyn Expand) {
+        let Names {
+            stage,
+            app,
+            stack,
+            resource,
+            ..
+        } = b.names();
+        let base = format!("{stage}-{app}-{stack}-{resource}");
+        let name = match head_before_account(&base) {
+            Ok(head) => {
+                let name = format!("{head}-${{app.account}}");
+                Template::parse(&name).unwrap_or_else(|_| Template::literal(name))
+            }
+            Err(message) => {
+                let loc = b.here();
+                b.diag(crate::source::Diagnostic { loc, message });
+                Template::literal(base)
+            }
+        };
+        b.push(NodeDef {
+            component: None,
+            def: super::Def::Bucket(Def {
+                name,
+                cors: cors.clone(),
+            }),
+            exports: &[("name", "name"), ("arn", "arn")],
+            adopt_key: Some("id"),
+        });
+    }
+}
+
+// ---- The S3 bucket itself
 
 /// What the config asks for: the name (it ends with the account id, known once connected)
 /// and the CORS rules.
@@ -310,6 +387,13 @@ impl ResourceKind for Bucket {
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const HOLDS_DATA: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "https://s3.console.aws.amazon.com/s3/buckets/{}?region={}",
+            link.id, link.region
+        ))
+    }
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.name]
     }

@@ -12,7 +12,7 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
-use crate::config::template::{Resolved, Template};
+use crate::source::template::{Resolved, Template};
 use std::collections::HashMap;
 
 use aws_sdk_cognitoidentity::types::CognitoIdentityProvider;
@@ -274,6 +274,15 @@ impl ResourceKind for IdentityPool {
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "{}/cognito/v2/identity/identity-pools/{}/?region={}",
+            link.home(),
+            link.id,
+            link.region
+        ))
+    }
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id, &def.client_id]
     }
@@ -520,12 +529,12 @@ mod tests {
         sp.client_id = Resolved::after_apply();
         assert!(sp.check_writable("creating").is_err());
         // Only the type says unknown: a known value with the placeholder's text is a value.
-        sp.client_id = crate::config::template::UNKNOWN.into();
+        sp.client_id = crate::source::template::UNKNOWN.into();
         assert!(sp.check_writable("creating").is_ok());
         sp.client_id = Resolved::after_apply();
         assert_eq!(
             IdentityPool::state(&sp)["providers"][0]["clientId"],
-            json!(crate::config::template::UNKNOWN)
+            json!(crate::source::template::UNKNOWN)
         );
     }
 

@@ -6,7 +6,7 @@
 //! through our pool's id). Role mappings (`RoleMappings`) are not managed and never sent.
 
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::{Resolved, Template};
+use crate::source::template::{Resolved, Template};
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_cognitoidentity::operation::get_identity_pool_roles::GetIdentityPoolRolesOutput;
@@ -139,6 +139,15 @@ impl ResourceKind for IdentityPoolRoles {
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_THROUGH_DEPS: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "{}/cognito/v2/identity/identity-pools/{}/user-access?region={}",
+            link.home(),
+            (link.sibling)("IdentityPool")?,
+            link.region
+        ))
+    }
     fn templates(def: &Def) -> Vec<&Template> {
         std::iter::once(&def.identity_pool_id)
             .chain(std::iter::once(&def.authenticated))

@@ -16,7 +16,7 @@ use super::naming::NameRule;
 use super::{Attrs, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State};
 use super::{TAG_ID, TAG_STACK, Tags};
 use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
-use crate::config::template::Template;
+use crate::source::template::Template;
 
 pub const KIND: &str = "Lambda permission";
 pub const FORCE_NEW: &[&str] = &[];

@@ -4,7 +4,9 @@
 //! AWS's limits), state, find (NotFound is `Ok(None)`), create, update, delete, and the named
 //! retry predicates that kind needs; at its end, its `impl ResourceKind`.
 
+pub mod auth;
 pub mod bucket;
+pub mod declare;
 pub mod http_api;
 pub mod identity_pool;
 pub mod identity_pool_roles;
@@ -22,7 +24,13 @@ use std::future::Future;
 use serde_json::Value;
 
 use crate::aws::{Aws, AwsError};
-use crate::config::template::{Resolved, Template};
+use crate::source::template::{Resolved, Template};
+pub use declare::{ConfigKind, Declared, KindInfo, Unchecked};
+
+/// The kind a stack file declares by this name.
+pub fn declared(kind: &str) -> Option<&'static KindInfo> {
+    DECLARED.iter().find(|k| k.name == kind)
+}
 
 /// The comparable fields of a resource, in canonical form (sets sorted, documents canonical).
 /// Desired and observed states are compared field by field.
@@ -185,6 +193,23 @@ impl Resolve<'_> {
     }
 }
 
+/// What a kind needs to link to one of its resources in the AWS web console.
+pub struct ConsoleLink<'a> {
+    pub region: &'a str,
+    /// The physical id, percent-encoded.
+    pub id: &'a str,
+    /// The percent-encoded physical id of another part of the same declared resource, by its
+    /// component name (`UserPool`): where a client or a test user lives.
+    pub sibling: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl ConsoleLink<'_> {
+    /// The regional console's home: `https://{region}.console.aws.amazon.com`.
+    pub fn home(&self) -> String {
+        format!("https://{}.console.aws.amazon.com", self.region)
+    }
+}
+
 /// One resource kind: everything stackwatch knows about it lives in its file, behind this
 /// interface, in the same order in every file: the spec and its naming, the state it compares,
 /// how it is found (NotFound is `Ok(None)`), the fields that force replacement, create (tags in
@@ -267,6 +292,10 @@ pub trait ResourceKind {
     ) -> impl Future<Output = Result<Vec<Owned>, AwsError>> + Send {
         async { Ok(Vec::new()) }
     }
+    /// Its page in the AWS web console, if it has one.
+    fn console_url(_link: &ConsoleLink<'_>) -> Option<String> {
+        None
+    }
     /// Deletes a leftover that [`ResourceKind::list_owned`] found.
     fn delete_owned(
         _aws: &Aws,
@@ -283,11 +312,32 @@ pub trait ResourceKind {
 }
 
 /// The one registry: each line names a kind's variant and the type implementing
-/// [`ResourceKind`], and generates the `Spec` enum, the `KindId` enum, and their dispatch.
+/// [`ResourceKind`], and, after `declares`, the [`ConfigKind`] a stack file can name on that
+/// line (`auth` is declared beside the user pool, its first part). It generates the `Def`,
+/// `Spec` and `KindId` enums, their dispatch, and the reading of each declared kind's fields.
 /// Order matters once: leftovers are deleted kind by kind in this order (an identity pool
 /// before roles: deleting the pool also drops its role attachment).
 macro_rules! registry {
-    ($($variant:ident => $ty:ty),* $(,)?) => {
+    ($($variant:ident => $ty:ty $(, declares $decl:ty)?;)*) => {
+        /// The kinds a stack file can declare (`kind: queue`), in registry order.
+        pub static DECLARED: &[KindInfo] = &[$($(KindInfo::of::<$decl>(),)?)*];
+
+        /// Reads a resource's own fields as kind `kind` declares them; `None` for a kind no
+        /// line declares (its value is skipped; the config loader reports the kind).
+        pub fn read_declared<'de, D: serde::Deserializer<'de>>(
+            kind: &str,
+            d: D,
+        ) -> Result<Option<Box<dyn Unchecked>>, D::Error> {
+            use serde::Deserialize;
+            $($(
+                if kind == <$decl as ConfigKind>::NAME {
+                    let fields = <<$decl as ConfigKind>::Fields>::deserialize(d)?;
+                    return Ok(Some(Box::new(declare::Read::<$decl>(fields))));
+                }
+            )?)*
+            serde::de::IgnoredAny::deserialize(d).map(|_| None)
+        }
+
         /// A desired resource of any kind, references unresolved.
         #[derive(Debug, Clone)]
         pub enum Def {
@@ -335,6 +385,13 @@ macro_rules! registry {
             }
             pub fn found_by_listing(self) -> bool {
                 match self { $(KindId::$variant => <$ty as ResourceKind>::FOUND_BY_LISTING),* }
+            }
+            /// The kind whose name people see is `kind` (`S3 bucket`).
+            pub fn from_kind(kind: &str) -> Option<KindId> {
+                KindId::ALL.iter().copied().find(|k| k.kind() == kind)
+            }
+            pub fn console_url(self, link: &ConsoleLink<'_>) -> Option<String> {
+                match self { $(KindId::$variant => <$ty as ResourceKind>::console_url(link)),* }
             }
             pub fn finds_leftovers(self) -> bool {
                 match self { $(KindId::$variant => <$ty as ResourceKind>::FINDS_LEFTOVERS),* }
@@ -396,16 +453,16 @@ macro_rules! registry {
 }
 
 registry! {
-    UserPool => user_pool::UserPool,
-    UserPoolClient => user_pool_client::UserPoolClient,
-    IdentityPool => identity_pool::IdentityPool,
-    Role => role::Role,
-    IdentityPoolRoles => identity_pool_roles::IdentityPoolRoles,
-    Bucket => bucket::Bucket,
-    HttpApi => http_api::HttpApi,
-    LambdaPermission => lambda_permission::LambdaPermission,
-    TestUser => test_user::TestUser,
-    Table => table::Table,
+    UserPool => user_pool::UserPool, declares auth::AuthKind;
+    UserPoolClient => user_pool_client::UserPoolClient;
+    IdentityPool => identity_pool::IdentityPool;
+    Role => role::Role;
+    IdentityPoolRoles => identity_pool_roles::IdentityPoolRoles;
+    Bucket => bucket::Bucket, declares bucket::Bucket;
+    HttpApi => http_api::HttpApi, declares http_api::HttpApi;
+    LambdaPermission => lambda_permission::LambdaPermission;
+    TestUser => test_user::TestUser;
+    Table => table::Table, declares table::Table;
 }
 
 /// One owned match wins; two owned matches are an error, not a guess; a foreign one is returned

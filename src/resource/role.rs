@@ -10,13 +10,12 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
-use crate::config::template::Template;
+use crate::source::template::Template;
 use aws_sdk_iam::types::{Role as IamRole, Tag};
 use serde_json::{Value, json};
 
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
-use crate::config::{Effect, Statement};
 use crate::policy::PolicyDocument;
 
 pub const KIND: &str = "IAM role";
@@ -36,6 +35,121 @@ pub const FORCE_NEW: &[&str] = &["path"];
 pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];
 /// The one inline policy stackwatch manages on each role.
 pub const INLINE_POLICY: &str = "stackwatch";
+
+/// A statement's effect.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Allow.
+    #[default]
+    Allow,
+    /// Deny.
+    Deny,
+}
+
+/// One statement of a role's inline policy, its resources still templates.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub effect: Effect,
+    pub actions: Vec<String>,
+    pub resources: Vec<Template>,
+}
+
+/// What every IAM role stackwatch creates carries, for accounts that allow `iam:CreateRole`
+/// only with a permissions boundary (and often only under a path): `defaults.iam` of
+/// `stackwatch.yaml`, and an `auth` resource's own `iam`.
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IamSettings {
+    /// The ARN of the managed policy set as each role's permissions boundary. Drift is reverted.
+    #[schemars(with = "Option<String>")]
+    pub permissions_boundary: Option<serde_saphyr::Spanned<String>>,
+    /// Each role's path: `/`, or `/` + names + `/`. Default `/stackwatch/`. Cannot change in
+    /// place: a change replaces the roles.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<serde_saphyr::Spanned<String>>,
+}
+
+/// The permissions boundary and path of a role, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleIam {
+    pub permissions_boundary: Option<String>,
+    pub path: String,
+}
+
+/// The path of stackwatch's roles unless `iam.path` says otherwise.
+pub const DEFAULT_ROLE_PATH: &str = "/stackwatch/";
+
+impl Default for RoleIam {
+    fn default() -> RoleIam {
+        RoleIam {
+            permissions_boundary: None,
+            path: DEFAULT_ROLE_PATH.to_string(),
+        }
+    }
+}
+
+impl RoleIam {
+    /// `iam:` settings over these: a boundary must be an IAM managed policy's ARN, a path
+    /// keep IAM's rule for paths.
+    pub fn with(&self, raw: IamSettings, cx: &mut dyn super::declare::Check) -> RoleIam {
+        let mut out = self.clone();
+        if let Some(b) = raw.permissions_boundary {
+            match check_boundary_arn(&b.value) {
+                Ok(()) => out.permissions_boundary = Some(b.value),
+                Err(m) => cx.err_at(&b.referenced, m),
+            }
+        }
+        if let Some(p) = raw.path {
+            match check_role_path(&p.value) {
+                Ok(()) => out.path = p.value,
+                Err(m) => cx.err_at(&p.referenced, m),
+            }
+        }
+        out
+    }
+}
+
+/// A permissions boundary: the ARN of an IAM managed policy (`arn:aws:iam::123456789012:policy/Name`
+/// or an AWS managed one, `arn:aws:iam::aws:policy/Name`).
+fn check_boundary_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource] => {
+            partition.starts_with("aws")
+                && (*account == "aws"
+                    || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())))
+                && resource.len() > "policy/".len()
+                && resource.starts_with("policy/")
+                && arn.len() <= 2048
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected `permissionsBoundary` to be an IAM managed policy's ARN such as \
+             `arn:aws:iam::123456789012:policy/Boundary`, found `{arn}`"
+        ))
+    }
+}
+
+/// An IAM path: `/`, or `/` + printable ASCII (no spaces) + `/`, at most 512 characters.
+fn check_role_path(path: &str) -> Result<(), String> {
+    let ok = path.len() <= 512
+        && path.starts_with('/')
+        && path.ends_with('/')
+        && path.chars().all(|c| ('!'..='~').contains(&c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected an IAM `path` that begins and ends with `/` (such as `/stackwatch/`), of \
+             at most 512 printable characters without spaces, found `{path}`"
+        ))
+    }
+}
 
 /// What the config asks for: a role for the identities of one identity pool with one `amr`
 /// (`authenticated` or `unauthenticated`), and its permissions.
@@ -261,6 +375,13 @@ impl ResourceKind for Role {
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FINDS_LEFTOVERS: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "https://console.aws.amazon.com/iam/home#/roles/details/{}",
+            link.id
+        ))
+    }
     fn templates(def: &Def) -> Vec<&Template> {
         std::iter::once(&def.identity_pool_id)
             .chain(def.statements.iter().flat_map(|s| s.resources.iter()))

@@ -26,14 +26,14 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::{Value, json};
 
+use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
 use super::naming::NameRule;
 use super::{
     Attrs, Detail, Hint, Observed, Owner, Resolve, ResourceKind, State, Tags, owner_from_tags,
     tags_state,
 };
 use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
-use crate::config::template::Template;
-use crate::config::{Billing, TableKey};
+use crate::source::template::Template;
 
 pub const KIND: &str = "DynamoDB table";
 /// DynamoDB cannot change a table's key schema.
@@ -52,6 +52,266 @@ pub const NAME: NameRule = NameRule {
     reserved_suffixes: &[],
     alnum_ends: false,
 };
+
+// ---- What a stack file declares: `kind: table`
+
+/// The YAML of `kind: table`.
+pub mod yaml {
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+    use serde_saphyr::Spanned;
+
+    crate::kind_fields! {
+        /// `kind: table`: a DynamoDB table.
+        pub struct Fields {
+            /// The partition key (required). Cannot change in place: a change replaces the table.
+            #[schemars(with = "Option<TableKey>")]
+            pub partition_key: Option<Spanned<TableKey>>,
+            /// The sort key. Cannot change in place: a change replaces the table.
+            #[schemars(with = "Option<TableKey>")]
+            pub sort_key: Option<Spanned<TableKey>>,
+            /// `onDemand` (default) or `provisioned` (then `capacity` is required).
+            #[schemars(with = "Option<BillingMode>")]
+            pub billing_mode: Option<Spanned<BillingMode>>,
+            /// Read and write capacity units, with `billingMode: provisioned`.
+            #[schemars(with = "Option<Capacity>")]
+            pub capacity: Option<Spanned<Capacity>>,
+            /// Point-in-time recovery. Default false.
+            #[schemars(with = "Option<bool>")]
+            pub point_in_time_recovery: Option<Spanned<bool>>,
+            /// The attribute holding each item's expiry time (TTL), in epoch seconds.
+            #[schemars(with = "Option<String>")]
+            pub ttl_attribute: Option<Spanned<String>>,
+            /// A stream of changes, with what each record holds.
+            #[schemars(with = "Option<StreamView>")]
+            pub stream: Option<Spanned<StreamView>>,
+        }
+    }
+
+    /// A table key attribute.
+    #[derive(Debug, Clone, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct TableKey {
+        /// The attribute name, such as `userId`.
+        pub name: String,
+        /// Its type.
+        #[serde(rename = "type")]
+        pub kind: KeyType,
+    }
+
+    /// The type of a key attribute.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum KeyType {
+        /// DynamoDB `S`.
+        String,
+        /// DynamoDB `N`.
+        Number,
+        /// DynamoDB `B`.
+        Binary,
+    }
+
+    /// How a table is billed.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub enum BillingMode {
+        /// Pay per request (DynamoDB `PAY_PER_REQUEST`).
+        OnDemand,
+        /// Provisioned capacity (`PROVISIONED`), set in `capacity`.
+        Provisioned,
+    }
+
+    /// Provisioned capacity units.
+    #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct Capacity {
+        /// Read capacity units, at least 1.
+        pub read: i64,
+        /// Write capacity units, at least 1.
+        pub write: i64,
+    }
+
+    /// What each stream record holds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub enum StreamView {
+        /// The key attributes only (`KEYS_ONLY`).
+        KeysOnly,
+        /// The item after the change (`NEW_IMAGE`).
+        NewImage,
+        /// The item before the change (`OLD_IMAGE`).
+        OldImage,
+        /// Both (`NEW_AND_OLD_IMAGES`).
+        NewAndOldImages,
+    }
+}
+
+/// A table key: attribute name and DynamoDB type (`S`, `N` or `B`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableKey {
+    pub name: String,
+    pub kind: String,
+}
+
+/// How a table is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Billing {
+    OnDemand,
+    Provisioned { read: i64, write: i64 },
+}
+
+impl ConfigKind for Table {
+    const NAME: &'static str = "table";
+    const ABOUT: &'static str = "A DynamoDB table.";
+    const ATTRIBUTES: &'static [&'static str] = &["name", "arn", "streamArn"];
+    const HOLDS_DATA: bool = true;
+    type Fields = yaml::Fields;
+    /// The table's def, its name still empty (expansion derives it).
+    type Spec = Def;
+
+    /// A partition key (required), an optional sort key with another name, key and TTL
+    /// attribute names of 1-255 characters, `capacity` exactly with `billingMode:
+    /// provisioned` and at least 1 unit each.
+    fn check(t: yaml::Fields, cx: &mut dyn Check) -> Def {
+        let partition_key = match t.partition_key {
+            Some(k) => check_key(cx, k),
+            None => {
+                cx.err(
+                    cx.here(),
+                    "expected `partitionKey: {name: …, type: string | number | binary}` on a table"
+                        .into(),
+                );
+                TableKey {
+                    name: String::new(),
+                    kind: "S".into(),
+                }
+            }
+        };
+        let sort_key = t.sort_key.map(|k| {
+            let at = k.referenced;
+            let k = check_key(cx, k);
+            if k.name == partition_key.name {
+                cx.err_at(&at, "expected a sort key other than the partition key");
+            }
+            k
+        });
+        let billing = check_billing(cx, t.billing_mode, t.capacity);
+        let ttl_attribute = t.ttl_attribute.map(|a| {
+            if !(1..=255).contains(&a.value.chars().count()) {
+                let m = format!(
+                    "expected a TTL attribute name of 1-255 characters, found `{}`",
+                    a.value
+                );
+                cx.err_at(&a.referenced, m);
+            }
+            a.value
+        });
+        let stream = t.stream.map(|s| {
+            match s.value {
+                yaml::StreamView::KeysOnly => "KEYS_ONLY",
+                yaml::StreamView::NewImage => "NEW_IMAGE",
+                yaml::StreamView::OldImage => "OLD_IMAGE",
+                yaml::StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+            }
+            .to_string()
+        });
+        Def {
+            name: String::new(),
+            partition_key,
+            sort_key,
+            billing,
+            point_in_time_recovery: t.point_in_time_recovery.is_some_and(|p| p.value),
+            ttl_attribute,
+            stream,
+        }
+    }
+
+    /// One node, named `{stage}-{app}-{stack}-{resource}`.
+    fn expand(def: &Def, b: &mut dyn Expand) {
+        let Names {
+            stage,
+            app,
+            stack,
+            resource,
+            ..
+        } = b.names();
+        let name = b.fit(&NAME, format!("{stage}-{app}-{stack}-{resource}"));
+        b.push(NodeDef {
+            component: None,
+            def: super::Def::Table(Def {
+                name,
+                ..def.clone()
+            }),
+            exports: &[("name", "name"), ("arn", "arn"), ("streamArn", "streamArn")],
+            adopt_key: Some("id"),
+        });
+    }
+}
+
+/// A key attribute's name (1-255 characters) and its DynamoDB type.
+fn check_key(cx: &mut dyn Check, k: serde_saphyr::Spanned<yaml::TableKey>) -> TableKey {
+    if !(1..=255).contains(&k.value.name.chars().count()) {
+        let m = format!(
+            "expected a key attribute name of 1-255 characters, found `{}`",
+            k.value.name
+        );
+        cx.err_at(&k.referenced, m);
+    }
+    let kind = match k.value.kind {
+        yaml::KeyType::String => "S",
+        yaml::KeyType::Number => "N",
+        yaml::KeyType::Binary => "B",
+    };
+    TableKey {
+        name: k.value.name,
+        kind: kind.to_string(),
+    }
+}
+
+/// `billingMode` and `capacity`: capacity exactly with `provisioned`, at least 1 unit each.
+fn check_billing(
+    cx: &mut dyn Check,
+    billing_mode: Option<serde_saphyr::Spanned<yaml::BillingMode>>,
+    capacity: Option<serde_saphyr::Spanned<yaml::Capacity>>,
+) -> Billing {
+    let provisioned = billing_mode
+        .as_ref()
+        .is_some_and(|b| b.value == yaml::BillingMode::Provisioned);
+    match (provisioned, capacity) {
+        (true, Some(c)) => {
+            if c.value.read < 1 || c.value.write < 1 {
+                cx.err_at(
+                    &c.referenced,
+                    "expected `capacity` of at least 1 read and 1 write unit",
+                );
+            }
+            Billing::Provisioned {
+                read: c.value.read,
+                write: c.value.write,
+            }
+        }
+        (true, None) => {
+            let loc = billing_mode
+                .as_ref()
+                .map_or(cx.here(), |b| cx.loc(&b.referenced));
+            cx.err(
+                loc,
+                "expected `capacity: {read: N, write: N}` with `billingMode: provisioned`".into(),
+            );
+            Billing::OnDemand
+        }
+        (false, Some(c)) => {
+            cx.err_at(
+                &c.referenced,
+                "`capacity` needs `billingMode: provisioned` (on-demand tables have no capacity)",
+            );
+            Billing::OnDemand
+        }
+        (false, None) => Billing::OnDemand,
+    }
+}
+
+// ---- The DynamoDB table itself
 
 /// What the config asks for.
 #[derive(Debug, Clone)]
@@ -402,6 +662,15 @@ impl ResourceKind for Table {
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const HOLDS_DATA: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "{}/dynamodbv2/home?region={}#table?name={}",
+            link.home(),
+            link.region,
+            link.id
+        ))
+    }
     fn templates(_: &Def) -> Vec<&Template> {
         Vec::new()
     }

@@ -12,7 +12,7 @@
 //! placeholder, so no log line, plan, error or `{:?}` can show one.
 
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::{Resolved, Template};
+use crate::source::template::{Resolved, Template};
 use std::fmt;
 
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput;
@@ -401,6 +401,15 @@ impl ResourceKind for TestUser {
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_THROUGH_DEPS: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "{}/cognito/v2/idp/user-pools/{}/user-management/users?region={}",
+            link.home(),
+            (link.sibling)("UserPool")?,
+            link.region
+        ))
+    }
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id]
     }

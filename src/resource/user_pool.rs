@@ -11,7 +11,7 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::Template;
+use crate::source::template::Template;
 use aws_sdk_cognitoidentityprovider::types::{
     AccountRecoverySettingType, AdminCreateUserConfigType, PasswordPolicyType,
     RecoveryOptionNameType, RecoveryOptionType, UserPoolPolicyType, UserPoolType,
@@ -299,6 +299,15 @@ impl ResourceKind for UserPool {
     const HOLDS_DATA: bool = true;
     const FOUND_BY_LISTING: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "{}/cognito/v2/idp/user-pools/{}/overview?region={}",
+            link.home(),
+            link.id,
+            link.region
+        ))
+    }
     fn templates(_: &Def) -> Vec<&Template> {
         Vec::new()
     }

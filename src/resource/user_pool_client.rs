@@ -4,7 +4,7 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Resolve, ResourceKind};
-use crate::config::template::{Resolved, Template};
+use crate::source::template::{Resolved, Template};
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
 use serde_json::json;
 
@@ -100,6 +100,16 @@ impl ResourceKind for UserPoolClient {
     const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
     const FOUND_THROUGH_DEPS: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "{}/cognito/v2/idp/user-pools/{}/applications/app-clients/{}/details?region={}",
+            link.home(),
+            (link.sibling)("UserPool")?,
+            link.id,
+            link.region
+        ))
+    }
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id]
     }

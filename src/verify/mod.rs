@@ -30,11 +30,14 @@ use signin::sign_in;
 
 use crate::aws::{Aws, AwsError};
 use crate::config::template::Ref;
-use crate::config::{Kind, ResourceSpec};
 use crate::error::Error;
 use crate::policy::PolicyDocument;
+use crate::resource::ConfigKind;
 use crate::resource::Def;
 use crate::resource::Spec;
+use crate::resource::auth::{Auth, AuthKind};
+use crate::resource::bucket::Bucket;
+use crate::resource::http_api::HttpApi;
 use crate::resource::test_user::Password;
 use crate::session::Session;
 use evaluate::NamedPolicy;
@@ -112,12 +115,12 @@ fn target(
     stack: &str,
     res: &crate::config::Resource,
 ) -> Result<Option<Target>, Error> {
-    let ResourceSpec::Auth {
+    let Some(Auth {
         allow_unauthenticated,
         authenticated,
         unauthenticated,
         ..
-    } = &res.spec
+    }) = res.spec.get::<AuthKind>()
     else {
         return Ok(None);
     };
@@ -165,12 +168,14 @@ fn referenced<'a>(
         };
         let rid = format!("{stack}.{resource}");
         match session.desired.kind_of(stack, resource) {
-            Some(Kind::Bucket) if !buckets.iter().any(|(b, _)| *b == rid) => {
+            Some(k)
+                if k == <Bucket as ConfigKind>::NAME && !buckets.iter().any(|(b, _)| *b == rid) =>
+            {
                 if let Some(name) = session.attr(stack, resource, "name") {
                     buckets.push((rid, name));
                 }
             }
-            Some(Kind::Api) if !apis.iter().any(|a| a.id == rid) => {
+            Some(k) if k == <HttpApi as ConfigKind>::NAME && !apis.iter().any(|a| a.id == rid) => {
                 if let Some(api_id) = session.attr(stack, resource, "id") {
                     apis.push(Api {
                         id: rid,
@@ -192,10 +197,8 @@ fn route_keys(session: &Session, stack: &str, resource: &str) -> Vec<String> {
     config
         .stack(stack)
         .and_then(|s| s.resources.iter().find(|r| r.name == *resource))
-        .map(|r| match &r.spec {
-            ResourceSpec::Api { routes, .. } => routes.iter().map(|r| r.key.clone()).collect(),
-            _ => Vec::new(),
-        })
+        .and_then(|r| r.spec.get::<HttpApi>())
+        .map(|api| api.routes.iter().map(|r| r.key.clone()).collect())
         .unwrap_or_default()
 }
 

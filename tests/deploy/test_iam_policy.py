@@ -124,10 +124,10 @@ def test_no_wildcard_actions_and_iam_s3_scoped_to_our_names():
 def test_role_path_and_bucket_names_match_the_scoping():
     """The resource patterns above hold only while roles live under /stackwatch/ and buckets
     (the app's and the lease's) are named {stage}-{app}-… ."""
-    model = (REPO / "src" / "config" / "model.rs").read_text()
+    model = (REPO / "src" / "resource" / "role.rs").read_text()
     assert 'pub const DEFAULT_ROLE_PATH: &str = "/stackwatch/";' in model
-    desired = (REPO / "src" / "desired" / "expand.rs").read_text()
-    assert 'format!("{stage}-{app}-{s}-{rn}")' in desired
+    for kind in ("bucket.rs", "table.rs"):
+        assert 'format!("{stage}-{app}-{stack}-{resource}")' in (REPO / "src" / "resource" / kind).read_text()
     lease = REPO / "src" / "daemon" / "lease"
     assert 'format!("{stage}-{app}-stackwatch")' in (lease / "record.rs").read_text()
     assert 'pub const KEY: &str = "leader.json";' in (lease / "mod.rs").read_text()

@@ -1,7 +1,9 @@
 //! Links from a resource on the Stacks page into the AWS web console of its region, built from
-//! its kind and physical id (percent-encoded).
+//! its kind and physical id (percent-encoded); each kind says where its page is
+//! (`ResourceKind::console_url`).
 
 use crate::console::ResourceView;
+use crate::resource::{ConsoleLink, KindId};
 
 /// What a physical id may keep unencoded in a console URL.
 const URL_PART: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -16,58 +18,22 @@ pub fn aws_console_url(r: &ResourceView, all: &[ResourceView], region: &str) -> 
         return None;
     }
     let enc = |s: &str| percent_encoding::utf8_percent_encode(s, URL_PART).to_string();
-    let home = format!("https://{region}.console.aws.amazon.com");
-    // The sibling node of the same `auth` resource (`Stack.Resource.<node>`): the user pool
+    // The sibling node of the same declared resource (`Stack.Resource.<node>`): the user pool
     // for what lives inside a pool. (A test user's id holds dots of its own.)
     let sibling = |node: &str| {
         let mut parts = r.id.splitn(3, '.');
         let prefix = format!("{}.{}", parts.next()?, parts.next()?);
         all.iter()
             .find(|x| x.id == format!("{prefix}.{node}"))
-            .map(|x| x.physical.clone())
+            .map(|x| enc(&x.physical))
     };
-    let pool = || sibling("UserPool");
-    let url = match r.kind.as_str() {
-        crate::resource::bucket::KIND => format!(
-            "https://s3.console.aws.amazon.com/s3/buckets/{}?region={region}",
-            enc(p)
-        ),
-        crate::resource::table::KIND => format!(
-            "{home}/dynamodbv2/home?region={region}#table?name={}",
-            enc(p)
-        ),
-        crate::resource::http_api::KIND => format!(
-            "{home}/apigateway/main/api-detail?api={}&region={region}",
-            enc(p)
-        ),
-        crate::resource::user_pool::KIND => format!(
-            "{home}/cognito/v2/idp/user-pools/{}/overview?region={region}",
-            enc(p)
-        ),
-        crate::resource::user_pool_client::KIND => format!(
-            "{home}/cognito/v2/idp/user-pools/{}/applications/app-clients/{}/details?region={region}",
-            enc(&pool()?),
-            enc(p)
-        ),
-        crate::resource::test_user::KIND => format!(
-            "{home}/cognito/v2/idp/user-pools/{}/user-management/users?region={region}",
-            enc(&pool()?)
-        ),
-        crate::resource::identity_pool::KIND => format!(
-            "{home}/cognito/v2/identity/identity-pools/{}/?region={region}",
-            enc(p)
-        ),
-        crate::resource::identity_pool_roles::KIND => format!(
-            "{home}/cognito/v2/identity/identity-pools/{}/user-access?region={region}",
-            enc(&sibling("IdentityPool")?)
-        ),
-        crate::resource::role::KIND => format!(
-            "https://console.aws.amazon.com/iam/home#/roles/details/{}",
-            enc(p)
-        ),
-        _ => return None,
+    let id = enc(p);
+    let link = ConsoleLink {
+        region,
+        id: &id,
+        sibling: &sibling,
     };
-    Some(url)
+    KindId::from_kind(&r.kind)?.console_url(&link)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use super::naming::{self, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
-use crate::config::template::Template;
+use crate::source::template::Template;
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_apigatewayv2::operation::get_api::GetApiOutput;
@@ -20,8 +20,9 @@ use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_s
 use aws_sdk_apigatewayv2::Config;
 
 use crate::aws::{self, Aws, AwsError};
-use crate::config::Authorizer;
+use declared::Authorizer;
 
+pub mod declared;
 mod routes;
 use routes::{
     add_route, authorization, create_stage, read_live, route_state, stage_state, to_object,
@@ -215,6 +216,15 @@ impl ResourceKind for HttpApi {
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
+    /// Its page in the AWS web console.
+    fn console_url(link: &crate::resource::ConsoleLink<'_>) -> Option<String> {
+        Some(format!(
+            "{}/apigateway/main/api-detail?api={}&region={}",
+            link.home(),
+            link.id,
+            link.region
+        ))
+    }
     fn templates(def: &Def) -> Vec<&Template> {
         def.routes.iter().map(|(_, t)| t).collect()
     }

@@ -8,9 +8,9 @@ use aws_sdk_apigatewayv2::types::{
 };
 use serde_json::{Map, Value, json};
 
+use super::declared::Authorizer;
 use super::{KIND, Live, LiveRoute, STAGE, Spec, is_not_found};
 use crate::aws::{self, Aws, AwsError};
-use crate::config::Authorizer;
 
 pub(super) fn authorization(a: Authorizer) -> AuthorizationType {
     match a {

@@ -54,7 +54,7 @@ impl fmt::Display for ConfigError {
 }
 
 /// A problem with a whole file or directory (no line or column).
-pub(crate) fn whole_file(path: &Path, message: String) -> Diagnostic {
+pub fn whole_file(path: &Path, message: String) -> Diagnostic {
     Diagnostic {
         loc: Loc {
             file: path.into(),
@@ -65,7 +65,7 @@ pub(crate) fn whole_file(path: &Path, message: String) -> Diagnostic {
     }
 }
 
-pub(crate) fn at(file: &Arc<Path>, l: &serde_saphyr::Location) -> Loc {
+pub fn at(file: &Arc<Path>, l: &serde_saphyr::Location) -> Loc {
     Loc {
         file: file.clone(),
         line: l.line(),
@@ -74,7 +74,7 @@ pub(crate) fn at(file: &Arc<Path>, l: &serde_saphyr::Location) -> Loc {
 }
 
 /// serde-saphyr's message without its source snippet and location suffix (we print our own).
-pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
+pub fn yaml_message(e: &serde_saphyr::Error) -> String {
     let plain = e.without_snippet().to_string();
     let first = plain.lines().next().unwrap_or("invalid YAML").trim();
     match first.find(" at line ") {

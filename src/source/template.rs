@@ -65,6 +65,19 @@ pub struct Template {
 /// Shown in plans where a value depends on a resource not created yet.
 pub const UNKNOWN: &str = "(known after apply)";
 
+/// The template's text with each reference as written (`${app.region}`).
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.parts {
+            match p {
+                Part::Lit(l) => f.write_str(l)?,
+                Part::Ref(r) => write!(f, "{r}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Template {
     /// A template with no references.
     pub fn literal(s: impl Into<String>) -> Self {
