@@ -12,6 +12,7 @@ pub mod identity_pool;
 pub mod identity_pool_roles;
 pub mod lambda_permission;
 pub mod naming;
+pub mod queue;
 pub mod role;
 pub mod table;
 pub mod test_user;
@@ -463,6 +464,7 @@ registry! {
     LambdaPermission => lambda_permission::LambdaPermission;
     TestUser => test_user::TestUser;
     Table => table::Table, declares table::Table;
+    Queue => queue::Queue, declares queue::Queue;
 }
 
 /// One owned match wins; two owned matches are an error, not a guess; a foreign one is returned

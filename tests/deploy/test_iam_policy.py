@@ -11,9 +11,12 @@ from conftest import REPO
 POLICY = REPO / "deploy" / "iam" / "stackwatch-policy.json"
 # `aws.<client>.<operation>(`, across line breaks (rustfmt splits long chains).
 CALL = re.compile(r"\.(idp|identity|iam|s3|apigw|sts|ddb|lambda)\s*\.\s*([a-z][a-z0-9_]*)\s*\(")
+# A client a kind builds for itself (`let sqs: aws_sdk_sqs::Client = aws.client();`), named
+# after its service: `sqs.<operation>(`.
+OWN_CALL = re.compile(r"(?<![\w.])(sqs)\s*\.\s*([a-z][a-z0-9_]*)\s*\(")
 
 PREFIX = {"idp": "cognito-idp", "identity": "cognito-identity", "iam": "iam", "sts": "sts",
-          "ddb": "dynamodb", "lambda": "lambda"}
+          "ddb": "dynamodb", "lambda": "lambda", "sqs": "sqs"}
 VARIANT = REPO / "deploy" / "iam" / "stackwatch-policy-with-boundary.json"
 BOUNDARY = "arn:aws:iam::*:policy/stackwatch-boundary"
 
@@ -26,6 +29,8 @@ SPECIAL = {
     ("s3", "delete_bucket_cors"): ["s3:PutBucketCORS"],
     # CreateBucket with CreateBucketConfiguration.Tags also needs s3:TagResource.
     ("s3", "create_bucket"): ["s3:CreateBucket", "s3:TagResource"],
+    # CreateQueue with tags also needs sqs:TagQueue.
+    ("sqs", "create_queue"): ["sqs:CreateQueue", "sqs:TagQueue"],
     # CreateTable with Tags also needs dynamodb:TagResource.
     ("ddb", "create_table"): ["dynamodb:CreateTable", "dynamodb:TagResource"],
     # SetIdentityPoolRoles hands the roles to Cognito: iam:PassRole on each.
@@ -63,7 +68,8 @@ def actions_for(client, op):
 def calls():
     found = {}
     for path in sorted((REPO / "src").rglob("*.rs")):
-        for m in CALL.finditer(path.read_text()):
+        text = path.read_text()
+        for m in [*CALL.finditer(text), *OWN_CALL.finditer(text)]:
             found.setdefault((m.group(1), m.group(2)), path.relative_to(REPO))
     return found
 
@@ -84,7 +90,8 @@ def test_the_scan_finds_the_calls_it_should():
     for key in [("idp", "create_user_pool"), ("identity", "set_identity_pool_roles"),
                 ("iam", "put_role_policy"), ("s3", "put_bucket_cors"), ("s3", "put_object"),
                 ("apigw", "create_route"), ("sts", "get_caller_identity"),
-                ("ddb", "create_table"), ("lambda", "add_permission")]:
+                ("ddb", "create_table"), ("lambda", "add_permission"),
+                ("sqs", "create_queue")]:
         assert key in found, key
     assert len(found) > 50
 
@@ -114,6 +121,8 @@ def test_no_wildcard_actions_and_iam_s3_scoped_to_our_names():
                 assert all(r.startswith("arn:aws:s3:::dev-notes-") for r in res), st
             if a.startswith("dynamodb:"):
                 assert res == ["arn:aws:dynamodb:*:*:table/dev-notes-*"], st
+            if a.startswith("sqs:") and a != "sqs:ListQueues":
+                assert res == ["arn:aws:sqs:*:*:dev-notes-*"], st
             if a == "lambda:AddPermission":
                 assert st["Condition"] == {
                     "StringEquals": {"lambda:Principal": "apigateway.amazonaws.com"}}, st
@@ -126,7 +135,7 @@ def test_role_path_and_bucket_names_match_the_scoping():
     (the app's and the lease's) are named {stage}-{app}-… ."""
     model = (REPO / "src" / "resource" / "role.rs").read_text()
     assert 'pub const DEFAULT_ROLE_PATH: &str = "/stackwatch/";' in model
-    for kind in ("bucket.rs", "table.rs"):
+    for kind in ("bucket.rs", "table.rs", "queue.rs"):
         assert 'format!("{stage}-{app}-{stack}-{resource}")' in (REPO / "src" / "resource" / kind).read_text()
     lease = REPO / "src" / "daemon" / "lease"
     assert 'format!("{stage}-{app}-stackwatch")' in (lease / "record.rs").read_text()
