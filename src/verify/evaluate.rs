@@ -787,6 +787,40 @@ mod tests {
         }
     }
 
+    /// Each case's result is what it expects.
+    fn expect(cases: Vec<(&str, bool, bool)>) {
+        for (what, got, want) in cases {
+            assert_eq!(got, want, "{what}");
+        }
+    }
+
+    #[test]
+    fn arn_components_match_separately_and_operators_are_anded() {
+        let aud = "cognito-identity.amazonaws.com:aud";
+        // Condition operators > ARN: each of the six colon-separated components is matched
+        // separately, with wildcards.
+        let c = Context::new().with(
+            "aws:SourceArn",
+            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+        );
+        let arn = |p: &str| {
+            arn_like(
+                p,
+                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
+                &c,
+            )
+        };
+        assert!(arn("arn:aws:execute-api:*:*:api/*"));
+        assert!(!arn("arn:aws:s3:*:*:api/*"));
+        // Conditions under different operators are ANDed (Condition element: "all must match").
+        assert!(!allowed(
+            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
+            "s3:GetObject",
+            OBJ
+        ));
+    }
+
     #[test]
     fn condition_operators_table_1() {
         let aud = "cognito-identity.amazonaws.com:aud";
@@ -825,31 +859,7 @@ mod tests {
                 false,
             ),
         ];
-        for (what, got, want) in cases {
-            assert_eq!(got, want, "{what}");
-        }
-        // Condition operators > ARN: each of the six colon-separated components is matched
-        // separately, with wildcards.
-        let c = Context::new().with(
-            "aws:SourceArn",
-            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-        );
-        let arn = |p: &str| {
-            arn_like(
-                p,
-                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-                &c,
-            )
-        };
-        assert!(arn("arn:aws:execute-api:*:*:api/*"));
-        assert!(!arn("arn:aws:s3:*:*:api/*"));
-        // Conditions under different operators are ANDed (Condition element: "all must match").
-        assert!(!allowed(
-            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
-                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
-            "s3:GetObject",
-            OBJ
-        ));
+        expect(cases);
     }
 
     #[test]
@@ -901,37 +911,12 @@ mod tests {
                 true,
             ),
         ];
-        for (what, got, want) in cases {
-            assert_eq!(got, want, "{what}");
-        }
-        // Condition operators > ARN: each of the six colon-separated components is matched
-        // separately, with wildcards.
-        let c = Context::new().with(
-            "aws:SourceArn",
-            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-        );
-        let arn = |p: &str| {
-            arn_like(
-                p,
-                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-                &c,
-            )
-        };
-        assert!(arn("arn:aws:execute-api:*:*:api/*"));
-        assert!(!arn("arn:aws:s3:*:*:api/*"));
-        // Conditions under different operators are ANDed (Condition element: "all must match").
-        assert!(!allowed(
-            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
-                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
-            "s3:GetObject",
-            OBJ
-        ));
+        expect(cases);
     }
 
     #[test]
     fn condition_operators_table_3() {
         let amr = "cognito-identity.amazonaws.com:amr";
-        let aud = "cognito-identity.amazonaws.com:aud";
         let cases: Vec<(&str, bool, bool)> = vec![
             (
                 "ForAnyValue:StringLike no match",
@@ -966,31 +951,7 @@ mod tests {
                 true,
             ),
         ];
-        for (what, got, want) in cases {
-            assert_eq!(got, want, "{what}");
-        }
-        // Condition operators > ARN: each of the six colon-separated components is matched
-        // separately, with wildcards.
-        let c = Context::new().with(
-            "aws:SourceArn",
-            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-        );
-        let arn = |p: &str| {
-            arn_like(
-                p,
-                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-                &c,
-            )
-        };
-        assert!(arn("arn:aws:execute-api:*:*:api/*"));
-        assert!(!arn("arn:aws:s3:*:*:api/*"));
-        // Conditions under different operators are ANDed (Condition element: "all must match").
-        assert!(!allowed(
-            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
-                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
-            "s3:GetObject",
-            OBJ
-        ));
+        expect(cases);
     }
 
     #[test]
@@ -1037,31 +998,7 @@ mod tests {
                 true,
             ),
         ];
-        for (what, got, want) in cases {
-            assert_eq!(got, want, "{what}");
-        }
-        // Condition operators > ARN: each of the six colon-separated components is matched
-        // separately, with wildcards.
-        let c = Context::new().with(
-            "aws:SourceArn",
-            "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-        );
-        let arn = |p: &str| {
-            arn_like(
-                p,
-                "arn:aws:execute-api:us-east-1:123:api/$default/GET/notes",
-                &c,
-            )
-        };
-        assert!(arn("arn:aws:execute-api:*:*:api/*"));
-        assert!(!arn("arn:aws:s3:*:*:api/*"));
-        // Conditions under different operators are ANDed (Condition element: "all must match").
-        assert!(!allowed(
-            json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
-                    "Condition": {"StringEquals": {aud: "us-east-1:pool"}, "Bool": {"aws:SecureTransport": "false"}}}]),
-            "s3:GetObject",
-            OBJ
-        ));
+        expect(cases);
     }
 
     #[test]
