@@ -13,6 +13,7 @@
 //! - `STACKWATCH_BENCH_SCALE` (default `1,10,50,100`): the stack counts of the scale table,
 //!   which also measures save-to-converged for one edited auth stack at each size.
 //! - `STACKWATCH_BENCH_EDITS` (default 20): edits for save-to-converged.
+//! - `STACKWATCH_BENCH_ONLY=scale`: the scale table alone.
 //!
 //! How the critical path is measured: the daemon's no-op reconcile runs once directly and once
 //! through the fault proxy adding a fixed latency L to every call; the growth of its duration
@@ -358,6 +359,9 @@ fn row(name: &str, value: String, note: &str) -> Row {
 }
 
 async fn run() -> String {
+    if std::env::var("STACKWATCH_BENCH_ONLY").as_deref() == Ok("scale") {
+        return table(scale_rows().await);
+    }
     let mut rows: Vec<Row> = Vec::new();
     let emu = Emulator::start();
     let aws = emu.aws().await;
@@ -536,15 +540,7 @@ async fn run() -> String {
     drop(emu);
 
     // 3. Scale.
-    let counts: Vec<usize> = std::env::var("STACKWATCH_BENCH_SCALE")
-        .unwrap_or_else(|_| "1,10,50,100".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    for n in counts {
-        eprintln!("bench: scale {n}");
-        rows.extend(scale(n).await);
-    }
+    rows.extend(scale_rows().await);
 
     // 4. Idle cost.
     let idle = env_num("STACKWATCH_BENCH_IDLE_SECS", 15);
@@ -581,7 +577,26 @@ async fn run() -> String {
         "",
     ));
     drop(d);
+    table(rows)
+}
 
+/// The scale table's rows, for each count of `STACKWATCH_BENCH_SCALE`.
+async fn scale_rows() -> Vec<Row> {
+    let counts: Vec<usize> = std::env::var("STACKWATCH_BENCH_SCALE")
+        .unwrap_or_else(|_| "1,10,50,100".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let mut rows = Vec::new();
+    for n in counts {
+        eprintln!("bench: scale {n}");
+        rows.extend(scale(n).await);
+    }
+    rows
+}
+
+/// The rows as a Markdown table.
+fn table(rows: Vec<Row>) -> String {
     let mut out = String::new();
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
@@ -669,9 +684,13 @@ async fn scale(n: usize) -> Vec<Row> {
     let d = daemon(&emu.env(), dir.path(), "300ms");
     wait_ready(&d, Duration::from_secs(600));
     let m0 = wait_reconciles(&d, &metrics(&d), keys as f64, Duration::from_secs(600));
+    let (_, _, cpu0) = proc_stats(&d);
     let m1 = wait_reconciles(&d, &m0, 3.0 * keys as f64, Duration::from_secs(1200));
+    let (hwm, _, cpu1) = proc_stats(&d);
     let (noop_ms, noop_reads, noop_writes, _) = m1.per_resync(&m0, keys);
-    let (hwm, _, _) = proc_stats(&d);
+    // The daemon's own CPU per key's reconcile: what a key costs stackwatch, apart from the
+    // time it waits for AWS (the emulator is one process, busy with every key's reads).
+    let cpu_per_key = (cpu1 - cpu0) * 1000.0 / (m1.duration_count - m0.duration_count).max(1.0);
     drop(d);
 
     // Plan CPU: engine::plan alone on a snapshot already read.
@@ -749,6 +768,11 @@ async fn scale(n: usize) -> Vec<Row> {
             &format!("scale {n}: no-op resync"),
             format!("{noop_ms:.0} ms busy, {noop_reads:.0} reads + {noop_writes:.0} writes"),
             &format!("daemon, per resync of {keys} keys, mean of 3"),
+        ),
+        row(
+            &format!("scale {n}: no-op reconcile, daemon CPU per key"),
+            format!("{cpu_per_key:.2} ms"),
+            &format!("{:.1} ms busy per key", noop_ms / keys as f64),
         ),
         row(
             &format!("scale {n}: plan CPU (no AWS)"),

@@ -92,8 +92,26 @@ impl Session {
 
     /// Stack outputs from what was read: only resources that are ours count, so an output is
     /// unknown rather than another owner's id.
-    pub fn deployed_outputs(&self) -> (crate::outputs::Outputs, bool) {
-        engine::outputs(&self.desired, &self.snapshot.app, &self.snapshot.attrs())
+    pub fn deployed_outputs(&self, focus: &Focus) -> (crate::outputs::Outputs, bool) {
+        engine::outputs(
+            &self.desired,
+            &self.snapshot.app,
+            &self.snapshot.attrs(),
+            focus,
+        )
+    }
+
+    /// Whether the stacks in focus are deployed: some resource is in focus, and every one in
+    /// focus was found, not someone else's.
+    pub fn focus_deployed(&self) -> bool {
+        let snap = &self.snapshot;
+        let mut focused = (0..snap.focus.len()).filter(|&i| snap.focus[i]).peekable();
+        focused.peek().is_some()
+            && focused.all(|i| {
+                snap.observed[i]
+                    .as_ref()
+                    .is_some_and(|o| o.owner != crate::resource::Owner::Foreign)
+            })
     }
 
     /// One deployed attribute (`AuthStack`, `Auth`, `userPoolId`) of a resource that is ours;

@@ -74,12 +74,18 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         if !errors.is_empty() {
             return Err(Error::Partial(errors).into());
         }
-        engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0
+        engine::outputs(
+            &session.desired,
+            &session.snapshot.app,
+            &report.attrs,
+            &focus,
+        )
+        .0
     } else {
         if plan.is_blocked() {
             return Err(Error::Partial(plan.problems()).into());
         }
-        session.deployed_outputs().0
+        session.deployed_outputs(&focus).0
     };
     // With --stack, only the focused stacks' outputs are known: they replace theirs in
     // outputs.json, and the other stacks' stay as the last apply wrote them.

@@ -47,7 +47,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     if format == Format::Env {
         return Ok(env(&session, &args)?);
     }
-    let (outputs, complete) = session.deployed_outputs();
+    let (outputs, complete) = session.deployed_outputs(&crate::engine::Focus::all());
     if format == Format::Json {
         println!(
             "{}",

@@ -87,7 +87,10 @@ async fn dispatch(
     loop {
         let batch = tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = trigger.notified() => vec![reconcile::Key::App],
+            _ = trigger.notified() => {
+                files.touch();
+                vec![reconcile::Key::App]
+            }
             paths = signals.recv() => match paths {
                 None => return,
                 Some(paths) => files.keys_for(&paths),

@@ -27,7 +27,9 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -167,11 +169,29 @@ impl std::fmt::Display for Key {
 }
 
 /// Which stack each stack file held at the last good load, by canonical path: what a file
-/// event is mapped to a key with.
+/// event is mapped to a key with. And a count of the watcher's signals: the files are hashed
+/// again only when it moved (or long ago), not for every key.
 #[derive(Debug, Clone, Default)]
-pub struct StackFiles(Arc<Mutex<BTreeMap<PathBuf, String>>>);
+pub struct StackFiles {
+    stacks: Arc<Mutex<BTreeMap<PathBuf, String>>>,
+    signals: Arc<AtomicU64>,
+}
+
+/// How long a digest of the files stands without a signal from the watcher: what a missed
+/// event (an inotify queue overflow) can cost.
+const DIGEST_MAX_AGE: Duration = Duration::from_secs(10);
 
 impl StackFiles {
+    /// The files may have changed (the watcher saw something, or a reconcile of everything was
+    /// asked for).
+    pub fn touch(&self) {
+        self.signals.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn signals(&self) -> u64 {
+        self.signals.load(Ordering::SeqCst)
+    }
+
     fn set(&self, desired: &Desired) {
         let map = desired
             .config
@@ -179,13 +199,13 @@ impl StackFiles {
             .iter()
             .filter_map(|s| Some((std::fs::canonicalize(&s.file).ok()?, s.name.clone())))
             .collect();
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = map;
+        *self.stacks.lock().unwrap_or_else(|p| p.into_inner()) = map;
     }
 
     /// What the resync spreads over its interval: every stack of the last good load, and the
     /// leftovers.
     pub fn resync_keys(&self) -> Vec<Key> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
         let stacks: std::collections::BTreeSet<&String> = map.values().collect();
         std::iter::once(Key::Leftovers)
             .chain(stacks.into_iter().map(|s| Key::Stack(s.clone())))
@@ -196,7 +216,8 @@ impl StackFiles {
     /// held one stack at the last load; anything else (`stackwatch.yaml`, a new, deleted or
     /// renamed file, a ConfigMap swap, an unknown change) is the whole app.
     pub fn keys_for(&self, paths: &[PathBuf]) -> Vec<Key> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        self.touch();
+        let map = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
         let mut keys = Vec::new();
         for p in paths {
             match std::fs::canonicalize(p).ok().and_then(|c| map.get(&c)) {
@@ -249,6 +270,8 @@ struct Memory {
     digest_set_by: u64,
     /// The last load, by the digest of the files it read (see [`Reconciler::load`]).
     loaded: Option<(String, Arc<Desired>)>,
+    /// The last digest of the files: the watcher's signal count then, when, and the digest.
+    digest: Option<(u64, Instant, String)>,
     /// Per stack, the resources it declared when a reconcile last read it: a stack that
     /// declares fewer now left a resource for leftover discovery.
     declared: BTreeMap<String, BTreeSet<String>>,
@@ -307,7 +330,7 @@ impl Reconciler {
     /// (taken before reading them, so what was loaded is at least that new) goes to `/status`,
     /// unless a reconcile that started later already put its own there.
     pub async fn reconcile(&self, key: &Key) -> Report {
-        let digest = crate::config::digest(&self.settings.config_dir);
+        let digest = self.digest();
         let seq = {
             let mut m = self.memory();
             m.started += 1;
@@ -334,6 +357,21 @@ impl Reconciler {
             self.shared.update(|s| s.config_digest = Some(digest));
         }
         report
+    }
+
+    /// The digest of the files, hashed again only when the watcher signalled since the last
+    /// time or that was [`DIGEST_MAX_AGE`] ago: a key's reconcile does not read every file.
+    fn digest(&self) -> String {
+        let signals = self.files.signals();
+        if let Some((s, at, d)) = &self.memory().digest
+            && *s == signals
+            && at.elapsed() < DIGEST_MAX_AGE
+        {
+            return d.clone();
+        }
+        let d = crate::config::digest(&self.settings.config_dir);
+        self.memory().digest = Some((signals, Instant::now(), d.clone()));
+        d
     }
 
     /// The files loaded and validated: the last load again while the files are byte for byte
@@ -500,8 +538,9 @@ impl Reconciler {
         self.show_others(shown, session);
         let expected: Vec<&Change> = plan.changes.iter().collect();
         self.settle(key, &session.desired, focus, desired_fp, &expected);
-        let (outputs, known) = session.deployed_outputs();
-        if known {
+        // A focused reconcile publishes its own stacks' outputs, once they are deployed.
+        let (outputs, known) = session.deployed_outputs(focus);
+        if known && session.focus_deployed() {
             self.publish_outputs(session, focus, outputs, false);
         }
         Ok(Outcome::Success)
@@ -613,7 +652,8 @@ impl Reconciler {
         if self.approval.mode() != super::approval::Mode::Auto {
             self.applied_parts();
         }
-        let outputs = engine::outputs(&session.desired, &session.snapshot.app, &report.attrs).0;
+        let app = &session.snapshot.app;
+        let outputs = engine::outputs(&session.desired, app, &report.attrs, focus).0;
         self.publish_outputs(session, focus, outputs, true);
         Ok(Outcome::Success)
     }
@@ -1124,6 +1164,35 @@ mod tests {
             error: Some(problem),
             ..change(id, "AuthStack", Action::Blocked)
         }
+    }
+
+    #[test]
+    fn a_key_hashes_the_files_again_only_after_a_signal() {
+        let dir = crate::config::testing::app_dir("", &[("a.yaml", "stack: A\n")]);
+        let settings = Settings {
+            config_dir: dir.path().to_path_buf(),
+            stage: None,
+            state_dir: dir.path().join(".stackwatch"),
+            guard: STRICT,
+            style: render::Style::PLAIN,
+        };
+        let approval = Arc::new(super::super::approval::Approval::new(
+            super::super::approval::Mode::Auto,
+        ));
+        let shared = Arc::new(Shared::new("auto"));
+        let r = Reconciler::new(settings, approval, shared, None);
+        let before = r.digest();
+        std::fs::write(dir.path().join("stacks/a.yaml"), "stack: B\n").unwrap();
+        assert_eq!(r.digest(), before, "no signal: the last digest stands");
+        let keys = r
+            .stack_files()
+            .keys_for(&[dir.path().join("stacks/a.yaml")]);
+        assert_eq!(keys, [Key::App], "a file no load has mapped is the app's");
+        assert_ne!(
+            r.digest(),
+            before,
+            "the watcher's signal makes it hash again"
+        );
     }
 
     #[test]

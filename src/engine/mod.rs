@@ -138,10 +138,16 @@ pub fn outputs(
     desired: &Desired,
     app: &AppCtx,
     attrs: &[Option<Attrs>],
+    focus: &Focus,
 ) -> (BTreeMap<String, BTreeMap<String, String>>, bool) {
     let mut all_known = true;
     let mut out = BTreeMap::new();
-    for stack in &desired.config.stacks {
+    for stack in desired
+        .config
+        .stacks
+        .iter()
+        .filter(|s| focus.includes(&s.name))
+    {
         let mut values = BTreeMap::new();
         for o in &stack.outputs {
             let v = desired.output_value(&o.value, app, attrs);

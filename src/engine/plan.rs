@@ -18,30 +18,47 @@ fn adopt_hint(desired: &Desired, i: usize, physical: &str) -> String {
 /// apply)"; nodes out of focus only lend their attributes.
 pub fn plan(desired: &Desired, snap: &Snapshot) -> Plan {
     let mut attrs = snap.attrs();
-    let mut changes = Vec::with_capacity(desired.nodes.len());
+    let lent = lent(desired, snap);
+    let mut changes: Vec<Option<Change>> = Vec::with_capacity(desired.nodes.len());
     for i in 0..desired.nodes.len() {
         let change = if snap.focus[i] {
-            plan_node(desired, snap, &attrs, &changes, i)
+            Some(plan_node(desired, snap, &attrs, &changes, i))
+        } else if lent[i] {
+            Some(lend(desired, snap, &attrs, i))
         } else {
-            lend(desired, snap, &attrs, i)
+            None
         };
-        if matches!(
-            change.action,
-            Action::Create | Action::Replace | Action::Blocked
-        ) {
+        if change
+            .as_ref()
+            .is_some_and(|c| matches!(c.action, Action::Create | Action::Replace | Action::Blocked))
+        {
             attrs[i] = None;
         }
         changes.push(change);
     }
-    // Out of focus: planned above only so that indices line up; never shown or applied.
+    // Out of focus: planned above only for what the focus needs; never shown or applied.
     let mut changes: Vec<Change> = changes
         .into_iter()
         .enumerate()
         .filter(|(i, _)| snap.focus[*i])
-        .map(|(_, c)| c)
+        .filter_map(|(_, c)| c)
         .collect();
     changes.extend(snap.orphans.iter().map(leftover));
     Plan { changes }
+}
+
+/// The nodes out of focus that a node in focus depends on: only they are lent, so a focused
+/// plan costs its own stacks, not the app.
+fn lent(desired: &Desired, snap: &Snapshot) -> Vec<bool> {
+    let mut lent = vec![false; desired.nodes.len()];
+    for (i, node) in desired.nodes.iter().enumerate() {
+        if snap.focus[i] {
+            for &d in &node.deps {
+                lent[d] = !snap.focus[d];
+            }
+        }
+    }
+    lent
 }
 
 /// A node out of focus: its attributes stand as read or known; it is not planned. One that is
@@ -70,7 +87,7 @@ fn plan_node(
     desired: &Desired,
     snap: &Snapshot,
     attrs: &[Option<Attrs>],
-    changes: &[Change],
+    changes: &[Option<Change>],
     i: usize,
 ) -> Change {
     let node = &desired.nodes[i];
@@ -83,6 +100,7 @@ fn plan_node(
         && node.deps.iter().any(|&d| {
             changes
                 .get(d)
+                .and_then(Option::as_ref)
                 .is_some_and(|c| matches!(c.action, Action::Create | Action::Replace))
         });
     let observed = snap.observed[i].as_ref().filter(|_| !parent_remade);
@@ -118,7 +136,7 @@ fn plan_node(
 fn problem(
     desired: &Desired,
     snap: &Snapshot,
-    changes: &[Change],
+    changes: &[Option<Change>],
     i: usize,
     action: Action,
     physical: &str,
@@ -161,8 +179,11 @@ fn leftover(o: &crate::engine::Orphan) -> Change {
     }
 }
 
-fn changes_blocked(changes: &[Change], i: usize) -> bool {
-    changes.get(i).is_some_and(|c| c.action == Action::Blocked)
+fn changes_blocked(changes: &[Option<Change>], i: usize) -> bool {
+    changes
+        .get(i)
+        .and_then(Option::as_ref)
+        .is_some_and(|c| c.action == Action::Blocked)
 }
 
 #[cfg(test)]
@@ -409,6 +430,27 @@ resources:
             )
         );
         assert_eq!(p.summary().delete, 1);
+    }
+
+    #[test]
+    fn a_focused_plan_lends_only_what_its_focus_depends_on() {
+        let d = desired();
+        let mut snap = deployed(&d);
+        snap.focus = d
+            .nodes
+            .iter()
+            .map(|n| n.id == "App.Auth.UserPoolClient")
+            .collect();
+        let lent: Vec<&str> = lent(&d, &snap)
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l)
+            .map(|(i, _)| d.nodes[i].id.as_str())
+            .collect();
+        assert_eq!(lent, ["App.Auth.UserPool"], "the client's one dependency");
+        let p = plan(&d, &snap);
+        let ids: Vec<&str> = p.changes.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["App.Auth.UserPoolClient"]);
     }
 
     #[test]
