@@ -83,6 +83,10 @@ SELECTION = {
     "test_awslambda/test_lambda_policy.py": "all",
     # the verified ones that do not invoke a function (no docker)
     "test_awslambda/test_lambda.py": {"test_list_functions", "test_get_function", "test_update_function_zip", "test_update_configuration"},
+    # not test_sqs_integration.py (invokes Lambda: docker) nor test_server.py (moto in-process)
+    "test_sqs/test_sqs.py": "all",
+    "test_sqs/test_sqs_message_attributes.py": "all",
+    "test_sqs/test_sqs_multiaccount.py": "all",
 }
 
 

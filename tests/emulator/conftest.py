@@ -2,7 +2,8 @@
 
   strict  deploy/local/emulator (strict mode on, the default)
   lax     deploy/local/emulator with STACKWATCH_EMULATOR_STRICT=0
-  delay   deploy/local/emulator with STACKWATCH_EMULATOR_IAM_DELAY=IAM_DELAY
+  delay   deploy/local/emulator with STACKWATCH_EMULATOR_IAM_DELAY=IAM_DELAY and
+          STACKWATCH_EMULATOR_SQS_DELETE_DELAY=SQS_DELETE_DELAY
   plain   moto_server from the same venv, no extensions at all
 
 A strict-mode test runs against "strict" and, marked xfail(strict=True),
@@ -35,6 +36,7 @@ EMULATOR = REPO / "deploy" / "local" / "emulator"
 MOTO_SERVER = REPO / "deploy" / "local" / ".venv" / "bin" / "moto_server"
 STARTUP_TIMEOUT = float(os.environ.get("EMULATOR_STARTUP_TIMEOUT", "600"))  # first run installs the venv
 IAM_DELAY = 2.0
+SQS_DELETE_DELAY = 2.0
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -44,7 +46,7 @@ for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
 MODES = {
     "strict": {},
     "lax": {"STACKWATCH_EMULATOR_STRICT": "0"},
-    "delay": {"STACKWATCH_EMULATOR_IAM_DELAY": str(IAM_DELAY)},
+    "delay": {"STACKWATCH_EMULATOR_IAM_DELAY": str(IAM_DELAY), "STACKWATCH_EMULATOR_SQS_DELETE_DELAY": str(SQS_DELETE_DELAY)},
     "plain": None,  # moto_server
 }
 
@@ -52,8 +54,8 @@ MODES = {
 STRICT = ["strict", pytest.param("lax", marks=pytest.mark.xfail(strict=True, reason="moto accepts what AWS refuses"))]
 # Extension tests: AWS behaviour the emulator adds, missing from plain moto.
 EXTENDED = ["strict", pytest.param("plain", marks=pytest.mark.xfail(strict=True, reason="plain moto lacks it"))]
-# Propagation tests: need the delay.
-DELAYED = ["delay", pytest.param("lax", marks=pytest.mark.xfail(strict=True, reason="moto has no IAM propagation"))]
+# Propagation tests: need the delays.
+DELAYED = ["delay", pytest.param("lax", marks=pytest.mark.xfail(strict=True, reason="moto has no propagation delays"))]
 
 
 def _free_port():
@@ -219,7 +221,7 @@ def extended(request, emulators):
 
 @pytest.fixture(params=DELAYED)
 def delayed(request, emulators):
-    """The emulator with an IAM delay, and (xfail) strict mode off."""
+    """The emulator with the IAM and SQS delays, and (xfail) strict mode off."""
     return Target(emulators[request.param])
 
 

@@ -70,14 +70,15 @@ def test_strict_off_counts_nothing(lax):
 
 
 def test_strict_on_is_logged_at_start(emulator):
-    assert "strict: on (cognito-idp, cognito-identity, iam, sts, s3, apigatewayv2, dynamodb, lambda;" in emulator.log()
+    assert "strict: on (cognito-idp, cognito-identity, iam, sts, s3, apigatewayv2, dynamodb, lambda, sqs;" in emulator.log()
     assert "not enforced" not in emulator.log()  # every model pattern translated
 
 
+@pytest.mark.parametrize("variable", ["STACKWATCH_EMULATOR_IAM_DELAY", "STACKWATCH_EMULATOR_SQS_DELETE_DELAY"])
 @pytest.mark.parametrize("value", ["soon", "-1"])
-def test_bad_iam_delay_stops_the_emulator(value):
+def test_bad_delay_stops_the_emulator(variable, value):
     env = {k: v for k, v in os.environ.items() if not k.startswith("STACKWATCH_EMULATOR_")}
-    env["STACKWATCH_EMULATOR_IAM_DELAY"] = value
+    env[variable] = value
     done = subprocess.run([str(PYTHON), str(MOTO_EXT), "1"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
-    assert "STACKWATCH_EMULATOR_IAM_DELAY" in done.stderr
+    assert variable in done.stderr

@@ -1,9 +1,10 @@
 """The refusal counter behind GET /_stackwatch/refusals, and the stderr log.
 
 Two counts: "validation" (a strict rule refused a request AWS would refuse:
-model check, bucket naming, IAM sizes, empty Statement, unknown operation) and
-"propagation" (a role that IAM has not propagated yet, or does not exist, as
-cognito-identity sees it: transient on AWS, so kept apart). "recent" holds the
+model check, bucket naming, IAM sizes, empty Statement, unknown operation, SQS
+queue attributes) and "propagation" (a role that IAM has not propagated yet, or
+does not exist, as cognito-identity sees it; an SQS queue name deleted too
+recently: transient on AWS, so kept apart). "recent" holds the
 last 50 refusals of either kind, oldest first.
 """
 

@@ -11,6 +11,8 @@
   apigatewayv2     apigateway, /v2/  rest-json  400 BadRequestException {"message"}
   dynamodb         dynamodb          json       400 com.amazon.coral.validate#ValidationException
   lambda           lambda            rest-json  400 ValidationException {"Type","message"}
+  sqs              sqs               json       400 MissingParameter, InvalidAttributeName (SQS's
+                                                own codes, x-amzn-query-error; see SqsErrors)
 
 A JSON body that does not parse, or a JSON value of the wrong type, answers
 SerializationException (json protocol) as AWS's JSON services do. An unknown
@@ -20,7 +22,7 @@ operation are left to moto (S3 has non-API paths: POST forms, website
 endpoints; moto serves Lambda paths newer than the model's).
 
 Where AWS words a violation its own way, the renderer says so: an invalid IAM
-path, an S3 LocationConstraint, an S3 ACL body (see each class).
+path, an S3 LocationConstraint, an S3 ACL body, SQS's codes (see each class).
 """
 
 import json
@@ -209,6 +211,99 @@ class LambdaErrors:
         ], body
 
 
+class SqsErrors:
+    """SQS (awsJson1_0 with awsQueryCompatible): {"__type", "message"} plus x-amzn-query-error.
+
+    SQS answers over JSON with the error shape's namespaced name in __type and
+    the code of its query protocol in `x-amzn-query-error: CODE;Sender`, which
+    the SDKs report as the error code (botocore's Code, aws-sdk-sqs's code()).
+    A Refusal's code is that query code; QUERY_TO_TYPE gives its __type. The
+    pairs as AWS answers them (LocalStack's snapshots recorded against AWS:
+    QueryErrorCode is the __type's name, Code the header's; moto's aws_verified
+    _verify_unknown_queue_error for QueueDoesNotExist), coral's own exceptions
+    (InvalidParameterValueException, MissingRequiredParameterException) in
+    com.amazon.coral.service as LocalStack's serializer notes AWS sends them.
+
+    The model (botocore's sqs) states required members, types and enums only.
+    A missing member answers MissingParameter "The request must contain the
+    parameter X." (SQS's wording, e.g. for MessageBody in LocalStack's AWS
+    snapshots); a queue attribute name outside QueueAttributeName in CreateQueue,
+    SetQueueAttributes or GetQueueAttributes answers InvalidAttributeName
+    "Unknown Attribute X." (as AWS answers a FIFO attribute on a standard queue,
+    and as moto already answers GetQueueAttributes). Other enums are not
+    enforced: AWS takes message system attribute names (SentTimestamp,
+    ApproximateReceiveCount, ...) in ReceiveMessage's AttributeNames, whose
+    model shape is the queue attributes' enum; moto's tests send them.
+    """
+
+    QUERY_TO_TYPE = {
+        "AWS.SimpleQueueService.NonExistentQueue": "com.amazonaws.sqs#QueueDoesNotExist",
+        "AWS.SimpleQueueService.QueueDeletedRecently": "com.amazonaws.sqs#QueueDeletedRecently",
+        "QueueAlreadyExists": "com.amazonaws.sqs#QueueNameExists",
+        "InvalidAttributeName": "com.amazonaws.sqs#InvalidAttributeName",
+        "InvalidAttributeValue": "com.amazonaws.sqs#InvalidAttributeValue",
+        "InvalidParameterValue": "com.amazon.coral.service#InvalidParameterValueException",
+        "MissingParameter": "com.amazon.coral.service#MissingRequiredParameterException",
+    }
+    ATTRIBUTE_OPERATIONS = ("CreateQueue", "SetQueueAttributes", "GetQueueAttributes")
+    ATTRIBUTE_SHAPES = ("QueueAttributeMap", "AttributeNameList")
+
+    def validation(self, violations, call=None):
+        kept = [v for v in violations if not self._unenforced(v, call)]
+        if not kept:
+            return None  # only enums AWS does not enforce: the request goes on
+        typed = [v for v in kept if v.type_error]
+        if typed:
+            v = typed[0]
+            return Refusal("model", "SerializationException",
+                           f"Cannot deserialize value at '{v.path}': {v.message.rsplit(': ', 1)[-1]}")
+        for v in kept:
+            if v.value is None and v.message.endswith("Member must not be null"):
+                name = v.path.rsplit(".", 1)[-1]
+                return Refusal("model", "MissingParameter",
+                               f"The request must contain the parameter {name[:1].upper() + name[1:]}.",
+                               detail=check.summary(kept))
+        for v in kept:
+            unknown = self._unknown_attribute(v, call)
+            if unknown is not None:
+                return Refusal("model", "InvalidAttributeName", f"Unknown Attribute {unknown}.",
+                               detail=check.summary(kept))
+        return Refusal("model", "InvalidParameterValue", check.summary(kept))
+
+    def _unenforced(self, v, call):
+        if "enum value set" not in v.message or v.type_error:
+            return False
+        return not (call is not None and call.operation in self.ATTRIBUTE_OPERATIONS and v.shape in self.ATTRIBUTE_SHAPES)
+
+    @staticmethod
+    def _unknown_attribute(v, call):
+        if call is None or v.shape not in SqsErrors.ATTRIBUTE_SHAPES:
+            return None
+        names = call.model.shape("QueueAttributeName")["enum"]
+        for name in (v.value if isinstance(v.value, (dict, list)) else ()):
+            if isinstance(name, str) and name not in names:
+                return name
+        return None
+
+    def unknown_operation(self, op):
+        return Refusal("operation", "UnknownOperationException", f"Unknown operation {op}")
+
+    def malformed(self, detail):
+        return Refusal("model", "SerializationException", detail)
+
+    def render(self, refusal, method):
+        type_ = self.QUERY_TO_TYPE.get(refusal.code, refusal.code)
+        body = json.dumps({"__type": type_, "message": refusal.message}).encode()
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("x-amzn-ErrorType", type_),
+            ("x-amzn-RequestId", _request_id()),
+        ]
+        if refusal.code in self.QUERY_TO_TYPE:
+            headers.append(("x-amzn-query-error", f"{refusal.code};Sender"))
+        return refusal.status, headers, body
+
+
 # ------------------------------------------------------------------- table
 
 SERVICES = (
@@ -220,6 +315,7 @@ SERVICES = (
     Service("apigatewayv2", "apigateway", RestJsonErrors(), path_prefix="/v2/"),
     Service("dynamodb", "dynamodb", JsonErrors("com.amazon.coral.validate#ValidationException")),
     Service("lambda", "lambda", LambdaErrors()),
+    Service("sqs", "sqs", SqsErrors()),
 )
 
 # REST services whose requests that match no operation go to moto unchecked.
