@@ -24,6 +24,7 @@ pub mod desired;
 pub mod engine;
 pub mod error;
 pub mod init;
+pub mod operator;
 pub mod outputs;
 pub mod plan;
 pub mod policy;

@@ -4,6 +4,7 @@
 mod apply;
 mod completions;
 mod destroy;
+mod export;
 mod init;
 mod outputs;
 mod plan;
@@ -97,6 +98,8 @@ pub enum Command {
     Destroy(destroy::Args),
     /// Print the JSON Schema of the stack files (or of stackwatch.yaml with --app).
     Schema(schema::Args),
+    /// Print the config directory as Kubernetes objects (App, Stack), or their CRDs.
+    Export(export::Args),
     /// Keep AWS converged with the files: watch, resync, approve, apply (until Ctrl-C).
     Watch(watch::Args),
     /// Create, list or delete users of an auth resource's user pool.
@@ -149,6 +152,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Outputs(a) => outputs::run(&ctx, a).await,
         Command::Destroy(a) => destroy::run(&ctx, a).await,
         Command::Schema(a) => schema::run(a),
+        Command::Export(a) => export::run(&ctx, a),
         Command::Watch(a) => watch::run(&ctx, a).await,
         Command::Users(a) => users::run(&ctx, a).await,
         Command::Verify(a) => verify::run(&ctx, a).await,
