@@ -13,7 +13,6 @@
 
 use super::{Hint, Resolve, ResourceKind};
 use crate::source::template::{Resolved, Template};
-use std::fmt;
 
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
@@ -46,17 +45,7 @@ impl Password {
     }
 }
 
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+crate::redacted!(Password);
 
 /// What the config asks for: a declared test user of this stage in a pool.
 #[derive(Debug, Clone)]
