@@ -10,7 +10,7 @@
 //! field back: ours from the spec, the ones we do not manage (login providers, OpenID/SAML
 //! providers, developer provider name, other people's tags) as they are.
 
-use super::naming::{self, NameRule};
+use super::naming::{COGNITO_CHARS, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
 use crate::source::template::{Resolved, Template};
 use std::collections::HashMap;
@@ -26,16 +26,7 @@ use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool";
 /// CreateIdentityPool's `IdentityPoolName`: 1-128 characters of `[\w\s+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a Cognito identity pool name",
-    min: 1,
-    max: 128,
-    allowed: naming::cognito_name_char,
-    allowed_words: "letters, digits, spaces and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new("a Cognito identity pool name", 1, 128, COGNITO_CHARS);
 /// Every managed field, the name included, changes in place with UpdateIdentityPool.
 pub const FORCE_NEW: &[&str] = &[];
 /// "ResourceNotFoundException: IdentityPool '<id>' not found."

@@ -12,7 +12,7 @@
 
 use serde_json::{Value, json};
 
-use super::naming::NameRule;
+use super::naming::{Chars, NameRule};
 use super::{Attrs, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State};
 use super::{TAG_ID, TAG_STACK, Tags};
 use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
@@ -26,23 +26,18 @@ pub const PRINCIPAL: &str = "apigateway.amazonaws.com";
 /// The statement ids stackwatch derives start with this.
 pub const SID_PREFIX: &str = "stackwatch";
 /// AddPermission's `StatementId`: 1-100 characters of `[a-zA-Z0-9-_.]`.
-pub const SID: NameRule = NameRule {
-    what: "a Lambda permission statement id",
-    min: 1,
-    max: 100,
-    allowed: sid_char,
-    allowed_words: "letters, digits and `-_.`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const SID: NameRule = NameRule::new(
+    "a Lambda permission statement id",
+    1,
+    100,
+    Chars {
+        allowed: |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'),
+        words: "letters, digits and `-_.`",
+    },
+);
 /// "ResourceNotFoundException: Function not found: arn:…" and, for GetPolicy of a function with
 /// no policy, "The resource you requested does not exist."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
-
-fn sid_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
-}
 
 /// The statement id for one API's routes: `stackwatch-{stage}-{app}-{stack}-{api}`.
 pub fn statement_id(stage: &str, app: &str, stack: &str, api: &str) -> String {

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use serde_saphyr::Spanned;
 
 use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
-use super::naming::NameRule;
+use super::naming::{Chars, NameRule};
 use super::{
     Attrs, ConsoleLink, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State, Tags,
     owner_from_tags, tags_state,
@@ -182,16 +182,15 @@ pub const NOT_FOUND: &[&str] = &[
 ];
 
 /// CreateQueue's `QueueName`: 1-80 characters of `[A-Za-z0-9_-]`.
-pub const NAME: NameRule = NameRule {
-    what: "an SQS queue name",
-    min: 1,
-    max: 80,
-    allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
-    allowed_words: "letters, digits, `-` and `_`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new(
+    "an SQS queue name",
+    1,
+    80,
+    Chars {
+        allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        words: "letters, digits, `-` and `_`",
+    },
+);
 
 /// A dead-letter queue: its ARN (a template until resolved) and the receives before a move.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,16 +20,7 @@ use crate::policy::PolicyDocument;
 
 pub const KIND: &str = "IAM role";
 /// CreateRole's `RoleName`: 1-64 characters of `[\w+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "an IAM role name",
-    min: 1,
-    max: 64,
-    allowed: naming::iam_name_char,
-    allowed_words: "letters, digits and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new("an IAM role name", 1, 64, naming::IAM_CHARS);
 pub const FORCE_NEW: &[&str] = &["path"];
 /// "NoSuchEntity: Role <name> not found" (and the same code for a missing inline policy).
 pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];

@@ -27,7 +27,7 @@ use aws_sdk_dynamodb::types::{
 use serde_json::{Value, json};
 
 use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
-use super::naming::NameRule;
+use super::naming::{Chars, NameRule};
 use super::{
     Attrs, Detail, Hint, Observed, Owner, Resolve, ResourceKind, State, Tags, owner_from_tags,
     tags_state,
@@ -42,16 +42,15 @@ pub const FORCE_NEW: &[&str] = &["partitionKey", "sortKey"];
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
 /// CreateTable's `TableName`: 3-255 characters of `[a-zA-Z0-9_.-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a DynamoDB table name",
-    min: 3,
-    max: 255,
-    allowed: |c| c.is_ascii_alphanumeric() || "_.-".contains(c),
-    allowed_words: "letters, digits and `_.-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new(
+    "a DynamoDB table name",
+    3,
+    255,
+    Chars {
+        allowed: |c| c.is_ascii_alphanumeric() || "_.-".contains(c),
+        words: "letters, digits and `_.-`",
+    },
+);
 
 // ---- What a stack file declares: `kind: table`
 

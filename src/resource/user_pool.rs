@@ -9,7 +9,7 @@
 //! case-sensitive sign-in, and its plan carries a note saying how to replace it, rather than
 //! replacing a pool full of users on its own.
 
-use super::naming::{self, NameRule};
+use super::naming::{COGNITO_CHARS, NameRule};
 use super::{Hint, Resolve, ResourceKind};
 use crate::source::template::Template;
 use aws_sdk_cognitoidentityprovider::types::{
@@ -26,16 +26,7 @@ use crate::aws::{self, Aws, AwsError, OrNotFound};
 
 pub const KIND: &str = "Cognito user pool";
 /// CreateUserPool's `PoolName`: 1-128 characters of `[\w\s+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a Cognito user pool name",
-    min: 1,
-    max: 128,
-    allowed: naming::cognito_name_char,
-    allowed_words: "letters, digits, spaces and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new("a Cognito user pool name", 1, 128, COGNITO_CHARS);
 /// Cognito cannot change the username attributes of an existing pool.
 pub const FORCE_NEW: &[&str] = &["usernameAttributes"];
 /// "ResourceNotFoundException: User pool <id> does not exist."

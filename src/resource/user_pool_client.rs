@@ -2,7 +2,7 @@
 //! refresh-token flows. Clients carry no tags; one is ours when its pool is ours and its name
 //! is our deterministic name. A client whose pool is not created yet does not exist.
 
-use super::naming::{self, NameRule};
+use super::naming::{COGNITO_CHARS, NameRule};
 use super::{Hint, Resolve, ResourceKind};
 use crate::source::template::{Resolved, Template};
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
@@ -16,16 +16,7 @@ use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito user pool client";
 /// CreateUserPoolClient's `ClientName`: 1-128 characters of `[\w\s+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a Cognito user pool client name",
-    min: 1,
-    max: 128,
-    allowed: naming::cognito_name_char,
-    allowed_words: "letters, digits, spaces and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new("a Cognito user pool client name", 1, 128, COGNITO_CHARS);
 /// A client cannot move to another pool, and whether it has a secret is fixed at creation.
 pub const FORCE_NEW: &[&str] = &["userPoolId", "generateSecret"];
 

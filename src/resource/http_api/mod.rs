@@ -31,16 +31,7 @@ use routes::{
 
 pub const KIND: &str = "API Gateway HTTP API";
 /// CreateApi's `Name`: 1-128 characters.
-pub const NAME: NameRule = NameRule {
-    what: "an API Gateway API name",
-    min: 1,
-    max: 128,
-    allowed: naming::any_char,
-    allowed_words: "any characters",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new("an API Gateway API name", 1, 128, naming::ANY_CHARS);
 pub const FORCE_NEW: &[&str] = &[];
 /// The stage stackwatch keeps on every API: served at the API endpoint's root.
 pub const STAGE: &str = "$default";
