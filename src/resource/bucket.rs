@@ -23,7 +23,6 @@ use crate::aws::{Aws, AwsError, RetryWhen, retry};
 pub const KIND: &str = "S3 bucket";
 /// S3's bucket naming rules (see [`naming::BUCKET`]).
 pub const NAME: NameRule = naming::BUCKET;
-pub const FORCE_NEW: &[&str] = &[];
 
 /// The length of `-{account}`: account ids are 12 digits.
 const ACCOUNT_SUFFIX_LEN: usize = "-123456789012".len();
@@ -381,19 +380,12 @@ pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created
 pub struct Bucket;
 
 impl ResourceKind for Bucket {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const HOLDS_DATA: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "https://s3.console.aws.amazon.com/s3/buckets/{}?region={}",
-            link.id, link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("https://s3.console.aws.amazon.com/s3/buckets/{id}?region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.name]
     }

@@ -27,8 +27,6 @@ use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 pub const KIND: &str = "Cognito identity pool";
 /// CreateIdentityPool's `IdentityPoolName`: 1-128 characters of `[\w\s+=,.@-]`.
 pub const NAME: NameRule = NameRule::new("a Cognito identity pool name", 1, 128, COGNITO_CHARS);
-/// Every managed field, the name included, changes in place with UpdateIdentityPool.
-pub const FORCE_NEW: &[&str] = &[];
 /// "ResourceNotFoundException: IdentityPool '<id>' not found."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
@@ -254,26 +252,18 @@ async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
         .map_err(|e| AwsError::new("tagging", KIND, id, e))
 }
 
-/// The identity pool kind; a leftover one (no file declares it) is deleted.
+/// The identity pool kind; a leftover one (no file declares it) is deleted. Every managed field,
+/// the name included, changes in place with UpdateIdentityPool: nothing forces a new one.
 pub struct IdentityPool;
 
 impl ResourceKind for IdentityPool {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/identity/identity-pools/{}/?region={}",
-            link.home(),
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/cognito/v2/identity/identity-pools/{id}/?region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id, &def.client_id]
     }

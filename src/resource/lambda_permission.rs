@@ -19,7 +19,6 @@ use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
 use crate::source::template::Template;
 
 pub const KIND: &str = "Lambda permission";
-pub const FORCE_NEW: &[&str] = &[];
 /// What the statement allows, and to whom.
 pub const ACTION: &str = "lambda:InvokeFunction";
 pub const PRINCIPAL: &str = "apigateway.amazonaws.com";
@@ -274,10 +273,7 @@ async fn list_statements(
 pub struct LambdaPermission;
 
 impl ResourceKind for LambdaPermission {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FINDS_LEFTOVERS: bool = true;
 
     fn templates(def: &Def) -> Vec<&Template> {

@@ -31,7 +31,7 @@ use serde_saphyr::Spanned;
 use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
 use super::naming::{Chars, NameRule};
 use super::{
-    Attrs, ConsoleLink, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State, Tags,
+    Attrs, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State, Tags,
     owner_from_tags, tags_state,
 };
 use crate::aws::{Aws, AwsError, CallCounter, OrNotFound, ServiceClient};
@@ -173,7 +173,6 @@ fn check_dead_letter(cx: &mut dyn Check, d: DeadLetterFields) -> Option<DeadLett
 // ---- The SQS queue itself
 
 pub const KIND: &str = "SQS queue";
-pub const FORCE_NEW: &[&str] = &[];
 /// "AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist." (the JSON
 /// protocol's `QueueDoesNotExist`, as the SDK reports it with the query-compatible code).
 pub const NOT_FOUND: &[&str] = &[
@@ -355,21 +354,12 @@ async fn read_back(
 pub struct Queue;
 
 impl ResourceKind for Queue {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console (the physical id is the queue's URL).
-    fn console_url(link: &ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/sqs/v3/home?region={}#/queues/{}",
-            link.home(),
-            link.region,
-            link.id
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/sqs/v3/home?region={region}#/queues/{id}");
     fn templates(def: &Def) -> Vec<&Template> {
         def.dead_letter.iter().map(|d| &d.queue).collect()
     }

@@ -21,7 +21,6 @@ use crate::policy::PolicyDocument;
 pub const KIND: &str = "IAM role";
 /// CreateRole's `RoleName`: 1-64 characters of `[\w+=,.@-]`.
 pub const NAME: NameRule = NameRule::new("an IAM role name", 1, 64, naming::IAM_CHARS);
-pub const FORCE_NEW: &[&str] = &["path"];
 /// "NoSuchEntity: Role <name> not found" (and the same code for a missing inline policy).
 pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];
 /// The one inline policy stackwatch manages on each role.
@@ -360,19 +359,13 @@ pub async fn list_owned(
 pub struct Role;
 
 impl ResourceKind for Role {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    const FORCE_NEW: &'static [&'static str] = &["path"];
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "https://console.aws.amazon.com/iam/home#/roles/details/{}",
-            link.id
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("https://console.aws.amazon.com/iam/home#/roles/details/{id}");
     fn templates(def: &Def) -> Vec<&Template> {
         std::iter::once(&def.identity_pool_id)
             .chain(def.statements.iter().flat_map(|s| s.resources.iter()))

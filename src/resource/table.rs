@@ -36,8 +36,6 @@ use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 use crate::source::template::Template;
 
 pub const KIND: &str = "DynamoDB table";
-/// DynamoDB cannot change a table's key schema.
-pub const FORCE_NEW: &[&str] = &["partitionKey", "sortKey"];
 /// "ResourceNotFoundException: Requested resource not found: Table: X not found".
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
@@ -655,21 +653,14 @@ async fn update_table(
 pub struct Table;
 
 impl ResourceKind for Table {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    /// DynamoDB cannot change a table's key schema.
+    const FORCE_NEW: &'static [&'static str] = &["partitionKey", "sortKey"];
     const HOLDS_DATA: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/dynamodbv2/home?region={}#table?name={}",
-            link.home(),
-            link.region,
-            link.id
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/dynamodbv2/home?region={region}#table?name={id}");
     fn templates(_: &Def) -> Vec<&Template> {
         Vec::new()
     }
@@ -895,7 +886,7 @@ mod tests {
 
     #[test]
     fn keys_force_replacement_and_names_follow_dynamodb() {
-        assert_eq!(FORCE_NEW, ["partitionKey", "sortKey"]);
+        assert_eq!(Table::FORCE_NEW, ["partitionKey", "sortKey"]);
         NAME.check("dev-notes-StorageStack-Notes").unwrap();
         assert!(NAME.check("ab").is_err());
         assert!(NAME.check("a/b/c").is_err());

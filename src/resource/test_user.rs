@@ -24,7 +24,6 @@ use super::{Attrs, Detail, Observed, Owner, State};
 use crate::aws::{Aws, AwsError};
 
 pub const KIND: &str = "Cognito test user";
-pub const FORCE_NEW: &[&str] = &[];
 
 /// Errors that mean "this user is not there": the user, or its whole pool.
 const NOT_FOUND: &[&str] = &["UserNotFoundException", "ResourceNotFoundException"];
@@ -384,21 +383,12 @@ fn attribute(name: &str, value: &str, label: &str) -> Result<AttributeType, AwsE
 pub struct TestUser;
 
 impl ResourceKind for TestUser {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FOUND_THROUGH_DEPS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/idp/user-pools/{}/user-management/users?region={}",
-            link.home(),
-            (link.sibling)("UserPool")?,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/cognito/v2/idp/user-pools/{UserPool}/user-management/users?region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id]
     }

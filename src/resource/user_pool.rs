@@ -27,8 +27,6 @@ use crate::aws::{self, Aws, AwsError, OrNotFound};
 pub const KIND: &str = "Cognito user pool";
 /// CreateUserPool's `PoolName`: 1-128 characters of `[\w\s+=,.@-]`.
 pub const NAME: NameRule = NameRule::new("a Cognito user pool name", 1, 128, COGNITO_CHARS);
-/// Cognito cannot change the username attributes of an existing pool.
-pub const FORCE_NEW: &[&str] = &["usernameAttributes"];
 /// "ResourceNotFoundException: User pool <id> does not exist."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
@@ -283,22 +281,15 @@ fn verified(spec: &Spec) -> Vec<VerifiedAttributeType> {
 pub struct UserPool;
 
 impl ResourceKind for UserPool {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    /// Cognito cannot change the username attributes of an existing pool.
+    const FORCE_NEW: &'static [&'static str] = &["usernameAttributes"];
     const HOLDS_DATA: bool = true;
     const FOUND_BY_LISTING: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/idp/user-pools/{}/overview?region={}",
-            link.home(),
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/cognito/v2/idp/user-pools/{id}/overview?region={region}");
     fn templates(_: &Def) -> Vec<&Template> {
         Vec::new()
     }

@@ -17,8 +17,6 @@ use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
 pub const KIND: &str = "Cognito user pool client";
 /// CreateUserPoolClient's `ClientName`: 1-128 characters of `[\w\s+=,.@-]`.
 pub const NAME: NameRule = NameRule::new("a Cognito user pool client name", 1, 128, COGNITO_CHARS);
-/// A client cannot move to another pool, and whether it has a secret is fixed at creation.
-pub const FORCE_NEW: &[&str] = &["userPoolId", "generateSecret"];
 
 const FLOWS: [&str; 3] = [
     "ALLOW_USER_SRP_AUTH",
@@ -85,22 +83,15 @@ enum Made<T> {
 pub struct UserPoolClient;
 
 impl ResourceKind for UserPoolClient {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    /// A client cannot move to another pool, and whether it has a secret is fixed at creation.
+    const FORCE_NEW: &'static [&'static str] = &["userPoolId", "generateSecret"];
     const FOUND_THROUGH_DEPS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/idp/user-pools/{}/applications/app-clients/{}/details?region={}",
-            link.home(),
-            (link.sibling)("UserPool")?,
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> = Some(
+        "{home}/cognito/v2/idp/user-pools/{UserPool}/applications/app-clients/{id}/details?region={region}",
+    );
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id]
     }

@@ -32,7 +32,6 @@ use routes::{
 pub const KIND: &str = "API Gateway HTTP API";
 /// CreateApi's `Name`: 1-128 characters.
 pub const NAME: NameRule = NameRule::new("an API Gateway API name", 1, 128, naming::ANY_CHARS);
-pub const FORCE_NEW: &[&str] = &[];
 /// The stage stackwatch keeps on every API: served at the API endpoint's root.
 pub const STAGE: &str = "$default";
 
@@ -200,22 +199,13 @@ async fn list_http_apis(aws: &Aws, label: &str) -> Result<Vec<Api>, AwsError> {
 pub struct HttpApi;
 
 impl ResourceKind for HttpApi {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &crate::resource::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/apigateway/main/api-detail?api={}&region={}",
-            link.home(),
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/apigateway/main/api-detail?api={id}&region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         def.routes.iter().map(|(_, t)| t).collect()
     }
