@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
 use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
-use crate::aws::{Aws, AwsError, RetryWhen, retry};
+use crate::aws::{Aws, AwsError, OrRefused, RetryWhen, retry};
 
 pub const KIND: &str = "S3 bucket";
 /// S3's bucket naming rules (see [`naming::BUCKET`]).
@@ -363,14 +363,12 @@ pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created
             if !e.is("BucketAlreadyOwnedByYou") {
                 return Err(e);
             }
-            let found = read_tags(aws, name).await?.ok_or_else(|| {
-                AwsError::refused(
-                    "creating",
-                    KIND,
-                    name,
-                    "the bucket disappeared during create",
-                )
-            })?;
+            let found = read_tags(aws, name).await?.or_refused(
+                "creating",
+                KIND,
+                name,
+                "the bucket disappeared during create",
+            )?;
             Ok(Created::Existing(found))
         }
     }
@@ -480,14 +478,12 @@ impl ResourceKind for Bucket {
             write_cors(aws, spec, name).await?;
         }
         if changed.contains(&"tags") {
-            let mut tags = read_tags(aws, name).await?.ok_or_else(|| {
-                AwsError::refused(
-                    "tagging",
-                    KIND,
-                    name,
-                    "the bucket disappeared during update",
-                )
-            })?;
+            let mut tags = read_tags(aws, name).await?.or_refused(
+                "tagging",
+                KIND,
+                name,
+                "the bucket disappeared during update",
+            )?;
             tags.extend(spec.tags.clone());
             write_tags(aws, name, &tags).await?;
         }

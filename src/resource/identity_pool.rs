@@ -22,7 +22,7 @@ use super::pick;
 use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use aws_sdk_cognitoidentity::Config;
 
-use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool";
 /// CreateIdentityPool's `IdentityPoolName`: 1-128 characters of `[\w\s+=,.@-]`.
@@ -356,14 +356,12 @@ impl ResourceKind for IdentityPool {
         _: &[&'static str],
     ) -> Result<Observed, AwsError> {
         spec.check_writable("updating")?;
-        let current = describe(aws, &obs.id).await?.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                &obs.id,
-                "the identity pool disappeared before the update",
-            )
-        })?;
+        let current = describe(aws, &obs.id).await?.or_refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "the identity pool disappeared before the update",
+        )?;
         let mut tags = current.tags.clone();
         tags.extend(spec.tags.clone());
         let out = aws

@@ -34,7 +34,7 @@ use super::{
     Attrs, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State, Tags,
     owner_from_tags, tags_state,
 };
-use crate::aws::{Aws, AwsError, CallCounter, OrNotFound, ServiceClient};
+use crate::aws::{Aws, AwsError, CallCounter, OrNotFound, OrRefused, ServiceClient};
 use crate::source::template::Template;
 
 // ---- What a stack file declares: `kind: queue`
@@ -348,7 +348,7 @@ async fn read_back(
 ) -> Result<Observed, AwsError> {
     read(aws, spec, url, None)
         .await?
-        .ok_or_else(|| AwsError::refused(verb, KIND, url, "the queue disappeared"))
+        .or_refused(verb, KIND, url, "the queue disappeared")
 }
 
 pub struct Queue;
@@ -493,11 +493,7 @@ impl ResourceKind for Queue {
 /// The SQS client, built once per connection from the shared config.
 impl ServiceClient for aws_sdk_sqs::Client {
     fn build(shared: &aws_config::SdkConfig, calls: &CallCounter) -> Self {
-        aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::config::Builder::from(shared)
-                .interceptor(calls.clone())
-                .build(),
-        )
+        crate::counted_client!(aws_sdk_sqs, shared, calls)
     }
 }
 

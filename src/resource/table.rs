@@ -32,7 +32,7 @@ use super::{
     Attrs, Detail, Hint, Observed, Owner, Resolve, ResourceKind, State, Tags, owner_from_tags,
     tags_state,
 };
-use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused, RetryWhen, retry};
 use crate::source::template::Template;
 
 pub const KIND: &str = "DynamoDB table";
@@ -553,14 +553,12 @@ async fn wait_active(aws: &Aws, name: &str) -> Result<TableDescription, AwsError
         matches: |e| e.is("TableNotActive"),
     };
     retry(not_active, || async {
-        let t = describe(aws, name).await?.ok_or_else(|| {
-            AwsError::refused(
-                "creating",
-                KIND,
-                name,
-                "the table disappeared while being created",
-            )
-        })?;
+        let t = describe(aws, name).await?.or_refused(
+            "creating",
+            KIND,
+            name,
+            "the table disappeared while being created",
+        )?;
         if t.table_status() == Some(&TableStatus::Active) {
             Ok(t)
         } else {
@@ -814,14 +812,12 @@ impl ResourceKind for Table {
                 .await
                 .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
         }
-        let t = describe(aws, name).await?.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                name,
-                "the table disappeared during update",
-            )
-        })?;
+        let t = describe(aws, name).await?.or_refused(
+            "updating",
+            KIND,
+            name,
+            "the table disappeared during update",
+        )?;
         observe(aws, spec, t, Some(Owner::Ours)).await
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {

@@ -21,7 +21,7 @@ use aws_smithy_types::date_time::Format as DateFormat;
 use serde_json::json;
 
 use super::{Attrs, Detail, Observed, Owner, State};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, OrRefused};
 
 pub const KIND: &str = "Cognito test user";
 
@@ -422,14 +422,12 @@ impl ResourceKind for TestUser {
         create_user(aws, &spec.user_pool_id, &spec.email, &spec.password).await?;
         let u = get(aws, &spec.user_pool_id, &spec.email)
             .await?
-            .ok_or_else(|| {
-                AwsError::refused(
-                    "creating",
-                    KIND,
-                    user_pool_label(&spec.user_pool_id, &spec.email),
-                    "the user disappeared right after creation",
-                )
-            })?;
+            .or_refused(
+                "creating",
+                KIND,
+                user_pool_label(&spec.user_pool_id, &spec.email),
+                "the user disappeared right after creation",
+            )?;
         Ok(observed(spec, &u))
     }
     /// Brings a declared user back to confirmed, enabled and verified. A user that is not
@@ -473,9 +471,12 @@ impl ResourceKind for TestUser {
                 .await
                 .map_err(|e| AwsError::new("setting the password of", KIND, label.clone(), e))?;
         }
-        let u = get(aws, pool, email)
-            .await?
-            .ok_or_else(|| AwsError::refused("updating", KIND, label, "the user disappeared"))?;
+        let u = get(aws, pool, email).await?.or_refused(
+            "updating",
+            KIND,
+            label,
+            "the user disappeared",
+        )?;
         Ok(observed(spec, &u))
     }
     async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {

@@ -22,7 +22,7 @@ use serde_json::json;
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
 use aws_sdk_cognitoidentityprovider::Config;
 
-use crate::aws::{self, Aws, AwsError, OrNotFound};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused};
 
 pub const KIND: &str = "Cognito user pool";
 /// CreateUserPool's `PoolName`: 1-128 characters of `[\w\s+=,.@-]`.
@@ -258,14 +258,12 @@ async fn create_pool(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         .send()
         .await
         .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
-    let pool = out.user_pool.ok_or_else(|| {
-        AwsError::refused(
-            "creating",
-            KIND,
-            &spec.name,
-            "CreateUserPool returned no pool",
-        )
-    })?;
+    let pool = out.user_pool.or_refused(
+        "creating",
+        KIND,
+        &spec.name,
+        "CreateUserPool returned no pool",
+    )?;
     Ok(observed(pool, spec, Some(Owner::Ours)))
 }
 
@@ -375,14 +373,12 @@ impl ResourceKind for UserPool {
             .send()
             .await
             .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
-        let pool = describe(aws, &obs.id).await?.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                &obs.id,
-                "the pool disappeared during update",
-            )
-        })?;
+        let pool = describe(aws, &obs.id).await?.or_refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "the pool disappeared during update",
+        )?;
         Ok(observed(pool, spec, Some(Owner::Ours)))
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {

@@ -12,7 +12,7 @@ use super::user_pool::NOT_FOUND;
 use super::{Attrs, Detail, Observed, Owner, State, set};
 use aws_sdk_cognitoidentityprovider::Config;
 
-use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito user pool client";
 /// CreateUserPoolClient's `ClientName`: 1-128 characters of `[\w\s+=,.@-]`.
@@ -197,14 +197,12 @@ impl ResourceKind for UserPoolClient {
             Made::Found(o) => return Ok(o),
             Made::Sent(out) => out,
         };
-        let client = out.user_pool_client.ok_or_else(|| {
-            AwsError::refused(
-                "creating",
-                KIND,
-                &spec.name,
-                "CreateUserPoolClient returned no client",
-            )
-        })?;
+        let client = out.user_pool_client.or_refused(
+            "creating",
+            KIND,
+            &spec.name,
+            "CreateUserPoolClient returned no client",
+        )?;
         Ok(observed(&client))
     }
     /// UpdateUserPoolClient resets what it is not given, so the name and flows are always sent.
@@ -224,14 +222,12 @@ impl ResourceKind for UserPoolClient {
             .send()
             .await
             .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
-        let client = out.user_pool_client.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                &obs.id,
-                "UpdateUserPoolClient returned no client",
-            )
-        })?;
+        let client = out.user_pool_client.or_refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "UpdateUserPoolClient returned no client",
+        )?;
         Ok(observed(&client))
     }
     async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use aws_sdk_apigatewayv2::Config;
 
-use crate::aws::{self, Aws, AwsError};
+use crate::aws::{self, Aws, AwsError, OrRefused};
 use declared::Authorizer;
 
 pub mod declared;
@@ -306,9 +306,12 @@ impl ResourceKind for HttpApi {
                 return Self::update(aws, spec, &found, &all).await;
             }
         };
-        let id = out.api_id.clone().ok_or_else(|| {
-            AwsError::refused("creating", KIND, &spec.name, "CreateApi returned no id")
-        })?;
+        let id = out.api_id.clone().or_refused(
+            "creating",
+            KIND,
+            &spec.name,
+            "CreateApi returned no id",
+        )?;
         let mut live = Live::default();
         for (key, target) in &spec.routes {
             let route = add_route(aws, spec, &id, key, target).await?;
@@ -338,9 +341,12 @@ impl ResourceKind for HttpApi {
             Detail::Api(live) => (obs.state.get("routes"), live),
             // An observation without live ids (not made by `find`): read them now.
             _ => {
-                read = read_live(aws, api).await?.ok_or_else(|| {
-                    AwsError::refused("updating", KIND, api, "the API disappeared during update")
-                })?;
+                read = read_live(aws, api).await?.or_refused(
+                    "updating",
+                    KIND,
+                    api,
+                    "the API disappeared during update",
+                )?;
                 (Some(&read.0), &read.2)
             }
         };
@@ -374,9 +380,12 @@ impl ResourceKind for HttpApi {
         obs.owner = Owner::Ours;
         obs.state
             .insert("tags", Self::state(spec).remove("tags").unwrap_or_default());
-        complete(aws, obs).await?.ok_or_else(|| {
-            AwsError::refused("updating", KIND, api, "the API disappeared during update")
-        })
+        complete(aws, obs).await?.or_refused(
+            "updating",
+            KIND,
+            api,
+            "the API disappeared during update",
+        )
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
         Self::delete_owned(aws, obs).await

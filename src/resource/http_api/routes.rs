@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::declared::Authorizer;
 use super::{KIND, Live, LiveRoute, STAGE, Spec, is_not_found};
-use crate::aws::{self, Aws, AwsError};
+use crate::aws::{self, Aws, AwsError, OrRefused};
 
 pub(super) fn authorization(a: Authorizer) -> AuthorizationType {
     match a {
@@ -215,14 +215,12 @@ async fn create_integration(
         .send()
         .await
         .map_err(|e| AwsError::new("creating an integration of", KIND, api, e))?;
-    let id = out.integration_id.ok_or_else(|| {
-        AwsError::refused(
-            "creating an integration of",
-            KIND,
-            api,
-            "CreateIntegration returned no id",
-        )
-    })?;
+    let id = out.integration_id.or_refused(
+        "creating an integration of",
+        KIND,
+        api,
+        "CreateIntegration returned no id",
+    )?;
     Ok((id, i.kind))
 }
 
@@ -262,14 +260,12 @@ pub(super) async fn add_route(
         .send()
         .await
         .map_err(|e| AwsError::new("creating a route of", KIND, api, e))?;
-    let route_id = out.route_id.ok_or_else(|| {
-        AwsError::refused(
-            "creating a route of",
-            KIND,
-            api,
-            "CreateRoute returned no id",
-        )
-    })?;
+    let route_id = out.route_id.or_refused(
+        "creating a route of",
+        KIND,
+        api,
+        "CreateRoute returned no id",
+    )?;
     Ok(LiveRoute {
         route_id,
         integration_id: Some(integration_id),
