@@ -524,7 +524,7 @@ impl ResourceKind for Bucket {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{drift, ours, ours_and_others};
+    use super::super::testing::{assert_ours_as_specified, drift, ours, ours_and_others};
     use super::*;
 
     const BUCKET: &str = "dev-notes-storagestack-uploads-123456789012";
@@ -604,13 +604,8 @@ mod tests {
     fn a_bucket_as_created_matches_its_spec() {
         let sp = spec();
         let obs = observe(&sp, &rules(), &ours_and_others(), None);
-        assert_eq!(obs.state, Bucket::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, BUCKET);
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([("name", BUCKET.to_string()), ("arn", ARN.to_string())])
-        );
+        let attrs = [("name", BUCKET), ("arn", ARN)];
+        assert_ours_as_specified(&obs, Bucket::state(&sp), BUCKET, &attrs);
     }
 
     #[test]

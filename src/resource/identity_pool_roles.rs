@@ -212,7 +212,7 @@ impl ResourceKind for IdentityPoolRoles {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::drift;
+    use super::super::testing::{assert_ours_as_specified, drift};
     use super::*;
     use serde_json::json;
 
@@ -284,13 +284,9 @@ mod tests {
         let auth = (AUTHENTICATED, "arn:aws:iam::123456789012:role/a");
         let guest = (UNAUTHENTICATED, "arn:aws:iam::123456789012:role/u");
         let obs = read(&[auth]).unwrap();
-        assert_eq!(obs.state, IdentityPoolRoles::state(&spec(false)));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "us-east-1:abc");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([("id", "us-east-1:abc".to_string())])
-        );
+        let attrs = [("id", "us-east-1:abc")];
+        let state = IdentityPoolRoles::state(&spec(false));
+        assert_ours_as_specified(&obs, state, "us-east-1:abc", &attrs);
         let obs = read(&[guest, auth]).unwrap();
         assert_eq!(obs.state, IdentityPoolRoles::state(&spec(true)));
         // A guest role no longer declared is drift in `roles`.

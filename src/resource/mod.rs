@@ -573,7 +573,7 @@ pub fn is_app_stage(tags: &Tags, app: &str, stage: &str) -> bool {
 /// What the kinds' observation tests share: our tags and the planner's view of drift.
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::{State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags};
+    use super::{Attrs, Observed, Owner, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags};
 
     /// The four tags a resolved spec carries.
     pub fn ours() -> Tags {
@@ -593,6 +593,21 @@ pub(crate) mod testing {
         let mut tags = ours();
         tags.insert("team".into(), "web".into());
         tags
+    }
+
+    /// Asserts that `obs` is ours as its spec asks (`state`), with the physical id `id` and
+    /// these attributes: what a resource just made reads as.
+    pub fn assert_ours_as_specified(
+        obs: &Observed,
+        state: State,
+        id: &str,
+        attrs: &[(&'static str, &str)],
+    ) {
+        assert_eq!(obs.state, state);
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, id);
+        let attrs: Attrs = attrs.iter().map(|&(k, v)| (k, v.to_string())).collect();
+        assert_eq!(obs.attrs, attrs);
     }
 
     /// The fields the planner sees as changed between the desired and the observed state.

@@ -564,12 +564,11 @@ impl ResourceKind for Role {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{drift, ours, ours_and_others};
+    use super::super::testing::{assert_ours_as_specified, drift, ours, ours_and_others};
     use super::*;
     use aws_sdk_iam::types::AttachedPermissionsBoundary;
     use aws_sdk_iam::types::builders::RoleBuilder;
     use aws_smithy_types::DateTime;
-    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
     const POOL: &str = "us-east-1:1234";
     const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/Boundary";
@@ -594,12 +593,7 @@ mod tests {
 
     /// As IAM hands documents back: percent-encoded (RFC 3986).
     fn encoded(doc: &Value) -> String {
-        const IAM_SET: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'.')
-            .remove(b'_')
-            .remove(b'~');
-        utf8_percent_encode(&doc.to_string(), IAM_SET).to_string()
+        crate::policy::testing::iam_encode(&doc.to_string())
     }
 
     /// GetRole's role as CreateRole made it: the trust policy encoded, with keys in IAM's
@@ -656,20 +650,10 @@ mod tests {
         let sp = spec(None);
         let inline = inline_as_iam_returns_it();
         let obs = observe(got(&trust_as_iam_returns_it()), Some(&inline), &sp);
-        assert_eq!(obs.state, Role::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "dev-notes-AuthStack-Auth-auth");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([
-                ("name", "dev-notes-AuthStack-Auth-auth".to_string()),
-                (
-                    "arn",
-                    "arn:aws:iam::123456789012:role/stackwatch/dev-notes-AuthStack-Auth-auth"
-                        .to_string()
-                ),
-            ])
-        );
+        let name = "dev-notes-AuthStack-Auth-auth";
+        let arn = "arn:aws:iam::123456789012:role/stackwatch/dev-notes-AuthStack-Auth-auth";
+        let attrs = [("name", name), ("arn", arn)];
+        assert_ours_as_specified(&obs, Role::state(&sp), name, &attrs);
         // Plain JSON (other tools, emulators) reads the same.
         let plain = observe(
             got(&trust_as_iam_returns_it()),

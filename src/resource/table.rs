@@ -842,7 +842,7 @@ impl ResourceKind for Table {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{drift, ours, ours_and_others};
+    use super::super::testing::{assert_ours_as_specified, drift, ours, ours_and_others};
     use super::*;
     use aws_sdk_dynamodb::types::builders::TableDescriptionBuilder;
     use aws_sdk_dynamodb::types::{
@@ -1033,17 +1033,9 @@ mod tests {
             Some(&ttl(TimeToLiveStatus::Disabled, None)),
             None,
         );
-        assert_eq!(obs.state, Table::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "dev-notes-StorageStack-Notes");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([
-                ("name", "dev-notes-StorageStack-Notes".to_string()),
-                ("arn", ARN.to_string()),
-                ("streamArn", String::new()),
-            ])
-        );
+        let name = "dev-notes-StorageStack-Notes";
+        let attrs = [("name", name), ("arn", ARN), ("streamArn", "")];
+        assert_ours_as_specified(&obs, Table::state(&sp), name, &attrs);
     }
 
     #[test]

@@ -490,7 +490,7 @@ impl ResourceKind for TestUser {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::drift;
+    use super::super::testing::{assert_ours_as_specified, drift};
     use super::*;
     use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 
@@ -553,17 +553,12 @@ mod tests {
         let sp = spec();
         let u = got(&answer().build().unwrap());
         let obs = observed(&sp, &u);
-        assert_eq!(obs.state, TestUser::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "alice@example.com");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([
-                ("email", "alice@example.com".to_string()),
-                ("userPoolId", "us-east-1_AbC123".to_string()),
-                ("username", "9a7b-sub".to_string()),
-            ])
-        );
+        let attrs = [
+            ("email", "alice@example.com"),
+            ("userPoolId", "us-east-1_AbC123"),
+            ("username", "9a7b-sub"),
+        ];
+        assert_ours_as_specified(&obs, TestUser::state(&sp), "alice@example.com", &attrs);
         assert_eq!(u.sub, "9a7b-sub");
         assert_eq!(u.email, "alice@example.com");
         assert_eq!(u.created.as_deref(), Some("2023-11-14T22:13:20Z"));

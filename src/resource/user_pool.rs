@@ -448,16 +448,12 @@ mod tests {
             .username_configuration(username_configuration("p").unwrap())
             .policies(
                 UserPoolPolicyType::builder()
-                    .password_policy(
-                        PasswordPolicyType::builder()
-                            .minimum_length(8)
-                            .require_lowercase(true)
-                            .require_uppercase(true)
-                            .require_numbers(true)
-                            .require_symbols(true)
-                            .temporary_password_validity_days(7)
-                            .build(),
-                    )
+                    .password_policy({
+                        // Ours, with the temporary password validity AWS adds.
+                        let mut policy = desired_password_policy();
+                        policy.temporary_password_validity_days = 7;
+                        policy
+                    })
                     .build(),
             )
             .admin_create_user_config(

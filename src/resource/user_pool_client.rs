@@ -249,7 +249,7 @@ impl ResourceKind for UserPoolClient {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::drift;
+    use super::super::testing::{assert_ours_as_specified, drift};
     use super::*;
     use aws_sdk_cognitoidentityprovider::types::OAuthFlowType;
 
@@ -277,10 +277,8 @@ mod tests {
     #[test]
     fn a_client_as_created_matches_its_spec() {
         let obs = observed(&described().build());
-        assert_eq!(obs.state, UserPoolClient::state(&spec()));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "4tq1example");
-        assert_eq!(obs.attrs, Attrs::from([("id", "4tq1example".to_string())]));
+        let attrs = [("id", "4tq1example")];
+        assert_ours_as_specified(&obs, UserPoolClient::state(&spec()), "4tq1example", &attrs);
     }
 
     #[test]
