@@ -469,6 +469,14 @@ impl AwsError {
 pub trait OrNotFound<T> {
     /// An error whose code is one of `codes` becomes `Ok(None)`.
     fn or_not_found(self, codes: &[&str]) -> Result<Option<T>, AwsError>;
+
+    /// For a delete: done, or gone already (an error whose code is one of `codes`).
+    fn or_gone(self, codes: &[&str]) -> Result<(), AwsError>
+    where
+        Self: Sized,
+    {
+        self.or_not_found(codes).map(|_| ())
+    }
 }
 
 impl<T> OrNotFound<T> for Result<T, AwsError> {
@@ -657,6 +665,18 @@ mod tests {
         assert!(r.is_refusal() && r.api().is_none() && !r.is_transient());
         assert!(!r.is("NoSuchEntity"));
         assert_eq!(r.message(), "two owned roles");
+    }
+
+    #[test]
+    fn gone_already_is_done_for_a_delete() {
+        assert!(Ok::<u8, AwsError>(1).or_gone(&["NoSuchEntity"]).is_ok());
+        assert!(
+            Err::<u8, _>(err("NoSuchEntity"))
+                .or_gone(&["NoSuchEntity"])
+                .is_ok()
+        );
+        let other = Err::<u8, _>(err("AccessDenied")).or_gone(&["NoSuchEntity"]);
+        assert!(other.unwrap_err().is("AccessDenied"));
     }
 
     #[test]

@@ -420,18 +420,13 @@ impl ResourceKind for IdentityPool {
         Ok(owned)
     }
     async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        match aws
-            .identity
+        aws.identity
             .delete_identity_pool()
             .identity_pool_id(&obs.id)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
-        }
-        .or_not_found(NOT_FOUND)
-        .map(|_| ())
+            .map_err(|e| AwsError::new("deleting", KIND, &obs.id, e))
+            .or_gone(NOT_FOUND)
     }
 }
 

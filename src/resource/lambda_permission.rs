@@ -211,7 +211,7 @@ async fn remove(aws: &Aws, function: &str, sid: &str) -> Result<(), AwsError> {
             .map_err(|e| AwsError::new("deleting", KIND, physical(function, sid), e))
     })
     .await;
-    out.or_not_found(NOT_FOUND).map(|_| ())
+    out.or_gone(NOT_FOUND)
 }
 
 /// The logical id a statement id names, as tags: `{stack}` and `{api}.Invoke({fn})`. A

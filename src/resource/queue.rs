@@ -486,7 +486,7 @@ impl ResourceKind for Queue {
         let sqs: aws_sdk_sqs::Client = aws.client();
         let out = sqs.delete_queue().queue_url(&obs.id).send().await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
 }
 

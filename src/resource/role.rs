@@ -267,7 +267,7 @@ async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> 
             .send()
             .await
             .map_err(|e| AwsError::new("deleting inline policy of", KIND, name, e));
-        return out.or_not_found(NOT_FOUND).map(|_| ());
+        return out.or_gone(NOT_FOUND);
     };
     retry(ROLE_NOT_YET_VISIBLE, || async {
         aws.iam
@@ -303,7 +303,7 @@ async fn put_boundary(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError
                 .send()
                 .await
                 .map_err(|e| AwsError::new("removing the permissions boundary of", KIND, name, e));
-            out.or_not_found(NOT_FOUND).map(|_| ())
+            out.or_gone(NOT_FOUND)
         }
     }
 }
@@ -558,7 +558,7 @@ impl ResourceKind for Role {
         }
         let out = aws.iam.delete_role().role_name(name).send().await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, name, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
 }
 

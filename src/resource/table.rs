@@ -823,7 +823,7 @@ impl ResourceKind for Table {
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
         let out = aws.ddb.delete_table().table_name(&obs.id).send().await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
     /// A retained table cannot be replaced: DynamoDB holds one table per name, and the new table
     /// would need the old one's. Refused before anything changes, saying what to do instead.

@@ -21,7 +21,7 @@ use aws_smithy_types::date_time::Format as DateFormat;
 use serde_json::json;
 
 use super::{Attrs, Detail, Observed, Owner, State};
-use crate::aws::{Aws, AwsError, OrRefused};
+use crate::aws::{Aws, AwsError, OrNotFound, OrRefused};
 
 pub const KIND: &str = "Cognito test user";
 
@@ -331,24 +331,14 @@ pub async fn set_password(
 
 /// AdminDeleteUser; a user (or pool) already gone is fine.
 pub async fn delete_user(aws: &Aws, pool: &str, email: &str) -> Result<(), AwsError> {
-    match aws
-        .idp
+    aws.idp
         .admin_delete_user()
         .user_pool_id(pool)
         .username(email)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, user_pool_label(pool, email), e);
-            if NOT_FOUND.iter().any(|c| e.is(c)) {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+        .map_err(|e| AwsError::new("deleting", KIND, user_pool_label(pool, email), e))
+        .or_gone(NOT_FOUND)
 }
 
 fn observed(spec: &Spec, u: &UserInfo) -> Observed {

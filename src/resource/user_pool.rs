@@ -389,7 +389,7 @@ impl ResourceKind for UserPool {
             .send()
             .await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
     /// Removes stackwatch's tags so a retained, replaced pool is no longer found as ours.
     async fn release(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {

@@ -231,19 +231,14 @@ impl ResourceKind for UserPoolClient {
         Ok(observed(&client))
     }
     async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        match aws
-            .idp
+        aws.idp
             .delete_user_pool_client()
             .user_pool_id(&spec.user_pool_id)
             .client_id(&obs.id)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
-        }
-        .or_not_found(NOT_FOUND)
-        .map(|_| ())
+            .map_err(|e| AwsError::new("deleting", KIND, &obs.id, e))
+            .or_gone(NOT_FOUND)
     }
 }
 

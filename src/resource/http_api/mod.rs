@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use aws_sdk_apigatewayv2::Config;
 
-use crate::aws::{self, Aws, AwsError, OrRefused};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused};
 use declared::Authorizer;
 
 pub mod declared;
@@ -82,8 +82,11 @@ fn api_arn(aws: &Aws, id: &str) -> String {
     )
 }
 
+/// API Gateway's code for an API, a route or an integration that is not there.
+const NOT_FOUND: &[&str] = &["NotFoundException"];
+
 fn is_not_found(e: &AwsError) -> bool {
-    e.is("NotFoundException")
+    NOT_FOUND.iter().any(|c| e.is(c))
 }
 
 /// The API as GetApi/GetApis/CreateApi describe it.
@@ -408,13 +411,13 @@ impl ResourceKind for HttpApi {
             .collect())
     }
     async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        match aws.apigw.delete_api().api_id(&obs.id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = AwsError::new("deleting", KIND, &obs.id, e);
-                if is_not_found(&e) { Ok(()) } else { Err(e) }
-            }
-        }
+        aws.apigw
+            .delete_api()
+            .api_id(&obs.id)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("deleting", KIND, &obs.id, e))
+            .or_gone(NOT_FOUND)
     }
 }
 
