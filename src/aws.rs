@@ -42,6 +42,19 @@ pub struct Aws {
     more: MoreClients,
 }
 
+/// A client of the SDK crate `$sdk` built from the shared config `$shared`, its requests
+/// counted by `$calls` (a [`CallCounter`]).
+#[macro_export]
+macro_rules! counted_client {
+    ($sdk:ident, $shared:expr, $calls:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($shared)
+                .interceptor($calls.clone())
+                .build(),
+        )
+    };
+}
+
 /// A service client that a kind builds for itself from the shared config: the kind's file
 /// implements this for its SDK's client, so adding a kind never edits this file. Its requests
 /// are counted like every other client's.
@@ -97,42 +110,14 @@ impl Aws {
             .build();
         Aws {
             region: region.to_string(),
-            idp: aws_sdk_cognitoidentityprovider::Client::from_conf(
-                aws_sdk_cognitoidentityprovider::config::Builder::from(shared)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            identity: aws_sdk_cognitoidentity::Client::from_conf(
-                aws_sdk_cognitoidentity::config::Builder::from(shared)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            iam: aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(shared)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            lambda: aws_sdk_lambda::Client::from_conf(
-                aws_sdk_lambda::config::Builder::from(shared)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
+            idp: crate::counted_client!(aws_sdk_cognitoidentityprovider, shared, calls),
+            identity: crate::counted_client!(aws_sdk_cognitoidentity, shared, calls),
+            iam: crate::counted_client!(aws_sdk_iam, shared, calls),
+            lambda: crate::counted_client!(aws_sdk_lambda, shared, calls),
             s3: aws_sdk_s3::Client::from_conf(s3),
-            apigw: aws_sdk_apigatewayv2::Client::from_conf(
-                aws_sdk_apigatewayv2::config::Builder::from(shared)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            ddb: aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(shared)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
-            sts: aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(shared)
-                    .interceptor(calls.clone())
-                    .build(),
-            ),
+            apigw: crate::counted_client!(aws_sdk_apigatewayv2, shared, calls),
+            ddb: crate::counted_client!(aws_sdk_dynamodb, shared, calls),
+            sts: crate::counted_client!(aws_sdk_sts, shared, calls),
             calls,
             shared: shared.clone(),
             more: MoreClients::default(),
@@ -484,6 +469,14 @@ impl AwsError {
 pub trait OrNotFound<T> {
     /// An error whose code is one of `codes` becomes `Ok(None)`.
     fn or_not_found(self, codes: &[&str]) -> Result<Option<T>, AwsError>;
+
+    /// For a delete: done, or gone already (an error whose code is one of `codes`).
+    fn or_gone(self, codes: &[&str]) -> Result<(), AwsError>
+    where
+        Self: Sized,
+    {
+        self.or_not_found(codes).map(|_| ())
+    }
 }
 
 impl<T> OrNotFound<T> for Result<T, AwsError> {
@@ -495,6 +488,24 @@ impl<T> OrNotFound<T> for Result<T, AwsError> {
         }
     }
 }
+
+/// What a step cannot go on without (a part of AWS's answer, a resource that must still be
+/// there): its absence is stackwatch's refusal of the step.
+pub trait OrRefused<T>: Into<Option<T>> {
+    /// `None` becomes [`AwsError::refused`] with these words.
+    fn or_refused(
+        self,
+        verb: &'static str,
+        kind: &'static str,
+        id: impl Into<String>,
+        message: &str,
+    ) -> Result<T, AwsError> {
+        self.into()
+            .ok_or_else(|| AwsError::refused(verb, kind, id, message))
+    }
+}
+
+impl<T> OrRefused<T> for Option<T> {}
 
 /// The most pages [`all_pages`] reads of one listing before refusing: a listing that long is
 /// a loop, not a real account.
@@ -654,6 +665,36 @@ mod tests {
         assert!(r.is_refusal() && r.api().is_none() && !r.is_transient());
         assert!(!r.is("NoSuchEntity"));
         assert_eq!(r.message(), "two owned roles");
+    }
+
+    #[test]
+    fn gone_already_is_done_for_a_delete() {
+        assert!(Ok::<u8, AwsError>(1).or_gone(&["NoSuchEntity"]).is_ok());
+        assert!(
+            Err::<u8, _>(err("NoSuchEntity"))
+                .or_gone(&["NoSuchEntity"])
+                .is_ok()
+        );
+        let other = Err::<u8, _>(err("AccessDenied")).or_gone(&["NoSuchEntity"]);
+        assert!(other.unwrap_err().is("AccessDenied"));
+    }
+
+    #[test]
+    fn a_missing_part_of_an_answer_is_a_refusal() {
+        assert_eq!(
+            Some(7)
+                .or_refused("creating", "thing", "x", "no id")
+                .unwrap(),
+            7
+        );
+        let e = None::<u8>
+            .or_refused("creating", "thing", "x", "CreateThing returned no id")
+            .unwrap_err();
+        assert!(e.is_refusal());
+        assert_eq!(
+            e.to_string(),
+            "creating thing (x): CreateThing returned no id"
+        );
     }
 
     const NOT_YET: RetryWhen = RetryWhen {

@@ -37,3 +37,21 @@ pub mod term;
 pub mod verify;
 
 pub use error::Error;
+
+/// `Debug` and `Display` that print `<redacted>`, for a type that holds a secret.
+#[macro_export]
+macro_rules! redacted {
+    ($ty:ty) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("<redacted>")
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("<redacted>")
+            }
+        }
+    };
+}

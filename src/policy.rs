@@ -109,19 +109,13 @@ impl PolicyDocument {
     ///   strings (JSON booleans and numbers become their string form); operators kept.
     pub fn canonical(&self) -> serde_json::Value {
         match &self.0 {
-            Value::Object(map) => {
-                let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-                let mut out = Map::new();
-                for (key, value) in sorted {
-                    let canon = if key == "Statement" {
-                        canonical_statements(value)
-                    } else {
-                        canonical_generic(value)
-                    };
-                    out.insert(key.clone(), canon);
+            Value::Object(map) => sorted_object(map, |key, value| {
+                if key == "Statement" {
+                    canonical_statements(value)
+                } else {
+                    canonical_generic(value)
                 }
-                Value::Object(out)
-            }
+            }),
             other => canonical_generic(other),
         }
     }
@@ -332,18 +326,21 @@ pub fn line_diff(old_text: &str, new_text: &str) -> Vec<String> {
 /// Recursively rebuilds objects with sorted keys; arrays keep their order.
 fn canonical_generic(value: &Value) -> Value {
     match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-            Value::Object(
-                sorted
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), canonical_generic(v)))
-                    .collect(),
-            )
-        }
+        Value::Object(map) => sorted_object(map, |_, v| canonical_generic(v)),
         Value::Array(items) => Value::Array(items.iter().map(canonical_generic).collect()),
         other => other.clone(),
     }
+}
+
+/// An object with its keys sorted, each value rebuilt by `f(key, value)`.
+fn sorted_object(map: &Map<String, Value>, f: impl Fn(&str, &Value) -> Value) -> Value {
+    let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+    Value::Object(
+        sorted
+            .into_iter()
+            .map(|(k, v)| (k.clone(), f(k, v)))
+            .collect(),
+    )
 }
 
 /// Sorts values by their compact JSON text and drops exact duplicates.
@@ -390,19 +387,13 @@ fn canonical_statement(value: &Value) -> Value {
     let Value::Object(map) = value else {
         return canonical_generic(value);
     };
-    let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-    let mut out = Map::new();
-    for (key, value) in sorted {
-        let canon = match key.as_str() {
-            "Action" | "NotAction" => canonical_string_set(value, true),
-            "Resource" | "NotResource" => canonical_string_set(value, false),
-            "Principal" | "NotPrincipal" => canonical_principal(value),
-            "Condition" => canonical_condition(value),
-            _ => canonical_generic(value),
-        };
-        out.insert(key.clone(), canon);
-    }
-    Value::Object(out)
+    sorted_object(map, |key, value| match key {
+        "Action" | "NotAction" => canonical_string_set(value, true),
+        "Resource" | "NotResource" => canonical_string_set(value, false),
+        "Principal" | "NotPrincipal" => canonical_principal(value),
+        "Condition" => canonical_condition(value),
+        _ => canonical_generic(value),
+    })
 }
 
 /// A string or list of strings as a sorted, deduplicated array; `actions` (names IAM reads
@@ -422,15 +413,7 @@ fn canonical_string_set(value: &Value, actions: bool) -> Value {
 
 fn canonical_principal(value: &Value) -> Value {
     match value {
-        Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-            Value::Object(
-                sorted
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), canonical_string_set(v, false)))
-                    .collect(),
-            )
-        }
+        Value::Object(map) => sorted_object(map, |_, v| canonical_string_set(v, false)),
         // "*" (and anything else that is not a map) stays as written.
         other => canonical_generic(other),
     }
@@ -440,31 +423,25 @@ fn canonical_condition(value: &Value) -> Value {
     let Value::Object(operators) = value else {
         return canonical_generic(value);
     };
-    let sorted_ops: BTreeMap<&String, &Value> = operators.iter().collect();
-    let mut out = Map::new();
-    for (operator, block) in sorted_ops {
-        let canon = match block {
-            Value::Object(keys) => {
-                // Key names are case-insensitive; keys differing only in case are merged.
-                let mut merged: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-                for (key, values) in keys {
-                    merged
-                        .entry(key.to_lowercase())
-                        .or_default()
-                        .extend(one_or_many(values).into_iter().map(condition_value));
-                }
-                Value::Object(
-                    merged
-                        .into_iter()
-                        .map(|(k, vs)| (k, sorted_set(vs)))
-                        .collect(),
-                )
+    sorted_object(operators, |_, block| match block {
+        Value::Object(keys) => {
+            // Key names are case-insensitive; keys differing only in case are merged.
+            let mut merged: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+            for (key, values) in keys {
+                merged
+                    .entry(key.to_lowercase())
+                    .or_default()
+                    .extend(one_or_many(values).into_iter().map(condition_value));
             }
-            other => canonical_generic(other),
-        };
-        out.insert(operator.clone(), canon);
-    }
-    Value::Object(out)
+            Value::Object(
+                merged
+                    .into_iter()
+                    .map(|(k, vs)| (k, sorted_set(vs)))
+                    .collect(),
+            )
+        }
+        other => canonical_generic(other),
+    })
 }
 
 /// IAM compares condition values as strings: JSON booleans and numbers become their text.
@@ -576,9 +553,25 @@ fn validate_action_list(path: &str, value: &Value, problems: &mut Vec<PolicyProb
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
     use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+    /// Percent-encodes like IAM does when it hands a document back (RFC 3986: unreserved
+    /// characters kept, space as %20).
+    pub fn iam_encode(text: &str) -> String {
+        const IAM_SET: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        utf8_percent_encode(text, IAM_SET).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::iam_encode;
+    use super::*;
     use serde_json::json;
 
     fn doc(value: Value) -> PolicyDocument {
@@ -596,32 +589,13 @@ mod tests {
         }))
     }
 
+    /// The trust policy stackwatch writes for a role, with `amr` (a string or a list) as given.
     fn cognito_trust(amr: Value) -> PolicyDocument {
-        doc(json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        "cognito-identity.amazonaws.com:aud":
-                            "us-east-1:12345678-90ab-cdef-1234-567890abcdef"
-                    },
-                    "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": amr}
-                }
-            }]
-        }))
-    }
-
-    /// Percent-encodes like IAM does (RFC 3986: unreserved characters kept, space as %20).
-    fn iam_encode(text: &str) -> String {
-        const IAM_SET: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'.')
-            .remove(b'_')
-            .remove(b'~');
-        utf8_percent_encode(text, IAM_SET).to_string()
+        let pool = "us-east-1:12345678-90ab-cdef-1234-567890abcdef";
+        let mut trust = crate::resource::role::trust_policy(pool, "");
+        let like = &mut trust.0["Statement"][0]["Condition"]["ForAnyValue:StringLike"];
+        like["cognito-identity.amazonaws.com:amr"] = amr;
+        trust
     }
 
     fn paths(problems: &[PolicyProblem]) -> Vec<&str> {

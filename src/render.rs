@@ -276,18 +276,18 @@ mod tests {
         }
     }
 
+    /// The plan as `plan` prints it, stacks named `dev-notes-{stack}`.
+    fn text(plan: &Plan, style: Style) -> String {
+        plan_text(plan, |s| format!("dev-notes-{s}"), style)
+    }
+
     #[test]
     fn renders_notes_under_their_resource() {
         let mut c = change("AuthStack.Auth.UserPool", Action::NoChange, vec![]);
         c.kind = "Cognito user pool";
         c.physical = "us-east-1_abc".into();
         c.notes = vec!["sign-in is case-sensitive in this pool".into()];
-        let text = plan_text(
-            &Plan { changes: vec![c] },
-            |s| format!("dev-notes-{s}"),
-            Style::PLAIN,
-        );
-        insta::assert_snapshot!(text);
+        insta::assert_snapshot!(text(&Plan { changes: vec![c] }, Style::PLAIN));
     }
 
     #[test]
@@ -321,7 +321,7 @@ mod tests {
                 ),
             ],
         };
-        insta::assert_snapshot!(plan_text(&plan, |s| format!("dev-notes-{s}"), Style::PLAIN));
+        insta::assert_snapshot!(text(&plan, Style::PLAIN));
     }
 
     #[test]
@@ -332,7 +332,7 @@ mod tests {
                 change("AuthStack.Auth.AuthenticatedRole", Action::Create, vec![]),
             ],
         };
-        let concise = plan_text(&plan, |s| format!("dev-notes-{s}"), Style::PLAIN);
+        let concise = text(&plan, Style::PLAIN);
         assert!(!concise.contains("StorageStack"), "{concise}");
         assert!(
             concise.contains("1 to create, 0 to update, 0 to replace, 0 to delete, 1 unchanged.")
@@ -341,7 +341,7 @@ mod tests {
             verbose: true,
             ..Style::PLAIN
         };
-        insta::assert_snapshot!(plan_text(&plan, |s| format!("dev-notes-{s}"), verbose));
+        insta::assert_snapshot!(text(&plan, verbose));
     }
 
     #[test]
@@ -352,7 +352,7 @@ mod tests {
                 change("AuthStack.Auth.UserPool", Action::Delete, vec![]),
             ],
         };
-        let coloured = plan_text(&plan, |s| format!("dev-notes-{s}"), Style::terminal(false));
+        let coloured = text(&plan, Style::terminal(false));
         insta::assert_snapshot!(coloured.replace('\x1b', "<ESC>"));
         assert!(!plan_text(&plan, |s| s.to_string(), Style::PLAIN).contains('\x1b'));
     }
@@ -384,7 +384,7 @@ mod tests {
         let plan = Plan {
             changes: vec![change("AuthStack.Auth.UserPool", Action::NoChange, vec![])],
         };
-        insta::assert_snapshot!(plan_text(&plan, |s| format!("dev-notes-{s}"), Style::PLAIN));
+        insta::assert_snapshot!(text(&plan, Style::PLAIN));
     }
 
     #[test]

@@ -117,7 +117,7 @@ fn read_stack(path: Arc<Path>, diags: &mut Vec<Diagnostic>) -> Option<StackSourc
         .map(|(name, head)| (name.as_str(), head.kind.value.as_str()))
         .collect();
     let fields = serde_saphyr::with_deserializer_from_str(&text, |de| {
-        StackSeed { kinds: &kinds }.deserialize(de)
+        serde::Deserializer::deserialize_map(de, StackVisitor { kinds: &kinds })
     });
     // On an error, the file's structure and kinds are still checked; its resources are not.
     let fields = match fields {
@@ -174,19 +174,11 @@ fn field_message(e: &serde_saphyr::Error, kind: Option<&str>) -> String {
 }
 
 /// The second pass over a stack file: its `resources` map, each value read as its kind.
-struct StackSeed<'a> {
+struct StackVisitor<'a> {
     kinds: &'a BTreeMap<&'a str, &'a str>,
 }
 
-impl<'de> DeserializeSeed<'de> for StackSeed<'_> {
-    type Value = BTreeMap<String, Box<dyn Unchecked>>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for StackSeed<'_> {
+impl<'de> Visitor<'de> for StackVisitor<'_> {
     type Value = BTreeMap<String, Box<dyn Unchecked>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

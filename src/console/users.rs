@@ -130,13 +130,31 @@ pub async fn create(
     password: &Password,
 ) -> Result<(), UserError> {
     let (aws, pool) = pool_of(console, auth).await?;
-    match test_user::create_user(&aws, &pool, email, password).await {
+    let result = test_user::create_user(&aws, &pool, email, password).await;
+    logged(
+        result,
+        email,
+        &pool,
+        "created user (confirmed, permanent password)",
+        "creating a user",
+    )
+}
+
+/// Logs what a change to `email`'s user came to: `done`, or `doing` refused.
+fn logged(
+    result: Result<(), AwsError>,
+    email: &str,
+    pool: &str,
+    done: &str,
+    doing: &str,
+) -> Result<(), UserError> {
+    match result {
         Ok(()) => {
-            tracing::info!(%email, %pool, "console: created user (confirmed, permanent password)");
+            tracing::info!(%email, %pool, "console: {done}");
             Ok(())
         }
         Err(e) => {
-            tracing::info!(error = %e, "console: creating a user was refused");
+            tracing::info!(error = %e, "console: {doing} was refused");
             Err(e.into())
         }
     }
@@ -171,14 +189,12 @@ pub async fn set_password(
     password: &Password,
 ) -> Result<(), UserError> {
     let (aws, pool) = pool_of(console, auth).await?;
-    match test_user::set_password(&aws, &pool, email, password).await {
-        Ok(()) => {
-            tracing::info!(%email, %pool, "console: set a new permanent password");
-            Ok(())
-        }
-        Err(e) => {
-            tracing::info!(error = %e, "console: setting a password was refused");
-            Err(e.into())
-        }
-    }
+    let result = test_user::set_password(&aws, &pool, email, password).await;
+    logged(
+        result,
+        email,
+        &pool,
+        "set a new permanent password",
+        "setting a password",
+    )
 }

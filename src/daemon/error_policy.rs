@@ -116,12 +116,15 @@ mod tests {
         }
     }
 
+    /// The delays, in seconds, after `n` failures of `class` in a row.
+    fn delays(p: &mut ErrorPolicy, class: ErrorClass, n: usize) -> Vec<u64> {
+        (0..n).map(|_| secs(p.on_error(class))).collect()
+    }
+
     #[test]
     fn transient_failures_double_cap_and_reset() {
         let mut p = ErrorPolicy::default().with_jitter(1.0);
-        let delays: Vec<u64> = (0..9)
-            .map(|_| secs(p.on_error(ErrorClass::Transient)))
-            .collect();
+        let delays = delays(&mut p, ErrorClass::Transient, 9);
         assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(p.failures(), 9);
         p.on_success();
@@ -131,9 +134,7 @@ mod tests {
     #[test]
     fn throttling_backs_off_longer() {
         let mut p = ErrorPolicy::default().with_jitter(1.0);
-        let delays: Vec<u64> = (0..8)
-            .map(|_| secs(p.on_error(ErrorClass::Throttled)))
-            .collect();
+        let delays = delays(&mut p, ErrorClass::Throttled, 8);
         assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300]);
     }
 

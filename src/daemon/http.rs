@@ -19,7 +19,7 @@ use futures::stream::BoxStream;
 use tokio::sync::Notify;
 
 use super::approval::{Approval, Mode};
-use super::state::{ReconcileEvent, Shared, Status};
+use super::state::{Shared, Status};
 use crate::console;
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -116,7 +116,7 @@ impl console::Backend for ConsoleBackend {
         futures::stream::unfold(rx, |mut rx| async move {
             loop {
                 match rx.recv().await {
-                    Ok(e) => return Some((activity(e), rx)),
+                    Ok(e) => return Some((e, rx)),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
@@ -172,19 +172,6 @@ fn overview(s: &Status) -> console::Overview {
                 )
             })
             .collect(),
-    }
-}
-
-fn activity(e: ReconcileEvent) -> console::Activity {
-    console::Activity {
-        seq: e.seq,
-        stack: e.stack,
-        finished_at: e.finished_at,
-        result: e.result.to_string(),
-        duration_ms: e.duration_ms,
-        drift: e.drift,
-        changes: e.changes,
-        error: e.error,
     }
 }
 

@@ -494,6 +494,12 @@ mod tests {
         }
     }
 
+    /// Lets `by` pass, then lets the loop run until it waits on time again.
+    async fn advance(by: Duration) {
+        tokio::time::sleep(by).await;
+        settle().await;
+    }
+
     #[tokio::test(start_paused = true)]
     async fn signals_during_a_reconcile_cause_exactly_one_trailing_run_never_two_at_once() {
         let fake = Fake::new(Duration::from_secs(2));
@@ -504,8 +510,7 @@ mod tests {
             r.keys.send("app").unwrap();
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        settle().await;
+        advance(Duration::from_secs(10)).await;
         assert_eq!(
             fake.runs("app"),
             2,
@@ -531,8 +536,7 @@ mod tests {
         settle().await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         r.keys.send("AuthStack").unwrap();
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        settle().await;
+        advance(Duration::from_secs(10)).await;
         assert_eq!(fake.starts_ms("app", r.t0), [0]);
         assert_eq!(fake.starts_ms("ApiStack", r.t0), [0]);
         assert_eq!(
@@ -552,8 +556,7 @@ mod tests {
         for key in ["a", "b", "c"] {
             r.keys.send(key).unwrap();
         }
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        settle().await;
+        advance(Duration::from_secs(5)).await;
         assert_eq!(*fake.max_total.lock().unwrap(), 2);
         assert_eq!(fake.starts_ms("a", r.t0), [0]);
         assert_eq!(fake.starts_ms("b", r.t0), [1000]);
@@ -565,8 +568,7 @@ mod tests {
     async fn without_signals_the_resync_runs_on_the_timer() {
         let fake = Fake::new(Duration::from_millis(500));
         let r = start(&fake, Duration::from_secs(30), 4);
-        tokio::time::sleep(Duration::from_secs(100)).await;
-        settle().await;
+        advance(Duration::from_secs(100)).await;
         assert_eq!(fake.starts_ms("app", r.t0), [0, 30_000, 60_000, 90_000]);
         r.stop().await;
     }
@@ -576,8 +578,7 @@ mod tests {
         let fake = Fake::new(Duration::from_millis(500));
         let keys: &'static [&'static str] = &["leftovers", "a", "b"];
         let r = start_with(&fake, Duration::from_secs(30), 4, keys);
-        tokio::time::sleep(Duration::from_secs(95)).await;
-        settle().await;
+        advance(Duration::from_secs(95)).await;
         assert_eq!(
             fake.starts_ms("app", r.t0),
             [0],
@@ -601,8 +602,7 @@ mod tests {
         // Key i of round r lands at (i + r) / 4 of its half slot (5 s of a 10 s slot).
         let jitter = Box::new(|i: usize, round: u64| (i as u64 + round) as f64 / 4.0);
         let r = start_jittered(&fake, Duration::from_secs(30), 4, keys, jitter);
-        tokio::time::sleep(Duration::from_secs(95)).await;
-        settle().await;
+        advance(Duration::from_secs(95)).await;
         assert_eq!(fake.starts_ms("leftovers", r.t0), [30_000, 61_250, 92_500]);
         assert_eq!(fake.starts_ms("a", r.t0), [41_250, 72_500]);
         assert_eq!(fake.starts_ms("b", r.t0), [52_500, 83_750]);
@@ -625,8 +625,7 @@ mod tests {
         let fake = Fake::new(Duration::ZERO);
         *fake.fail.lock().unwrap() = true;
         let r = start(&fake, Duration::from_secs(600), 4);
-        tokio::time::sleep(Duration::from_millis(7_500)).await;
-        settle().await;
+        advance(Duration::from_millis(7_500)).await;
         assert_eq!(
             fake.starts_ms("app", r.t0),
             [0, 1_000, 3_000, 7_000],
@@ -634,19 +633,16 @@ mod tests {
         );
         // Another key starts its own backoff from 1 s.
         r.keys.send("AuthStack").unwrap();
-        tokio::time::sleep(Duration::from_millis(1_100)).await;
-        settle().await;
+        advance(Duration::from_millis(1_100)).await;
         assert_eq!(fake.starts_ms("AuthStack", r.t0), [7_500, 8_500]);
         *fake.fail.lock().unwrap() = false;
-        tokio::time::sleep(Duration::from_secs(8)).await;
-        settle().await;
+        advance(Duration::from_secs(8)).await;
         assert_eq!(fake.runs("app"), 5, "the run after 8 s more succeeds");
         // Failing again starts from 1 s.
         *fake.fail.lock().unwrap() = true;
         r.keys.send("app").unwrap();
         settle().await;
-        tokio::time::sleep(Duration::from_millis(1_100)).await;
-        settle().await;
+        advance(Duration::from_millis(1_100)).await;
         let starts = fake.starts_ms("app", r.t0);
         assert_eq!(starts.len(), 7, "{starts:?}");
         assert_eq!(starts[6] - starts[5], 1_000, "{starts:?}");
@@ -659,8 +655,7 @@ mod tests {
         *fake.fail.lock().unwrap() = true;
         *fake.error.lock().unwrap() = Some(|| aws("ThrottlingException"));
         let r = start(&fake, Duration::from_secs(600), 4);
-        tokio::time::sleep(Duration::from_millis(16_000)).await;
-        settle().await;
+        advance(Duration::from_millis(16_000)).await;
         assert_eq!(
             fake.starts_ms("app", r.t0),
             [0, 5_000, 15_000],
@@ -669,8 +664,7 @@ mod tests {
         // An invalid request is not asked again unchanged; a signal (an edit) runs it.
         *fake.error.lock().unwrap() = Some(|| aws("ValidationException"));
         r.keys.send("AuthStack").unwrap();
-        tokio::time::sleep(Duration::from_secs(100)).await;
-        settle().await;
+        advance(Duration::from_secs(100)).await;
         assert_eq!(fake.runs("AuthStack"), 1, "no retry of an invalid request");
         r.keys.send("AuthStack").unwrap();
         settle().await;
@@ -678,8 +672,7 @@ mod tests {
         // A lost lease steps down: no retry either.
         *fake.error.lock().unwrap() = Some(|| ReconcileError::LostLease);
         r.keys.send("ApiStack").unwrap();
-        tokio::time::sleep(Duration::from_secs(100)).await;
-        settle().await;
+        advance(Duration::from_secs(100)).await;
         assert_eq!(fake.runs("ApiStack"), 1, "stepped down");
         r.stop().await;
     }

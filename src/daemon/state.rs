@@ -1,6 +1,6 @@
 //! What the daemon knows about itself, shared between the reconcile loop (the only writer)
 //! and the HTTP endpoint (`/readyz`, `/metrics`, `/status`, the console). Every finished
-//! reconcile is also broadcast as a [`ReconcileEvent`] (what the console's live updates show).
+//! reconcile is also broadcast as the console's [`Activity`] (what its live updates show).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::metrics::Metrics;
+use crate::console::Activity;
 use crate::plan::{Action, Plan, Summary};
 
 /// Shared by the loop and the HTTP handlers.
@@ -17,28 +18,12 @@ pub struct Shared {
     pub metrics: Metrics,
     ready: AtomicBool,
     status: Mutex<Status>,
-    events: broadcast::Sender<ReconcileEvent>,
-    /// Drift found up to the previous finished reconcile (see [`ReconcileEvent::drift`]).
+    /// A reconcile finished (sent by [`Shared::update`] when the reconcile count grows): ids,
+    /// actions and errors, never a secret. Its drift is the daemon's count in
+    /// `stackwatch_drift_detected_total` growing.
+    events: broadcast::Sender<Activity>,
+    /// Drift found up to the previous finished reconcile (see [`Activity::drift`]).
     previous_drift: Mutex<u64>,
-}
-
-/// A reconcile finished (sent by [`Shared::update`] when the reconcile count grows). It holds
-/// ids, actions and errors, never a secret.
-#[derive(Debug, Clone)]
-pub struct ReconcileEvent {
-    /// The reconcile count after it.
-    pub seq: u64,
-    /// Its key's label: a stack, `*` or `leftovers`.
-    pub stack: String,
-    pub finished_at: String,
-    pub result: &'static str,
-    pub duration_ms: u64,
-    /// It found drift (AWS changed out of band, the files unchanged), as the daemon counts it
-    /// in `stackwatch_drift_detected_total`.
-    pub drift: bool,
-    /// `id: action` (and the apply's outcome) of what was not in sync in its stacks.
-    pub changes: Vec<String>,
-    pub error: Option<String>,
 }
 
 impl Shared {
@@ -56,7 +41,7 @@ impl Shared {
     }
 
     /// Every reconcile that finishes from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<ReconcileEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Activity> {
         self.events.subscribe()
     }
 
@@ -87,7 +72,7 @@ impl Shared {
     }
 
     /// The event for the reconcile `update` just recorded: its key is the one whose count grew.
-    fn finished(&self, s: &Status, counts: &[(String, u64)]) -> ReconcileEvent {
+    fn finished(&self, s: &Status, counts: &[(String, u64)]) -> Activity {
         let grew = |k: &String, v: &StackStatus| {
             counts
                 .iter()
@@ -128,10 +113,10 @@ impl Shared {
         let drift = drift_now > *previous;
         *previous = drift_now;
         let last = s.last_reconcile.as_ref();
-        ReconcileEvent {
+        Activity {
             seq: s.reconciles,
             finished_at: last.map(|l| l.finished_at.clone()).unwrap_or_default(),
-            result: last.map_or("unknown", |l| l.result),
+            result: last.map_or("unknown", |l| l.result).to_string(),
             duration_ms: last.map_or(0, |l| l.duration_ms),
             drift,
             changes,
@@ -323,7 +308,7 @@ mod tests {
         finish(&shared, "StorageStack", None);
         let e = rx.try_recv().unwrap();
         assert_eq!(
-            (e.seq, e.stack.as_str(), e.result),
+            (e.seq, e.stack.as_str(), e.result.as_str()),
             (1, "StorageStack", "success")
         );
         assert_eq!(e.changes, ["StorageStack.Uploads: update (done)"]);

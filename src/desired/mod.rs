@@ -89,22 +89,8 @@ impl Desired {
             replace: Default::default(),
         };
         for i in 0..d.nodes.len() {
-            let mut deps: Vec<usize> = d
-                .templates(i)
-                .iter()
-                .flat_map(|t| t.refs())
-                .filter_map(|rf| d.node_of(rf))
-                .collect();
-            deps.sort();
-            deps.dedup();
-            let mut soft: Vec<usize> = d
-                .optional_templates(i)
-                .iter()
-                .flat_map(|t| t.refs())
-                .filter_map(|rf| d.node_of(rf))
-                .collect();
-            soft.sort();
-            soft.dedup();
+            let deps = d.nodes_referenced(&d.templates(i));
+            let soft = d.nodes_referenced(&d.optional_templates(i));
             d.nodes[i].deps = deps;
             d.nodes[i].soft_deps = soft;
         }
@@ -175,6 +161,18 @@ impl Desired {
 
     fn node_of(&self, r: &Ref) -> Option<usize> {
         self.lookup(r).map(|(i, _)| i)
+    }
+
+    /// The nodes these templates reference, sorted, each once.
+    fn nodes_referenced(&self, templates: &[&Template]) -> Vec<usize> {
+        let mut nodes: Vec<usize> = templates
+            .iter()
+            .flat_map(|t| t.refs())
+            .filter_map(|rf| self.node_of(rf))
+            .collect();
+        nodes.sort();
+        nodes.dedup();
+        nodes
     }
 
     fn templates(&self, i: usize) -> Vec<&Template> {

@@ -259,6 +259,13 @@ resources:
         }
     }
 
+    /// The desired graph, and a snapshot in which all of it is deployed as declared.
+    fn desired_and_deployed() -> (Desired, Snapshot) {
+        let d = desired();
+        let snap = deployed(&d);
+        (d, snap)
+    }
+
     fn index(d: &Desired, id: &str) -> usize {
         d.nodes.iter().position(|n| n.id == id).unwrap()
     }
@@ -276,8 +283,7 @@ resources:
 
     #[test]
     fn nothing_deployed_is_a_create_of_every_node_in_dependency_order() {
-        let d = desired();
-        let mut snap = deployed(&d);
+        let (d, mut snap) = desired_and_deployed();
         snap.observed = vec![None; d.nodes.len()];
         let p = plan(&d, &snap);
         let mut ids: Vec<&str> = d.nodes.iter().map(|n| n.id.as_str()).collect();
@@ -327,8 +333,7 @@ resources:
 
     #[test]
     fn a_changed_field_is_an_update_of_that_field_only() {
-        let d = desired();
-        let mut snap = deployed(&d);
+        let (d, mut snap) = desired_and_deployed();
         let role = index(&d, "App.Auth.AuthenticatedRole");
         let o = snap.observed[role].as_mut().unwrap();
         o.state.insert("policy", json!({"Statement": []}));
@@ -343,8 +348,7 @@ resources:
 
     #[test]
     fn a_forcing_field_replaces_and_dependents_see_known_after_apply() {
-        let d = desired();
-        let mut snap = deployed(&d);
+        let (d, mut snap) = desired_and_deployed();
         let pool = index(&d, "App.Auth.UserPool");
         let o = snap.observed[pool].as_mut().unwrap();
         o.state
@@ -374,8 +378,7 @@ resources:
 
     #[test]
     fn what_is_not_ours_is_blocked_with_an_adopt_hint_and_blocks_what_needs_it() {
-        let d = desired();
-        let mut snap = deployed(&d);
+        let (d, mut snap) = desired_and_deployed();
         let pool = index(&d, "App.Auth.UserPool");
         snap.observed[pool].as_mut().unwrap().owner = Owner::Foreign;
         let p = plan(&d, &snap);
@@ -394,8 +397,7 @@ resources:
 
     #[test]
     fn a_read_that_failed_is_blocked_with_aws_answer() {
-        let d = desired();
-        let mut snap = deployed(&d);
+        let (d, mut snap) = desired_and_deployed();
         let api = index(&d, "App.Api");
         let e = AwsError::from_api("reading", "API", "a", ApiError::coded("AccessDenied", "no"));
         snap.errors[api] = Some(e);
@@ -407,8 +409,7 @@ resources:
 
     #[test]
     fn a_leftover_is_a_delete_under_its_logical_id() {
-        let d = desired();
-        let mut snap = deployed(&d);
+        let (d, mut snap) = desired_and_deployed();
         snap.orphans.push(Orphan {
             kind: KindId::Role,
             owned: Owned {
@@ -455,8 +456,7 @@ resources:
 
     #[test]
     fn out_of_focus_nodes_lend_attributes_and_block_when_not_deployed() {
-        let d = desired();
-        let mut snap = deployed(&d);
+        let (d, mut snap) = desired_and_deployed();
         let bucket = index(&d, "App.Uploads");
         snap.focus = d
             .nodes

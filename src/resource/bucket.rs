@@ -18,12 +18,11 @@ use serde_json::{Value, json};
 
 use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
 use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
-use crate::aws::{Aws, AwsError, RetryWhen, retry};
+use crate::aws::{Aws, AwsError, OrRefused, RetryWhen, retry};
 
 pub const KIND: &str = "S3 bucket";
 /// S3's bucket naming rules (see [`naming::BUCKET`]).
 pub const NAME: NameRule = naming::BUCKET;
-pub const FORCE_NEW: &[&str] = &[];
 
 /// The length of `-{account}`: account ids are 12 digits.
 const ACCOUNT_SUFFIX_LEN: usize = "-123456789012".len();
@@ -364,14 +363,12 @@ pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created
             if !e.is("BucketAlreadyOwnedByYou") {
                 return Err(e);
             }
-            let found = read_tags(aws, name).await?.ok_or_else(|| {
-                AwsError::refused(
-                    "creating",
-                    KIND,
-                    name,
-                    "the bucket disappeared during create",
-                )
-            })?;
+            let found = read_tags(aws, name).await?.or_refused(
+                "creating",
+                KIND,
+                name,
+                "the bucket disappeared during create",
+            )?;
             Ok(Created::Existing(found))
         }
     }
@@ -381,19 +378,12 @@ pub async fn create_tagged(aws: &Aws, name: &str, tags: &Tags) -> Result<Created
 pub struct Bucket;
 
 impl ResourceKind for Bucket {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const HOLDS_DATA: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "https://s3.console.aws.amazon.com/s3/buckets/{}?region={}",
-            link.id, link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("https://s3.console.aws.amazon.com/s3/buckets/{id}?region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.name]
     }
@@ -488,14 +478,12 @@ impl ResourceKind for Bucket {
             write_cors(aws, spec, name).await?;
         }
         if changed.contains(&"tags") {
-            let mut tags = read_tags(aws, name).await?.ok_or_else(|| {
-                AwsError::refused(
-                    "tagging",
-                    KIND,
-                    name,
-                    "the bucket disappeared during update",
-                )
-            })?;
+            let mut tags = read_tags(aws, name).await?.or_refused(
+                "tagging",
+                KIND,
+                name,
+                "the bucket disappeared during update",
+            )?;
             tags.extend(spec.tags.clone());
             write_tags(aws, name, &tags).await?;
         }
@@ -536,7 +524,7 @@ impl ResourceKind for Bucket {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{drift, ours, ours_and_others};
+    use super::super::testing::{assert_ours_as_specified, drift, ours, ours_and_others};
     use super::*;
 
     const BUCKET: &str = "dev-notes-storagestack-uploads-123456789012";
@@ -616,13 +604,8 @@ mod tests {
     fn a_bucket_as_created_matches_its_spec() {
         let sp = spec();
         let obs = observe(&sp, &rules(), &ours_and_others(), None);
-        assert_eq!(obs.state, Bucket::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, BUCKET);
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([("name", BUCKET.to_string()), ("arn", ARN.to_string())])
-        );
+        let attrs = [("name", BUCKET), ("arn", ARN)];
+        assert_ours_as_specified(&obs, Bucket::state(&sp), BUCKET, &attrs);
     }
 
     #[test]

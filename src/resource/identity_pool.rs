@@ -10,7 +10,7 @@
 //! field back: ours from the spec, the ones we do not manage (login providers, OpenID/SAML
 //! providers, developer provider name, other people's tags) as they are.
 
-use super::naming::{self, NameRule};
+use super::naming::{COGNITO_CHARS, NameRule};
 use super::{Hint, Owned, Resolve, ResourceKind, Scope};
 use crate::source::template::{Resolved, Template};
 use std::collections::HashMap;
@@ -22,22 +22,11 @@ use super::pick;
 use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use aws_sdk_cognitoidentity::Config;
 
-use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool";
 /// CreateIdentityPool's `IdentityPoolName`: 1-128 characters of `[\w\s+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a Cognito identity pool name",
-    min: 1,
-    max: 128,
-    allowed: naming::cognito_name_char,
-    allowed_words: "letters, digits, spaces and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
-/// Every managed field, the name included, changes in place with UpdateIdentityPool.
-pub const FORCE_NEW: &[&str] = &[];
+pub const NAME: NameRule = NameRule::new("a Cognito identity pool name", 1, 128, COGNITO_CHARS);
 /// "ResourceNotFoundException: IdentityPool '<id>' not found."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
@@ -263,26 +252,18 @@ async fn tag(aws: &Aws, id: &str, tags: &Tags) -> Result<(), AwsError> {
         .map_err(|e| AwsError::new("tagging", KIND, id, e))
 }
 
-/// The identity pool kind; a leftover one (no file declares it) is deleted.
+/// The identity pool kind; a leftover one (no file declares it) is deleted. Every managed field,
+/// the name included, changes in place with UpdateIdentityPool: nothing forces a new one.
 pub struct IdentityPool;
 
 impl ResourceKind for IdentityPool {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/identity/identity-pools/{}/?region={}",
-            link.home(),
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/cognito/v2/identity/identity-pools/{id}/?region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id, &def.client_id]
     }
@@ -375,14 +356,12 @@ impl ResourceKind for IdentityPool {
         _: &[&'static str],
     ) -> Result<Observed, AwsError> {
         spec.check_writable("updating")?;
-        let current = describe(aws, &obs.id).await?.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                &obs.id,
-                "the identity pool disappeared before the update",
-            )
-        })?;
+        let current = describe(aws, &obs.id).await?.or_refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "the identity pool disappeared before the update",
+        )?;
         let mut tags = current.tags.clone();
         tags.extend(spec.tags.clone());
         let out = aws
@@ -441,18 +420,13 @@ impl ResourceKind for IdentityPool {
         Ok(owned)
     }
     async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        match aws
-            .identity
+        aws.identity
             .delete_identity_pool()
             .identity_pool_id(&obs.id)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
-        }
-        .or_not_found(NOT_FOUND)
-        .map(|_| ())
+            .map_err(|e| AwsError::new("deleting", KIND, &obs.id, e))
+            .or_gone(NOT_FOUND)
     }
 }
 

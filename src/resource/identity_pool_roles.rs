@@ -16,8 +16,6 @@ use super::{Attrs, Observed, Owner, State};
 use crate::aws::{Aws, AwsError, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito identity pool roles";
-/// The pool id is `name()`: another pool is another attachment, never a change of this one.
-pub const FORCE_NEW: &[&str] = &[];
 
 pub const AUTHENTICATED: &str = "authenticated";
 pub const UNAUTHENTICATED: &str = "unauthenticated";
@@ -129,25 +127,18 @@ async fn put(aws: &Aws, spec: &Spec, verb: &'static str) -> Result<Observed, Aws
 }
 
 /// The role attachment kind: found through its identity pool's id. Its guest role is optional:
-/// when that role failed, the attachment is set with the authenticated role alone.
+/// when that role failed, the attachment is set with the authenticated role alone. The pool id
+/// is `name()`: another pool is another attachment, never a change of this one.
 pub struct IdentityPoolRoles;
 
 impl ResourceKind for IdentityPoolRoles {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FOUND_THROUGH_DEPS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/identity/identity-pools/{}/user-access?region={}",
-            link.home(),
-            (link.sibling)("IdentityPool")?,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> = Some(
+        "{home}/cognito/v2/identity/identity-pools/{IdentityPool}/user-access?region={region}",
+    );
     fn templates(def: &Def) -> Vec<&Template> {
         std::iter::once(&def.identity_pool_id)
             .chain(std::iter::once(&def.authenticated))
@@ -221,7 +212,7 @@ impl ResourceKind for IdentityPoolRoles {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::drift;
+    use super::super::testing::{assert_ours_as_specified, drift};
     use super::*;
     use serde_json::json;
 
@@ -293,13 +284,9 @@ mod tests {
         let auth = (AUTHENTICATED, "arn:aws:iam::123456789012:role/a");
         let guest = (UNAUTHENTICATED, "arn:aws:iam::123456789012:role/u");
         let obs = read(&[auth]).unwrap();
-        assert_eq!(obs.state, IdentityPoolRoles::state(&spec(false)));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "us-east-1:abc");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([("id", "us-east-1:abc".to_string())])
-        );
+        let attrs = [("id", "us-east-1:abc")];
+        let state = IdentityPoolRoles::state(&spec(false));
+        assert_ours_as_specified(&obs, state, "us-east-1:abc", &attrs);
         let obs = read(&[guest, auth]).unwrap();
         assert_eq!(obs.state, IdentityPoolRoles::state(&spec(true)));
         // A guest role no longer declared is drift in `roles`.

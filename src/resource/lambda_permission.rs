@@ -12,37 +12,31 @@
 
 use serde_json::{Value, json};
 
-use super::naming::NameRule;
+use super::naming::{Chars, NameRule};
 use super::{Attrs, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State};
 use super::{TAG_ID, TAG_STACK, Tags};
 use crate::aws::{Aws, AwsError, OrNotFound, RetryWhen, retry};
 use crate::source::template::Template;
 
 pub const KIND: &str = "Lambda permission";
-pub const FORCE_NEW: &[&str] = &[];
 /// What the statement allows, and to whom.
 pub const ACTION: &str = "lambda:InvokeFunction";
 pub const PRINCIPAL: &str = "apigateway.amazonaws.com";
 /// The statement ids stackwatch derives start with this.
 pub const SID_PREFIX: &str = "stackwatch";
 /// AddPermission's `StatementId`: 1-100 characters of `[a-zA-Z0-9-_.]`.
-pub const SID: NameRule = NameRule {
-    what: "a Lambda permission statement id",
-    min: 1,
-    max: 100,
-    allowed: sid_char,
-    allowed_words: "letters, digits and `-_.`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const SID: NameRule = NameRule::new(
+    "a Lambda permission statement id",
+    1,
+    100,
+    Chars {
+        allowed: |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'),
+        words: "letters, digits and `-_.`",
+    },
+);
 /// "ResourceNotFoundException: Function not found: arn:…" and, for GetPolicy of a function with
 /// no policy, "The resource you requested does not exist."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
-
-fn sid_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
-}
 
 /// The statement id for one API's routes: `stackwatch-{stage}-{app}-{stack}-{api}`.
 pub fn statement_id(stage: &str, app: &str, stack: &str, api: &str) -> String {
@@ -217,7 +211,7 @@ async fn remove(aws: &Aws, function: &str, sid: &str) -> Result<(), AwsError> {
             .map_err(|e| AwsError::new("deleting", KIND, physical(function, sid), e))
     })
     .await;
-    out.or_not_found(NOT_FOUND).map(|_| ())
+    out.or_gone(NOT_FOUND)
 }
 
 /// The logical id a statement id names, as tags: `{stack}` and `{api}.Invoke({fn})`. A
@@ -279,10 +273,7 @@ async fn list_statements(
 pub struct LambdaPermission;
 
 impl ResourceKind for LambdaPermission {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FINDS_LEFTOVERS: bool = true;
 
     fn templates(def: &Def) -> Vec<&Template> {

@@ -209,6 +209,37 @@ impl ConsoleLink<'_> {
     pub fn home(&self) -> String {
         format!("https://{}.console.aws.amazon.com", self.region)
     }
+
+    /// A kind's [`ResourceKind::CONSOLE_URL`] filled in: `{home}`, `{region}`, `{id}`, and any
+    /// other `{Component}` with that sibling's id; `None` when the sibling is not known.
+    pub fn url(&self, template: &str) -> Option<String> {
+        let mut url = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            let end = start + rest[start..].find('}')?;
+            url.push_str(&rest[..start]);
+            match &rest[start + 1..end] {
+                "home" => url.push_str(&self.home()),
+                "region" => url.push_str(self.region),
+                "id" => url.push_str(self.id),
+                component => url.push_str(&(self.sibling)(component)?),
+            }
+            rest = &rest[end + 1..];
+        }
+        url.push_str(rest);
+        Some(url)
+    }
+}
+
+/// What every kind's `impl ResourceKind` takes from its own file, the same in each: the file's
+/// `Def` and `Spec` types and its `KIND`.
+#[macro_export]
+macro_rules! kind_basics {
+    () => {
+        type Def = Def;
+        type Spec = Spec;
+        const KIND: &'static str = KIND;
+    };
 }
 
 /// One resource kind: everything stackwatch knows about it lives in its file, behind this
@@ -224,7 +255,7 @@ pub trait ResourceKind {
     /// The kind as people say it: `Cognito user pool`.
     const KIND: &'static str;
     /// State fields that cannot change in place: a change replaces the resource.
-    const FORCE_NEW: &'static [&'static str];
+    const FORCE_NEW: &'static [&'static str] = &[];
     /// Whether it holds data: then it follows its `removal` policy (retained by default) on
     /// destroy and replacement, and is never deleted as a leftover.
     const HOLDS_DATA: bool = false;
@@ -293,10 +324,9 @@ pub trait ResourceKind {
     ) -> impl Future<Output = Result<Vec<Owned>, AwsError>> + Send {
         async { Ok(Vec::new()) }
     }
-    /// Its page in the AWS web console, if it has one.
-    fn console_url(_link: &ConsoleLink<'_>) -> Option<String> {
-        None
-    }
+    /// Its page in the AWS web console, if it has one: a URL with `{home}`, `{region}`, `{id}`
+    /// and sibling components (`{UserPool}`) to fill in (see [`ConsoleLink::url`]).
+    const CONSOLE_URL: Option<&'static str> = None;
     /// Deletes a leftover that [`ResourceKind::list_owned`] found.
     fn delete_owned(
         _aws: &Aws,
@@ -392,7 +422,7 @@ macro_rules! registry {
                 KindId::ALL.iter().copied().find(|k| k.kind() == kind)
             }
             pub fn console_url(self, link: &ConsoleLink<'_>) -> Option<String> {
-                match self { $(KindId::$variant => <$ty as ResourceKind>::console_url(link)),* }
+                link.url(match self { $(KindId::$variant => <$ty as ResourceKind>::CONSOLE_URL),* }?)
             }
             pub fn finds_leftovers(self) -> bool {
                 match self { $(KindId::$variant => <$ty as ResourceKind>::FINDS_LEFTOVERS),* }
@@ -543,7 +573,7 @@ pub fn is_app_stage(tags: &Tags, app: &str, stage: &str) -> bool {
 /// What the kinds' observation tests share: our tags and the planner's view of drift.
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::{State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags};
+    use super::{Attrs, Observed, Owner, State, TAG_APP, TAG_ID, TAG_STACK, TAG_STAGE, Tags};
 
     /// The four tags a resolved spec carries.
     pub fn ours() -> Tags {
@@ -563,6 +593,21 @@ pub(crate) mod testing {
         let mut tags = ours();
         tags.insert("team".into(), "web".into());
         tags
+    }
+
+    /// Asserts that `obs` is ours as its spec asks (`state`), with the physical id `id` and
+    /// these attributes: what a resource just made reads as.
+    pub fn assert_ours_as_specified(
+        obs: &Observed,
+        state: State,
+        id: &str,
+        attrs: &[(&'static str, &str)],
+    ) {
+        assert_eq!(obs.state, state);
+        assert_eq!(obs.owner, Owner::Ours);
+        assert_eq!(obs.id, id);
+        let attrs: Attrs = attrs.iter().map(|&(k, v)| (k, v.to_string())).collect();
+        assert_eq!(obs.attrs, attrs);
     }
 
     /// The fields the planner sees as changed between the desired and the observed state.

@@ -22,10 +22,8 @@ pub struct NameRule {
     pub what: &'static str,
     pub min: usize,
     pub max: usize,
-    /// Whether a character may appear.
-    pub allowed: fn(char) -> bool,
-    /// The allowed characters, said in words for the error.
-    pub allowed_words: &'static str,
+    /// The characters a name may hold.
+    pub chars: Chars,
     /// Names may not start with these.
     pub reserved_prefixes: &'static [&'static str],
     /// Names may not end with these.
@@ -34,7 +32,27 @@ pub struct NameRule {
     pub alnum_ends: bool,
 }
 
+/// The characters a name may hold: the test, and the same said in words for the error.
+#[derive(Debug, Clone, Copy)]
+pub struct Chars {
+    pub allowed: fn(char) -> bool,
+    pub words: &'static str,
+}
+
 impl NameRule {
+    /// A rule of length and characters alone: nothing reserved, any characters at the ends.
+    pub const fn new(what: &'static str, min: usize, max: usize, chars: Chars) -> NameRule {
+        NameRule {
+            what,
+            min,
+            max,
+            chars,
+            reserved_prefixes: &[],
+            reserved_suffixes: &[],
+            alnum_ends: false,
+        }
+    }
+
     /// Checks a finished name against the rule; the error says what was expected.
     pub fn check(&self, name: &str) -> Result<(), String> {
         let what = self.what;
@@ -45,10 +63,10 @@ impl NameRule {
                 self.min, self.max
             ));
         }
-        if let Some(c) = name.chars().find(|c| !(self.allowed)(*c)) {
+        if let Some(c) = name.chars().find(|c| !(self.chars.allowed)(*c)) {
             return Err(format!(
                 "expected {what} of {}; `{name}` contains `{c}`",
-                self.allowed_words
+                self.chars.words
             ));
         }
         let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
@@ -111,14 +129,21 @@ fn hash(s: &str) -> String {
 
 /// `[\w\s+=,.@-]`: Cognito's pool, client and identity pool names. AWS's patterns are Java
 /// regular expressions, where `\w` and `\s` are ASCII-only.
-pub fn cognito_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || " \t\n\x0B\x0C\r".contains(c) || "+=,.@-".contains(c)
-}
+pub const COGNITO_CHARS: Chars = Chars {
+    allowed: |c| {
+        c.is_ascii_alphanumeric()
+            || c == '_'
+            || " \t\n\x0B\x0C\r".contains(c)
+            || "+=,.@-".contains(c)
+    },
+    words: "letters, digits, spaces and `_+=,.@-`",
+};
 
 /// `[\w+=,.@-]`: IAM role names.
-pub fn iam_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
-}
+pub const IAM_CHARS: Chars = Chars {
+    allowed: |c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c),
+    words: "letters, digits and `_+=,.@-`",
+};
 
 /// Lowercase letters, digits, `.` and `-`: S3 bucket names.
 pub fn bucket_name_char(c: char) -> bool {
@@ -126,9 +151,10 @@ pub fn bucket_name_char(c: char) -> bool {
 }
 
 /// Any character: API Gateway's API names carry only a length limit.
-pub fn any_char(_: char) -> bool {
-    true
-}
+pub const ANY_CHARS: Chars = Chars {
+    allowed: |_| true,
+    words: "any characters",
+};
 
 /// S3's rules for a general purpose bucket: 3-63 characters of lowercase letters, digits, `.`
 /// and `-`, a letter or digit at both ends, no `..`, not an IP address, and the prefixes and
@@ -137,8 +163,10 @@ pub const BUCKET: NameRule = NameRule {
     what: "an S3 bucket name",
     min: 3,
     max: 63,
-    allowed: bucket_name_char,
-    allowed_words: "lowercase letters, digits, `.` and `-`",
+    chars: Chars {
+        allowed: bucket_name_char,
+        words: "lowercase letters, digits, `.` and `-`",
+    },
     reserved_prefixes: &["xn--", "sthree-", "amzn-s3-demo-"],
     reserved_suffixes: &["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"],
     alnum_ends: true,
@@ -170,16 +198,7 @@ pub fn check_bucket(name: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    const ROLE: NameRule = NameRule {
-        what: "an IAM role name",
-        min: 1,
-        max: 64,
-        allowed: iam_name_char,
-        allowed_words: "letters, digits and `_+=,.@-`",
-        reserved_prefixes: &[],
-        reserved_suffixes: &[],
-        alnum_ends: false,
-    };
+    const ROLE: NameRule = NameRule::new("an IAM role name", 1, 64, IAM_CHARS);
 
     #[test]
     fn a_name_that_fits_is_unchanged() {

@@ -29,12 +29,12 @@ use serde_json::{Value, json};
 use serde_saphyr::Spanned;
 
 use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
-use super::naming::NameRule;
+use super::naming::{Chars, NameRule};
 use super::{
-    Attrs, ConsoleLink, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State, Tags,
+    Attrs, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State, Tags,
     owner_from_tags, tags_state,
 };
-use crate::aws::{Aws, AwsError, CallCounter, OrNotFound, ServiceClient};
+use crate::aws::{Aws, AwsError, CallCounter, OrNotFound, OrRefused, ServiceClient};
 use crate::source::template::Template;
 
 // ---- What a stack file declares: `kind: queue`
@@ -173,7 +173,6 @@ fn check_dead_letter(cx: &mut dyn Check, d: DeadLetterFields) -> Option<DeadLett
 // ---- The SQS queue itself
 
 pub const KIND: &str = "SQS queue";
-pub const FORCE_NEW: &[&str] = &[];
 /// "AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist." (the JSON
 /// protocol's `QueueDoesNotExist`, as the SDK reports it with the query-compatible code).
 pub const NOT_FOUND: &[&str] = &[
@@ -182,16 +181,15 @@ pub const NOT_FOUND: &[&str] = &[
 ];
 
 /// CreateQueue's `QueueName`: 1-80 characters of `[A-Za-z0-9_-]`.
-pub const NAME: NameRule = NameRule {
-    what: "an SQS queue name",
-    min: 1,
-    max: 80,
-    allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
-    allowed_words: "letters, digits, `-` and `_`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new(
+    "an SQS queue name",
+    1,
+    80,
+    Chars {
+        allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        words: "letters, digits, `-` and `_`",
+    },
+);
 
 /// A dead-letter queue: its ARN (a template until resolved) and the receives before a move.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,27 +348,18 @@ async fn read_back(
 ) -> Result<Observed, AwsError> {
     read(aws, spec, url, None)
         .await?
-        .ok_or_else(|| AwsError::refused(verb, KIND, url, "the queue disappeared"))
+        .or_refused(verb, KIND, url, "the queue disappeared")
 }
 
 pub struct Queue;
 
 impl ResourceKind for Queue {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console (the physical id is the queue's URL).
-    fn console_url(link: &ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/sqs/v3/home?region={}#/queues/{}",
-            link.home(),
-            link.region,
-            link.id
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/sqs/v3/home?region={region}#/queues/{id}");
     fn templates(def: &Def) -> Vec<&Template> {
         def.dead_letter.iter().map(|d| &d.queue).collect()
     }
@@ -497,18 +486,14 @@ impl ResourceKind for Queue {
         let sqs: aws_sdk_sqs::Client = aws.client();
         let out = sqs.delete_queue().queue_url(&obs.id).send().await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
 }
 
 /// The SQS client, built once per connection from the shared config.
 impl ServiceClient for aws_sdk_sqs::Client {
     fn build(shared: &aws_config::SdkConfig, calls: &CallCounter) -> Self {
-        aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::config::Builder::from(shared)
-                .interceptor(calls.clone())
-                .build(),
-        )
+        crate::counted_client!(aws_sdk_sqs, shared, calls)
     }
 }
 

@@ -20,17 +20,7 @@ use crate::policy::PolicyDocument;
 
 pub const KIND: &str = "IAM role";
 /// CreateRole's `RoleName`: 1-64 characters of `[\w+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "an IAM role name",
-    min: 1,
-    max: 64,
-    allowed: naming::iam_name_char,
-    allowed_words: "letters, digits and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
-pub const FORCE_NEW: &[&str] = &["path"];
+pub const NAME: NameRule = NameRule::new("an IAM role name", 1, 64, naming::IAM_CHARS);
 /// "NoSuchEntity: Role <name> not found" (and the same code for a missing inline policy).
 pub const NOT_FOUND: &[&str] = &["NoSuchEntity"];
 /// The one inline policy stackwatch manages on each role.
@@ -277,7 +267,7 @@ async fn put_policy(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError> 
             .send()
             .await
             .map_err(|e| AwsError::new("deleting inline policy of", KIND, name, e));
-        return out.or_not_found(NOT_FOUND).map(|_| ());
+        return out.or_gone(NOT_FOUND);
     };
     retry(ROLE_NOT_YET_VISIBLE, || async {
         aws.iam
@@ -313,7 +303,7 @@ async fn put_boundary(aws: &Aws, spec: &Spec, name: &str) -> Result<(), AwsError
                 .send()
                 .await
                 .map_err(|e| AwsError::new("removing the permissions boundary of", KIND, name, e));
-            out.or_not_found(NOT_FOUND).map(|_| ())
+            out.or_gone(NOT_FOUND)
         }
     }
 }
@@ -369,19 +359,13 @@ pub async fn list_owned(
 pub struct Role;
 
 impl ResourceKind for Role {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    const FORCE_NEW: &'static [&'static str] = &["path"];
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "https://console.aws.amazon.com/iam/home#/roles/details/{}",
-            link.id
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("https://console.aws.amazon.com/iam/home#/roles/details/{id}");
     fn templates(def: &Def) -> Vec<&Template> {
         std::iter::once(&def.identity_pool_id)
             .chain(def.statements.iter().flat_map(|s| s.resources.iter()))
@@ -574,18 +558,17 @@ impl ResourceKind for Role {
         }
         let out = aws.iam.delete_role().role_name(name).send().await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, name, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{drift, ours, ours_and_others};
+    use super::super::testing::{assert_ours_as_specified, drift, ours, ours_and_others};
     use super::*;
     use aws_sdk_iam::types::AttachedPermissionsBoundary;
     use aws_sdk_iam::types::builders::RoleBuilder;
     use aws_smithy_types::DateTime;
-    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
     const POOL: &str = "us-east-1:1234";
     const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/Boundary";
@@ -610,12 +593,7 @@ mod tests {
 
     /// As IAM hands documents back: percent-encoded (RFC 3986).
     fn encoded(doc: &Value) -> String {
-        const IAM_SET: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'.')
-            .remove(b'_')
-            .remove(b'~');
-        utf8_percent_encode(&doc.to_string(), IAM_SET).to_string()
+        crate::policy::testing::iam_encode(&doc.to_string())
     }
 
     /// GetRole's role as CreateRole made it: the trust policy encoded, with keys in IAM's
@@ -672,20 +650,10 @@ mod tests {
         let sp = spec(None);
         let inline = inline_as_iam_returns_it();
         let obs = observe(got(&trust_as_iam_returns_it()), Some(&inline), &sp);
-        assert_eq!(obs.state, Role::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "dev-notes-AuthStack-Auth-auth");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([
-                ("name", "dev-notes-AuthStack-Auth-auth".to_string()),
-                (
-                    "arn",
-                    "arn:aws:iam::123456789012:role/stackwatch/dev-notes-AuthStack-Auth-auth"
-                        .to_string()
-                ),
-            ])
-        );
+        let name = "dev-notes-AuthStack-Auth-auth";
+        let arn = "arn:aws:iam::123456789012:role/stackwatch/dev-notes-AuthStack-Auth-auth";
+        let attrs = [("name", name), ("arn", arn)];
+        assert_ours_as_specified(&obs, Role::state(&sp), name, &attrs);
         // Plain JSON (other tools, emulators) reads the same.
         let plain = observe(
             got(&trust_as_iam_returns_it()),

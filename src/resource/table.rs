@@ -27,31 +27,28 @@ use aws_sdk_dynamodb::types::{
 use serde_json::{Value, json};
 
 use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
-use super::naming::NameRule;
+use super::naming::{Chars, NameRule};
 use super::{
     Attrs, Detail, Hint, Observed, Owner, Resolve, ResourceKind, State, Tags, owner_from_tags,
     tags_state,
 };
-use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused, RetryWhen, retry};
 use crate::source::template::Template;
 
 pub const KIND: &str = "DynamoDB table";
-/// DynamoDB cannot change a table's key schema.
-pub const FORCE_NEW: &[&str] = &["partitionKey", "sortKey"];
 /// "ResourceNotFoundException: Requested resource not found: Table: X not found".
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
 /// CreateTable's `TableName`: 3-255 characters of `[a-zA-Z0-9_.-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a DynamoDB table name",
-    min: 3,
-    max: 255,
-    allowed: |c| c.is_ascii_alphanumeric() || "_.-".contains(c),
-    allowed_words: "letters, digits and `_.-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
+pub const NAME: NameRule = NameRule::new(
+    "a DynamoDB table name",
+    3,
+    255,
+    Chars {
+        allowed: |c| c.is_ascii_alphanumeric() || "_.-".contains(c),
+        words: "letters, digits and `_.-`",
+    },
+);
 
 // ---- What a stack file declares: `kind: table`
 
@@ -556,14 +553,12 @@ async fn wait_active(aws: &Aws, name: &str) -> Result<TableDescription, AwsError
         matches: |e| e.is("TableNotActive"),
     };
     retry(not_active, || async {
-        let t = describe(aws, name).await?.ok_or_else(|| {
-            AwsError::refused(
-                "creating",
-                KIND,
-                name,
-                "the table disappeared while being created",
-            )
-        })?;
+        let t = describe(aws, name).await?.or_refused(
+            "creating",
+            KIND,
+            name,
+            "the table disappeared while being created",
+        )?;
         if t.table_status() == Some(&TableStatus::Active) {
             Ok(t)
         } else {
@@ -656,21 +651,14 @@ async fn update_table(
 pub struct Table;
 
 impl ResourceKind for Table {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    /// DynamoDB cannot change a table's key schema.
+    const FORCE_NEW: &'static [&'static str] = &["partitionKey", "sortKey"];
     const HOLDS_DATA: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/dynamodbv2/home?region={}#table?name={}",
-            link.home(),
-            link.region,
-            link.id
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/dynamodbv2/home?region={region}#table?name={id}");
     fn templates(_: &Def) -> Vec<&Template> {
         Vec::new()
     }
@@ -824,20 +812,18 @@ impl ResourceKind for Table {
                 .await
                 .map_err(|e| AwsError::new("tagging", KIND, name, e))?;
         }
-        let t = describe(aws, name).await?.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                name,
-                "the table disappeared during update",
-            )
-        })?;
+        let t = describe(aws, name).await?.or_refused(
+            "updating",
+            KIND,
+            name,
+            "the table disappeared during update",
+        )?;
         observe(aws, spec, t, Some(Owner::Ours)).await
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
         let out = aws.ddb.delete_table().table_name(&obs.id).send().await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
     /// A retained table cannot be replaced: DynamoDB holds one table per name, and the new table
     /// would need the old one's. Refused before anything changes, saying what to do instead.
@@ -856,7 +842,7 @@ impl ResourceKind for Table {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{drift, ours, ours_and_others};
+    use super::super::testing::{assert_ours_as_specified, drift, ours, ours_and_others};
     use super::*;
     use aws_sdk_dynamodb::types::builders::TableDescriptionBuilder;
     use aws_sdk_dynamodb::types::{
@@ -896,7 +882,7 @@ mod tests {
 
     #[test]
     fn keys_force_replacement_and_names_follow_dynamodb() {
-        assert_eq!(FORCE_NEW, ["partitionKey", "sortKey"]);
+        assert_eq!(Table::FORCE_NEW, ["partitionKey", "sortKey"]);
         NAME.check("dev-notes-StorageStack-Notes").unwrap();
         assert!(NAME.check("ab").is_err());
         assert!(NAME.check("a/b/c").is_err());
@@ -1047,17 +1033,9 @@ mod tests {
             Some(&ttl(TimeToLiveStatus::Disabled, None)),
             None,
         );
-        assert_eq!(obs.state, Table::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "dev-notes-StorageStack-Notes");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([
-                ("name", "dev-notes-StorageStack-Notes".to_string()),
-                ("arn", ARN.to_string()),
-                ("streamArn", String::new()),
-            ])
-        );
+        let name = "dev-notes-StorageStack-Notes";
+        let attrs = [("name", name), ("arn", ARN), ("streamArn", "")];
+        assert_ours_as_specified(&obs, Table::state(&sp), name, &attrs);
     }
 
     #[test]

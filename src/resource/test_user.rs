@@ -13,7 +13,6 @@
 
 use super::{Hint, Resolve, ResourceKind};
 use crate::source::template::{Resolved, Template};
-use std::fmt;
 
 use aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType, UserType};
@@ -22,10 +21,9 @@ use aws_smithy_types::date_time::Format as DateFormat;
 use serde_json::json;
 
 use super::{Attrs, Detail, Observed, Owner, State};
-use crate::aws::{Aws, AwsError};
+use crate::aws::{Aws, AwsError, OrNotFound, OrRefused};
 
 pub const KIND: &str = "Cognito test user";
-pub const FORCE_NEW: &[&str] = &[];
 
 /// Errors that mean "this user is not there": the user, or its whole pool.
 const NOT_FOUND: &[&str] = &["UserNotFoundException", "ResourceNotFoundException"];
@@ -46,17 +44,7 @@ impl Password {
     }
 }
 
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+crate::redacted!(Password);
 
 /// What the config asks for: a declared test user of this stage in a pool.
 #[derive(Debug, Clone)]
@@ -343,24 +331,14 @@ pub async fn set_password(
 
 /// AdminDeleteUser; a user (or pool) already gone is fine.
 pub async fn delete_user(aws: &Aws, pool: &str, email: &str) -> Result<(), AwsError> {
-    match aws
-        .idp
+    aws.idp
         .admin_delete_user()
         .user_pool_id(pool)
         .username(email)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting", KIND, user_pool_label(pool, email), e);
-            if NOT_FOUND.iter().any(|c| e.is(c)) {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        }
-    }
+        .map_err(|e| AwsError::new("deleting", KIND, user_pool_label(pool, email), e))
+        .or_gone(NOT_FOUND)
 }
 
 fn observed(spec: &Spec, u: &UserInfo) -> Observed {
@@ -395,21 +373,12 @@ fn attribute(name: &str, value: &str, label: &str) -> Result<AttributeType, AwsE
 pub struct TestUser;
 
 impl ResourceKind for TestUser {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FOUND_THROUGH_DEPS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/idp/user-pools/{}/user-management/users?region={}",
-            link.home(),
-            (link.sibling)("UserPool")?,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/cognito/v2/idp/user-pools/{UserPool}/user-management/users?region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id]
     }
@@ -443,14 +412,12 @@ impl ResourceKind for TestUser {
         create_user(aws, &spec.user_pool_id, &spec.email, &spec.password).await?;
         let u = get(aws, &spec.user_pool_id, &spec.email)
             .await?
-            .ok_or_else(|| {
-                AwsError::refused(
-                    "creating",
-                    KIND,
-                    user_pool_label(&spec.user_pool_id, &spec.email),
-                    "the user disappeared right after creation",
-                )
-            })?;
+            .or_refused(
+                "creating",
+                KIND,
+                user_pool_label(&spec.user_pool_id, &spec.email),
+                "the user disappeared right after creation",
+            )?;
         Ok(observed(spec, &u))
     }
     /// Brings a declared user back to confirmed, enabled and verified. A user that is not
@@ -494,9 +461,12 @@ impl ResourceKind for TestUser {
                 .await
                 .map_err(|e| AwsError::new("setting the password of", KIND, label.clone(), e))?;
         }
-        let u = get(aws, pool, email)
-            .await?
-            .ok_or_else(|| AwsError::refused("updating", KIND, label, "the user disappeared"))?;
+        let u = get(aws, pool, email).await?.or_refused(
+            "updating",
+            KIND,
+            label,
+            "the user disappeared",
+        )?;
         Ok(observed(spec, &u))
     }
     async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
@@ -510,7 +480,7 @@ impl ResourceKind for TestUser {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::drift;
+    use super::super::testing::{assert_ours_as_specified, drift};
     use super::*;
     use aws_sdk_cognitoidentityprovider::types::UserStatusType;
 
@@ -573,17 +543,12 @@ mod tests {
         let sp = spec();
         let u = got(&answer().build().unwrap());
         let obs = observed(&sp, &u);
-        assert_eq!(obs.state, TestUser::state(&sp));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "alice@example.com");
-        assert_eq!(
-            obs.attrs,
-            Attrs::from([
-                ("email", "alice@example.com".to_string()),
-                ("userPoolId", "us-east-1_AbC123".to_string()),
-                ("username", "9a7b-sub".to_string()),
-            ])
-        );
+        let attrs = [
+            ("email", "alice@example.com"),
+            ("userPoolId", "us-east-1_AbC123"),
+            ("username", "9a7b-sub"),
+        ];
+        assert_ours_as_specified(&obs, TestUser::state(&sp), "alice@example.com", &attrs);
         assert_eq!(u.sub, "9a7b-sub");
         assert_eq!(u.email, "alice@example.com");
         assert_eq!(u.created.as_deref(), Some("2023-11-14T22:13:20Z"));

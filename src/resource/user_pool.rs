@@ -9,7 +9,7 @@
 //! case-sensitive sign-in, and its plan carries a note saying how to replace it, rather than
 //! replacing a pool full of users on its own.
 
-use super::naming::{self, NameRule};
+use super::naming::{COGNITO_CHARS, NameRule};
 use super::{Hint, Resolve, ResourceKind};
 use crate::source::template::Template;
 use aws_sdk_cognitoidentityprovider::types::{
@@ -22,22 +22,11 @@ use serde_json::json;
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
 use aws_sdk_cognitoidentityprovider::Config;
 
-use crate::aws::{self, Aws, AwsError, OrNotFound};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused};
 
 pub const KIND: &str = "Cognito user pool";
 /// CreateUserPool's `PoolName`: 1-128 characters of `[\w\s+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a Cognito user pool name",
-    min: 1,
-    max: 128,
-    allowed: naming::cognito_name_char,
-    allowed_words: "letters, digits, spaces and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
-/// Cognito cannot change the username attributes of an existing pool.
-pub const FORCE_NEW: &[&str] = &["usernameAttributes"];
+pub const NAME: NameRule = NameRule::new("a Cognito user pool name", 1, 128, COGNITO_CHARS);
 /// "ResourceNotFoundException: User pool <id> does not exist."
 pub const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
@@ -269,14 +258,12 @@ async fn create_pool(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         .send()
         .await
         .map_err(|e| AwsError::new("creating", KIND, &spec.name, e))?;
-    let pool = out.user_pool.ok_or_else(|| {
-        AwsError::refused(
-            "creating",
-            KIND,
-            &spec.name,
-            "CreateUserPool returned no pool",
-        )
-    })?;
+    let pool = out.user_pool.or_refused(
+        "creating",
+        KIND,
+        &spec.name,
+        "CreateUserPool returned no pool",
+    )?;
     Ok(observed(pool, spec, Some(Owner::Ours)))
 }
 
@@ -292,22 +279,15 @@ fn verified(spec: &Spec) -> Vec<VerifiedAttributeType> {
 pub struct UserPool;
 
 impl ResourceKind for UserPool {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    /// Cognito cannot change the username attributes of an existing pool.
+    const FORCE_NEW: &'static [&'static str] = &["usernameAttributes"];
     const HOLDS_DATA: bool = true;
     const FOUND_BY_LISTING: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/idp/user-pools/{}/overview?region={}",
-            link.home(),
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/cognito/v2/idp/user-pools/{id}/overview?region={region}");
     fn templates(_: &Def) -> Vec<&Template> {
         Vec::new()
     }
@@ -393,14 +373,12 @@ impl ResourceKind for UserPool {
             .send()
             .await
             .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
-        let pool = describe(aws, &obs.id).await?.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                &obs.id,
-                "the pool disappeared during update",
-            )
-        })?;
+        let pool = describe(aws, &obs.id).await?.or_refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "the pool disappeared during update",
+        )?;
         Ok(observed(pool, spec, Some(Owner::Ours)))
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
@@ -411,7 +389,7 @@ impl ResourceKind for UserPool {
             .send()
             .await;
         let out = out.map_err(|e| AwsError::new("deleting", KIND, &obs.id, e));
-        out.or_not_found(NOT_FOUND).map(|_| ())
+        out.or_gone(NOT_FOUND)
     }
     /// Removes stackwatch's tags so a retained, replaced pool is no longer found as ours.
     async fn release(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
@@ -470,16 +448,12 @@ mod tests {
             .username_configuration(username_configuration("p").unwrap())
             .policies(
                 UserPoolPolicyType::builder()
-                    .password_policy(
-                        PasswordPolicyType::builder()
-                            .minimum_length(8)
-                            .require_lowercase(true)
-                            .require_uppercase(true)
-                            .require_numbers(true)
-                            .require_symbols(true)
-                            .temporary_password_validity_days(7)
-                            .build(),
-                    )
+                    .password_policy({
+                        // Ours, with the temporary password validity AWS adds.
+                        let mut policy = desired_password_policy();
+                        policy.temporary_password_validity_days = 7;
+                        policy
+                    })
                     .build(),
             )
             .admin_create_user_config(

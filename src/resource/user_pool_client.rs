@@ -2,7 +2,7 @@
 //! refresh-token flows. Clients carry no tags; one is ours when its pool is ours and its name
 //! is our deterministic name. A client whose pool is not created yet does not exist.
 
-use super::naming::{self, NameRule};
+use super::naming::{COGNITO_CHARS, NameRule};
 use super::{Hint, Resolve, ResourceKind};
 use crate::source::template::{Resolved, Template};
 use aws_sdk_cognitoidentityprovider::types::{ExplicitAuthFlowsType, UserPoolClientType};
@@ -12,22 +12,11 @@ use super::user_pool::NOT_FOUND;
 use super::{Attrs, Detail, Observed, Owner, State, set};
 use aws_sdk_cognitoidentityprovider::Config;
 
-use crate::aws::{self, Aws, AwsError, OrNotFound, RetryWhen, retry};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused, RetryWhen, retry};
 
 pub const KIND: &str = "Cognito user pool client";
 /// CreateUserPoolClient's `ClientName`: 1-128 characters of `[\w\s+=,.@-]`.
-pub const NAME: NameRule = NameRule {
-    what: "a Cognito user pool client name",
-    min: 1,
-    max: 128,
-    allowed: naming::cognito_name_char,
-    allowed_words: "letters, digits, spaces and `_+=,.@-`",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
-/// A client cannot move to another pool, and whether it has a secret is fixed at creation.
-pub const FORCE_NEW: &[&str] = &["userPoolId", "generateSecret"];
+pub const NAME: NameRule = NameRule::new("a Cognito user pool client name", 1, 128, COGNITO_CHARS);
 
 const FLOWS: [&str; 3] = [
     "ALLOW_USER_SRP_AUTH",
@@ -94,22 +83,15 @@ enum Made<T> {
 pub struct UserPoolClient;
 
 impl ResourceKind for UserPoolClient {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
+    /// A client cannot move to another pool, and whether it has a secret is fixed at creation.
+    const FORCE_NEW: &'static [&'static str] = &["userPoolId", "generateSecret"];
     const FOUND_THROUGH_DEPS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &super::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/cognito/v2/idp/user-pools/{}/applications/app-clients/{}/details?region={}",
-            link.home(),
-            (link.sibling)("UserPool")?,
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> = Some(
+        "{home}/cognito/v2/idp/user-pools/{UserPool}/applications/app-clients/{id}/details?region={region}",
+    );
     fn templates(def: &Def) -> Vec<&Template> {
         vec![&def.user_pool_id]
     }
@@ -215,14 +197,12 @@ impl ResourceKind for UserPoolClient {
             Made::Found(o) => return Ok(o),
             Made::Sent(out) => out,
         };
-        let client = out.user_pool_client.ok_or_else(|| {
-            AwsError::refused(
-                "creating",
-                KIND,
-                &spec.name,
-                "CreateUserPoolClient returned no client",
-            )
-        })?;
+        let client = out.user_pool_client.or_refused(
+            "creating",
+            KIND,
+            &spec.name,
+            "CreateUserPoolClient returned no client",
+        )?;
         Ok(observed(&client))
     }
     /// UpdateUserPoolClient resets what it is not given, so the name and flows are always sent.
@@ -242,36 +222,29 @@ impl ResourceKind for UserPoolClient {
             .send()
             .await
             .map_err(|e| AwsError::new("updating", KIND, &obs.id, e))?;
-        let client = out.user_pool_client.ok_or_else(|| {
-            AwsError::refused(
-                "updating",
-                KIND,
-                &obs.id,
-                "UpdateUserPoolClient returned no client",
-            )
-        })?;
+        let client = out.user_pool_client.or_refused(
+            "updating",
+            KIND,
+            &obs.id,
+            "UpdateUserPoolClient returned no client",
+        )?;
         Ok(observed(&client))
     }
     async fn delete(aws: &Aws, spec: &Spec, obs: &Observed) -> Result<(), AwsError> {
-        match aws
-            .idp
+        aws.idp
             .delete_user_pool_client()
             .user_pool_id(&spec.user_pool_id)
             .client_id(&obs.id)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => Err(AwsError::new("deleting", KIND, &obs.id, e)),
-        }
-        .or_not_found(NOT_FOUND)
-        .map(|_| ())
+            .map_err(|e| AwsError::new("deleting", KIND, &obs.id, e))
+            .or_gone(NOT_FOUND)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::drift;
+    use super::super::testing::{assert_ours_as_specified, drift};
     use super::*;
     use aws_sdk_cognitoidentityprovider::types::OAuthFlowType;
 
@@ -299,10 +272,8 @@ mod tests {
     #[test]
     fn a_client_as_created_matches_its_spec() {
         let obs = observed(&described().build());
-        assert_eq!(obs.state, UserPoolClient::state(&spec()));
-        assert_eq!(obs.owner, Owner::Ours);
-        assert_eq!(obs.id, "4tq1example");
-        assert_eq!(obs.attrs, Attrs::from([("id", "4tq1example".to_string())]));
+        let attrs = [("id", "4tq1example")];
+        assert_ours_as_specified(&obs, UserPoolClient::state(&spec()), "4tq1example", &attrs);
     }
 
     #[test]

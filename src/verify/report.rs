@@ -55,20 +55,15 @@ impl Report {
 
     /// The table: one row per check, ✓ / ✗ / ! first, then a summary line.
     pub fn table(&self) -> String {
-        let w_check = self
-            .rows
-            .iter()
-            .map(|r| r.check.chars().count())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        let w_exp = self
-            .rows
-            .iter()
-            .map(|r| r.expected.chars().count())
-            .max()
-            .unwrap_or(8)
-            .max(8);
+        // Each column as wide as its longest cell, or its header ("CHECK", "EXPECTED").
+        let width = |header: &str, cell: fn(&Row) -> &str| {
+            self.rows
+                .iter()
+                .map(|r| cell(r).chars().count())
+                .fold(header.len(), usize::max)
+        };
+        let w_check = width("CHECK", |r| &r.check);
+        let w_exp = width("EXPECTED", |r| &r.expected);
         let mut out = String::new();
         let _ = writeln!(
             out,

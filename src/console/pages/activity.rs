@@ -4,6 +4,7 @@
 
 use maud::{Markup, html};
 
+use super::layout::table_head;
 use crate::console::Activity;
 
 /// The section, from the remembered reconciles (newest first).
@@ -15,14 +16,10 @@ pub fn section(recent: &[Activity]) -> Markup {
                 p { "None since this page's daemon started serving it." }
             } @else {
                 table {
-                    caption { "The last reconciles, newest first" }
-                    thead { tr {
-                        th scope="col" { "Finished" }
-                        th scope="col" { "Key" }
-                        th scope="col" { "Result" }
-                        th scope="col" { "Duration" }
-                        th scope="col" { "Not in sync" }
-                    } }
+                    (table_head(
+                        "The last reconciles, newest first",
+                        ["Finished", "Key", "Result", "Duration", "Not in sync"],
+                    ))
                     tbody { @for a in recent { (row(a)) } }
                 }
             }

@@ -1,6 +1,6 @@
 //! Links from a resource on the Stacks page into the AWS web console of its region, built from
 //! its kind and physical id (percent-encoded); each kind says where its page is
-//! (`ResourceKind::console_url`).
+//! (`ResourceKind::CONSOLE_URL`).
 
 use crate::console::ResourceView;
 use crate::resource::{ConsoleLink, KindId};
@@ -39,6 +39,7 @@ pub fn aws_console_url(r: &ResourceView, all: &[ResourceView], region: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::{bucket, test_user, user_pool, user_pool_client};
 
     fn res(id: &str, kind: &str, physical: &str) -> ResourceView {
         ResourceView {
@@ -55,26 +56,18 @@ mod tests {
     #[test]
     fn console_links_are_region_aware_and_find_the_pool() {
         let all = vec![
-            res(
-                "AuthStack.Auth.UserPool",
-                crate::resource::user_pool::KIND,
-                "eu-west-1_abc",
-            ),
+            res("AuthStack.Auth.UserPool", user_pool::KIND, "eu-west-1_abc"),
             res(
                 "AuthStack.Auth.UserPoolClient",
-                crate::resource::user_pool_client::KIND,
+                user_pool_client::KIND,
                 "client1",
             ),
             res(
                 "AuthStack.Auth.TestUser(a@example.com)",
-                crate::resource::test_user::KIND,
+                test_user::KIND,
                 "a@example.com",
             ),
-            res(
-                "StorageStack.Uploads",
-                crate::resource::bucket::KIND,
-                "dev-notes-uploads",
-            ),
+            res("StorageStack.Uploads", bucket::KIND, "dev-notes-uploads"),
         ];
         assert_eq!(
             aws_console_url(&all[0], &all, "eu-west-1").unwrap(),

@@ -1,7 +1,7 @@
 //! The frame every page shares: the head (the console's own stylesheet and script, served
 //! from `/assets/`), the navigation with the current page marked, the mode badge and the
 //! `#live` region that `console.js` speaks through; and the small pieces several pages use
-//! (`id` fragments, a user `<select>`'s options).
+//! (`id` fragments, a user `<select>`'s options, a table's caption and column headers).
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -25,6 +25,14 @@ const PAGES: &[(&str, &str)] = &[
     ("/cognito", "Cognito"),
     ("/access", "Access"),
 ];
+
+/// A table's caption and its row of column headers.
+pub fn table_head<'a>(caption: &str, columns: impl IntoIterator<Item = &'a str>) -> Markup {
+    html! {
+        caption { (caption) }
+        thead { tr { @for c in columns { th scope="col" { (c) } } } }
+    }
+}
 
 /// The `<option>`s of a user `<select>`, the user `selected` chosen.
 pub fn user_options<'a>(

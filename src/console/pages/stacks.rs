@@ -11,7 +11,7 @@ use maud::{Markup, html};
 
 use super::activity;
 use super::aws_links::aws_console_url;
-use super::layout::{id, page};
+use super::layout::{id, page, table_head};
 use crate::console::{Activity, Console, Mode, Overview, ResourceView};
 
 /// One stack as the page shows it.
@@ -195,14 +195,10 @@ fn resource_table(
 ) -> Markup {
     html! {
         table.resources {
-            caption { "Resources of " (stack) }
-            thead { tr {
-                th scope="col" { "Resource" }
-                th scope="col" { "Kind" }
-                th scope="col" { "Physical id" }
-                th scope="col" { "State" }
-                th scope="col" { "AWS console" }
-            } }
+            (table_head(
+                &format!("Resources of {stack}"),
+                ["Resource", "Kind", "Physical id", "State", "AWS console"],
+            ))
             tbody { @for r in resources { (resource_row(stack, r, all, region)) } }
         }
     }

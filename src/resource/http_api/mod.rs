@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use super::{Attrs, Detail, Observed, Owner, State, Tags, owner_from_tags, tags_state};
 use aws_sdk_apigatewayv2::Config;
 
-use crate::aws::{self, Aws, AwsError};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused};
 use declared::Authorizer;
 
 pub mod declared;
@@ -31,17 +31,7 @@ use routes::{
 
 pub const KIND: &str = "API Gateway HTTP API";
 /// CreateApi's `Name`: 1-128 characters.
-pub const NAME: NameRule = NameRule {
-    what: "an API Gateway API name",
-    min: 1,
-    max: 128,
-    allowed: naming::any_char,
-    allowed_words: "any characters",
-    reserved_prefixes: &[],
-    reserved_suffixes: &[],
-    alnum_ends: false,
-};
-pub const FORCE_NEW: &[&str] = &[];
+pub const NAME: NameRule = NameRule::new("an API Gateway API name", 1, 128, naming::ANY_CHARS);
 /// The stage stackwatch keeps on every API: served at the API endpoint's root.
 pub const STAGE: &str = "$default";
 
@@ -92,8 +82,11 @@ fn api_arn(aws: &Aws, id: &str) -> String {
     )
 }
 
+/// API Gateway's code for an API, a route or an integration that is not there.
+const NOT_FOUND: &[&str] = &["NotFoundException"];
+
 fn is_not_found(e: &AwsError) -> bool {
-    e.is("NotFoundException")
+    NOT_FOUND.iter().any(|c| e.is(c))
 }
 
 /// The API as GetApi/GetApis/CreateApi describe it.
@@ -209,22 +202,13 @@ async fn list_http_apis(aws: &Aws, label: &str) -> Result<Vec<Api>, AwsError> {
 pub struct HttpApi;
 
 impl ResourceKind for HttpApi {
-    type Def = Def;
-    type Spec = Spec;
-    const KIND: &'static str = KIND;
-    const FORCE_NEW: &'static [&'static str] = FORCE_NEW;
+    crate::kind_basics!();
     const FOUND_BY_LISTING: bool = true;
     const FINDS_LEFTOVERS: bool = true;
 
     /// Its page in the AWS web console.
-    fn console_url(link: &crate::resource::ConsoleLink<'_>) -> Option<String> {
-        Some(format!(
-            "{}/apigateway/main/api-detail?api={}&region={}",
-            link.home(),
-            link.id,
-            link.region
-        ))
-    }
+    const CONSOLE_URL: Option<&'static str> =
+        Some("{home}/apigateway/main/api-detail?api={id}&region={region}");
     fn templates(def: &Def) -> Vec<&Template> {
         def.routes.iter().map(|(_, t)| t).collect()
     }
@@ -325,9 +309,12 @@ impl ResourceKind for HttpApi {
                 return Self::update(aws, spec, &found, &all).await;
             }
         };
-        let id = out.api_id.clone().ok_or_else(|| {
-            AwsError::refused("creating", KIND, &spec.name, "CreateApi returned no id")
-        })?;
+        let id = out.api_id.clone().or_refused(
+            "creating",
+            KIND,
+            &spec.name,
+            "CreateApi returned no id",
+        )?;
         let mut live = Live::default();
         for (key, target) in &spec.routes {
             let route = add_route(aws, spec, &id, key, target).await?;
@@ -357,9 +344,12 @@ impl ResourceKind for HttpApi {
             Detail::Api(live) => (obs.state.get("routes"), live),
             // An observation without live ids (not made by `find`): read them now.
             _ => {
-                read = read_live(aws, api).await?.ok_or_else(|| {
-                    AwsError::refused("updating", KIND, api, "the API disappeared during update")
-                })?;
+                read = read_live(aws, api).await?.or_refused(
+                    "updating",
+                    KIND,
+                    api,
+                    "the API disappeared during update",
+                )?;
                 (Some(&read.0), &read.2)
             }
         };
@@ -393,9 +383,12 @@ impl ResourceKind for HttpApi {
         obs.owner = Owner::Ours;
         obs.state
             .insert("tags", Self::state(spec).remove("tags").unwrap_or_default());
-        complete(aws, obs).await?.ok_or_else(|| {
-            AwsError::refused("updating", KIND, api, "the API disappeared during update")
-        })
+        complete(aws, obs).await?.or_refused(
+            "updating",
+            KIND,
+            api,
+            "the API disappeared during update",
+        )
     }
     async fn delete(aws: &Aws, _: &Spec, obs: &Observed) -> Result<(), AwsError> {
         Self::delete_owned(aws, obs).await
@@ -418,13 +411,13 @@ impl ResourceKind for HttpApi {
             .collect())
     }
     async fn delete_owned(aws: &Aws, obs: &Observed) -> Result<(), AwsError> {
-        match aws.apigw.delete_api().api_id(&obs.id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = AwsError::new("deleting", KIND, &obs.id, e);
-                if is_not_found(&e) { Ok(()) } else { Err(e) }
-            }
-        }
+        aws.apigw
+            .delete_api()
+            .api_id(&obs.id)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("deleting", KIND, &obs.id, e))
+            .or_gone(NOT_FOUND)
     }
 }
 

@@ -9,8 +9,8 @@ use aws_sdk_apigatewayv2::types::{
 use serde_json::{Map, Value, json};
 
 use super::declared::Authorizer;
-use super::{KIND, Live, LiveRoute, STAGE, Spec, is_not_found};
-use crate::aws::{self, Aws, AwsError};
+use super::{KIND, Live, LiveRoute, NOT_FOUND, STAGE, Spec, is_not_found};
+use crate::aws::{self, Aws, AwsError, OrNotFound, OrRefused};
 
 pub(super) fn authorization(a: Authorizer) -> AuthorizationType {
     match a {
@@ -215,32 +215,24 @@ async fn create_integration(
         .send()
         .await
         .map_err(|e| AwsError::new("creating an integration of", KIND, api, e))?;
-    let id = out.integration_id.ok_or_else(|| {
-        AwsError::refused(
-            "creating an integration of",
-            KIND,
-            api,
-            "CreateIntegration returned no id",
-        )
-    })?;
+    let id = out.integration_id.or_refused(
+        "creating an integration of",
+        KIND,
+        api,
+        "CreateIntegration returned no id",
+    )?;
     Ok((id, i.kind))
 }
 
 async fn delete_integration(aws: &Aws, api: &str, id: &str) -> Result<(), AwsError> {
-    match aws
-        .apigw
+    aws.apigw
         .delete_integration()
         .api_id(api)
         .integration_id(id)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting an integration of", KIND, api, e);
-            if is_not_found(&e) { Ok(()) } else { Err(e) }
-        }
-    }
+        .map_err(|e| AwsError::new("deleting an integration of", KIND, api, e))
+        .or_gone(NOT_FOUND)
 }
 
 /// Creates the integration and the route that targets it.
@@ -262,14 +254,12 @@ pub(super) async fn add_route(
         .send()
         .await
         .map_err(|e| AwsError::new("creating a route of", KIND, api, e))?;
-    let route_id = out.route_id.ok_or_else(|| {
-        AwsError::refused(
-            "creating a route of",
-            KIND,
-            api,
-            "CreateRoute returned no id",
-        )
-    })?;
+    let route_id = out.route_id.or_refused(
+        "creating a route of",
+        KIND,
+        api,
+        "CreateRoute returned no id",
+    )?;
     Ok(LiveRoute {
         route_id,
         integration_id: Some(integration_id),
@@ -377,20 +367,14 @@ struct Wanted<'a> {
 
 /// Deletes a route; one already gone is fine.
 async fn delete_route(aws: &Aws, api: &str, r: &LiveRoute) -> Result<(), AwsError> {
-    let out = aws
-        .apigw
+    aws.apigw
         .delete_route()
         .api_id(api)
         .route_id(&r.route_id)
         .send()
-        .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let e = AwsError::new("deleting a route of", KIND, api, e);
-            if is_not_found(&e) { Ok(()) } else { Err(e) }
-        }
-    }
+        .await
+        .map_err(|e| AwsError::new("deleting a route of", KIND, api, e))
+        .or_gone(NOT_FOUND)
 }
 
 /// Brings an existing route to its target and authorization: its integration is updated in

@@ -18,7 +18,7 @@ use serde::Deserialize;
 pub use actions::{create, delete, enable, password};
 pub use forms::{FormError, Which};
 
-use super::layout::{id, page};
+use super::layout::{id, page, table_head};
 use crate::aws::AwsError;
 use crate::console::users::{self, AuthTarget, PoolView};
 use crate::console::{Console, Mode};
@@ -30,19 +30,14 @@ const USERS_PER_PAGE: usize = 50;
 
 /// The notices after a form's success, and the users table's page.
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct CognitoQuery {
-    #[serde(default)]
     pub page: Option<usize>,
-    #[serde(default)]
     pub created: Option<String>,
-    #[serde(default)]
     pub deleted: Option<String>,
-    #[serde(default)]
     pub enabled: Option<String>,
-    #[serde(default)]
     pub disabled: Option<String>,
     /// The user whose password was set (never the password).
-    #[serde(default)]
     pub reset: Option<String>,
 }
 
@@ -194,15 +189,12 @@ fn users_table(v: &CognitoView<'_>, t: &AuthTarget, view: &PoolView) -> Markup {
         section.users id={ "users-" (aid) } data-live aria-labelledby={ "h-users-" (aid) } {
             h3 id={ "h-users-" (aid) } { "Users (" (view.users.len()) ")" }
             table {
-                caption { "Users of " (t.key) }
-                thead { tr {
-                    th scope="col" { "Email" }
-                    th scope="col" { "Sub" }
-                    th scope="col" { "Status" }
-                    th scope="col" { "Enabled" }
-                    th scope="col" { "Created" }
-                    @if v.mode.writes() { th scope="col" { "Actions" } }
-                } }
+                (table_head(
+                    &format!("Users of {}", t.key),
+                    ["Email", "Sub", "Status", "Enabled", "Created"]
+                        .into_iter()
+                        .chain(v.mode.writes().then_some("Actions")),
+                ))
                 tbody { @for u in shown { (forms::user_row(v, t, u)) } }
             }
             @if pages > 1 {
