@@ -9,7 +9,6 @@ use crate::engine::{self, Guard};
 use crate::error::Error;
 use crate::plan::Action;
 use crate::render;
-use crate::session::Session;
 use crate::term;
 
 #[derive(Debug, clap::Args)]
@@ -21,15 +20,11 @@ pub struct Args {
     #[arg(long)]
     pub allow_replace: bool,
     #[command(flatten)]
-    pub replace: super::ReplaceArgs,
-    #[command(flatten)]
-    pub focus: super::FocusArgs,
+    pub target: super::TargetArgs,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
-    let desired = ctx.load_replacing(&args.replace)?;
-    let focus = args.focus.focus(&desired)?;
-    let session = Session::open_focused(desired, &focus).await?;
+    let (session, focus) = args.target.open(ctx).await?;
     let plan = session.plan();
     let full_name = |s: &str| session.full_stack_name(s);
     term::print(&render::plan_text(&plan, full_name, ctx.style));

@@ -170,27 +170,42 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Loads the config with the resources `--replace` names marked for replacement.
-    fn load_replacing(&self, r: &ReplaceArgs) -> Result<crate::desired::Desired, Error> {
-        let mut desired = self.load()?;
-        desired.force_replace(&r.replace).map_err(Error::Refused)?;
-        Ok(desired)
-    }
-
     fn load(&self) -> Result<crate::desired::Desired, Error> {
         crate::session::load(&self.config, self.stage.as_deref())
     }
 }
 
-/// `--replace ID`, shared by `plan` and `apply`.
+/// What `plan` and `apply` act on: `--replace ID` and `--stack NAME`.
 #[derive(Debug, clap::Args)]
-pub struct ReplaceArgs {
+pub struct TargetArgs {
     /// Replace this resource (a logical id such as `AuthStack.Auth.UserPool`) even though
     /// nothing in its config changed, as `terraform apply -replace`; repeatable. Naming it is
     /// the consent, for it and for what must be replaced with it (the client of a replaced
     /// pool): those need no --allow-replace.
     #[arg(long, value_name = "ID")]
     pub replace: Vec<String>,
+    /// Plan or apply only this stack (as `sst deploy StackName`); repeatable. Other stacks are
+    /// read only for the attributes it references and never changed, and resources no file
+    /// declares any more are not looked for.
+    #[arg(long = "stack", value_name = "STACK")]
+    pub stacks: Vec<String>,
+}
+
+impl TargetArgs {
+    /// The config loaded with what `--replace` names marked for replacement, read for the
+    /// focus `--stack` names.
+    async fn open(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<(crate::session::Session, crate::engine::Focus), Error> {
+        let mut desired = ctx.load()?;
+        desired
+            .force_replace(&self.replace)
+            .map_err(Error::Refused)?;
+        let focus = self.focus(&desired)?;
+        let session = crate::session::Session::open_focused(desired, &focus).await?;
+        Ok((session, focus))
+    }
 }
 
 /// One-shot writes (`apply`, `destroy`) refuse while a daemon leads this app and stage (holds
@@ -214,18 +229,8 @@ async fn refuse_while_a_daemon_leads(session: &crate::session::Session) -> Resul
     }
 }
 
-/// `--stack NAME`, shared by `plan` and `apply`.
-#[derive(Debug, clap::Args)]
-pub struct FocusArgs {
-    /// Plan or apply only this stack (as `sst deploy StackName`); repeatable. Other stacks are
-    /// read only for the attributes it references and never changed, and resources no file
-    /// declares any more are not looked for.
-    #[arg(long = "stack", value_name = "STACK")]
-    pub stacks: Vec<String>,
-}
-
-impl FocusArgs {
-    /// The focus these flags name; a stack the files do not declare is an error.
+impl TargetArgs {
+    /// The focus `--stack` names; a stack the files do not declare is an error.
     fn focus(&self, desired: &crate::desired::Desired) -> Result<crate::engine::Focus, Error> {
         if self.stacks.is_empty() {
             return Ok(crate::engine::Focus::all());

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use super::CliError;
 use super::Ctx;
 use crate::render;
-use crate::session::Session;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,15 +16,11 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub replace: super::ReplaceArgs,
-    #[command(flatten)]
-    pub focus: super::FocusArgs,
+    pub target: super::TargetArgs,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
-    let desired = ctx.load_replacing(&args.replace)?;
-    let focus = args.focus.focus(&desired)?;
-    let session = Session::open_focused(desired, &focus).await?;
+    let (session, _) = args.target.open(ctx).await?;
     let plan = session.plan();
     if args.json {
         println!("{}", render::plan_json(&plan));

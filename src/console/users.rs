@@ -122,22 +122,46 @@ pub async fn pool_of(console: &Console, key: &str) -> Result<(Aws, String), User
     Ok((auths.aws, pool))
 }
 
-/// Creates a confirmed user with a permanent password, as `stackwatch users create`.
-pub async fn create(
+/// A change to one user of an `auth` resource's pool, as the Cognito page's forms ask it.
+pub enum UserChange<'a> {
+    /// A confirmed user with a permanent password, as `stackwatch users create`.
+    Create(&'a Password),
+    /// A new permanent password.
+    SetPassword(&'a Password),
+    /// Enabled or disabled.
+    Enabled(bool),
+}
+
+/// Makes `change` to `email`'s user in the pool of `auth`, logged.
+pub async fn change(
     console: &Console,
     auth: &str,
     email: &str,
-    password: &Password,
+    change: UserChange<'_>,
 ) -> Result<(), UserError> {
     let (aws, pool) = pool_of(console, auth).await?;
-    let result = test_user::create_user(&aws, &pool, email, password).await;
-    logged(
-        result,
-        email,
-        &pool,
-        "created user (confirmed, permanent password)",
-        "creating a user",
-    )
+    let (result, done, doing) = match change {
+        UserChange::Create(password) => (
+            test_user::create_user(&aws, &pool, email, password).await,
+            "created user (confirmed, permanent password)",
+            "creating a user",
+        ),
+        UserChange::SetPassword(password) => (
+            test_user::set_password(&aws, &pool, email, password).await,
+            "set a new permanent password",
+            "setting a password",
+        ),
+        UserChange::Enabled(enabled) => (
+            test_user::set_enabled(&aws, &pool, email, enabled).await,
+            if enabled {
+                "enabled user"
+            } else {
+                "disabled user"
+            },
+            "enabling or disabling a user",
+        ),
+    };
+    logged(result, email, &pool, done, doing)
 }
 
 /// Logs what a change to `email`'s user came to: `done`, or `doing` refused.
@@ -165,36 +189,4 @@ pub async fn delete(aws: &Aws, pool: &str, email: &str) -> Result<(), UserError>
     test_user::delete_user(aws, pool, email).await?;
     tracing::info!(%email, %pool, "console: deleted user");
     Ok(())
-}
-
-/// Enables or disables a user.
-pub async fn set_enabled(
-    console: &Console,
-    auth: &str,
-    email: &str,
-    enabled: bool,
-) -> Result<(), UserError> {
-    let (aws, pool) = pool_of(console, auth).await?;
-    test_user::set_enabled(&aws, &pool, email, enabled).await?;
-    let done = if enabled { "enabled" } else { "disabled" };
-    tracing::info!(%email, %pool, "console: {done} user");
-    Ok(())
-}
-
-/// A new permanent password.
-pub async fn set_password(
-    console: &Console,
-    auth: &str,
-    email: &str,
-    password: &Password,
-) -> Result<(), UserError> {
-    let (aws, pool) = pool_of(console, auth).await?;
-    let result = test_user::set_password(&aws, &pool, email, password).await;
-    logged(
-        result,
-        email,
-        &pool,
-        "set a new permanent password",
-        "setting a password",
-    )
 }

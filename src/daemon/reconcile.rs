@@ -452,11 +452,15 @@ impl Reconciler {
         let shown = (self.approval.mode() != super::approval::Mode::Auto)
             .then(|| self.union(&plan, &focus, &session.desired));
         let gate = gate(&plan, guard, shown.as_ref(), &leadership);
-        let fp = (desired_fp, shape);
+        let planned = Planned {
+            key: &key,
+            session: &session,
+            focus: &focus,
+            plan: &plan,
+            desired_fp,
+        };
         Some(match gate {
-            Gate::Settled | Gate::OthersWait => {
-                self.settled(&key, &session, &focus, &plan, fp.0, shown.as_ref())
-            }
+            Gate::Settled | Gate::OthersWait => self.settled(&planned, shown.as_ref()),
             Gate::Blocked(problems) => {
                 let n = problems.len() as u64;
                 self.show_others(shown.as_ref(), &session);
@@ -469,8 +473,7 @@ impl Reconciler {
             Gate::Follow => Ok(self.follow(&key, shown.as_ref().unwrap_or(&plan), shape)),
             Gate::Apply => {
                 if self.approved(&session, &focus, &plan, shown.as_ref()) {
-                    self.apply_step(&key, &session, &focus, &plan, fp.0, &held)
-                        .await
+                    self.apply_step(&planned, &held).await
                 } else {
                     Ok(Outcome::Pending)
                 }
@@ -526,18 +529,11 @@ impl Reconciler {
 
     /// Nothing to apply: AWS matches the files as far as the guard allows (or only another
     /// stack's part of the pending plan waits, shown without this part).
-    fn settled(
-        &self,
-        key: &Key,
-        session: &Session,
-        focus: &Focus,
-        plan: &Plan,
-        desired_fp: u64,
-        shown: Option<&Plan>,
-    ) -> Report {
+    fn settled(&self, p: &Planned<'_>, shown: Option<&Plan>) -> Report {
+        let (session, focus) = (p.session, p.focus);
         self.show_others(shown, session);
-        let expected: Vec<&Change> = plan.changes.iter().collect();
-        self.settle(key, &session.desired, focus, desired_fp, &expected);
+        let expected: Vec<&Change> = p.plan.changes.iter().collect();
+        self.settle(p.key, &session.desired, focus, p.desired_fp, &expected);
         // A focused reconcile publishes its own stacks' outputs, once they are deployed.
         let (outputs, known) = session.deployed_outputs(focus);
         if known && session.focus_deployed() {
@@ -600,15 +596,14 @@ impl Reconciler {
 
     /// Apply, abandoned the moment the lease is lost; then publish: settle what the next read
     /// should find, and print and write the outputs.
-    async fn apply_step(
-        &self,
-        key: &Key,
-        session: &Session,
-        focus: &Focus,
-        plan: &Plan,
-        desired_fp: u64,
-        held: &[&Change],
-    ) -> Report {
+    async fn apply_step(&self, p: &Planned<'_>, held: &[&Change]) -> Report {
+        let Planned {
+            key,
+            session,
+            focus,
+            plan,
+            desired_fp,
+        } = *p;
         let summary = plan.summary();
         tracing::info!(
             create = summary.create,
@@ -1086,6 +1081,17 @@ fn declared_by(desired: &Desired, stack: &str) -> BTreeSet<String> {
         .filter(|n| n.stack == stack)
         .map(|n| n.id.clone())
         .collect()
+}
+
+/// What one reconcile read and planned: what the gate's outcomes act on.
+#[derive(Clone, Copy)]
+struct Planned<'a> {
+    key: &'a Key,
+    session: &'a Session,
+    focus: &'a Focus,
+    plan: &'a Plan,
+    /// The fingerprint of the focused part of the files.
+    desired_fp: u64,
 }
 
 /// Whether the guard keeps this change from being applied.

@@ -98,33 +98,35 @@ pub struct PendingPlan {
     pub hash: String,
 }
 
-/// What the daemon last found for a `Stack`.
+/// What every object's status has: the generation it is about, its conditions, and (with
+/// manual approval) the plan that waits.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct StackStatus {
+pub struct ObjectStatus {
     /// The spec generation this status is about.
     pub observed_generation: Option<i64>,
     #[serde(default)]
     pub conditions: Vec<Condition>,
+    pub pending_plan: Option<PendingPlan>,
+}
+
+/// What the daemon last found for the `App`.
+pub type AppStatus = ObjectStatus;
+
+/// What the daemon last found for a `Stack`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StackStatus {
+    #[serde(flatten)]
+    pub object: ObjectStatus,
     #[serde(default)]
     pub resources: Vec<ResourceState>,
     /// The stack's outputs (also in the ConfigMap `<name>-outputs`).
     #[serde(default)]
     pub outputs: BTreeMap<String, String>,
-    pub pending_plan: Option<PendingPlan>,
     /// The stacks that `uses` this one: while any exists, deleting it is held.
     #[serde(default)]
     pub used_by: Vec<String>,
-}
-
-/// What the daemon last found for the `App`.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AppStatus {
-    pub observed_generation: Option<i64>,
-    #[serde(default)]
-    pub conditions: Vec<Condition>,
-    pub pending_plan: Option<PendingPlan>,
 }
 
 /// The Stack CRD, its schemas generated from the stack file's types and [`StackStatus`].

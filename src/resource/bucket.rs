@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::{Value, json};
 
-use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
+use super::declare::{Check, ConfigKind, Expand};
 use super::{Attrs, Observed, Owner, State, Tags, owner_from_tags, set, tags_state};
 use crate::aws::{Aws, AwsError, OrRefused, RetryWhen, retry};
 
@@ -81,14 +81,7 @@ impl ConfigKind for Bucket {
     /// One node, named `{stage}-{app}-{stack}-{resource}-{account}` lowercased, its head
     /// fitted so that the whole name keeps S3's rules whatever the (12-digit) account.
     fn expand(cors: &Vec<CorsRule>, b: &mut dyn Expand) {
-        let Names {
-            stage,
-            app,
-            stack,
-            resource,
-            ..
-        } = b.names();
-        let base = format!("{stage}-{app}-{stack}-{resource}");
+        let base = b.names().qualified();
         let name = match head_before_account(&base) {
             Ok(head) => {
                 let name = format!("{head}-${{app.account}}");
@@ -100,15 +93,13 @@ impl ConfigKind for Bucket {
                 Template::literal(base)
             }
         };
-        b.push(NodeDef {
-            component: None,
-            def: super::Def::Bucket(Def {
+        b.push_one(
+            super::Def::Bucket(Def {
                 name,
                 cors: cors.clone(),
             }),
-            exports: &[("name", "name"), ("arn", "arn")],
-            adopt_key: Some("id"),
-        });
+            &[("name", "name"), ("arn", "arn")],
+        );
     }
 }
 

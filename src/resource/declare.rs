@@ -123,6 +123,21 @@ pub struct Names<'a> {
     pub resource: &'a str,
 }
 
+impl Names<'_> {
+    /// `{stage}-{app}-{stack}-{resource}`: the physical name of a kind of one node (before it
+    /// is fitted to the kind's rule). The IAM policy's resource patterns rely on its head.
+    pub fn qualified(&self) -> String {
+        let Names {
+            stage,
+            app,
+            stack,
+            resource,
+            ..
+        } = *self;
+        format!("{stage}-{app}-{stack}-{resource}")
+    }
+}
+
 /// One primitive node of a declared resource.
 pub struct NodeDef<'a> {
     /// The part of a composite (`UserPool` of an `auth`); `None` for a kind of one node.
@@ -155,6 +170,16 @@ impl dyn Expand + '_ {
             self.diag(Diagnostic { loc, message });
         }
         name
+    }
+
+    /// The one node of a kind of one node (a bucket, a table): adopted by `adopt: <id>`.
+    pub fn push_one(&mut self, def: Def, exports: &[(&'static str, &'static str)]) {
+        self.push(NodeDef {
+            component: None,
+            def,
+            exports,
+            adopt_key: Some("id"),
+        });
     }
 
     /// A reference to this resource's `attr`, as the parts of a composite refer to each other.

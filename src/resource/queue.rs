@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use serde_saphyr::Spanned;
 
-use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
+use super::declare::{Check, ConfigKind, Expand};
 use super::naming::{Chars, NameRule};
 use super::{
     Attrs, Hint, Observed, Owned, Owner, Resolve, ResourceKind, Scope, State, Tags,
@@ -97,23 +97,14 @@ impl ConfigKind for Queue {
 
     /// One node, named `{stage}-{app}-{stack}-{resource}`.
     fn expand(def: &Def, b: &mut dyn Expand) {
-        let Names {
-            stage,
-            app,
-            stack,
-            resource,
-            ..
-        } = b.names();
-        let name = b.fit(&NAME, format!("{stage}-{app}-{stack}-{resource}"));
-        b.push(NodeDef {
-            component: None,
-            def: super::Def::Queue(Def {
+        let name = b.fit(&NAME, b.names().qualified());
+        b.push_one(
+            super::Def::Queue(Def {
                 name,
                 ..def.clone()
             }),
-            exports: &[("url", "url"), ("arn", "arn")],
-            adopt_key: Some("id"),
-        });
+            &[("url", "url"), ("arn", "arn")],
+        );
     }
 }
 

@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::{Value, json};
 
-use super::declare::{Check, ConfigKind, Expand, Names, NodeDef};
+use super::declare::{Check, ConfigKind, Expand};
 use super::naming::{Chars, NameRule};
 use super::{
     Attrs, Detail, Hint, Observed, Owner, Resolve, ResourceKind, State, Tags, owner_from_tags,
@@ -225,23 +225,14 @@ impl ConfigKind for Table {
 
     /// One node, named `{stage}-{app}-{stack}-{resource}`.
     fn expand(def: &Def, b: &mut dyn Expand) {
-        let Names {
-            stage,
-            app,
-            stack,
-            resource,
-            ..
-        } = b.names();
-        let name = b.fit(&NAME, format!("{stage}-{app}-{stack}-{resource}"));
-        b.push(NodeDef {
-            component: None,
-            def: super::Def::Table(Def {
+        let name = b.fit(&NAME, b.names().qualified());
+        b.push_one(
+            super::Def::Table(Def {
                 name,
                 ..def.clone()
             }),
-            exports: &[("name", "name"), ("arn", "arn"), ("streamArn", "streamArn")],
-            adopt_key: Some("id"),
-        });
+            &[("name", "name"), ("arn", "arn"), ("streamArn", "streamArn")],
+        );
     }
 }
 

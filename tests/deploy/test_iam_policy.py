@@ -135,8 +135,10 @@ def test_role_path_and_bucket_names_match_the_scoping():
     (the app's and the lease's) are named {stage}-{app}-… ."""
     model = (REPO / "src" / "resource" / "role.rs").read_text()
     assert 'pub const DEFAULT_ROLE_PATH: &str = "/stackwatch/";' in model
+    declare = (REPO / "src" / "resource" / "declare.rs").read_text()
+    assert 'format!("{stage}-{app}-{stack}-{resource}")' in declare
     for kind in ("bucket.rs", "table.rs", "queue.rs"):
-        assert 'format!("{stage}-{app}-{stack}-{resource}")' in (REPO / "src" / "resource" / kind).read_text()
+        assert "b.names().qualified()" in (REPO / "src" / "resource" / kind).read_text(), kind
     lease = REPO / "src" / "daemon" / "lease"
     assert 'format!("{stage}-{app}-stackwatch")' in (lease / "record.rs").read_text()
     assert 'pub const KEY: &str = "leader.json";' in (lease / "mod.rs").read_text()

@@ -100,16 +100,14 @@ impl ConfigKind for HttpApi {
             .iter()
             .map(|rt| (rt.key.clone(), rt.target.clone()))
             .collect();
-        b.push(NodeDef {
-            component: None,
-            def: crate::resource::Def::HttpApi(Def {
+        b.push_one(
+            crate::resource::Def::HttpApi(Def {
                 name,
                 authorizer: api.authorizer,
                 routes,
             }),
-            exports: &[("id", "id"), ("url", "url")],
-            adopt_key: Some("id"),
-        });
+            &[("id", "id"), ("url", "url")],
+        );
         lambda_permissions(b, &api.routes);
     }
 }

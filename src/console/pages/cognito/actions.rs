@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::forms::{FormError, Which, confirm_delete};
 use super::{CognitoQuery, respond};
 use crate::console::Console;
-use crate::console::users::{self, UserError};
+use crate::console::users::{self, UserChange, UserError};
 use crate::resource::test_user::Password;
 
 #[derive(Deserialize)]
@@ -33,7 +33,7 @@ pub async fn create(State(console): State<Arc<Console>>, Form(form): Form<Create
     let result = if email.is_empty() || password.expose().is_empty() {
         Err("an email and a password are needed".to_string())
     } else {
-        users::create(&console, &form.auth, &email, &password)
+        users::change(&console, &form.auth, &email, UserChange::Create(&password))
             .await
             .map_err(|e| e.to_string())
     };
@@ -92,7 +92,14 @@ pub struct EnableForm {
 /// `POST /cognito/users/enable`: enables or disables a user.
 pub async fn enable(State(console): State<Arc<Console>>, Form(form): Form<EnableForm>) -> Response {
     let enabled = form.enabled == "true";
-    match users::set_enabled(&console, &form.auth, &form.email, enabled).await {
+    match users::change(
+        &console,
+        &form.auth,
+        &form.email,
+        UserChange::Enabled(enabled),
+    )
+    .await
+    {
         Ok(()) => {
             let done = if enabled { "enabled" } else { "disabled" };
             see_other(format!("/cognito?{done}={}", query_value(&form.email)))
@@ -118,9 +125,14 @@ pub async fn password(
     let result = if password.expose().is_empty() {
         Err("a new password is needed".to_string())
     } else {
-        users::set_password(&console, &form.auth, &form.email, &password)
-            .await
-            .map_err(|e| e.to_string())
+        users::change(
+            &console,
+            &form.auth,
+            &form.email,
+            UserChange::SetPassword(&password),
+        )
+        .await
+        .map_err(|e| e.to_string())
     };
     match result {
         Ok(()) => see_other(format!("/cognito?reset={}", query_value(&form.email))),
