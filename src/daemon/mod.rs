@@ -20,6 +20,7 @@
 //! report (`--approve never` takes no lease, as it never applies).
 
 pub mod approval;
+pub mod cloud;
 pub mod error_policy;
 pub mod http;
 pub mod lease;

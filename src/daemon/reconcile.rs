@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::approval::{Approval, Decision};
+use super::cloud::{Cloud, Sdk};
 use super::error_policy::{Classify, ErrorClass};
 use super::lease::{self, Lease, LeaseError};
 use super::metrics::ResultKind;
@@ -255,6 +256,8 @@ pub struct Reconciler {
     /// Account, physical ids and attributes the last reads found through `aws` (a Describe by
     /// id instead of a List next time; what a focused read lends); cleared with the clients.
     read_cache: ReadCache,
+    /// How AWS is read and written: the SDK, or a unit test's fake.
+    cloud: Arc<dyn Cloud>,
     aws: tokio::sync::Mutex<Option<Aws>>,
     /// Held for reading by a stack's or the leftovers' reconcile, for writing by the app's.
     scope: tokio::sync::RwLock<()>,
@@ -305,10 +308,18 @@ impl Reconciler {
             files: StackFiles::default(),
             enqueue: None,
             read_cache: ReadCache::new(),
+            cloud: Arc::new(Sdk),
             aws: tokio::sync::Mutex::new(None),
             scope: tokio::sync::RwLock::new(()),
             memory: Mutex::new(Memory::default()),
         }
+    }
+
+    /// This reconciler reading and writing through `cloud` instead of the SDK.
+    #[cfg(test)]
+    fn with_cloud(mut self, cloud: Arc<dyn Cloud>) -> Reconciler {
+        self.cloud = cloud;
+        self
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
@@ -509,7 +520,10 @@ impl Reconciler {
     /// Read: what AWS has for the focus (through the read cache).
     async fn read_step(&self, desired: Arc<Desired>, focus: &Focus) -> Result<Session, Error> {
         let aws = self.aws_for(&desired.config.region).await;
-        let session = Session::open_cached(aws, desired, &self.read_cache, focus).await?;
+        let session = self
+            .cloud
+            .read(aws, desired, &self.read_cache, focus)
+            .await?;
         self.remember_declared(&session.desired, focus);
         Ok(session)
     }
@@ -613,13 +627,7 @@ impl Reconciler {
             "deploying"
         );
         let progress = crate::term::Deploy::new(plan, self.settings.style);
-        let apply = engine::apply_with(
-            &session.aws,
-            &session.desired,
-            &session.snapshot,
-            self.settings.guard,
-            &progress,
-        );
+        let apply = self.cloud.apply(session, self.settings.guard, &progress);
         let report = match &self.lease {
             None => apply.await,
             Some(lease) => {
@@ -1170,6 +1178,162 @@ mod tests {
             error: Some(problem),
             ..change(id, "AuthStack", Action::Blocked)
         }
+    }
+
+    /// A fake of the AWS-facing trait: the files' graph, deployed as declared, with `drift`
+    /// (node, state field, value) as someone changed it by hand; it records the ids of every
+    /// plan it is asked to apply, and how many reads it served.
+    #[derive(Default)]
+    struct Fake {
+        /// Cleared by an apply: AWS then matches the files.
+        drift: Mutex<Option<(&'static str, &'static str, serde_json::Value)>>,
+        fail_read: bool,
+        reads: Mutex<u32>,
+        applied: Mutex<Vec<Vec<String>>>,
+    }
+
+    impl Cloud for Fake {
+        fn read<'a>(
+            &'a self,
+            aws: Aws,
+            desired: Arc<Desired>,
+            _cache: &'a ReadCache,
+            focus: &'a Focus,
+        ) -> futures::future::BoxFuture<'a, Result<Session, Error>> {
+            *self.reads.lock().unwrap() += 1;
+            let mut snapshot = crate::engine::testing::deployed(&desired);
+            snapshot.focus = desired
+                .nodes
+                .iter()
+                .map(|n| focus.includes(&n.stack))
+                .collect();
+            if let Some((id, field, value)) = &*self.drift.lock().unwrap() {
+                let i = desired.nodes.iter().position(|n| n.id == *id).unwrap();
+                let observed = snapshot.observed[i].as_mut().unwrap();
+                observed.state.insert(field, value.clone());
+            }
+            let result = if self.fail_read {
+                Err(Error::Aws(AwsError::refused(
+                    "reading",
+                    "S3 bucket",
+                    "x",
+                    "down",
+                )))
+            } else {
+                Ok(Session {
+                    aws,
+                    desired,
+                    snapshot,
+                })
+            };
+            Box::pin(async move { result })
+        }
+
+        fn apply<'a>(
+            &'a self,
+            session: &'a Session,
+            _guard: Guard,
+            _progress: &'a dyn engine::Progress,
+        ) -> futures::future::BoxFuture<'a, engine::ApplyReport> {
+            let plan = session.plan();
+            let changed: Vec<&Change> = plan
+                .changes
+                .iter()
+                .filter(|c| c.action != Action::NoChange)
+                .collect();
+            let ids = changed.iter().map(|c| c.id.clone()).collect();
+            self.applied.lock().unwrap().push(ids);
+            *self.drift.lock().unwrap() = None;
+            let results = changed
+                .iter()
+                .map(|c| engine::Applied {
+                    id: c.id.clone(),
+                    action: c.action,
+                    outcome: engine::Outcome::Done,
+                })
+                .collect();
+            let attrs = session.snapshot.attrs();
+            Box::pin(async move { engine::ApplyReport { results, attrs } })
+        }
+    }
+
+    const BUCKET: &str = "stack: App\nresources:\n  Uploads:\n    kind: bucket\n";
+
+    /// A reconciler in auto mode, without a lease, on `stack`, reading through `fake`.
+    fn reconciler(stack: &str, fake: Arc<Fake>) -> (tempfile::TempDir, Reconciler) {
+        let dir = crate::config::testing::app_dir("", &[("app.yaml", stack)]);
+        let settings = Settings {
+            config_dir: dir.path().to_path_buf(),
+            stage: None,
+            state_dir: dir.path().join(".stackwatch"),
+            guard: STRICT,
+            style: render::Style::PLAIN,
+        };
+        let approval = Arc::new(Approval::new(super::super::approval::Mode::Auto));
+        let r = Reconciler::new(settings, approval, Arc::new(Shared::new("auto")), None);
+        (dir, r.with_cloud(fake))
+    }
+
+    #[tokio::test]
+    async fn a_key_in_sync_settles_without_applying() {
+        let fake = Arc::new(Fake::default());
+        let (_dir, r) = reconciler(BUCKET, fake.clone());
+        assert!(matches!(r.reconcile(&Key::App).await, Ok(Outcome::Success)));
+        assert!(fake.applied.lock().unwrap().is_empty());
+        assert_eq!(*fake.reads.lock().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn drift_is_applied_then_the_stack_settles() {
+        let fake = Arc::new(Fake {
+            drift: Mutex::new(Some((
+                "App.Uploads",
+                "cors",
+                serde_json::json!(["by hand"]),
+            ))),
+            ..Fake::default()
+        });
+        let (dir, r) = reconciler(BUCKET, fake.clone());
+        assert!(matches!(r.reconcile(&Key::App).await, Ok(Outcome::Success)));
+        assert_eq!(
+            *fake.applied.lock().unwrap(),
+            [vec!["App.Uploads".to_string()]]
+        );
+        assert!(
+            dir.path().join(".stackwatch/outputs.json").exists(),
+            "published after apply"
+        );
+        // The stack's own key reads only its stack.
+        assert!(matches!(
+            r.reconcile(&Key::Stack("App".into())).await,
+            Ok(Outcome::Success)
+        ));
+        assert_eq!(*fake.reads.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn invalid_files_are_reported_and_aws_is_never_read() {
+        let fake = Arc::new(Fake::default());
+        let (_dir, r) = reconciler(
+            "stack: App\nresources:\n  B:\n    kind: bucket\n    colour: red\n",
+            fake.clone(),
+        );
+        assert!(matches!(r.reconcile(&Key::App).await, Ok(Outcome::Invalid)));
+        assert_eq!(*fake.reads.lock().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_a_read_error_and_nothing_is_applied() {
+        let fake = Arc::new(Fake {
+            fail_read: true,
+            ..Fake::default()
+        });
+        let (_dir, r) = reconciler(BUCKET, fake.clone());
+        assert!(matches!(
+            r.reconcile(&Key::App).await,
+            Err(ReconcileError::Read(_))
+        ));
+        assert!(fake.applied.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -16,6 +16,8 @@ mod apply;
 mod destroy;
 mod plan;
 mod read;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use apply::{
     Applied, ApplyReport, Guard, Outcome, Progress, Quiet, apply, apply_with, removal_of,

@@ -191,9 +191,9 @@ mod tests {
     use super::*;
     use crate::aws::{ApiError, AwsError};
     use crate::config::template::UNKNOWN;
-    use crate::desired::AppCtx;
     use crate::engine::Orphan;
-    use crate::resource::{Attrs, KindId, Observed, Owned, Owner, TAG_ID, TAG_STACK, Tags};
+    use crate::engine::testing::deployed;
+    use crate::resource::{KindId, Owned, Owner, TAG_ID, TAG_STACK, Tags};
     use serde_json::json;
 
     const STACK: &str = "stack: App
@@ -216,47 +216,6 @@ resources:
     /// role, attachment), built from files as the commands build it.
     fn desired() -> Desired {
         crate::config::testing::desired("", STACK)
-    }
-
-    fn app() -> AppCtx {
-        AppCtx {
-            app: "notes".into(),
-            stage: "dev".into(),
-            region: "us-east-1".into(),
-            account: "123456789012".into(),
-        }
-    }
-
-    /// What AWS has for node `i` when it exists: a made-up id for every attribute.
-    fn attrs_of(i: usize) -> Attrs {
-        ["id", "arn", "name", "url", "userPoolId", "identityPoolId"]
-            .into_iter()
-            .map(|a| (a, format!("{a}-{i}")))
-            .collect()
-    }
-
-    /// A snapshot in which every node exists, ours, exactly as the files ask.
-    fn deployed(d: &Desired) -> Snapshot {
-        let attrs: Vec<Option<Attrs>> = (0..d.nodes.len()).map(|i| Some(attrs_of(i))).collect();
-        let observed = (0..d.nodes.len())
-            .map(|i| {
-                let (spec, _) = d.resolve(i, &app(), &attrs);
-                Some(Observed::new(
-                    spec.name(),
-                    Owner::Ours,
-                    spec.state(),
-                    attrs_of(i),
-                ))
-            })
-            .collect();
-        Snapshot {
-            app: app(),
-            observed,
-            errors: vec![None; d.nodes.len()],
-            orphans: Vec::new(),
-            focus: vec![true; d.nodes.len()],
-            known: vec![None; d.nodes.len()],
-        }
     }
 
     /// The desired graph, and a snapshot in which all of it is deployed as declared.
