@@ -39,9 +39,9 @@ use super::error_policy::{Classify, ErrorClass};
 use super::lease::{self, Lease, LeaseError};
 use super::metrics::ResultKind;
 use super::state::{PlanStatus, ResourceStatus, Shared};
-use crate::aws::{Aws, AwsError};
+use crate::aws::AwsError;
 use crate::desired::Desired;
-use crate::engine::{self, Focus, Guard, ReadCache};
+use crate::engine::{self, Focus, Guard};
 use crate::error::Error;
 use crate::outputs::{self, Outputs};
 use crate::plan::{self, Action, Change, Plan, Problem, ResourceProblem};
@@ -253,12 +253,9 @@ pub struct Reconciler {
     files: StackFiles,
     /// Enqueues the stacks that use a stack whose attributes an apply changed.
     enqueue: Option<mpsc::UnboundedSender<Key>>,
-    /// Account, physical ids and attributes the last reads found through `aws` (a Describe by
-    /// id instead of a List next time; what a focused read lends); cleared with the clients.
-    read_cache: ReadCache,
-    /// How AWS is read and written: the SDK, or a unit test's fake.
+    /// How AWS is read and written: the SDK (with its clients and read cache), or a unit
+    /// test's fake.
     cloud: Arc<dyn Cloud>,
-    aws: tokio::sync::Mutex<Option<Aws>>,
     /// Held for reading by a stack's or the leftovers' reconcile, for writing by the app's.
     scope: tokio::sync::RwLock<()>,
     memory: Mutex<Memory>,
@@ -301,15 +298,13 @@ impl Reconciler {
         lease: Option<Arc<Lease>>,
     ) -> Reconciler {
         Reconciler {
+            cloud: Arc::new(Sdk::new(shared.clone())),
             settings,
             approval,
             shared,
             lease,
             files: StackFiles::default(),
             enqueue: None,
-            read_cache: ReadCache::new(),
-            cloud: Arc::new(Sdk),
-            aws: tokio::sync::Mutex::new(None),
             scope: tokio::sync::RwLock::new(()),
             memory: Mutex::new(Memory::default()),
         }
@@ -519,11 +514,7 @@ impl Reconciler {
 
     /// Read: what AWS has for the focus (through the read cache).
     async fn read_step(&self, desired: Arc<Desired>, focus: &Focus) -> Result<Session, Error> {
-        let aws = self.aws_for(&desired.config.region).await;
-        let session = self
-            .cloud
-            .read(aws, desired, &self.read_cache, focus)
-            .await?;
+        let session = self.cloud.read(desired, focus).await?;
         self.remember_declared(&session.desired, focus);
         Ok(session)
     }
@@ -640,8 +631,6 @@ impl Reconciler {
                 }
             }
         };
-        self.read_cache
-            .remember_applied(&session.desired, &report.attrs);
         self.enqueue_users(session, focus, &report.attrs);
         self.record_apply(&report);
         let errors = report.errors();
@@ -800,20 +789,6 @@ impl Reconciler {
             s.pending_plan = None;
         });
         Outcome::Invalid
-    }
-
-    async fn aws_for(&self, region: &str) -> Aws {
-        let mut current = self.aws.lock().await;
-        match &*current {
-            Some(aws) if aws.region == region => aws.clone(),
-            _ => {
-                let aws = Aws::connect(region).await;
-                self.shared.metrics.track_aws(aws.calls.clone());
-                *current = Some(aws.clone());
-                self.read_cache.clear();
-                aws
-            }
-        }
     }
 
     /// AWS now matches the files as far as allowed: what the next read of `key` should find
@@ -1145,6 +1120,7 @@ fn print_stdout(text: &str) {
 mod tests {
     use super::*;
     use crate::aws::ApiError;
+    use crate::aws::Aws;
 
     fn change(id: &str, stack: &str, action: Action) -> Change {
         Change {
@@ -1195,9 +1171,7 @@ mod tests {
     impl Cloud for Fake {
         fn read<'a>(
             &'a self,
-            aws: Aws,
             desired: Arc<Desired>,
-            _cache: &'a ReadCache,
             focus: &'a Focus,
         ) -> futures::future::BoxFuture<'a, Result<Session, Error>> {
             *self.reads.lock().unwrap() += 1;
@@ -1212,21 +1186,18 @@ mod tests {
                 let observed = snapshot.observed[i].as_mut().unwrap();
                 observed.state.insert(field, value.clone());
             }
-            let result = if self.fail_read {
-                Err(Error::Aws(AwsError::refused(
-                    "reading",
-                    "S3 bucket",
-                    "x",
-                    "down",
-                )))
-            } else {
+            let fail = self.fail_read;
+            Box::pin(async move {
+                if fail {
+                    return Err(Error::Aws(AwsError::refused("reading", "S3", "x", "down")));
+                }
+                let aws = Aws::connect("us-east-1").await;
                 Ok(Session {
                     aws,
                     desired,
                     snapshot,
                 })
-            };
-            Box::pin(async move { result })
+            })
         }
 
         fn apply<'a>(
@@ -1338,19 +1309,7 @@ mod tests {
 
     #[test]
     fn a_key_hashes_the_files_again_only_after_a_signal() {
-        let dir = crate::config::testing::app_dir("", &[("a.yaml", "stack: A\n")]);
-        let settings = Settings {
-            config_dir: dir.path().to_path_buf(),
-            stage: None,
-            state_dir: dir.path().join(".stackwatch"),
-            guard: STRICT,
-            style: render::Style::PLAIN,
-        };
-        let approval = Arc::new(super::super::approval::Approval::new(
-            super::super::approval::Mode::Auto,
-        ));
-        let shared = Arc::new(Shared::new("auto"));
-        let r = Reconciler::new(settings, approval, shared, None);
+        let (dir, r) = reconciler("stack: A\n", Arc::new(Fake::default()));
         let before = r.digest();
         std::fs::write(dir.path().join("stacks/a.yaml"), "stack: B\n").unwrap();
         assert_eq!(r.digest(), before, "no signal: the last digest stands");
