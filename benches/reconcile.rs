@@ -169,7 +169,8 @@ fn wait_stack_reconciles(
             "{stack} did not reconcile within {limit:?}\n{}",
             d.logs()
         );
-        std::thread::sleep(Duration::from_millis(20));
+        // Not more often: each scrape of /metrics costs the daemon CPU, counted per key.
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -198,7 +199,17 @@ fn wait_reconciles(d: &Daemon, from: &Metrics, n: f64, limit: Duration) -> Metri
             "reconciles did not happen within {limit:?}\n{}",
             d.logs()
         );
-        std::thread::sleep(Duration::from_millis(20));
+        // As seldom: each scrape of /metrics costs the daemon CPU, counted per key.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until `d` holds the app's lease (a killed daemon's lease runs out first).
+fn wait_leader(d: &Daemon, limit: Duration) {
+    let start = Instant::now();
+    while !d.is_leader() {
+        assert!(start.elapsed() < limit, "never the leader\n{}", d.logs());
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -720,6 +731,8 @@ async fn scale(n: usize) -> Vec<Row> {
         .clone();
     let d = daemon(&emu.env(), dir.path(), "1h");
     wait_ready(&d, Duration::from_secs(600));
+    // The daemons before it were killed holding the lease: it applies once that runs out.
+    wait_leader(&d, Duration::from_secs(120));
     wait_idle(&d, Duration::from_secs(600));
     let file = dir.path().join("stacks/u000.yaml");
     let original = std::fs::read_to_string(&file).unwrap();
