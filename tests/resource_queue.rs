@@ -8,10 +8,9 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use common::{Emulator, apply_yes, edit, example_config, open, stackwatch};
+use common::{Emulator, apply_yes, edit, example_config, open, planned_actions, stackwatch};
 use stackwatch::aws::Aws;
 use stackwatch::plan::Action;
 
@@ -42,6 +41,12 @@ async fn url(aws: &Aws, name: &str) -> Option<String> {
     out.ok().and_then(|o| o.queue_url)
 }
 
+/// Everyone's tags on the queue at `url`.
+async fn queue_tags(aws: &Aws, url: &str) -> HashMap<String, String> {
+    let out = sqs(aws).list_queue_tags().queue_url(url).send().await;
+    out.unwrap().tags.unwrap_or_default()
+}
+
 async fn attributes(aws: &Aws, name: &str) -> HashMap<QueueAttributeName, String> {
     let url = url(aws, name).await.expect(name);
     let out = sqs(aws)
@@ -52,17 +57,6 @@ async fn attributes(aws: &Aws, name: &str) -> HashMap<QueueAttributeName, String
         .await
         .unwrap();
     out.attributes.unwrap_or_default()
-}
-
-/// The plan's non-trivial actions, by logical id.
-async fn actions(emu: &Emulator, dir: &Path) -> Vec<(String, Action)> {
-    let s = open(&emu.aws().await, dir).await;
-    s.plan()
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoChange)
-        .map(|c| (c.id.clone(), c.action))
-        .collect()
 }
 
 #[tokio::test]
@@ -88,14 +82,7 @@ async fn a_queue_and_its_dead_letter_queue_live_their_whole_life() {
         Some(dlq[&QueueAttributeName::QueueArn].as_str())
     );
     let jobs_url = url(&aws, JOBS).await.unwrap();
-    let tags = sqs(&aws)
-        .list_queue_tags()
-        .queue_url(&jobs_url)
-        .send()
-        .await
-        .unwrap()
-        .tags
-        .unwrap_or_default();
+    let tags = queue_tags(&aws, &jobs_url).await;
     assert_eq!(tags.get("stackwatch:id").map(String::as_str), Some("Jobs"));
 
     // A second plan is clean and writes nothing.
@@ -120,7 +107,7 @@ async fn a_queue_and_its_dead_letter_queue_live_their_whole_life() {
         .await
         .unwrap();
     assert_eq!(
-        actions(&emu, d).await,
+        planned_actions(&emu, d).await,
         [("JobsStack.Jobs".to_string(), Action::Update)]
     );
     apply_yes(&emu, d, &[]);
@@ -130,14 +117,7 @@ async fn a_queue_and_its_dead_letter_queue_live_their_whole_life() {
         jobs.contains_key(&QueueAttributeName::RedrivePolicy),
         "{jobs:?}"
     );
-    let tags = client
-        .list_queue_tags()
-        .queue_url(&jobs_url)
-        .send()
-        .await
-        .unwrap()
-        .tags
-        .unwrap_or_default();
+    let tags = queue_tags(&aws, &jobs_url).await;
     assert_eq!(tags.get("team").map(String::as_str), Some("jobs"));
 
     // Dropping the dead-letter queue from the file removes it from the queue.

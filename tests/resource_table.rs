@@ -7,26 +7,13 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::census::table_names;
-use common::{Emulator, apply_yes, edit, example_config, open, stackwatch};
+use common::{Emulator, apply_yes, edit, example_config, open, planned_actions, stackwatch};
 use stackwatch::aws::Aws;
 use stackwatch::engine;
 use stackwatch::plan::Action;
 
 const TABLE: &str = "dev-notes-StorageStack-Notes";
-
-/// The plan's non-trivial actions, by logical id.
-async fn actions(emu: &Emulator, dir: &Path) -> Vec<(String, Action)> {
-    let s = open(&emu.aws().await, dir).await;
-    s.plan()
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoChange)
-        .map(|c| (c.id.clone(), c.action))
-        .collect()
-}
 
 async fn tags(aws: &Aws, name: &str) -> Vec<(String, String)> {
     let t = aws
@@ -103,7 +90,7 @@ async fn the_notes_table_lives_its_whole_life() {
         "    sortKey: { name: noteId, type: string }\n    billingMode: provisioned\n    capacity: { read: 2, write: 3 }\n    pointInTimeRecovery: true\n    ttlAttribute: expiresAt\n    stream: newAndOldImages\n",
     );
     assert_eq!(
-        actions(&emu, d).await,
+        planned_actions(&emu, d).await,
         [("StorageStack.Notes".to_string(), Action::Update)]
     );
     apply_yes(&emu, d, &[]);
@@ -133,7 +120,7 @@ async fn the_notes_table_lives_its_whole_life() {
             .and_then(|d| d.attribute_name()),
         Some("expiresAt")
     );
-    assert!(actions(&emu, d).await.is_empty());
+    assert!(planned_actions(&emu, d).await.is_empty());
 
     // Drift by hand: point-in-time recovery turned off is planned and turned back on.
     aws.ddb
@@ -149,11 +136,11 @@ async fn the_notes_table_lives_its_whole_life() {
         .await
         .unwrap();
     assert_eq!(
-        actions(&emu, d).await,
+        planned_actions(&emu, d).await,
         [("StorageStack.Notes".to_string(), Action::Update)]
     );
     apply_yes(&emu, d, &[]);
-    assert!(actions(&emu, d).await.is_empty());
+    assert!(planned_actions(&emu, d).await.is_empty());
 
     // A new sort key replaces the table: only with --allow-replace, and never for a retained
     // table (DynamoDB has one table per name), which is refused before anything changes.
@@ -202,7 +189,7 @@ async fn the_notes_table_lives_its_whole_life() {
         "createdAt"
     );
     assert_eq!(table_names(&aws).await, [TABLE]);
-    assert!(actions(&emu, d).await.is_empty());
+    assert!(planned_actions(&emu, d).await.is_empty());
     emu.assert_no_validation_refusals();
 }
 

@@ -353,6 +353,20 @@ pub async fn open(aws: &Aws, dir: &Path) -> Session {
     Session::open_with(aws.clone(), desired).await.unwrap()
 }
 
+/// The plan's non-trivial actions for the app in `dir`, by logical id, read fresh.
+pub async fn planned_actions(
+    emu: &Emulator,
+    dir: &Path,
+) -> Vec<(String, stackwatch::plan::Action)> {
+    let s = open(&emu.aws().await, dir).await;
+    s.plan()
+        .changes
+        .iter()
+        .filter(|c| c.action != stackwatch::plan::Action::NoChange)
+        .map(|c| (c.id.clone(), c.action))
+        .collect()
+}
+
 /// A [`run`]'s stdout and stderr as one text (exit code, stdout, `\n`, stderr): what a person
 /// at the terminal sees.
 pub fn both((code, out, err): (i32, String, String)) -> (i32, String) {
