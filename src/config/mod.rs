@@ -15,7 +15,7 @@ pub use crate::source::{ConfigError, Diagnostic, Loc};
 use crate::source::{at, whole_file, yaml_message};
 pub use model::*;
 pub use raw::Removal;
-pub use read::{digest, is_stack_file, load};
+pub use read::{Document, digest, from_documents, is_stack_file, load};
 
 /// What the unit tests of the layers above build configs with.
 #[cfg(test)]

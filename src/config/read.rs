@@ -56,14 +56,25 @@ pub fn digest(dir: &Path) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// One document to load: where it came from (a file, or an object named like a path) and its
+/// text, which should hold a YAML mapping (JSON is YAML too).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub path: Arc<Path>,
+    pub text: String,
+}
+
 /// Reads and validates `dir/stackwatch.yaml` and `dir/stacks/*.yaml`. `stage` overrides the file's.
 pub fn load(dir: &Path, stage: Option<&str>) -> Result<Config, ConfigError> {
     let mut diags = Vec::new();
     let app_path: Arc<Path> = dir.join("stackwatch.yaml").into();
-    let app_file: Option<raw::AppFile> = read_yaml(&app_path, &mut diags);
+    let app = read_text(&app_path, &mut diags).map(|text| Document {
+        path: app_path,
+        text,
+    });
 
     let stacks_dir = dir.join("stacks");
-    let mut stack_files = Vec::new();
+    let mut stacks = Vec::new();
     match std::fs::read_dir(&stacks_dir) {
         Ok(entries) => {
             let mut paths: Vec<PathBuf> = entries
@@ -72,9 +83,9 @@ pub fn load(dir: &Path, stage: Option<&str>) -> Result<Config, ConfigError> {
                 .collect();
             paths.sort();
             for p in paths {
-                let p: Arc<Path> = p.into();
-                if let Some(s) = read_stack(p, &mut diags) {
-                    stack_files.push(s);
+                let path: Arc<Path> = p.into();
+                if let Some(text) = read_text(&path, &mut diags) {
+                    stacks.push(Document { path, text });
                 }
             }
         }
@@ -84,7 +95,39 @@ pub fn load(dir: &Path, stage: Option<&str>) -> Result<Config, ConfigError> {
             format!("cannot read directory: {e}"),
         )),
     }
+    validated(dir, app, stacks, stage, diags)
+}
 
+/// Validates an app document and its stack documents that came from elsewhere than files (the
+/// Kubernetes objects): the same checks, with each diagnostic at its document's line and column.
+pub fn from_documents(
+    dir: &Path,
+    app: Document,
+    stacks: Vec<Document>,
+    stage: Option<&str>,
+) -> Result<Config, ConfigError> {
+    let mut diags = Vec::new();
+    let app = non_empty(app, &mut diags);
+    let stacks = stacks
+        .into_iter()
+        .filter_map(|d| non_empty(d, &mut diags))
+        .collect();
+    validated(dir, app, stacks, stage, diags)
+}
+
+fn validated(
+    dir: &Path,
+    app: Option<Document>,
+    stacks: Vec<Document>,
+    stage: Option<&str>,
+    mut diags: Vec<Diagnostic>,
+) -> Result<Config, ConfigError> {
+    let app_file: Option<raw::AppFile> =
+        app.and_then(|d| parsed(&d.path, serde_saphyr::from_str(&d.text), &mut diags));
+    let stack_files = stacks
+        .into_iter()
+        .filter_map(|d| read_stack(d, &mut diags))
+        .collect();
     let Some(app_file) = app_file else {
         return Err(ConfigError(diags));
     };
@@ -97,19 +140,10 @@ pub fn is_stack_file(p: &Path) -> bool {
     !name.starts_with('.') && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
-/// Reads one YAML file into `T`, or records why not (with line and column) and returns None.
-fn read_yaml<T: serde::de::DeserializeOwned>(
-    path: &Arc<Path>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<T> {
-    let text = read_text(path, diags)?;
-    parsed(path, serde_saphyr::from_str::<T>(&text), diags)
-}
-
 /// Reads a stack file in two passes: the structure with each resource's kind, then each
 /// resource's value again as its kind declares it (unknown keys refused, spans kept).
-fn read_stack(path: Arc<Path>, diags: &mut Vec<Diagnostic>) -> Option<StackSource> {
-    let text = read_text(&path, diags)?;
+fn read_stack(doc: Document, diags: &mut Vec<Diagnostic>) -> Option<StackSource> {
+    let Document { path, text } = doc;
     let file: raw::StackFile = parsed(&path, serde_saphyr::from_str(&text), diags)?;
     let kinds: BTreeMap<&str, &str> = file
         .resources
@@ -273,14 +307,27 @@ fn read_text(path: &Arc<Path>, diags: &mut Vec<Diagnostic>) -> Option<String> {
             return None;
         }
     };
-    if text
+    non_empty(
+        Document {
+            path: path.clone(),
+            text,
+        },
+        diags,
+    )
+    .map(|d| d.text)
+}
+
+/// The document, unless it holds nothing but blank lines and comments (then why not).
+fn non_empty(doc: Document, diags: &mut Vec<Diagnostic>) -> Option<Document> {
+    if doc
+        .text
         .trim()
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
         diags.push(Diagnostic {
             loc: Loc {
-                file: path.clone(),
+                file: doc.path.clone(),
                 line: 1,
                 col: 1,
             },
@@ -288,7 +335,7 @@ fn read_text(path: &Arc<Path>, diags: &mut Vec<Diagnostic>) -> Option<String> {
         });
         return None;
     }
-    Some(text)
+    Some(doc)
 }
 
 /// A parse's value, or its error recorded with line and column.

@@ -3,7 +3,9 @@
 //! ([`schema`]), and the export of a config directory as those objects.
 
 pub mod crd;
+pub mod document;
 pub mod schema;
+pub mod store;
 
 use std::path::Path;
 
