@@ -25,6 +25,7 @@ pub mod engine;
 pub mod error;
 pub mod init;
 pub mod operator;
+pub mod origin;
 pub mod outputs;
 pub mod plan;
 pub mod policy;

@@ -34,8 +34,27 @@ pub enum Console {
 /// The variable that may hold the console token (for Kubernetes, from a Secret).
 const TOKEN_ENV: &str = "STACKWATCH_CONSOLE_TOKEN";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    /// The config directory (--config), watched with inotify.
+    Files,
+    /// The App and Stack objects of a namespace (stackwatch.dev/v1alpha1), watched through the
+    /// Kubernetes API (KUBECONFIG, or the pod's service account).
+    Kubernetes,
+}
+
+/// Who writes the Events of `--source kubernetes`: the pod's name from the downward API.
+const IDENTITY_ENV: &str = "STACKWATCH_IDENTITY";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Where the config comes from.
+    #[arg(long, value_enum, default_value = "files")]
+    pub source: Source,
+    /// With --source kubernetes: the namespace of the App and Stack objects [default: the
+    /// kubeconfig's].
+    #[arg(long)]
+    pub namespace: Option<String>,
     /// How plans are approved [default: prompt when stdin is a terminal, else auto].
     #[arg(long, value_enum)]
     pub approve: Option<Approve>,
@@ -114,8 +133,23 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
         None => console::Mode::Off,
     };
     let (token, generated) = console_token(&args)?;
+    let (origin, kube) = match args.source {
+        Source::Files => (crate::origin::Origin::Files(ctx.config.clone()), None),
+        Source::Kubernetes => {
+            let (client, store) = daemon::kube::connect(args.namespace.as_deref())
+                .await
+                .map_err(daemon::DaemonError::from)?;
+            let identity = std::env::var(IDENTITY_ENV)
+                .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
+            (
+                crate::origin::Origin::Kubernetes(store),
+                Some(daemon::KubeSource { client, identity }),
+            )
+        }
+    };
     let opts = daemon::Options {
-        config_dir: ctx.config.clone(),
+        origin,
+        kube,
         stage: ctx.stage.clone(),
         state_dir: ctx.state_dir.clone(),
         approve,
@@ -135,4 +169,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
     };
     daemon::run(opts).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// This machine's name, for a default identity.
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "stackwatch".into())
 }

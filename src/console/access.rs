@@ -38,10 +38,8 @@ pub async fn sign_in(
 /// The whole app read through the console's clients, loaded without the test users'
 /// passwords (a sign-in here uses the password typed in the form).
 async fn session(console: &Console) -> Result<Session, Error> {
-    let config = crate::session::config_without_test_users(
-        &console.app.config_dir,
-        console.app.stage.as_deref(),
-    )?;
+    let mut config = console.app.origin.load(console.app.stage.as_deref())?;
+    crate::session::drop_test_users(&mut config);
     let (aws, cache) = console.clients(&config.region).await;
     let desired = Desired::build(config)?;
     Session::open_cached(aws, desired, &cache, &Focus::all()).await

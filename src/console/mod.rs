@@ -75,10 +75,10 @@ pub struct Settings {
     pub generated: bool,
 }
 
-/// Where the console reads the app from: the daemon's config directory, stage and state dir.
+/// Where the console reads the app from: the daemon's config origin, stage and state dir.
 #[derive(Debug, Clone)]
 pub struct App {
-    pub config_dir: PathBuf,
+    pub origin: crate::origin::Origin,
     pub stage: Option<String>,
     pub state_dir: PathBuf,
 }

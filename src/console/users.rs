@@ -47,7 +47,7 @@ impl Auths {
 /// Loads the files (without the test users' passwords, which only the daemon's deploys need)
 /// and reads the `auth` stacks to find each deployed pool.
 pub async fn auths(console: &Console) -> Result<Auths, Error> {
-    let mut config = crate::config::load(&console.app.config_dir, console.app.stage.as_deref())?;
+    let mut config = console.app.origin.load(console.app.stage.as_deref())?;
     let stage = config.stage.clone();
     let mut targets = Vec::new();
     for st in &config.stacks {

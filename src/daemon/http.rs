@@ -62,7 +62,7 @@ pub fn console(
     let c = console::Console::new(
         &opts.console,
         console::App {
-            config_dir: opts.config_dir.clone(),
+            origin: opts.origin.clone(),
             stage: opts.stage.clone(),
             state_dir: opts.state_dir.clone(),
         },

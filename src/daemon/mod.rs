@@ -23,6 +23,7 @@ pub mod approval;
 pub mod cloud;
 pub mod error_policy;
 pub mod http;
+pub mod kube;
 pub mod lease;
 pub mod metrics;
 pub mod reconcile;
@@ -46,7 +47,8 @@ use crate::engine::Guard;
 /// Everything the daemon is told at start.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub config_dir: PathBuf,
+    /// The config directory, or a namespace's objects.
+    pub origin: crate::origin::Origin,
     pub stage: Option<String>,
     pub state_dir: PathBuf,
     pub approve: Mode,
@@ -59,6 +61,24 @@ pub struct Options {
     pub style: crate::render::Style,
     /// The web console on the same address (`crate::console`).
     pub console: crate::console::Settings,
+    /// With `--source kubernetes`: the client the objects are watched and written with.
+    pub kube: Option<KubeSource>,
+}
+
+/// The Kubernetes API a daemon of `--source kubernetes` watches and writes.
+#[derive(Clone)]
+pub struct KubeSource {
+    pub client: ::kube::Client,
+    /// Who writes its Events (the pod's name).
+    pub identity: String,
+}
+
+impl std::fmt::Debug for KubeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeSource")
+            .field("identity", &self.identity)
+            .finish()
+    }
 }
 
 /// Why the daemon could not start. Once running, it only stops on a signal.
@@ -74,6 +94,8 @@ pub enum DaemonError {
     Signals(#[source] std::io::Error),
     #[error(transparent)]
     Watch(#[from] watcher::WatchError),
+    #[error(transparent)]
+    Kube(#[from] kube::KubeError),
 }
 
 /// Turns signals into keys: the watcher's changed paths into the keys of the stacks they held
@@ -106,6 +128,31 @@ async fn dispatch(
     }
 }
 
+/// The Kubernetes side: the objects' watcher (which signals keys) and the publisher of what
+/// each reconcile found (status, outputs ConfigMap, Events), as one task.
+fn spawn_kube(
+    opts: &Options,
+    shared: &Arc<state::Shared>,
+    files: reconcile::StackFiles,
+    keys: mpsc::UnboundedSender<reconcile::Key>,
+    cancel: &CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let (crate::origin::Origin::Kubernetes(store), Some(k)) = (&opts.origin, &opts.kube) else {
+        return tokio::spawn(async {});
+    };
+    let watch = kube::watch(k.client.clone(), store.clone(), files, keys, cancel.clone());
+    let publish = kube::publish(
+        k.client.clone(),
+        store.clone(),
+        shared.clone(),
+        k.identity.clone(),
+        cancel.clone(),
+    );
+    tokio::spawn(async move {
+        tokio::join!(watch, publish);
+    })
+}
+
 /// How long shutdown waits for the HTTP server and watcher after the reconcile loop stopped.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -118,7 +165,7 @@ fn new_reconciler(
 ) -> reconcile::Reconciler {
     reconcile::Reconciler::new(
         reconcile::Settings {
-            config_dir: opts.config_dir.clone(),
+            origin: opts.origin.clone(),
             stage: opts.stage.clone(),
             state_dir: opts.state_dir.clone(),
             guard: opts.guard,
@@ -176,7 +223,10 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let trigger = Arc::new(Notify::new());
     let (signals_tx, signals) = mpsc::unbounded_channel();
 
-    let watcher = watcher::spawn(&opts.config_dir, signals_tx, cancel.clone())?;
+    let file_watcher = match &opts.origin {
+        crate::origin::Origin::Files(dir) => Some(watcher::spawn(dir, signals_tx, cancel.clone())?),
+        crate::origin::Origin::Kubernetes(_) => None,
+    };
     let console = http::console(&opts, addr, &shared, &approval, &trigger, &cancel);
     let server = tokio::spawn(http::serve(
         listener,
@@ -206,10 +256,14 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         reconciler.stack_files(),
         trigger,
         signals,
-        keys_tx,
+        keys_tx.clone(),
         cancel.clone(),
     ));
     let files = reconciler.stack_files();
+    let watcher = match file_watcher {
+        Some(w) => w,
+        None => spawn_kube(&opts, &shared, files.clone(), keys_tx.clone(), &cancel),
+    };
     scheduler::run_daemon(
         Arc::new(reconciler),
         keys,

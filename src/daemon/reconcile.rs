@@ -46,12 +46,13 @@ use crate::error::Error;
 use crate::outputs::{self, Outputs};
 use crate::plan::{self, Action, Change, Plan, Problem, ResourceProblem};
 use crate::render;
-use crate::session::{self, Session};
+use crate::session::Session;
 
 /// What a reconcile works on; fixed for the daemon's life.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub config_dir: PathBuf,
+    /// The config directory, or a namespace's objects.
+    pub origin: crate::origin::Origin,
     pub stage: Option<String>,
     pub state_dir: PathBuf,
     /// Which destructive changes may be applied; the others are held and reported.
@@ -375,7 +376,7 @@ impl Reconciler {
         {
             return d.clone();
         }
-        let d = crate::config::digest(&self.settings.config_dir);
+        let d = self.settings.origin.digest();
         self.memory().digest = Some((signals, Instant::now(), d.clone()));
         d
     }
@@ -390,10 +391,10 @@ impl Reconciler {
         {
             return Ok(desired.clone());
         }
-        let desired = session::load(&self.settings.config_dir, self.settings.stage.as_deref())?;
-        let desired = Arc::new(desired);
+        let config = self.settings.origin.load(self.settings.stage.as_deref())?;
+        let desired = Arc::new(Desired::build(config)?);
         self.files.set(&desired);
-        if crate::config::digest(&self.settings.config_dir) == digest {
+        if self.settings.origin.digest() == digest {
             self.memory().loaded = Some((digest.to_string(), desired.clone()));
         }
         Ok(desired)
@@ -974,6 +975,7 @@ impl Reconciler {
                 self.settings.state_dir.join("outputs.json").display()
             ),
         }
+        self.shared.update(|s| s.outputs = outputs.clone());
         m.printed_outputs = Some(outputs);
     }
 }
@@ -1234,7 +1236,7 @@ mod tests {
     fn reconciler(stack: &str, fake: Arc<Fake>) -> (tempfile::TempDir, Reconciler) {
         let dir = crate::config::testing::app_dir("", &[("app.yaml", stack)]);
         let settings = Settings {
-            config_dir: dir.path().to_path_buf(),
+            origin: crate::origin::Origin::Files(dir.path().to_path_buf()),
             stage: None,
             state_dir: dir.path().join(".stackwatch"),
             guard: STRICT,
@@ -1291,6 +1293,59 @@ mod tests {
         );
         assert!(matches!(r.reconcile(&Key::App).await, Ok(Outcome::Invalid)));
         assert_eq!(*fake.reads.lock().unwrap(), 0);
+    }
+
+    /// A reconciler whose config is a namespace's objects: the app, and `stacks` as specs.
+    fn object_reconciler(stacks: &[serde_json::Value], fake: Arc<Fake>) -> Reconciler {
+        use crate::operator::store::{Object, Store};
+        let store = Store::new("notes");
+        store.put_app(Object {
+            name: "notes".into(),
+            uid: None,
+            generation: Some(1),
+            spec: serde_json::json!({"app": "notes", "stage": "dev", "region": "us-east-1"}),
+        });
+        for spec in stacks {
+            let name = crate::operator::crd::object_name(spec["stack"].as_str().unwrap());
+            store.put_stack(Object {
+                name,
+                uid: None,
+                generation: Some(1),
+                spec: spec.clone(),
+            });
+        }
+        let settings = Settings {
+            origin: crate::origin::Origin::Kubernetes(store),
+            stage: None,
+            state_dir: std::env::temp_dir().join(format!("sw-objects-{}", std::process::id())),
+            guard: STRICT,
+            style: render::Style::PLAIN,
+        };
+        let approval = Arc::new(Approval::new(super::super::approval::Mode::Auto));
+        Reconciler::new(settings, approval, Arc::new(Shared::new("auto")), None).with_cloud(fake)
+    }
+
+    #[tokio::test]
+    async fn stack_objects_reconcile_and_an_invalid_one_is_reported_at_its_field_path() {
+        let fake = Arc::new(Fake::default());
+        let bucket =
+            serde_json::json!({"stack": "App", "resources": {"Uploads": {"kind": "bucket"}}});
+        let r = object_reconciler(&[bucket], fake.clone());
+        assert!(matches!(r.reconcile(&Key::App).await, Ok(Outcome::Success)));
+        assert_eq!(*fake.reads.lock().unwrap(), 1);
+
+        let fake = Arc::new(Fake::default());
+        let bad = serde_json::json!({"stack": "App", "resources": {
+            "Uploads": {"kind": "bucket", "colour": "red"}}});
+        let r = object_reconciler(&[bad], fake.clone());
+        assert!(matches!(r.reconcile(&Key::App).await, Ok(Outcome::Invalid)));
+        assert_eq!(*fake.reads.lock().unwrap(), 0, "AWS is never read");
+        let errors = r.shared.status().config_errors;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("Stack app, spec.resources.Uploads.colour: "),
+            "{errors:?}"
+        );
     }
 
     #[tokio::test]

@@ -162,6 +162,8 @@ pub struct Status {
     pub lease: Option<LeaseStatus>,
     /// Per key: each stack reconciled on its own, and `*` for the whole app.
     pub stacks: std::collections::BTreeMap<String, StackStatus>,
+    /// The outputs last published, by deployed stack name (`dev-notes-AuthStack`).
+    pub outputs: crate::outputs::Outputs,
 }
 
 /// `/status` `stacks.<name>`: the reconciles of one key.

@@ -18,6 +18,7 @@ use crate::source::{Diagnostic, Loc, whole_file};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     pub name: String,
+    pub uid: Option<String>,
     pub generation: Option<i64>,
     pub spec: Value,
 }
@@ -35,6 +36,8 @@ struct Objects {
     stacks: BTreeMap<String, Object>,
     /// The generation of each object (by `App/name`, `Stack/name`) at the last load.
     loaded: BTreeMap<String, Option<i64>>,
+    /// `{stage}-{app}-` of the last good load: a stack's deployed name is this and its name.
+    prefix: Option<String>,
 }
 
 /// The objects of one namespace, shared by the watcher (the writer) and the reconciles.
@@ -99,6 +102,14 @@ impl Store {
             .flatten()
     }
 
+    /// A stack's deployed name (`{stage}-{app}-{stack}`), once a load succeeded.
+    pub fn full_name(&self, stack: &str) -> Option<String> {
+        self.objects()
+            .prefix
+            .as_ref()
+            .map(|p| format!("{p}{stack}"))
+    }
+
     /// SHA-256 of every spec, by kind and name: changes exactly when a load would read
     /// something else.
     pub fn digest(&self) -> String {
@@ -153,7 +164,10 @@ impl Store {
         drop(m);
         let result = config::from_documents(&dir, app_doc, stacks, stage);
         let mut errors = match result {
-            Ok(c) if diags.is_empty() => return Ok(c),
+            Ok(c) if diags.is_empty() => {
+                self.objects().prefix = Some(format!("{}-{}-", c.stage, c.app));
+                return Ok(c);
+            }
             Ok(_) => Vec::new(),
             Err(e) => e.0,
         };
@@ -239,6 +253,7 @@ mod tests {
         let s = Store::new("notes");
         s.put_app(Object {
             name: "notes".into(),
+            uid: None,
             generation: Some(1),
             spec: json!({"app": "notes", "stage": "dev", "region": "us-east-1", "approval": "auto"}),
         });
@@ -246,6 +261,7 @@ mod tests {
             let name = spec["stack"].as_str().map_or(format!("s{i}"), object_name);
             s.put_stack(Object {
                 name,
+                uid: None,
                 generation: Some(3),
                 spec: spec.clone(),
             });
@@ -307,6 +323,7 @@ mod tests {
         let s = store(&[]);
         s.put_stack(Object {
             name: "auth-stack".into(),
+            uid: None,
             generation: None,
             spec: json!({"stack": "AuthStack"}),
         });
@@ -325,12 +342,14 @@ mod tests {
         let d = s.digest();
         assert!(!s.put_stack(Object {
             name: "a".into(),
+            uid: None,
             generation: Some(3),
             spec: json!({"stack": "A"}),
         }));
         assert_eq!(s.digest(), d);
         s.put_stack(Object {
             name: "a".into(),
+            uid: None,
             generation: Some(4),
             spec: json!({"stack": "A", "uses": []}),
         });

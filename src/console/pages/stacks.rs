@@ -38,7 +38,7 @@ pub struct StacksView<'a> {
 /// `GET /`: the Stacks page.
 pub async fn get(State(console): State<Arc<Console>>) -> Response {
     let o = console.backend.overview();
-    let config = crate::config::load(&console.app.config_dir, console.app.stage.as_deref()).ok();
+    let config = console.app.origin.load(console.app.stage.as_deref()).ok();
     let outputs = crate::outputs::read(&console.app.state_dir).unwrap_or_default();
     // The stacks in the files' order; a stack only the status knows (no longer in the files)
     // after them.

@@ -1,0 +1,472 @@
+//! `watch --source kubernetes`: the namespace's `App` and `Stack` objects are the config.
+//! [`watch`] keeps the store current from a kube-runtime watcher and only signals keys (one per
+//! `Stack`, the app's for the `App`, a watch restart or anything it cannot pin on one stack);
+//! [`publish`] writes what each finished reconcile found back to the objects: the status
+//! subresource ([`status`]), the `<name>-outputs` ConfigMap and Events. Nothing here plans or
+//! applies: the reconciles are the file mode's.
+
+pub mod status;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference};
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::reconcile::{Key, StackFiles};
+use super::state::Shared;
+use crate::console::Activity;
+use crate::operator::crd::{App, GROUP, Stack, StackStatus, VERSION};
+use crate::operator::store::{Object, Store};
+
+/// The field manager of every write.
+const MANAGER: &str = "stackwatch";
+
+/// Why the Kubernetes source could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error("connecting to the Kubernetes API (KUBECONFIG, or in-cluster): {0}")]
+    Connect(#[source] kube::Error),
+}
+
+/// A client from the kubeconfig (or the pod's service account), and the store of `namespace`
+/// (default: the kubeconfig's).
+pub async fn connect(namespace: Option<&str>) -> Result<(Client, Store), KubeError> {
+    let client = Client::try_default().await.map_err(KubeError::Connect)?;
+    let ns = namespace.unwrap_or(client.default_namespace()).to_string();
+    Ok((client, Store::new(&ns)))
+}
+
+/// What the watchers saw, of either kind.
+enum Seen {
+    App(watcher::Event<App>),
+    Stack(watcher::Event<Stack>),
+}
+
+fn object_of(meta: &kube::api::ObjectMeta, spec: &serde_json::Value) -> Object {
+    Object {
+        name: meta.name.clone().unwrap_or_default(),
+        uid: meta.uid.clone(),
+        generation: meta.generation,
+        spec: spec.clone(),
+    }
+}
+
+/// The keys a watch event asks for, after putting it in the store. `listed` collects the
+/// names of a relist (`Init` … `InitDone`), after which the objects no longer there are
+/// dropped.
+fn keys_for(store: &Store, listed: &mut BTreeSet<String>, seen: Seen) -> Vec<Key> {
+    use watcher::Event::*;
+    match seen {
+        Seen::App(Apply(a) | InitApply(a)) => {
+            listed.insert(format!(
+                "App/{}",
+                a.metadata.name.clone().unwrap_or_default()
+            ));
+            let changed = store.put_app(object_of(&a.metadata, &a.spec.0));
+            if changed { vec![Key::App] } else { vec![] }
+        }
+        Seen::App(Delete(a)) => {
+            store.remove_app(a.metadata.name.as_deref().unwrap_or_default());
+            vec![Key::App]
+        }
+        Seen::Stack(Apply(s) | InitApply(s)) => {
+            let o = object_of(&s.metadata, &s.spec.0);
+            listed.insert(format!("Stack/{}", o.name));
+            let before = store.stacks().into_iter().find(|b| b.name == o.name);
+            let stack = o.stack().map(str::to_string);
+            if !store.put_stack(o) {
+                return vec![];
+            }
+            match (before.as_ref().and_then(Object::stack), stack) {
+                (Some(was), Some(now)) if was == now => vec![Key::Stack(now)],
+                _ => vec![Key::App],
+            }
+        }
+        Seen::Stack(Delete(s)) => {
+            store.remove_stack(s.metadata.name.as_deref().unwrap_or_default());
+            vec![Key::App]
+        }
+        Seen::App(Init) => {
+            listed.retain(|n| !n.starts_with("App/"));
+            vec![]
+        }
+        Seen::Stack(Init) => {
+            listed.retain(|n| !n.starts_with("Stack/"));
+            vec![]
+        }
+        Seen::App(InitDone) => {
+            for a in store.apps() {
+                if !listed.contains(&format!("App/{}", a.name)) {
+                    store.remove_app(&a.name);
+                }
+            }
+            vec![Key::App]
+        }
+        Seen::Stack(InitDone) => {
+            for s in store.stacks() {
+                if !listed.contains(&format!("Stack/{}", s.name)) {
+                    store.remove_stack(&s.name);
+                }
+            }
+            vec![Key::App]
+        }
+    }
+}
+
+/// Watches the namespace's objects until cancelled, keeping `store` current and sending the
+/// keys each change asks for. The watchers relist and back off on their own after an error.
+pub async fn watch(
+    client: Client,
+    store: Store,
+    files: StackFiles,
+    keys: mpsc::UnboundedSender<Key>,
+    cancel: CancellationToken,
+) {
+    let ns = store.namespace().to_string();
+    let apps = watcher(
+        Api::<App>::namespaced(client.clone(), &ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .map(|e| e.map(Seen::App));
+    let stacks = watcher(
+        Api::<Stack>::namespaced(client, &ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .map(|e| e.map(Seen::Stack));
+    let mut events = std::pin::pin!(futures::stream::select(apps, stacks));
+    let mut listed = BTreeSet::new();
+    loop {
+        let next = tokio::select! {
+            _ = cancel.cancelled() => return,
+            next = events.next() => next,
+        };
+        match next {
+            None => return,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, namespace = %ns, "watching App and Stack objects")
+            }
+            Some(Ok(seen)) => {
+                for key in keys_for(&store, &mut listed, seen) {
+                    files.touch();
+                    tracing::debug!(%key, "enqueued by a watch event");
+                    if keys.send(key).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What [`publish`] last wrote, so that an unchanged status or ConfigMap costs no request.
+#[derive(Default)]
+struct Written {
+    status: BTreeMap<String, StackStatus>,
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// The last `InvalidSpec` message evented per object.
+    invalid: BTreeMap<String, String>,
+}
+
+/// Writes each finished reconcile's findings to the objects it concerns, until cancelled.
+pub async fn publish(
+    client: Client,
+    store: Store,
+    shared: Arc<Shared>,
+    identity: String,
+    cancel: CancellationToken,
+) {
+    let mut finished = shared.subscribe();
+    let recorder = Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: "stackwatch".into(),
+            instance: Some(identity),
+        },
+    );
+    let mut written = Written::default();
+    loop {
+        let activity = tokio::select! {
+            _ = cancel.cancelled() => return,
+            a = finished.recv() => match a {
+                Ok(a) => Some(a),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+        };
+        for o in store.stacks() {
+            let Some(stack) = o.stack().map(str::to_string) else {
+                continue;
+            };
+            let concerned = activity.as_ref().is_none_or(|a| concerns(a, &stack));
+            if !concerned && written.status.contains_key(&o.name) {
+                continue;
+            }
+            let drift = activity.as_ref().filter(|_| concerned).map(|a| a.drift);
+            write_stack(&client, &store, &shared, &mut written, &o, &stack, drift).await;
+            if let Some(a) = activity.as_ref().filter(|_| concerned) {
+                for ev in events_for(a, &o, &stack, &shared, &mut written) {
+                    if let Err(e) = recorder
+                        .publish(&ev, &reference(&o, store.namespace()))
+                        .await
+                    {
+                        tracing::warn!(error = %e, stack = %o.name, "writing an Event");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a finished reconcile of `a.stack` read `stack`.
+fn concerns(a: &Activity, stack: &str) -> bool {
+    a.stack == stack || a.stack == super::metrics::ALL_STACKS
+}
+
+/// Writes one Stack's status and outputs ConfigMap, each only when it changed.
+async fn write_stack(
+    client: &Client,
+    store: &Store,
+    shared: &Shared,
+    written: &mut Written,
+    o: &Object,
+    stack: &str,
+    drift: Option<bool>,
+) {
+    let ns = store.namespace();
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let full_name = store.full_name(stack);
+    let inputs = status::Inputs {
+        object: o,
+        stack,
+        full_name: full_name.clone(),
+        generation: store.loaded_generation("Stack", &o.name),
+        drift,
+        previous: written.status.get(&o.name),
+        now: &now,
+    };
+    let s = shared.status();
+    let new = status::stack_status(&inputs, &s);
+    if written.status.get(&o.name) != Some(&new) {
+        let api = Api::<Stack>::namespaced(client.clone(), ns);
+        let patch = json!({
+            "apiVersion": format!("{GROUP}/{VERSION}"),
+            "kind": "Stack",
+            "status": new,
+        });
+        let params = PatchParams::apply(MANAGER).force();
+        match api
+            .patch_status(&o.name, &params, &Patch::Apply(&patch))
+            .await
+        {
+            Ok(_) => {
+                written.status.insert(o.name.clone(), new.clone());
+            }
+            Err(e) => tracing::warn!(error = %e, stack = %o.name, "writing the status"),
+        }
+    }
+    if full_name.is_some() && written.outputs.get(&o.name) != Some(&new.outputs) {
+        match write_outputs(client, ns, o, &new.outputs).await {
+            Ok(()) => {
+                written.outputs.insert(o.name.clone(), new.outputs.clone());
+            }
+            Err(e) => tracing::warn!(error = %e, stack = %o.name, "writing the outputs ConfigMap"),
+        }
+    }
+}
+
+/// `<name>-outputs`: one key per output, owned by the Stack (deleted with it).
+async fn write_outputs(
+    client: &Client,
+    ns: &str,
+    o: &Object,
+    outputs: &BTreeMap<String, String>,
+) -> Result<(), kube::Error> {
+    let owner = o.uid.as_ref().map(|uid| {
+        json!([{
+            "apiVersion": format!("{GROUP}/{VERSION}"),
+            "kind": "Stack",
+            "name": o.name,
+            "uid": uid,
+        }])
+    });
+    let name = format!("{}-outputs", o.name);
+    let cm = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "labels": {"app.kubernetes.io/managed-by": "stackwatch", "stackwatch.dev/stack": o.name},
+            "ownerReferences": owner,
+        },
+        "data": outputs,
+    });
+    let api = Api::<ConfigMap>::namespaced(client.clone(), ns);
+    api.patch(
+        &name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&cm),
+    )
+    .await
+    .map(|_| ())
+}
+
+fn reference(o: &Object, ns: &str) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(format!("{GROUP}/{VERSION}")),
+        kind: Some("Stack".into()),
+        name: Some(o.name.clone()),
+        namespace: Some(ns.to_string()),
+        uid: o.uid.clone(),
+        ..ObjectReference::default()
+    }
+}
+
+/// The Events a finished reconcile gives one Stack: deployed or updated, drift reverted, held
+/// by the guard, failed, or an invalid spec (once per message).
+fn events_for(
+    a: &Activity,
+    o: &Object,
+    stack: &str,
+    shared: &Shared,
+    written: &mut Written,
+) -> Vec<KubeEvent> {
+    let prefix = format!("{stack}.");
+    let changes: Vec<&String> = a
+        .changes
+        .iter()
+        .filter(|c| c.starts_with(&prefix))
+        .collect();
+    let event = |type_, reason: &str, note: String| KubeEvent {
+        type_,
+        reason: reason.into(),
+        note: Some(note.chars().take(1000).collect()),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    let list = |cs: &[&String]| cs.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("; ");
+    let mut out = Vec::new();
+    match a.result.as_str() {
+        "invalid" => {
+            let s = shared.status();
+            let message = status::problems_of(&o.name, &s).join("\n");
+            if written.invalid.get(&o.name) != Some(&message) {
+                out.push(event(EventType::Warning, "InvalidSpec", message.clone()));
+                written.invalid.insert(o.name.clone(), message);
+            }
+            return out;
+        }
+        "error" => out.push(event(
+            EventType::Warning,
+            "ReconcileFailed",
+            a.error.clone().unwrap_or_default(),
+        )),
+        _ => {}
+    }
+    written.invalid.remove(&o.name);
+    let held: Vec<&String> = changes
+        .iter()
+        .copied()
+        .filter(|c| c.ends_with("(held)"))
+        .collect();
+    let done: Vec<&String> = changes
+        .iter()
+        .copied()
+        .filter(|c| c.ends_with("(done)"))
+        .collect();
+    if !held.is_empty() {
+        out.push(event(EventType::Warning, "HeldByGuard", list(&held)));
+    }
+    if a.drift && !done.is_empty() {
+        out.push(event(EventType::Warning, "DriftReverted", list(&done)));
+    } else if done.iter().any(|c| c.contains(": create")) {
+        out.push(event(EventType::Normal, "Deployed", list(&done)));
+    } else if !done.is_empty() {
+        out.push(event(EventType::Normal, "Updated", list(&done)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::crd::{AppSpec, StackSpec};
+    use watcher::Event::*;
+
+    fn stack(name: &str, generation: i64, spec: serde_json::Value) -> Stack {
+        let mut s = Stack::new(name, StackSpec(spec));
+        s.metadata.generation = Some(generation);
+        s
+    }
+
+    #[test]
+    fn a_stack_edit_is_its_own_key_and_anything_else_the_apps() {
+        let store = Store::new("notes");
+        let mut listed = BTreeSet::new();
+        let mut keys = |seen| keys_for(&store, &mut listed, seen);
+        let app = App::new("notes", AppSpec(json!({"app": "notes"})));
+        assert_eq!(keys(Seen::App(Apply(app.clone()))), [Key::App]);
+        assert!(keys(Seen::App(Apply(app))).is_empty(), "unchanged: no key");
+        let a = json!({"stack": "AuthStack"});
+        assert_eq!(
+            keys(Seen::Stack(Apply(stack("authstack", 1, a.clone())))),
+            [Key::App],
+            "new"
+        );
+        assert!(
+            keys(Seen::Stack(Apply(stack("authstack", 1, a)))).is_empty(),
+            "a status write"
+        );
+        let edited = json!({"stack": "AuthStack", "uses": []});
+        assert_eq!(
+            keys(Seen::Stack(Apply(stack("authstack", 2, edited)))),
+            [Key::Stack("AuthStack".into())]
+        );
+        let renamed = json!({"stack": "Other"});
+        assert_eq!(
+            keys(Seen::Stack(Apply(stack("authstack", 3, renamed.clone())))),
+            [Key::App]
+        );
+        assert_eq!(
+            keys(Seen::Stack(Delete(stack("authstack", 3, renamed)))),
+            [Key::App]
+        );
+        assert!(store.stacks().is_empty());
+    }
+
+    #[test]
+    fn a_relist_drops_what_is_gone() {
+        let store = Store::new("notes");
+        let mut listed = BTreeSet::new();
+        for name in ["a", "b"] {
+            keys_for(
+                &store,
+                &mut listed,
+                Seen::Stack(Apply(stack(name, 1, json!({"stack": name})))),
+            );
+        }
+        listed.clear();
+        keys_for(&store, &mut listed, Seen::Stack(Init));
+        keys_for(
+            &store,
+            &mut listed,
+            Seen::Stack(InitApply(stack("b", 1, json!({"stack": "b"})))),
+        );
+        assert_eq!(
+            keys_for(&store, &mut listed, Seen::Stack(InitDone)),
+            [Key::App]
+        );
+        let names: Vec<String> = store.stacks().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["b"]);
+    }
+}
