@@ -199,7 +199,11 @@ impl StackFiles {
             .config
             .stacks
             .iter()
-            .filter_map(|s| Some((std::fs::canonicalize(&s.file).ok()?, s.name.clone())))
+            // An object's document (`Stack/authstack`) is no file: kept as it is named.
+            .map(|s| {
+                let path = std::fs::canonicalize(&s.file).unwrap_or_else(|_| s.file.to_path_buf());
+                (path, s.name.clone())
+            })
             .collect();
         *self.stacks.lock().unwrap_or_else(|p| p.into_inner()) = map;
     }

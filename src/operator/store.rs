@@ -38,6 +38,9 @@ struct Objects {
     loaded: BTreeMap<String, Option<i64>>,
     /// `{stage}-{app}-` of the last good load: a stack's deployed name is this and its name.
     prefix: Option<String>,
+    /// Whether each kind (App, Stack) was listed whole once: until both were, a load would
+    /// miss objects (and take their stacks for removed ones), so it refuses.
+    listed: (bool, bool),
 }
 
 /// The objects of one namespace, shared by the watcher (the writer) and the reconciles.
@@ -93,6 +96,29 @@ impl Store {
         self.objects().apps.values().cloned().collect()
     }
 
+    /// Every object of `kind` (`App` or `Stack`) is in the store now (a watcher's first list
+    /// ended).
+    pub fn set_listed(&self, kind: &str) {
+        let mut m = self.objects();
+        match kind {
+            "App" => m.listed.0 = true,
+            _ => m.listed.1 = true,
+        }
+    }
+
+    /// Both kinds were listed whole: a load sees every object.
+    pub fn synced(&self) -> bool {
+        let m = self.objects();
+        m.listed.0 && m.listed.1
+    }
+
+    /// Whether the last load read `kind/name`.
+    pub fn was_loaded(&self, kind: &str, name: &str) -> bool {
+        self.objects()
+            .loaded
+            .contains_key(&format!("{kind}/{name}"))
+    }
+
     /// The generation of `kind/name` that the last load read.
     pub fn loaded_generation(&self, kind: &str, name: &str) -> Option<i64> {
         self.objects()
@@ -110,8 +136,9 @@ impl Store {
             .map(|p| format!("{p}{stack}"))
     }
 
-    /// SHA-256 of every spec, by kind and name: changes exactly when a load would read
-    /// something else.
+    /// SHA-256 of every spec, by kind, name and generation: changes exactly when a load would
+    /// read something else, or read the same spec as a new generation (its status must say it
+    /// observed that generation).
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let m = self.objects();
@@ -119,7 +146,8 @@ impl Store {
         for (kind, objects) in [("App", &m.apps), ("Stack", &m.stacks)] {
             for o in objects.values() {
                 let text = o.spec.to_string();
-                for part in [kind, &o.name, &text] {
+                let generation = format!("{:?}", o.generation);
+                for part in [kind, &o.name, &generation, &text] {
                     h.update((part.len() as u64).to_le_bytes());
                     h.update(part.as_bytes());
                 }
@@ -133,6 +161,10 @@ impl Store {
     pub fn load(&self, stage: Option<&str>) -> Result<Config, ConfigError> {
         let dir = PathBuf::from(format!("namespace/{}", self.namespace));
         let mut m = self.objects();
+        if !(m.listed.0 && m.listed.1) {
+            let why = "waiting for the first list of the namespace's App and Stack objects";
+            return Err(ConfigError(vec![whole_file(&dir, why.into())]));
+        }
         m.loaded = m
             .apps
             .values()
@@ -251,6 +283,8 @@ mod tests {
 
     fn store(stacks: &[Value]) -> Store {
         let s = Store::new("notes");
+        s.set_listed("App");
+        s.set_listed("Stack");
         s.put_app(Object {
             name: "notes".into(),
             uid: None,
@@ -317,9 +351,22 @@ mod tests {
     }
 
     #[test]
-    fn a_namespace_needs_one_app_and_stacks_named_after_their_stack() {
+    fn nothing_loads_before_both_kinds_were_listed_whole() {
         let s = Store::new("notes");
+        s.set_listed("Stack");
+        assert!(
+            errors(&s)[0].contains("waiting for the first list"),
+            "{:?}",
+            errors(&s)
+        );
+        assert!(!s.synced());
+        s.set_listed("App");
+        assert!(s.synced());
         assert!(errors(&s)[0].contains("found none"), "{:?}", errors(&s));
+    }
+
+    #[test]
+    fn a_namespace_needs_one_app_and_stacks_named_after_their_stack() {
         let s = store(&[]);
         s.put_stack(Object {
             name: "auth-stack".into(),
@@ -354,5 +401,13 @@ mod tests {
             spec: json!({"stack": "A", "uses": []}),
         });
         assert_ne!(s.digest(), d);
+        let d = s.digest();
+        s.put_stack(Object {
+            name: "a".into(),
+            uid: None,
+            generation: Some(5),
+            spec: json!({"stack": "A", "uses": []}),
+        });
+        assert_ne!(s.digest(), d, "an edit undone is a new generation to observe");
     }
 }

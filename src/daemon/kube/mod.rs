@@ -103,6 +103,7 @@ fn keys_for(store: &Store, listed: &mut BTreeSet<String>, seen: Seen) -> Vec<Key
             vec![]
         }
         Seen::App(InitDone) => {
+            store.set_listed("App");
             for a in store.apps() {
                 if !listed.contains(&format!("App/{}", a.name)) {
                     store.remove_app(&a.name);
@@ -111,6 +112,7 @@ fn keys_for(store: &Store, listed: &mut BTreeSet<String>, seen: Seen) -> Vec<Key
             vec![Key::App]
         }
         Seen::Stack(InitDone) => {
+            store.set_listed("Stack");
             for s in store.stacks() {
                 if !listed.contains(&format!("Stack/{}", s.name)) {
                     store.remove_stack(&s.name);
@@ -203,6 +205,9 @@ pub async fn publish(
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             },
         };
+        if !store.synced() {
+            continue;
+        }
         for o in store.stacks() {
             let Some(stack) = o.stack().map(str::to_string) else {
                 continue;
@@ -250,6 +255,7 @@ async fn write_stack(
         stack,
         full_name: full_name.clone(),
         generation: store.loaded_generation("Stack", &o.name),
+        loaded: store.was_loaded("Stack", &o.name),
         drift,
         previous: written.status.get(&o.name),
         now: &now,

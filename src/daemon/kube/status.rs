@@ -16,6 +16,8 @@ pub struct Inputs<'a> {
     pub full_name: Option<String>,
     /// The generation the last load read.
     pub generation: Option<i64>,
+    /// Whether the last load read the object at all (one that came after it was not).
+    pub loaded: bool,
     /// Whether its last reconcile found drift; `None`: no reconcile of it since the last status.
     pub drift: Option<bool>,
     pub previous: Option<&'a StackStatus>,
@@ -85,7 +87,7 @@ fn ready(i: &Inputs<'_>, s: &Status) -> Level {
     if !problems.is_empty() {
         return ("Ready", "False", "InvalidSpec", problems.join("\n"));
     }
-    let Some(last) = last_of(i.stack, s) else {
+    let Some(last) = last_of(i.stack, s).filter(|_| i.loaded) else {
         return (
             "Ready",
             "Unknown",
@@ -112,7 +114,7 @@ fn ready(i: &Inputs<'_>, s: &Status) -> Level {
             "PlanPending",
             "a plan waits for approval, or for the leader to apply it".into(),
         ),
-        _ if !held.is_empty() => (
+        "success" if !held.is_empty() => (
             "Ready",
             "False",
             "HeldByGuard",
@@ -121,7 +123,15 @@ fn ready(i: &Inputs<'_>, s: &Status) -> Level {
                 held.join(", ")
             ),
         ),
-        _ => ("Ready", "True", "Deployed", "AWS matches the spec".into()),
+        "success" => ("Ready", "True", "Deployed", "AWS matches the spec".into()),
+        // An invalid load whose problems a later load already cleared: its own reconcile
+        // is on the way.
+        _ => (
+            "Ready",
+            "Unknown",
+            "Reconciling",
+            "the config is being read again".into(),
+        ),
     }
 }
 
@@ -142,7 +152,7 @@ fn synced(i: &Inputs<'_>, s: &Status) -> Level {
         .filter(|r| r.stack == i.stack && r.state != Action::NoChange && r.outcome != Some("done"))
         .map(|r| format!("{}: {}", r.id, action_name(r.state)))
         .collect();
-    if last_of(i.stack, s).is_none() {
+    if last_of(i.stack, s).is_none() || !i.loaded {
         ("Synced", "Unknown", "Reconciling", "not read yet".into())
     } else if out.is_empty() {
         (
@@ -256,6 +266,7 @@ mod tests {
                 stack: "AuthStack",
                 full_name: Some("dev-notes-AuthStack".into()),
                 generation: Some(2),
+                loaded: true,
                 drift,
                 previous,
                 now: "2026-12-06T00:00:00Z",
@@ -342,6 +353,12 @@ mod tests {
         assert_eq!(st.object.conditions[0].message, "AccessDenied");
         finished(&mut s, "AuthStack", "2026-12-06T00:00:03Z", "pending", None);
         assert_eq!(level(&status_of(&s, None, None), "Ready").1, "PlanPending");
+        finished(&mut s, "*", "2026-12-06T00:00:04Z", "invalid", None);
+        assert_eq!(
+            level(&status_of(&s, None, None), "Ready"),
+            ("Unknown".into(), "Reconciling".into()),
+            "an invalid load whose problems are gone is never Deployed"
+        );
     }
 
     #[test]

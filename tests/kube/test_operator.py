@@ -1,0 +1,249 @@
+"""`stackwatch watch --source kubernetes` against the real API server and the strict emulator:
+the example app's objects (from `stackwatch export --kubernetes`) converge AWS, every Stack goes
+Ready=True with its resources and outputs in its status, and the outputs ConfigMap holds the
+auth outputs; a spec edit converges and raises observedGeneration; drift made with boto3 is
+reverted with a DriftReverted Event; an invalid spec is InvalidSpec with its field path, an
+Event, and no AWS write.
+
+Every wait polls until a generous deadline; none is a timing assertion."""
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from conftest import REPO
+
+CRDS = REPO / "deploy" / "k8s" / "crds" / "crds.yaml"
+EMULATOR = REPO / "deploy" / "local" / "emulator"
+NAMESPACE = "operator"
+REGION = "us-east-1"
+DEADLINE = float(os.environ.get("STACKWATCH_KUBE_DEADLINE", "180"))
+
+
+def binary():
+    path = os.environ.get("STACKWATCH_BIN", str(REPO / "target" / "debug" / "stackwatch"))
+    if not os.path.exists(path):
+        pytest.fail(f"{path} missing: build it with `cargo build` first")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def eventually(what, check, logs=lambda: ""):
+    end = time.monotonic() + DEADLINE
+    last = None
+    while time.monotonic() < end:
+        try:
+            got = check()
+            if got:
+                return got
+        except Exception as e:  # noqa: BLE001 - not there yet; try again
+            last = e
+        time.sleep(0.25)
+    pytest.fail(f"timed out waiting for {what} (last error: {last!r})\n{logs()}")
+
+
+class Emulator:
+    def __init__(self):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen([str(EMULATOR), str(self.port)], stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log)
+        eventually("the emulator", self._answers)
+
+    def _answers(self):
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def env(self):
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION,
+                "AWS_EC2_METADATA_DISABLED": "true"}
+
+    def client(self, service):
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint,
+                            aws_access_key_id="test", aws_secret_access_key="test",
+                            config=Config(s3={"addressing_style": "path"}))
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Daemon:
+    """`stackwatch watch --source kubernetes` on the namespace, with its own port and state."""
+
+    def __init__(self, kube, emulator):
+        self.dir = pathlib.Path(tempfile.mkdtemp(prefix="stackwatch-operator-"))
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("STACKWATCH_", "AWS_", "KUBE"))}
+        env.update(emulator.env())
+        env.update({"KUBECONFIG": str(kube.kubeconfig), "STACKWATCH_TEST_PASSWORD": "Operator-test-pw-1!",
+                    "STACKWATCH_STATE_DIR": str(self.dir / "state"), "STACKWATCH_IDENTITY": "test-daemon",
+                    "RUST_LOG": "stackwatch=info"})
+        self.out = open(self.dir / "out.log", "w")
+        self.proc = subprocess.Popen(
+            [binary(), "watch", "--source", "kubernetes", "--namespace", NAMESPACE, "--approve", "auto",
+             "--console", "off", "--resync", "2s", "--listen", f"127.0.0.1:{self.port}"],
+            cwd=self.dir, env=env, stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT)
+
+    def logs(self):
+        return "--- daemon\n" + "\n".join((self.dir / "out.log").read_text().splitlines()[-60:])
+
+    def writes(self):
+        """AWS writes the daemon sent, but the lease object's own (its renewals)."""
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10).read().decode()
+        total = 0
+        for line in text.splitlines():
+            if line.startswith("stackwatch_aws_calls_total{") and 'kind="write"' in line:
+                if 'operation="PutObject"' in line or 'operation="DeleteObject"' in line:
+                    continue
+                total += int(float(line.rsplit(" ", 1)[1]))
+        return total
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+
+
+@pytest.fixture(scope="module")
+def app(kube):
+    kube.kubectl("apply", "--server-side", "-f", "-", input=CRDS.read_text())
+    for name in ("apps.stackwatch.dev", "stacks.stackwatch.dev"):
+        kube.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
+    kube.kubectl("create", "namespace", NAMESPACE, check=False)
+    exported = subprocess.run([binary(), "--config", str(REPO / "config"), "export", "--kubernetes",
+                               "--namespace", NAMESPACE], capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    eventually("the stackwatch.dev API", lambda: kube.kubectl("get", "stacks", "-n", NAMESPACE,
+                                                              check=False).returncode == 0)
+    kube.kubectl("apply", "-f", "-", input=exported.stdout)
+    emulator = Emulator()
+    daemon = Daemon(kube, emulator)
+    yield kube, emulator, daemon
+    daemon.stop()
+    emulator.stop()
+    shutil.rmtree(daemon.dir, ignore_errors=True)
+
+
+def stack(kube, name):
+    return kube.kubectl_json("get", "stack", name, "-n", NAMESPACE)
+
+
+def condition(obj, kind):
+    for c in obj.get("status", {}).get("conditions", []):
+        if c["type"] == kind:
+            return c
+    return {}
+
+
+def ready_at(kube, name, generation=None):
+    """The Stack once Ready=True about `generation` (default: its current one)."""
+    def check():
+        s = stack(kube, name)
+        want = generation or s["metadata"]["generation"]
+        if s.get("status", {}).get("observedGeneration") == want and condition(s, "Ready").get("status") == "True":
+            return s
+        return None
+    return check
+
+
+def physical(s, logical):
+    return next(r["id"] for r in s["status"]["resources"] if r["name"] == logical)
+
+
+def events(kube, name):
+    got = kube.kubectl_json("get", "events", "-n", NAMESPACE, "--field-selector", f"involvedObject.name={name}")
+    return [e.get("reason") for e in got["items"]]
+
+
+def test_the_example_app_converges_with_status_and_outputs(app):
+    kube, _, daemon = app
+    for name in ("storagestack", "apistack", "authstack"):
+        s = eventually(f"{name} Ready", ready_at(kube, name), daemon.logs)
+        assert condition(s, "Synced")["status"] == "True", s["status"]
+        assert s["status"]["resources"], s["status"]
+    auth = stack(kube, "authstack")
+    outputs = auth["status"]["outputs"]
+    assert set(outputs) == {"Region", "UserPoolId", "IdentityPoolId", "UserPoolClientId"}, outputs
+    cm = eventually("the outputs ConfigMap", lambda: kube.kubectl_json(
+        "get", "configmap", "authstack-outputs", "-n", NAMESPACE), daemon.logs)
+    assert cm["data"] == outputs
+    assert cm["metadata"]["ownerReferences"][0]["uid"] == auth["metadata"]["uid"]
+    pools = app[1].client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert outputs["UserPoolId"] in [p["Id"] for p in pools]
+    assert "Deployed" in events(kube, "authstack")
+    table = kube.kubectl("get", "stacks", "-n", NAMESPACE).stdout
+    assert "READY" in table and "True" in table, table
+
+
+def test_a_spec_edit_converges_and_raises_observed_generation(app):
+    kube, emulator, daemon = app
+    before = eventually("storagestack Ready", ready_at(kube, "storagestack"), daemon.logs)
+    patch = [{"op": "replace", "path": "/spec/resources/Uploads/cors/0/maxAge", "value": 600}]
+    kube.kubectl("patch", "stack", "storagestack", "-n", NAMESPACE, "--type", "json", "-p", json.dumps(patch))
+    generation = before["metadata"]["generation"] + 1
+    after = eventually("the edit deployed", ready_at(kube, "storagestack", generation), daemon.logs)
+    bucket = physical(after, "StorageStack.Uploads")
+    rules = emulator.client("s3").get_bucket_cors(Bucket=bucket)["CORSRules"]
+    assert rules[0]["MaxAgeSeconds"] == 600
+
+
+def test_drift_is_reverted_with_an_event(app):
+    kube, emulator, daemon = app
+    s = eventually("storagestack Ready", ready_at(kube, "storagestack"), daemon.logs)
+    bucket = physical(s, "StorageStack.Uploads")
+    s3 = emulator.client("s3")
+    s3.delete_bucket_cors(Bucket=bucket)
+
+    def reverted():
+        try:
+            return s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        except s3.exceptions.ClientError:
+            return None
+
+    eventually("the CORS rules back", reverted, daemon.logs)
+    eventually("a DriftReverted Event", lambda: "DriftReverted" in events(kube, "storagestack"), daemon.logs)
+
+
+def test_an_invalid_spec_is_reported_at_its_field_path_and_aws_is_not_written(app):
+    kube, _, daemon = app
+    eventually("authstack Ready", ready_at(kube, "authstack"), daemon.logs)
+    writes = daemon.writes()
+    patch = {"spec": {"outputs": {"Broken": "${StorageStack.Nope.arn}"}}}
+    kube.kubectl("patch", "stack", "authstack", "-n", NAMESPACE, "--type", "merge", "-p", json.dumps(patch))
+
+    def invalid():
+        c = condition(stack(kube, "authstack"), "Ready")
+        return c if c.get("reason") == "InvalidSpec" else None
+
+    c = eventually("Ready=False InvalidSpec", invalid, daemon.logs)
+    assert c["status"] == "False"
+    assert "Stack authstack, spec.outputs.Broken: " in c["message"], c["message"]
+    assert "Nope" in c["message"]
+    eventually("an InvalidSpec Event", lambda: "InvalidSpec" in events(kube, "authstack"), daemon.logs)
+    assert daemon.writes() == writes, "no AWS write while the spec is invalid"
+    kube.kubectl("patch", "stack", "authstack", "-n", NAMESPACE, "--type", "json",
+                 "-p", json.dumps([{"op": "remove", "path": "/spec/outputs/Broken"}]))
+    eventually("authstack Ready again", ready_at(kube, "authstack"), daemon.logs)
