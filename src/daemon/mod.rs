@@ -133,6 +133,8 @@ async fn dispatch(
 fn spawn_kube(
     opts: &Options,
     shared: &Arc<state::Shared>,
+    trigger: &Arc<Notify>,
+    lease: Option<&lease::Lease>,
     files: reconcile::StackFiles,
     keys: mpsc::UnboundedSender<reconcile::Key>,
     cancel: &CancellationToken,
@@ -140,16 +142,28 @@ fn spawn_kube(
     let (crate::origin::Origin::Kubernetes(store), Some(k)) = (&opts.origin, &opts.kube) else {
         return tokio::spawn(async {});
     };
+    let election = Arc::new(kube::election::Election::new(
+        k.client.clone(),
+        store.namespace(),
+        &k.identity,
+        opts.lease_ttl,
+        trigger.clone(),
+    ));
+    if let Some(lease) = lease {
+        lease.gate_on(election.subscribe());
+    }
     let watch = kube::watch(k.client.clone(), store.clone(), files, keys, cancel.clone());
     let publish = kube::publish(
         k.client.clone(),
         store.clone(),
         shared.clone(),
+        election.clone(),
         k.identity.clone(),
         cancel.clone(),
     );
+    let cancel = cancel.clone();
     tokio::spawn(async move {
-        tokio::join!(watch, publish);
+        tokio::join!(watch, publish, election.run(cancel));
     })
 }
 
@@ -249,6 +263,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         .then(|| lease::Lease::new(opts.lease_ttl, shared.clone(), trigger.clone()));
     let renewer = lease.clone().map(|l| l.spawn_renewer(cancel.clone()));
 
+    let kube_trigger = trigger.clone();
     let mut reconciler = new_reconciler(&opts, approval, shared.clone(), lease.clone());
     let (keys_tx, keys) = mpsc::unbounded_channel();
     reconciler.set_enqueue(keys_tx.clone());
@@ -262,7 +277,15 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let files = reconciler.stack_files();
     let watcher = match file_watcher {
         Some(w) => w,
-        None => spawn_kube(&opts, &shared, files.clone(), keys_tx.clone(), &cancel),
+        None => spawn_kube(
+            &opts,
+            &shared,
+            &kube_trigger,
+            lease.as_deref(),
+            files.clone(),
+            keys_tx.clone(),
+            &cancel,
+        ),
     };
     scheduler::run_daemon(
         Arc::new(reconciler),

@@ -1303,6 +1303,8 @@ mod tests {
     fn object_reconciler(stacks: &[serde_json::Value], fake: Arc<Fake>) -> Reconciler {
         use crate::operator::store::{Object, Store};
         let store = Store::new("notes");
+        store.set_listed("App");
+        store.set_listed("Stack");
         store.put_app(Object {
             name: "notes".into(),
             uid: None,

@@ -408,6 +408,10 @@ mod tests {
             generation: Some(5),
             spec: json!({"stack": "A", "uses": []}),
         });
-        assert_ne!(s.digest(), d, "an edit undone is a new generation to observe");
+        assert_ne!(
+            s.digest(),
+            d,
+            "an edit undone is a new generation to observe"
+        );
     }
 }

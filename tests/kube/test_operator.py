@@ -3,7 +3,9 @@ the example app's objects (from `stackwatch export --kubernetes`) converge AWS, 
 Ready=True with its resources and outputs in its status, and the outputs ConfigMap holds the
 auth outputs; a spec edit converges and raises observedGeneration; drift made with boto3 is
 reverted with a DriftReverted Event; an invalid spec is InvalidSpec with its field path, an
-Event, and no AWS write.
+Event, and no AWS write. Two daemons elect one writer through the Kubernetes Lease (the other
+writes nothing to AWS); when the leader is SIGKILLed, the other takes the Lease and converges
+the next edit.
 
 Every wait polls until a generous deadline; none is a timing assertion."""
 
@@ -88,36 +90,46 @@ class Emulator:
 class Daemon:
     """`stackwatch watch --source kubernetes` on the namespace, with its own port and state."""
 
-    def __init__(self, kube, emulator):
+    def __init__(self, kube, emulator, identity="test-daemon"):
+        self.identity = identity
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="stackwatch-operator-"))
         self.port = free_port()
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("STACKWATCH_", "AWS_", "KUBE"))}
         env.update(emulator.env())
         env.update({"KUBECONFIG": str(kube.kubeconfig), "STACKWATCH_TEST_PASSWORD": "Operator-test-pw-1!",
-                    "STACKWATCH_STATE_DIR": str(self.dir / "state"), "STACKWATCH_IDENTITY": "test-daemon",
+                    "STACKWATCH_STATE_DIR": str(self.dir / "state"), "STACKWATCH_IDENTITY": identity,
                     "RUST_LOG": "stackwatch=info"})
         self.out = open(self.dir / "out.log", "w")
         self.proc = subprocess.Popen(
             [binary(), "watch", "--source", "kubernetes", "--namespace", NAMESPACE, "--approve", "auto",
-             "--console", "off", "--resync", "2s", "--listen", f"127.0.0.1:{self.port}"],
+             "--console", "off", "--resync", "2s", "--lease-ttl", "3s", "--listen", f"127.0.0.1:{self.port}"],
             cwd=self.dir, env=env, stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT)
 
     def logs(self):
         return "--- daemon\n" + "\n".join((self.dir / "out.log").read_text().splitlines()[-60:])
 
-    def writes(self):
-        """AWS writes the daemon sent, but the lease object's own (its renewals)."""
+    def writes(self, lease_too=False):
+        """AWS writes the daemon sent, but (unless `lease_too`) the lease object's own."""
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10).read().decode()
         total = 0
         for line in text.splitlines():
             if line.startswith("stackwatch_aws_calls_total{") and 'kind="write"' in line:
-                if 'operation="PutObject"' in line or 'operation="DeleteObject"' in line:
+                if not lease_too and ('operation="PutObject"' in line or 'operation="DeleteObject"' in line):
                     continue
                 total += int(float(line.rsplit(" ", 1)[1]))
         return total
 
+    def status(self):
+        return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/status", timeout=10).read())
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
     def stop(self):
+        if self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
@@ -247,3 +259,39 @@ def test_an_invalid_spec_is_reported_at_its_field_path_and_aws_is_not_written(ap
     kube.kubectl("patch", "stack", "authstack", "-n", NAMESPACE, "--type", "json",
                  "-p", json.dumps([{"op": "remove", "path": "/spec/outputs/Broken"}]))
     eventually("authstack Ready again", ready_at(kube, "authstack"), daemon.logs)
+
+
+def lease_holder(kube):
+    got = kube.kubectl_json("get", "lease", "stackwatch", "-n", NAMESPACE)
+    return got["spec"].get("holderIdentity")
+
+
+def test_two_daemons_elect_one_writer_and_a_killed_leader_is_replaced(app):
+    """Last in this module: it kills the module's daemon."""
+    kube, emulator, first = app
+    eventually("storagestack Ready", ready_at(kube, "storagestack"), first.logs)
+    second = Daemon(kube, emulator, identity="test-daemon-2")
+    try:
+        assert eventually("a Lease holder", lambda: lease_holder(kube), first.logs) == "test-daemon"
+        # The second plans on every resync (2 s) but never writes, not even the AWS-side lease.
+        eventually("the second daemon planning", lambda: second.status()["reconciles"] >= 3, second.logs)
+        assert second.status()["lease"]["leader"] is False
+        drift_bucket = physical(stack(kube, "storagestack"), "StorageStack.Uploads")
+        assert second.writes(lease_too=True) == 0, second.logs()
+
+        first.kill()
+        killed_at = time.monotonic()
+        s = stack(kube, "storagestack")
+        patch = [{"op": "replace", "path": "/spec/resources/Uploads/cors/0/maxAge", "value": 1200}]
+        kube.kubectl("patch", "stack", "storagestack", "-n", NAMESPACE, "--type", "json", "-p", json.dumps(patch))
+        after = eventually("the edit deployed by the second daemon",
+                           ready_at(kube, "storagestack", s["metadata"]["generation"] + 1), second.logs)
+        took = time.monotonic() - killed_at
+        assert lease_holder(kube) == "test-daemon-2"
+        rules = emulator.client("s3").get_bucket_cors(Bucket=physical(after, "StorageStack.Uploads"))["CORSRules"]
+        assert rules[0]["MaxAgeSeconds"] == 1200
+        assert physical(after, "StorageStack.Uploads") == drift_bucket
+        assert second.writes() > 0
+        print(f"leader killed -> edit converged by the other daemon in {took:.1f} s (lease 3 s, resync 2 s)")
+    finally:
+        second.stop()

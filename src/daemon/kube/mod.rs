@@ -5,6 +5,7 @@
 //! subresource ([`status`]), the `<name>-outputs` ConfigMap and Events. Nothing here plans or
 //! applies: the reconciles are the file mode's.
 
+pub mod election;
 pub mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -184,6 +185,7 @@ pub async fn publish(
     client: Client,
     store: Store,
     shared: Arc<Shared>,
+    election: Arc<election::Election>,
     identity: String,
     cancel: CancellationToken,
 ) {
@@ -205,7 +207,9 @@ pub async fn publish(
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             },
         };
-        if !store.synced() {
+        // Only the leader writes; a new leader rewrites everything after its first reconcile.
+        if !store.synced() || !election.is_leader() {
+            written = Written::default();
             continue;
         }
         for o in store.stacks() {

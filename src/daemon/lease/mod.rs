@@ -100,6 +100,9 @@ pub struct Lease {
     trigger: Arc<Notify>,
     inner: Mutex<Inner>,
     leader: watch::Sender<bool>,
+    /// With replicas in a cluster: whether this one won the Kubernetes Lease. Only then does it
+    /// take (or keep) this lease.
+    gate: std::sync::OnceLock<watch::Receiver<bool>>,
 }
 
 impl Lease {
@@ -121,7 +124,25 @@ impl Lease {
             trigger,
             inner: Mutex::new(Inner::default()),
             leader: watch::Sender::new(false),
+            gate: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Takes or keeps this lease only while `gate` is true (the Kubernetes Lease is ours).
+    pub fn gate_on(&self, gate: watch::Receiver<bool>) {
+        let _ = self.gate.set(gate);
+    }
+
+    fn gate_open(&self) -> bool {
+        self.gate.get().is_none_or(|g| *g.borrow())
+    }
+
+    /// Not allowed to lead (the gate is closed): gives up what it holds.
+    async fn step_down(&self, inner: &mut Inner) {
+        if let (Some((target, aws)), Some(held)) = (inner.target.clone(), inner.held.take()) {
+            release(&aws, &target, &self.id, &held.etag).await;
+        }
+        self.publish(inner, None, None, false);
     }
 
     /// This daemon's holder id.
@@ -160,6 +181,10 @@ impl Lease {
             inner.target = Some((target, aws));
             inner.bucket_checked = false;
             self.publish(&inner, None, None, !covers_all);
+        }
+        if !self.gate_open() {
+            self.step_down(&mut inner).await;
+            return Ok(false);
         }
         self.step(&mut inner, !covers_all).await
     }
@@ -314,6 +339,10 @@ impl Lease {
                 }
                 let mut inner = self.inner.lock().await;
                 if inner.target.is_none() {
+                    continue;
+                }
+                if !self.gate_open() {
+                    self.step_down(&mut inner).await;
                     continue;
                 }
                 if let Err(e) = self.step(&mut inner, true).await {
