@@ -43,7 +43,7 @@ pub enum Decision {
 /// The approval gate, shared by the reconcile loop and the terminal reader.
 #[derive(Debug)]
 pub struct Approval {
-    mode: Mode,
+    mode: Mutex<Mode>,
     inner: Mutex<Inner>,
 }
 
@@ -52,18 +52,64 @@ struct Inner {
     /// The plan shown (by its rendered text), and whether ENTER was pressed for it.
     pending: Option<String>,
     approved: bool,
+    /// The last approval by hash that named another plan: (named, pending then).
+    refused: Option<(String, Option<String>)>,
+}
+
+/// A plan's hash, as `stackwatch.dev/approve=<hash>` names it: the first 16 hex digits of the
+/// SHA-256 of its text as shown.
+pub fn plan_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Approval {
     pub fn new(mode: Mode) -> Approval {
         Approval {
-            mode,
+            mode: Mutex::new(mode),
             inner: Mutex::new(Inner::default()),
         }
     }
 
     pub fn mode(&self) -> Mode {
-        self.mode
+        *self.mode.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Switches between `auto` and asking (an `App`'s `approval` changed); a pending plan is
+    /// forgotten. False when it was already so.
+    pub fn set_mode(&self, mode: Mode) -> bool {
+        let mut m = self.mode.lock().unwrap_or_else(|p| p.into_inner());
+        if *m == mode {
+            return false;
+        }
+        *m = mode;
+        drop(m);
+        self.clear();
+        true
+    }
+
+    /// Approves the pending plan if `hash` is its [`plan_hash`]; otherwise approves nothing,
+    /// remembers the refusal, and returns the pending plan's hash (None: nothing pends).
+    pub fn approve_hash(&self, hash: &str) -> Result<(), Option<String>> {
+        let mut g = self.lock();
+        let pending = g.pending.as_deref().map(plan_hash);
+        if pending.as_deref() == Some(hash) {
+            g.approved = true;
+            g.refused = None;
+            Ok(())
+        } else {
+            g.refused = Some((hash.to_string(), pending.clone()));
+            Err(pending)
+        }
+    }
+
+    /// The last refused approval: the hash it named, and the pending plan's hash then.
+    pub fn refused(&self) -> Option<(String, Option<String>)> {
+        self.lock().refused.clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -77,8 +123,9 @@ impl Approval {
     /// only a part (one stack's reconcile) never consumes an approval: ENTER asks for a
     /// reconcile of the whole app, which applies it.
     pub fn decide(&self, text: &str, what: &str, can_apply: bool) -> (Decision, Option<String>) {
+        let mode = self.mode();
         let mut g = self.lock();
-        match self.mode {
+        match mode {
             Mode::Auto => (Decision::Apply, None),
             Mode::Never => {
                 if g.pending.as_deref() == Some(text) {
@@ -105,6 +152,7 @@ impl Approval {
                 };
                 g.pending = Some(text.to_string());
                 g.approved = false;
+                g.refused = None;
                 let show = format!("{changed}{text}\nPress ENTER to deploy {what}\n");
                 (Decision::Wait, Some(show))
             }

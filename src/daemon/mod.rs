@@ -134,6 +134,7 @@ fn spawn_kube(
     opts: &Options,
     shared: &Arc<state::Shared>,
     trigger: &Arc<Notify>,
+    approval: &Arc<approval::Approval>,
     lease: Option<&lease::Lease>,
     files: reconcile::StackFiles,
     keys: mpsc::UnboundedSender<reconcile::Key>,
@@ -152,11 +153,19 @@ fn spawn_kube(
     if let Some(lease) = lease {
         lease.gate_on(election.subscribe());
     }
-    let watch = kube::watch(k.client.clone(), store.clone(), files, keys, cancel.clone());
+    let watch = kube::watch(
+        k.client.clone(),
+        store.clone(),
+        approval.clone(),
+        files,
+        keys,
+        cancel.clone(),
+    );
     let publish = kube::publish(
         k.client.clone(),
         store.clone(),
         shared.clone(),
+        approval.clone(),
         election.clone(),
         k.identity.clone(),
         cancel.clone(),
@@ -264,6 +273,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let renewer = lease.clone().map(|l| l.spawn_renewer(cancel.clone()));
 
     let kube_trigger = trigger.clone();
+    let kube_approval = approval.clone();
     let mut reconciler = new_reconciler(&opts, approval, shared.clone(), lease.clone());
     let (keys_tx, keys) = mpsc::unbounded_channel();
     reconciler.set_enqueue(keys_tx.clone());
@@ -281,6 +291,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
             &opts,
             &shared,
             &kube_trigger,
+            &kube_approval,
             lease.as_deref(),
             files.clone(),
             keys_tx.clone(),

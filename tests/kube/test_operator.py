@@ -261,6 +261,42 @@ def test_an_invalid_spec_is_reported_at_its_field_path_and_aws_is_not_written(ap
     eventually("authstack Ready again", ready_at(kube, "authstack"), daemon.logs)
 
 
+def app_condition(kube, kind):
+    return condition(kube.kubectl_json("get", "app", "notes", "-n", NAMESPACE), kind)
+
+
+def test_manual_approval_applies_exactly_the_annotated_plan(app):
+    kube, emulator, daemon = app
+    s = eventually("storagestack Ready", ready_at(kube, "storagestack"), daemon.logs)
+    bucket = physical(s, "StorageStack.Uploads")
+    s3 = emulator.client("s3")
+    max_age = lambda: s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["MaxAgeSeconds"]  # noqa: E731
+    before = max_age()
+    kube.kubectl("patch", "app", "notes", "-n", NAMESPACE, "--type", "merge", "-p", '{"spec":{"approval":"manual"}}')
+    writes = daemon.writes()
+    patch = [{"op": "replace", "path": "/spec/resources/Uploads/cors/0/maxAge", "value": 900}]
+    kube.kubectl("patch", "stack", "storagestack", "-n", NAMESPACE, "--type", "json", "-p", json.dumps(patch))
+
+    def pending():
+        got = kube.kubectl_json("get", "app", "notes", "-n", NAMESPACE).get("status", {}).get("pendingPlan")
+        return got if got and "StorageStack.Uploads" in got["text"] else None
+
+    plan = eventually("a pending plan on the App", pending, daemon.logs)
+    assert len(plan["hash"]) == 16 and "1 to update" in plan["summary"], plan
+    assert app_condition(kube, "Approved")["reason"] == "WaitingForApproval"
+    assert max_age() == before and daemon.writes() == writes, "nothing is written before approval"
+
+    kube.kubectl("annotate", "app", "notes", "-n", NAMESPACE, "--overwrite", "stackwatch.dev/approve=0123456789abcdef")
+    eventually("StaleApproval", lambda: app_condition(kube, "Approved").get("reason") == "StaleApproval", daemon.logs)
+    assert max_age() == before and daemon.writes() == writes, "a stale hash applies nothing"
+
+    kube.kubectl("annotate", "app", "notes", "-n", NAMESPACE, "--overwrite", f"stackwatch.dev/approve={plan['hash']}")
+    eventually("the approved plan applied", lambda: max_age() == 900, daemon.logs)
+    eventually("nothing pending", lambda: app_condition(kube, "Approved").get("reason") == "NothingPending", daemon.logs)
+    kube.kubectl("patch", "app", "notes", "-n", NAMESPACE, "--type", "merge", "-p", '{"spec":{"approval":"auto"}}')
+    eventually("storagestack Ready", ready_at(kube, "storagestack"), daemon.logs)
+
+
 def lease_holder(kube):
     got = kube.kubectl_json("get", "lease", "stackwatch", "-n", NAMESPACE)
     return got["spec"].get("holderIdentity")

@@ -21,6 +21,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::approval::{Approval, Mode};
 use super::reconcile::{Key, StackFiles};
 use super::state::Shared;
 use crate::console::Activity;
@@ -29,6 +30,44 @@ use crate::operator::store::{Object, Store};
 
 /// The field manager of every write.
 const MANAGER: &str = "stackwatch";
+/// The annotation on the `App` that approves one plan by its hash (`approval: manual`).
+pub const APPROVE: &str = "stackwatch.dev/approve";
+
+/// The `App`'s `approval` (`manual`: a plan waits for [`APPROVE`]; else `auto`) and a new
+/// value of its [`APPROVE`] annotation, which approves exactly the pending plan it names. A
+/// daemon started with `--approve never` stays report-only. `acted`: the annotation's value
+/// last acted on (an annotation acts once, when it changes).
+fn approval_of(approval: &Approval, app: &App, acted: &mut Option<String>) -> Option<Key> {
+    if approval.mode() != Mode::Never {
+        let manual = app
+            .spec
+            .0
+            .get("approval")
+            .and_then(serde_json::Value::as_str)
+            == Some("manual");
+        if approval.set_mode(if manual { Mode::Prompt } else { Mode::Auto }) {
+            tracing::info!(manual, "App approval changed");
+        }
+    }
+    let annotated = app.metadata.annotations.as_ref()?.get(APPROVE)?;
+    if acted.as_ref() == Some(annotated) {
+        return None;
+    }
+    *acted = Some(annotated.clone());
+    match approval.approve_hash(annotated) {
+        Ok(()) => {
+            tracing::info!(hash = %annotated, "plan approved by annotation; reconciling the app")
+        }
+        Err(pending) => tracing::warn!(
+            named = %annotated,
+            pending = pending.as_deref().unwrap_or("none"),
+            "the approve annotation names another plan than the pending one: nothing is applied"
+        ),
+    }
+    // Either way the app is reconciled: it applies the approved plan if a fresh read still
+    // plans exactly it, and the App's status says what happened.
+    Some(Key::App)
+}
 
 /// Why the Kubernetes source could not start.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +168,7 @@ fn keys_for(store: &Store, listed: &mut BTreeSet<String>, seen: Seen) -> Vec<Key
 pub async fn watch(
     client: Client,
     store: Store,
+    approval: Arc<Approval>,
     files: StackFiles,
     keys: mpsc::UnboundedSender<Key>,
     cancel: CancellationToken,
@@ -148,6 +188,7 @@ pub async fn watch(
     .map(|e| e.map(Seen::Stack));
     let mut events = std::pin::pin!(futures::stream::select(apps, stacks));
     let mut listed = BTreeSet::new();
+    let mut acted = None;
     loop {
         let next = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -159,7 +200,16 @@ pub async fn watch(
                 tracing::warn!(error = %e, namespace = %ns, "watching App and Stack objects")
             }
             Some(Ok(seen)) => {
-                for key in keys_for(&store, &mut listed, seen) {
+                let approved = match &seen {
+                    Seen::App(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) => {
+                        approval_of(&approval, a, &mut acted)
+                    }
+                    _ => None,
+                };
+                for key in keys_for(&store, &mut listed, seen)
+                    .into_iter()
+                    .chain(approved)
+                {
                     files.touch();
                     tracing::debug!(%key, "enqueued by a watch event");
                     if keys.send(key).is_err() {
@@ -174,6 +224,7 @@ pub async fn watch(
 /// What [`publish`] last wrote, so that an unchanged status or ConfigMap costs no request.
 #[derive(Default)]
 struct Written {
+    apps: BTreeMap<String, crate::operator::crd::AppStatus>,
     status: BTreeMap<String, StackStatus>,
     outputs: BTreeMap<String, BTreeMap<String, String>>,
     /// The last `InvalidSpec` message evented per object.
@@ -185,6 +236,7 @@ pub async fn publish(
     client: Client,
     store: Store,
     shared: Arc<Shared>,
+    approval: Arc<Approval>,
     election: Arc<election::Election>,
     identity: String,
     cancel: CancellationToken,
@@ -211,6 +263,9 @@ pub async fn publish(
         if !store.synced() || !election.is_leader() {
             written = Written::default();
             continue;
+        }
+        for a in store.apps() {
+            write_app(&client, &store, &shared, &approval, &mut written, &a).await;
         }
         for o in store.stacks() {
             let Some(stack) = o.stack().map(str::to_string) else {
@@ -291,6 +346,45 @@ async fn write_stack(
             }
             Err(e) => tracing::warn!(error = %e, stack = %o.name, "writing the outputs ConfigMap"),
         }
+    }
+}
+
+/// Writes the `App`'s status (the config loads; the plan that waits), when it changed.
+async fn write_app(
+    client: &Client,
+    store: &Store,
+    shared: &Shared,
+    approval: &Approval,
+    written: &mut Written,
+    a: &Object,
+) {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let pending = approval
+        .pending_text()
+        .filter(|_| approval.mode() == Mode::Prompt);
+    let inputs = status::AppInputs {
+        name: &a.name,
+        generation: store.loaded_generation("App", &a.name),
+        pending: pending.as_deref(),
+        refused: approval.refused(),
+        previous: written.apps.get(&a.name),
+        now: &now,
+    };
+    let new = status::app_status(&inputs, &shared.status());
+    if written.apps.get(&a.name) == Some(&new) {
+        return;
+    }
+    let api = Api::<App>::namespaced(client.clone(), store.namespace());
+    let patch = json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": "App", "status": new});
+    let params = PatchParams::apply(MANAGER).force();
+    match api
+        .patch_status(&a.name, &params, &Patch::Apply(&patch))
+        .await
+    {
+        Ok(_) => {
+            written.apps.insert(a.name.clone(), new);
+        }
+        Err(e) => tracing::warn!(error = %e, app = %a.name, "writing the status"),
     }
 }
 

@@ -2,8 +2,9 @@
 //! function, so every condition and reason is unit-tested without an API server. Conditions
 //! keep their transition time while their status stays.
 
+use crate::daemon::approval::plan_hash;
 use crate::daemon::state::Status;
-use crate::operator::crd::{Condition, ObjectStatus, ResourceState, StackStatus};
+use crate::operator::crd::{Condition, ObjectStatus, PendingPlan, ResourceState, StackStatus};
 use crate::operator::store::Object;
 use crate::plan::Action;
 
@@ -62,6 +63,81 @@ pub fn stack_status(i: &Inputs<'_>, s: &Status) -> StackStatus {
         resources,
         outputs,
         used_by: Vec::new(),
+    }
+}
+
+/// What an `App`'s status is computed from, besides the daemon's `/status`.
+pub struct AppInputs<'a> {
+    pub name: &'a str,
+    pub generation: Option<i64>,
+    /// The plan waiting for approval, as shown.
+    pub pending: Option<&'a str>,
+    /// The last refused approval: the hash it named, and the pending plan's then.
+    pub refused: Option<(String, Option<String>)>,
+    pub previous: Option<&'a ObjectStatus>,
+    pub now: &'a str,
+}
+
+/// The `App`'s status: whether the config loads, and the plan that waits for
+/// `stackwatch.dev/approve=<hash>` with the command that approves it.
+pub fn app_status(i: &AppInputs<'_>, s: &Status) -> ObjectStatus {
+    let ready: Level = if s.config_errors.is_empty() {
+        (
+            "Ready",
+            "True",
+            "Loaded",
+            "the App and its Stacks load".into(),
+        )
+    } else {
+        ("Ready", "False", "InvalidSpec", s.config_errors.join("\n"))
+    };
+    let pending = i.pending.map(|text| PendingPlan {
+        summary: s.pending_plan.as_ref().map_or_else(String::new, |p| {
+            let n = &p.summary;
+            format!(
+                "{} to create, {} to update, {} to replace, {} to delete",
+                n.create, n.update, n.replace, n.delete
+            )
+        }),
+        text: text.to_string(),
+        hash: plan_hash(text),
+    });
+    let command = |hash: &str| {
+        format!(
+            "kubectl annotate app {} stackwatch.dev/approve={hash} --overwrite",
+            i.name
+        )
+    };
+    let approved: Level = match (&pending, &i.refused) {
+        (Some(p), Some((named, _))) => (
+            "Approved",
+            "False",
+            "StaleApproval",
+            format!(
+                "the annotation names plan {named}, which is not the pending plan: nothing was \
+                 applied; to apply the pending plan: {}",
+                command(&p.hash)
+            ),
+        ),
+        (Some(p), None) => ("Approved", "False", "WaitingForApproval", command(&p.hash)),
+        (None, Some((named, _))) => (
+            "Approved",
+            "False",
+            "StaleApproval",
+            format!(
+                "the annotation names plan {named}, but no plan is pending: nothing was applied"
+            ),
+        ),
+        (None, None) => ("Approved", "True", "NothingPending", "no plan waits".into()),
+    };
+    let previous = i.previous.map_or(&[][..], |p| &p.conditions[..]);
+    ObjectStatus {
+        observed_generation: i.generation,
+        conditions: [ready, approved]
+            .into_iter()
+            .map(|l| condition(l, previous, i.generation, i.now))
+            .collect(),
+        pending_plan: pending,
     }
 }
 
@@ -359,6 +435,39 @@ mod tests {
             ("Unknown".into(), "Reconciling".into()),
             "an invalid load whose problems are gone is never Deployed"
         );
+    }
+
+    #[test]
+    fn an_app_shows_the_pending_plan_its_hash_and_a_stale_approval() {
+        let s = Status::default();
+        let inputs = |pending, refused| AppInputs {
+            name: "notes",
+            generation: Some(1),
+            pending,
+            refused,
+            previous: None,
+            now: "2026-12-06T00:00:00Z",
+        };
+        let st = app_status(&inputs(None, None), &s);
+        assert_eq!(st.conditions[1].reason, "NothingPending");
+        assert!(st.pending_plan.is_none());
+        let st = app_status(&inputs(Some("+ create AuthStack.Auth.UserPool"), None), &s);
+        let hash = st.pending_plan.as_ref().unwrap().hash.clone();
+        assert_eq!(hash, plan_hash("+ create AuthStack.Auth.UserPool"));
+        assert_eq!(hash.len(), 16);
+        assert_eq!(st.conditions[1].reason, "WaitingForApproval");
+        assert!(
+            st.conditions[1]
+                .message
+                .contains(&format!("stackwatch.dev/approve={hash}"))
+        );
+        let refused = Some(("0123456789abcdef".to_string(), Some(hash.clone())));
+        let st = app_status(
+            &inputs(Some("+ create AuthStack.Auth.UserPool"), refused),
+            &s,
+        );
+        assert_eq!(st.conditions[1].reason, "StaleApproval");
+        assert!(st.conditions[1].message.contains("0123456789abcdef"));
     }
 
     #[test]
