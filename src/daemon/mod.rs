@@ -128,18 +128,31 @@ async fn dispatch(
     }
 }
 
+/// What the daemon's parts share with its Kubernetes side.
+struct Wiring {
+    shared: Arc<state::Shared>,
+    /// Asks for a whole-app reconcile (a won election).
+    trigger: Arc<Notify>,
+    approval: Arc<approval::Approval>,
+    files: reconcile::StackFiles,
+    keys: mpsc::UnboundedSender<reconcile::Key>,
+}
+
 /// The Kubernetes side: the objects' watcher (which signals keys) and the publisher of what
 /// each reconcile found (status, outputs ConfigMap, Events), as one task.
 fn spawn_kube(
     opts: &Options,
-    shared: &Arc<state::Shared>,
-    trigger: &Arc<Notify>,
-    approval: &Arc<approval::Approval>,
+    w: Wiring,
     lease: Option<&lease::Lease>,
-    files: reconcile::StackFiles,
-    keys: mpsc::UnboundedSender<reconcile::Key>,
     cancel: &CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
+    let Wiring {
+        shared,
+        trigger,
+        approval,
+        files,
+        keys,
+    } = w;
     let (crate::origin::Origin::Kubernetes(store), Some(k)) = (&opts.origin, &opts.kube) else {
         return tokio::spawn(async {});
     };
@@ -229,6 +242,17 @@ async fn stop(
     }
 }
 
+fn log_start(opts: &Options, addr: SocketAddr) {
+    tracing::info!(
+        %addr,
+        approve = opts.approve.as_str(),
+        resync = ?opts.resync,
+        allow_replace = opts.guard.allow_replace,
+        allow_delete = opts.guard.allow_delete,
+        "stackwatch watch: serving /healthz /readyz /metrics /status on http://{addr}"
+    );
+}
+
 /// Runs until SIGINT or SIGTERM; returns Ok after a clean stop.
 pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let cancel = CancellationToken::new();
@@ -257,14 +281,7 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         console,
         cancel.clone(),
     ));
-    tracing::info!(
-        %addr,
-        approve = opts.approve.as_str(),
-        resync = ?opts.resync,
-        allow_replace = opts.guard.allow_replace,
-        allow_delete = opts.guard.allow_delete,
-        "stackwatch watch: serving /healthz /readyz /metrics /status on http://{addr}"
-    );
+    log_start(&opts, addr);
     if opts.approve == Mode::Prompt {
         approval::spawn_terminal_reader(approval.clone(), trigger.clone(), cancel.clone());
     }
@@ -289,12 +306,14 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
         Some(w) => w,
         None => spawn_kube(
             &opts,
-            &shared,
-            &kube_trigger,
-            &kube_approval,
+            Wiring {
+                shared: shared.clone(),
+                trigger: kube_trigger,
+                approval: kube_approval,
+                files: files.clone(),
+                keys: keys_tx.clone(),
+            },
             lease.as_deref(),
-            files.clone(),
-            keys_tx.clone(),
             &cancel,
         ),
     };
