@@ -174,15 +174,16 @@ fn spawn_kube(
         keys,
         cancel.clone(),
     );
-    let publish = kube::publish(
-        k.client.clone(),
-        store.clone(),
-        shared.clone(),
-        approval.clone(),
-        election.clone(),
-        k.identity.clone(),
-        cancel.clone(),
-    );
+    let publish = kube::publish::Publisher {
+        client: k.client.clone(),
+        store: store.clone(),
+        shared,
+        approval,
+        election: election.clone(),
+        identity: k.identity.clone(),
+        stage: opts.stage.clone(),
+    }
+    .run(cancel.clone());
     let cancel = cancel.clone();
     tokio::spawn(async move {
         tokio::join!(watch, publish, election.run(cancel));

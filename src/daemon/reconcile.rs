@@ -364,9 +364,13 @@ impl Reconciler {
             }
             newest
         };
-        if newest {
-            self.shared.update(|s| s.config_digest = Some(digest));
-        }
+        let label = key.stack_label().to_string();
+        self.shared.update(|s| {
+            s.stacks.entry(label).or_default().config_digest = Some(digest.clone());
+            if newest {
+                s.config_digest = Some(digest);
+            }
+        });
         report
     }
 
@@ -1310,6 +1314,8 @@ mod tests {
             uid: None,
             generation: Some(1),
             spec: serde_json::json!({"app": "notes", "stage": "dev", "region": "us-east-1"}),
+            deleting: false,
+            finalizers: vec![],
         });
         for spec in stacks {
             let name = crate::operator::crd::object_name(spec["stack"].as_str().unwrap());
@@ -1318,6 +1324,8 @@ mod tests {
                 uid: None,
                 generation: Some(1),
                 spec: spec.clone(),
+                deleting: false,
+                finalizers: vec![],
             });
         }
         let settings = Settings {

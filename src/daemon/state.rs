@@ -173,6 +173,8 @@ pub struct StackStatus {
     pub last_reconcile: Option<LastReconcile>,
     /// Its last reconcile's error; `null` after a success.
     pub last_error: Option<String>,
+    /// The digest of the config its last reconcile started from.
+    pub config_digest: Option<String>,
 }
 
 /// `/status` `lease`: this daemon's id and who holds the lease.

@@ -21,12 +21,25 @@ pub struct Object {
     pub uid: Option<String>,
     pub generation: Option<i64>,
     pub spec: Value,
+    /// `metadata.deletionTimestamp` is set: it waits for its finalizers.
+    pub deleting: bool,
+    pub finalizers: Vec<String>,
 }
 
 impl Object {
     /// A `Stack`'s `spec.stack`.
     pub fn stack(&self) -> Option<&str> {
         self.spec.get("stack").and_then(Value::as_str)
+    }
+
+    /// A `Stack`'s `spec.uses`.
+    pub fn uses(&self) -> impl Iterator<Item = &str> {
+        self.spec
+            .get("uses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
     }
 }
 
@@ -36,6 +49,8 @@ struct Objects {
     stacks: BTreeMap<String, Object>,
     /// The generation of each object (by `App/name`, `Stack/name`) at the last load.
     loaded: BTreeMap<String, Option<i64>>,
+    /// What each recent load read, by the digest of the objects then (oldest first).
+    by_digest: std::collections::VecDeque<(String, BTreeMap<String, Option<i64>>)>,
     /// `{stage}-{app}-` of the last good load: a stack's deployed name is this and its name.
     prefix: Option<String>,
     /// Whether each kind (App, Stack) was listed whole once: until both were, a load would
@@ -91,6 +106,21 @@ impl Store {
         self.objects().stacks.values().cloned().collect()
     }
 
+    /// The stacks (by `spec.stack`) of the `Stack` objects that `uses` `stack`, those being
+    /// deleted too: while any exists, a deleted `Stack` keeps its resources and finalizer.
+    pub fn users_of(&self, stack: &str) -> Vec<String> {
+        self.users(stack, true)
+    }
+
+    fn users(&self, stack: &str, deleting_too: bool) -> Vec<String> {
+        let m = self.objects();
+        m.stacks
+            .values()
+            .filter(|o| (deleting_too || !o.deleting) && o.uses().any(|u| u == stack))
+            .filter_map(|o| o.stack().map(str::to_string))
+            .collect()
+    }
+
     /// Every `App` object.
     pub fn apps(&self) -> Vec<Object> {
         self.objects().apps.values().cloned().collect()
@@ -140,26 +170,40 @@ impl Store {
     /// read something else, or read the same spec as a new generation (its status must say it
     /// observed that generation).
     pub fn digest(&self) -> String {
-        use sha2::{Digest, Sha256};
+        digest_of(&self.objects())
+    }
+
+    /// The generation of `Stack` `name` that the load of the objects with `digest` read: None
+    /// when that load left it out, or is too old to be remembered.
+    pub fn generation_in(&self, digest: &str, name: &str) -> Option<Option<i64>> {
         let m = self.objects();
-        let mut h = Sha256::new();
-        for (kind, objects) in [("App", &m.apps), ("Stack", &m.stacks)] {
-            for o in objects.values() {
-                let text = o.spec.to_string();
-                let generation = format!("{:?}", o.generation);
-                for part in [kind, &o.name, &generation, &text] {
-                    h.update((part.len() as u64).to_le_bytes());
-                    h.update(part.as_bytes());
-                }
-            }
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        let (_, loaded) = m.by_digest.iter().rev().find(|(d, _)| d == digest)?;
+        loaded.get(&format!("Stack/{name}")).copied()
     }
 
     /// Loads the objects as a config, with the config loader's checks; the config's directory
-    /// is `namespace/<ns>`.
+    /// is `namespace/<ns>`. A `Stack` being deleted is left out (as a deleted file would be),
+    /// unless another stack still `uses` it.
     pub fn load(&self, stage: Option<&str>) -> Result<Config, ConfigError> {
+        self.load_as(stage, false)
+    }
+
+    /// The config with every `Stack`, those being deleted too: what destroying one reads.
+    pub fn load_all(&self, stage: Option<&str>) -> Result<Config, ConfigError> {
+        self.load_as(stage, true)
+    }
+
+    fn load_as(&self, stage: Option<&str>, all: bool) -> Result<Config, ConfigError> {
         let dir = PathBuf::from(format!("namespace/{}", self.namespace));
+        let kept: Vec<String> = self
+            .stacks()
+            .into_iter()
+            .filter(|o| {
+                // Kept while a stack that is not being deleted uses it (its references hold).
+                all || !o.deleting || o.stack().is_some_and(|s| !self.users(s, false).is_empty())
+            })
+            .map(|o| o.name)
+            .collect();
         let mut m = self.objects();
         if !(m.listed.0 && m.listed.1) {
             let why = "waiting for the first list of the namespace's App and Stack objects";
@@ -172,9 +216,18 @@ impl Store {
             .chain(
                 m.stacks
                     .values()
+                    .filter(|o| kept.contains(&o.name))
                     .map(|o| (format!("Stack/{}", o.name), o.generation)),
             )
             .collect();
+        if !all {
+            let digest = digest_of(&m);
+            let loaded = m.loaded.clone();
+            m.by_digest.push_back((digest, loaded));
+            if m.by_digest.len() > REMEMBERED_LOADS {
+                m.by_digest.pop_front();
+            }
+        }
         let app = match m.apps.values().collect::<Vec<_>>().as_slice() {
             [one] => (*one).clone(),
             found => return Err(ConfigError(vec![no_single_app(&dir, found)])),
@@ -187,7 +240,7 @@ impl Store {
         }
         let app_doc = document("App", &app.name, &app_spec, &mut renders);
         let mut stacks = Vec::new();
-        for o in m.stacks.values() {
+        for o in m.stacks.values().filter(|o| kept.contains(&o.name)) {
             if let Some(d) = named_after_its_stack(o) {
                 diags.push(d);
             }
@@ -209,6 +262,26 @@ impl Store {
         ))
     }
 }
+
+/// SHA-256 of every object's kind, name, generation, deletion and spec.
+fn digest_of(m: &Objects) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (kind, objects) in [("App", &m.apps), ("Stack", &m.stacks)] {
+        for o in objects.values() {
+            let text = o.spec.to_string();
+            let generation = format!("{:?} {}", o.generation, o.deleting);
+            for part in [kind, &o.name, &generation, &text] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How many loads [`Store::generation_in`] remembers.
+const REMEMBERED_LOADS: usize = 64;
 
 /// The document of one object, remembering its rendering by the document's path.
 fn document(
@@ -290,6 +363,8 @@ mod tests {
             uid: None,
             generation: Some(1),
             spec: json!({"app": "notes", "stage": "dev", "region": "us-east-1", "approval": "auto"}),
+            deleting: false,
+            finalizers: vec![],
         });
         for (i, spec) in stacks.iter().enumerate() {
             let name = spec["stack"].as_str().map_or(format!("s{i}"), object_name);
@@ -298,6 +373,8 @@ mod tests {
                 uid: None,
                 generation: Some(3),
                 spec: spec.clone(),
+                deleting: false,
+                finalizers: vec![],
             });
         }
         s
@@ -325,6 +402,7 @@ mod tests {
         assert_eq!((c.app.as_str(), c.stage.as_str()), ("notes", "prod"));
         assert_eq!(s.loaded_generation("Stack", "auth"), Some(3));
         assert_eq!(s.loaded_generation("App", "notes"), Some(1));
+        assert_eq!(s.generation_in(&s.digest(), "auth"), Some(Some(3)));
     }
 
     #[test]
@@ -373,6 +451,8 @@ mod tests {
             uid: None,
             generation: None,
             spec: json!({"stack": "AuthStack"}),
+            deleting: false,
+            finalizers: vec![],
         });
         assert_eq!(
             errors(&s),
@@ -384,6 +464,48 @@ mod tests {
     }
 
     #[test]
+    fn a_deleted_stack_leaves_the_config_unless_another_uses_it() {
+        let s = store(&[
+            json!({"stack": "Base", "resources": {"Q": {"kind": "queue"}}}),
+            json!({"stack": "User", "uses": ["Base"], "outputs": {"Q": "${Base.Q.arn}"}}),
+        ]);
+        let mark = |name: &str| {
+            let mut o = s.stacks().into_iter().find(|o| o.name == name).unwrap();
+            o.deleting = true;
+            s.put_stack(o);
+        };
+        mark("base");
+        assert_eq!(s.users_of("Base"), ["User"]);
+        let names = |c: Config| c.stacks.into_iter().map(|s| s.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(s.load(None).unwrap()),
+            ["Base", "User"],
+            "held: User uses it"
+        );
+        mark("user");
+        assert_eq!(
+            s.users_of("Base"),
+            ["User"],
+            "its finalizer waits until User is gone"
+        );
+        assert!(
+            names(s.load(None).unwrap()).is_empty(),
+            "both left the config"
+        );
+        assert!(!s.was_loaded("Stack", "base"));
+        assert_eq!(
+            s.generation_in(&s.digest(), "base"),
+            None,
+            "left out of that load"
+        );
+        assert_eq!(s.generation_in(&s.digest(), "user"), None);
+        assert_eq!(s.generation_in("an unknown digest", "user"), None);
+        assert_eq!(names(s.load_all(None).unwrap()), ["Base", "User"]);
+        s.remove_stack("user");
+        assert!(s.users_of("Base").is_empty(), "User gone: Base may go");
+    }
+
+    #[test]
     fn the_digest_moves_with_any_spec_and_only_then() {
         let s = store(&[json!({"stack": "A"})]);
         let d = s.digest();
@@ -392,6 +514,8 @@ mod tests {
             uid: None,
             generation: Some(3),
             spec: json!({"stack": "A"}),
+            deleting: false,
+            finalizers: vec![],
         }));
         assert_eq!(s.digest(), d);
         s.put_stack(Object {
@@ -399,6 +523,8 @@ mod tests {
             uid: None,
             generation: Some(4),
             spec: json!({"stack": "A", "uses": []}),
+            deleting: false,
+            finalizers: vec![],
         });
         assert_ne!(s.digest(), d);
         let d = s.digest();
@@ -407,6 +533,8 @@ mod tests {
             uid: None,
             generation: Some(5),
             spec: json!({"stack": "A", "uses": []}),
+            deleting: false,
+            finalizers: vec![],
         });
         assert_ne!(
             s.digest(),

@@ -3,7 +3,9 @@ the example app's objects (from `stackwatch export --kubernetes`) converge AWS, 
 Ready=True with its resources and outputs in its status, and the outputs ConfigMap holds the
 auth outputs; a spec edit converges and raises observedGeneration; drift made with boto3 is
 reverted with a DriftReverted Event; an invalid spec is InvalidSpec with its field path, an
-Event, and no AWS write. Two daemons elect one writer through the Kubernetes Lease (the other
+Event, and no AWS write. In manual approval nothing is written until the annotation names the
+pending plan's hash. Deleting a Stack destroys what `removal: destroy` covers and keeps what
+`retain` covers, and is held while another Stack uses it. Two daemons elect one writer through the Kubernetes Lease (the other
 writes nothing to AWS); when the leader is SIGKILLed, the other takes the Lease and converges
 the next edit.
 
@@ -295,6 +297,64 @@ def test_manual_approval_applies_exactly_the_annotated_plan(app):
     eventually("nothing pending", lambda: app_condition(kube, "Approved").get("reason") == "NothingPending", daemon.logs)
     kube.kubectl("patch", "app", "notes", "-n", NAMESPACE, "--type", "merge", "-p", '{"spec":{"approval":"auto"}}')
     eventually("storagestack Ready", ready_at(kube, "storagestack"), daemon.logs)
+
+
+EXTRA = [
+    {"stack": "BaseStack", "resources": {
+        "Jobs": {"kind": "queue"},
+        "Events": {"kind": "table", "removal": "destroy", "partitionKey": {"name": "id", "type": "string"}}}},
+    {"stack": "UserStack", "uses": ["BaseStack"], "outputs": {"Jobs": "${BaseStack.Jobs.arn}"}},
+    {"stack": "KeptStack", "resources": {
+        "Archive": {"kind": "table", "partitionKey": {"name": "id", "type": "string"}}}},
+]
+
+
+def gone(kube, name):
+    return kube.kubectl("get", "stack", name, "-n", NAMESPACE, check=False).returncode != 0
+
+
+def test_deletion_honours_removal_policies_and_is_held_while_another_stack_uses_it(app):
+    kube, emulator, daemon = app
+    docs = [{"apiVersion": "stackwatch.dev/v1alpha1", "kind": "Stack",
+             "metadata": {"name": spec["stack"].lower(), "namespace": NAMESPACE}, "spec": spec} for spec in EXTRA]
+    kube.kubectl("apply", "-f", "-", input="\n---\n".join(json.dumps(d) for d in docs))
+    ready = {d["metadata"]["name"]: eventually(f"{d['metadata']['name']} Ready", ready_at(kube, d["metadata"]["name"]),
+                                                 daemon.logs) for d in docs}
+    finalizers = lambda name: stack(kube, name)["metadata"].get("finalizers", [])  # noqa: E731
+    eventually("the finalizers", lambda: all("stackwatch.dev/finalizer" in finalizers(n) for n in ready), daemon.logs)
+    queue_url = physical(ready["basestack"], "BaseStack.Jobs")
+    events_table = physical(ready["basestack"], "BaseStack.Events")
+    archive = physical(ready["keptstack"], "KeptStack.Archive")
+    sqs, dynamodb = emulator.client("sqs"), emulator.client("dynamodb")
+
+    kube.kubectl("delete", "stack", "basestack", "-n", NAMESPACE, "--wait=false")
+    held = lambda: stack(kube, "basestack")["status"].get("usedBy") == ["UserStack"]  # noqa: E731
+    eventually("the deletion held: UserStack uses it", held, daemon.logs)
+    eventually("a DeletionHeld Event", lambda: "DeletionHeld" in events(kube, "basestack"), daemon.logs)
+    assert stack(kube, "basestack")["metadata"].get("deletionTimestamp")
+    sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    dynamodb.describe_table(TableName=events_table)
+
+    kube.kubectl("delete", "stack", "keptstack", "-n", NAMESPACE, "--wait=false")
+    eventually("keptstack gone", lambda: gone(kube, "keptstack"), daemon.logs)
+    assert dynamodb.describe_table(TableName=archive)["Table"]["TableStatus"] == "ACTIVE", "retained"
+
+    kube.kubectl("delete", "stack", "userstack", "-n", NAMESPACE, "--wait=false")
+    eventually("userstack gone", lambda: gone(kube, "userstack"), daemon.logs)
+    eventually("basestack gone once nothing uses it", lambda: gone(kube, "basestack"), daemon.logs)
+
+    def deleted(call):
+        try:
+            call()
+            return False
+        except Exception as e:  # noqa: BLE001 - the emulator's not-found answer
+            return "NonExistent" in str(e) or "ResourceNotFound" in str(e) or "not found" in str(e).lower()
+
+    assert eventually("the queue deleted", lambda: deleted(lambda: sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn"])), daemon.logs)
+    assert eventually("the table (removal: destroy) deleted",
+                      lambda: deleted(lambda: dynamodb.describe_table(TableName=events_table)), daemon.logs)
+    assert dynamodb.describe_table(TableName=archive)["Table"]["TableStatus"] == "ACTIVE"
 
 
 def lease_holder(kube):

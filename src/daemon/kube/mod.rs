@@ -6,30 +6,26 @@
 //! applies: the reconciles are the file mode's.
 
 pub mod election;
+pub mod finalize;
+pub mod publish;
 pub mod status;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference};
-use kube::api::{Patch, PatchParams};
-use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
-use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::approval::{Approval, Mode};
 use super::reconcile::{Key, StackFiles};
-use super::state::Shared;
-use crate::console::Activity;
-use crate::operator::crd::{App, GROUP, Stack, StackStatus, VERSION};
+use crate::operator::crd::{App, Stack};
 use crate::operator::store::{Object, Store};
 
 /// The field manager of every write.
-const MANAGER: &str = "stackwatch";
+pub(crate) const MANAGER: &str = "stackwatch";
 /// The annotation on the `App` that approves one plan by its hash (`approval: manual`).
 pub const APPROVE: &str = "stackwatch.dev/approve";
 
@@ -96,6 +92,8 @@ fn object_of(meta: &kube::api::ObjectMeta, spec: &serde_json::Value) -> Object {
         uid: meta.uid.clone(),
         generation: meta.generation,
         spec: spec.clone(),
+        deleting: meta.deletion_timestamp.is_some(),
+        finalizers: meta.finalizers.clone().unwrap_or_default(),
     }
 }
 
@@ -221,290 +219,11 @@ pub async fn watch(
     }
 }
 
-/// What [`publish`] last wrote, so that an unchanged status or ConfigMap costs no request.
-#[derive(Default)]
-struct Written {
-    apps: BTreeMap<String, crate::operator::crd::AppStatus>,
-    status: BTreeMap<String, StackStatus>,
-    outputs: BTreeMap<String, BTreeMap<String, String>>,
-    /// The last `InvalidSpec` message evented per object.
-    invalid: BTreeMap<String, String>,
-}
-
-/// Writes each finished reconcile's findings to the objects it concerns, until cancelled.
-pub async fn publish(
-    client: Client,
-    store: Store,
-    shared: Arc<Shared>,
-    approval: Arc<Approval>,
-    election: Arc<election::Election>,
-    identity: String,
-    cancel: CancellationToken,
-) {
-    let mut finished = shared.subscribe();
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter {
-            controller: "stackwatch".into(),
-            instance: Some(identity),
-        },
-    );
-    let mut written = Written::default();
-    loop {
-        let activity = tokio::select! {
-            _ = cancel.cancelled() => return,
-            a = finished.recv() => match a {
-                Ok(a) => Some(a),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => None,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            },
-        };
-        // Only the leader writes; a new leader rewrites everything after its first reconcile.
-        if !store.synced() || !election.is_leader() {
-            written = Written::default();
-            continue;
-        }
-        for a in store.apps() {
-            write_app(&client, &store, &shared, &approval, &mut written, &a).await;
-        }
-        for o in store.stacks() {
-            let Some(stack) = o.stack().map(str::to_string) else {
-                continue;
-            };
-            let concerned = activity.as_ref().is_none_or(|a| concerns(a, &stack));
-            if !concerned && written.status.contains_key(&o.name) {
-                continue;
-            }
-            let drift = activity.as_ref().filter(|_| concerned).map(|a| a.drift);
-            write_stack(&client, &store, &shared, &mut written, &o, &stack, drift).await;
-            if let Some(a) = activity.as_ref().filter(|_| concerned) {
-                for ev in events_for(a, &o, &stack, &shared, &mut written) {
-                    if let Err(e) = recorder
-                        .publish(&ev, &reference(&o, store.namespace()))
-                        .await
-                    {
-                        tracing::warn!(error = %e, stack = %o.name, "writing an Event");
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Whether a finished reconcile of `a.stack` read `stack`.
-fn concerns(a: &Activity, stack: &str) -> bool {
-    a.stack == stack || a.stack == super::metrics::ALL_STACKS
-}
-
-/// Writes one Stack's status and outputs ConfigMap, each only when it changed.
-async fn write_stack(
-    client: &Client,
-    store: &Store,
-    shared: &Shared,
-    written: &mut Written,
-    o: &Object,
-    stack: &str,
-    drift: Option<bool>,
-) {
-    let ns = store.namespace();
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let full_name = store.full_name(stack);
-    let inputs = status::Inputs {
-        object: o,
-        stack,
-        full_name: full_name.clone(),
-        generation: store.loaded_generation("Stack", &o.name),
-        loaded: store.was_loaded("Stack", &o.name),
-        drift,
-        previous: written.status.get(&o.name),
-        now: &now,
-    };
-    let s = shared.status();
-    let new = status::stack_status(&inputs, &s);
-    if written.status.get(&o.name) != Some(&new) {
-        let api = Api::<Stack>::namespaced(client.clone(), ns);
-        let patch = json!({
-            "apiVersion": format!("{GROUP}/{VERSION}"),
-            "kind": "Stack",
-            "status": new,
-        });
-        let params = PatchParams::apply(MANAGER).force();
-        match api
-            .patch_status(&o.name, &params, &Patch::Apply(&patch))
-            .await
-        {
-            Ok(_) => {
-                written.status.insert(o.name.clone(), new.clone());
-            }
-            Err(e) => tracing::warn!(error = %e, stack = %o.name, "writing the status"),
-        }
-    }
-    if full_name.is_some() && written.outputs.get(&o.name) != Some(&new.outputs) {
-        match write_outputs(client, ns, o, &new.outputs).await {
-            Ok(()) => {
-                written.outputs.insert(o.name.clone(), new.outputs.clone());
-            }
-            Err(e) => tracing::warn!(error = %e, stack = %o.name, "writing the outputs ConfigMap"),
-        }
-    }
-}
-
-/// Writes the `App`'s status (the config loads; the plan that waits), when it changed.
-async fn write_app(
-    client: &Client,
-    store: &Store,
-    shared: &Shared,
-    approval: &Approval,
-    written: &mut Written,
-    a: &Object,
-) {
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let pending = approval
-        .pending_text()
-        .filter(|_| approval.mode() == Mode::Prompt);
-    let inputs = status::AppInputs {
-        name: &a.name,
-        generation: store.loaded_generation("App", &a.name),
-        pending: pending.as_deref(),
-        refused: approval.refused(),
-        previous: written.apps.get(&a.name),
-        now: &now,
-    };
-    let new = status::app_status(&inputs, &shared.status());
-    if written.apps.get(&a.name) == Some(&new) {
-        return;
-    }
-    let api = Api::<App>::namespaced(client.clone(), store.namespace());
-    let patch = json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": "App", "status": new});
-    let params = PatchParams::apply(MANAGER).force();
-    match api
-        .patch_status(&a.name, &params, &Patch::Apply(&patch))
-        .await
-    {
-        Ok(_) => {
-            written.apps.insert(a.name.clone(), new);
-        }
-        Err(e) => tracing::warn!(error = %e, app = %a.name, "writing the status"),
-    }
-}
-
-/// `<name>-outputs`: one key per output, owned by the Stack (deleted with it).
-async fn write_outputs(
-    client: &Client,
-    ns: &str,
-    o: &Object,
-    outputs: &BTreeMap<String, String>,
-) -> Result<(), kube::Error> {
-    let owner = o.uid.as_ref().map(|uid| {
-        json!([{
-            "apiVersion": format!("{GROUP}/{VERSION}"),
-            "kind": "Stack",
-            "name": o.name,
-            "uid": uid,
-        }])
-    });
-    let name = format!("{}-outputs", o.name);
-    let cm = json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": name,
-            "namespace": ns,
-            "labels": {"app.kubernetes.io/managed-by": "stackwatch", "stackwatch.dev/stack": o.name},
-            "ownerReferences": owner,
-        },
-        "data": outputs,
-    });
-    let api = Api::<ConfigMap>::namespaced(client.clone(), ns);
-    api.patch(
-        &name,
-        &PatchParams::apply(MANAGER).force(),
-        &Patch::Apply(&cm),
-    )
-    .await
-    .map(|_| ())
-}
-
-fn reference(o: &Object, ns: &str) -> ObjectReference {
-    ObjectReference {
-        api_version: Some(format!("{GROUP}/{VERSION}")),
-        kind: Some("Stack".into()),
-        name: Some(o.name.clone()),
-        namespace: Some(ns.to_string()),
-        uid: o.uid.clone(),
-        ..ObjectReference::default()
-    }
-}
-
-/// The Events a finished reconcile gives one Stack: deployed or updated, drift reverted, held
-/// by the guard, failed, or an invalid spec (once per message).
-fn events_for(
-    a: &Activity,
-    o: &Object,
-    stack: &str,
-    shared: &Shared,
-    written: &mut Written,
-) -> Vec<KubeEvent> {
-    let prefix = format!("{stack}.");
-    let changes: Vec<&String> = a
-        .changes
-        .iter()
-        .filter(|c| c.starts_with(&prefix))
-        .collect();
-    let event = |type_, reason: &str, note: String| KubeEvent {
-        type_,
-        reason: reason.into(),
-        note: Some(note.chars().take(1000).collect()),
-        action: "Reconcile".into(),
-        secondary: None,
-    };
-    let list = |cs: &[&String]| cs.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("; ");
-    let mut out = Vec::new();
-    match a.result.as_str() {
-        "invalid" => {
-            let s = shared.status();
-            let message = status::problems_of(&o.name, &s).join("\n");
-            if written.invalid.get(&o.name) != Some(&message) {
-                out.push(event(EventType::Warning, "InvalidSpec", message.clone()));
-                written.invalid.insert(o.name.clone(), message);
-            }
-            return out;
-        }
-        "error" => out.push(event(
-            EventType::Warning,
-            "ReconcileFailed",
-            a.error.clone().unwrap_or_default(),
-        )),
-        _ => {}
-    }
-    written.invalid.remove(&o.name);
-    let held: Vec<&String> = changes
-        .iter()
-        .copied()
-        .filter(|c| c.ends_with("(held)"))
-        .collect();
-    let done: Vec<&String> = changes
-        .iter()
-        .copied()
-        .filter(|c| c.ends_with("(done)"))
-        .collect();
-    if !held.is_empty() {
-        out.push(event(EventType::Warning, "HeldByGuard", list(&held)));
-    }
-    if a.drift && !done.is_empty() {
-        out.push(event(EventType::Warning, "DriftReverted", list(&done)));
-    } else if done.iter().any(|c| c.contains(": create")) {
-        out.push(event(EventType::Normal, "Deployed", list(&done)));
-    } else if !done.is_empty() {
-        out.push(event(EventType::Normal, "Updated", list(&done)));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::operator::crd::{AppSpec, StackSpec};
+    use serde_json::json;
     use watcher::Event::*;
 
     fn stack(name: &str, generation: i64, spec: serde_json::Value) -> Stack {

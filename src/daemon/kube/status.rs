@@ -15,13 +15,14 @@ pub struct Inputs<'a> {
     pub stack: &'a str,
     /// `{stage}-{app}-{stack}`, once known: where its outputs are.
     pub full_name: Option<String>,
-    /// The generation the last load read.
-    pub generation: Option<i64>,
-    /// Whether the last load read the object at all (one that came after it was not).
-    pub loaded: bool,
+    /// The generation of this object that the load of a config digest read: `None` when that
+    /// load left it out (it came later) or is unknown.
+    pub generation_at: &'a (dyn Fn(&str) -> Option<Option<i64>> + Sync),
     /// Whether its last reconcile found drift; `None`: no reconcile of it since the last status.
     pub drift: Option<bool>,
     pub previous: Option<&'a StackStatus>,
+    /// The stacks that `uses` it.
+    pub used_by: Vec<String>,
     /// RFC 3339.
     pub now: &'a str,
 }
@@ -48,21 +49,31 @@ pub fn stack_status(i: &Inputs<'_>, s: &Status) -> StackStatus {
         .and_then(|f| s.outputs.get(f))
         .cloned()
         .unwrap_or_default();
-    let levels = [ready(i, s), synced(i, s), drifted(i)];
+    // What the reconcile that decides read: only one whose load saw this object speaks for it.
+    let last = last_of(i.stack, s);
+    let observed = last
+        .as_ref()
+        .and_then(|l| l.2.as_deref())
+        .and_then(|d| (i.generation_at)(d));
+    let last = last.filter(|_| observed.is_some());
+    let generation = observed
+        .flatten()
+        .or(i.previous.and_then(|p| p.object.observed_generation));
+    let levels = [ready(i, s, &last), synced(i, s, &last), drifted(i)];
     let previous = i.previous.map_or(&[][..], |p| &p.object.conditions[..]);
     let conditions = levels
         .into_iter()
-        .map(|l| condition(l, previous, i.generation, i.now))
+        .map(|l| condition(l, previous, generation, i.now))
         .collect();
     StackStatus {
         object: ObjectStatus {
-            observed_generation: i.generation,
+            observed_generation: generation,
             conditions,
             pending_plan: None,
         },
         resources,
         outputs,
-        used_by: Vec::new(),
+        used_by: i.used_by.clone(),
     }
 }
 
@@ -158,12 +169,15 @@ pub fn problems_of<'a>(object: &str, s: &'a Status) -> Vec<&'a str> {
     }
 }
 
-fn ready(i: &Inputs<'_>, s: &Status) -> Level {
+/// A key's last reconcile: its result, error and the config digest it started from.
+type Last<'a> = (&'a str, Option<String>, Option<String>);
+
+fn ready(i: &Inputs<'_>, s: &Status, last: &Option<Last<'_>>) -> Level {
     let problems = problems_of(&i.object.name, s);
     if !problems.is_empty() {
         return ("Ready", "False", "InvalidSpec", problems.join("\n"));
     }
-    let Some(last) = last_of(i.stack, s).filter(|_| i.loaded) else {
+    let Some(last) = last else {
         return (
             "Ready",
             "Unknown",
@@ -182,7 +196,7 @@ fn ready(i: &Inputs<'_>, s: &Status) -> Level {
             "Ready",
             "False",
             "ReconcileFailed",
-            last.1.unwrap_or_default(),
+            last.1.clone().unwrap_or_default(),
         ),
         "pending" => (
             "Ready",
@@ -212,23 +226,23 @@ fn ready(i: &Inputs<'_>, s: &Status) -> Level {
 }
 
 /// The result and error of the later of the stack's own last reconcile and the app's.
-fn last_of<'a>(stack: &str, s: &'a Status) -> Option<(&'a str, Option<String>)> {
+fn last_of<'a>(stack: &str, s: &'a Status) -> Option<Last<'a>> {
     [stack, crate::daemon::metrics::ALL_STACKS]
         .iter()
         .filter_map(|k| s.stacks.get(*k))
         .filter_map(|e| e.last_reconcile.as_ref().map(|l| (l, e)))
         .max_by(|a, b| a.0.finished_at.cmp(&b.0.finished_at))
-        .map(|(l, e)| (l.result, e.last_error.clone()))
+        .map(|(l, e)| (l.result, e.last_error.clone(), e.config_digest.clone()))
 }
 
-fn synced(i: &Inputs<'_>, s: &Status) -> Level {
+fn synced(i: &Inputs<'_>, s: &Status, last: &Option<Last<'_>>) -> Level {
     let out: Vec<String> = s
         .resources
         .iter()
         .filter(|r| r.stack == i.stack && r.state != Action::NoChange && r.outcome != Some("done"))
         .map(|r| format!("{}: {}", r.id, action_name(r.state)))
         .collect();
-    if last_of(i.stack, s).is_none() || !i.loaded {
+    if last.is_none() {
         ("Synced", "Unknown", "Reconciling", "not read yet".into())
     } else if out.is_empty() {
         (
@@ -304,6 +318,8 @@ mod tests {
             uid: None,
             generation: Some(2),
             spec: json!({"stack": "AuthStack"}),
+            deleting: false,
+            finalizers: vec![],
         }
     }
 
@@ -318,6 +334,7 @@ mod tests {
                     duration_ms: 1,
                 }),
                 last_error: error.map(str::to_string),
+                config_digest: Some("d2".into()),
             },
         );
     }
@@ -341,10 +358,10 @@ mod tests {
                 object: &o,
                 stack: "AuthStack",
                 full_name: Some("dev-notes-AuthStack".into()),
-                generation: Some(2),
-                loaded: true,
+                generation_at: &|d: &str| (d == "d2").then_some(Some(2)),
                 drift,
                 previous,
+                used_by: vec![],
                 now: "2026-12-06T00:00:00Z",
             },
             s,
@@ -468,6 +485,23 @@ mod tests {
         );
         assert_eq!(st.conditions[1].reason, "StaleApproval");
         assert!(st.conditions[1].message.contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn only_a_reconcile_whose_load_saw_the_object_speaks_for_it() {
+        let mut s = Status::default();
+        finished(&mut s, "*", "2026-12-06T00:00:01Z", "success", None);
+        s.stacks.get_mut("*").unwrap().config_digest = Some("before the object".into());
+        let st = status_of(&s, None, None);
+        assert_eq!(
+            level(&st, "Ready"),
+            ("Unknown".into(), "Reconciling".into())
+        );
+        assert_eq!(st.object.observed_generation, None);
+        finished(&mut s, "AuthStack", "2026-12-06T00:00:02Z", "success", None);
+        let st = status_of(&s, None, None);
+        assert_eq!(level(&st, "Ready"), ("True".into(), "Deployed".into()));
+        assert_eq!(st.object.observed_generation, Some(2));
     }
 
     #[test]
