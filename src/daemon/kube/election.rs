@@ -6,6 +6,9 @@
 //! monotonic clock, so it stops before anyone else may start. On shutdown it releases the
 //! Lease (no holder), so a successor takes over at its next try.
 //!
+//! A holder renews with the object it last wrote, without reading it first (one request per
+//! renewal); a 409 there means someone else changed it, and the next try reads it again.
+//!
 //! Only the leader writes AWS (the AWS-side lease is then taken too: `lease::Lease` asks
 //! [`Election::is_leader`] first) and writes status; the others watch and plan.
 
@@ -88,6 +91,9 @@ pub struct Election {
     ttl: Duration,
     /// Until when this replica leads, when it does.
     until: Mutex<Option<Instant>>,
+    /// The Lease as this replica last wrote it: while it leads, a renewal replaces that (its
+    /// `resourceVersion` guards the write) without reading first.
+    written: Mutex<Option<Lease>>,
     leader: watch::Sender<bool>,
     /// Notified on becoming the leader: a whole-app reconcile applies what was only planned.
     trigger: std::sync::Arc<Notify>,
@@ -106,6 +112,7 @@ impl Election {
             me: me.to_string(),
             ttl,
             until: Mutex::new(None),
+            written: Mutex::new(None),
             leader: watch::Sender::new(false),
             trigger,
         }
@@ -126,7 +133,16 @@ impl Election {
     pub async fn step(&self) -> Result<bool, kube::Error> {
         let sent = Instant::now();
         let now = Timestamp::now();
-        let current = self.api.get_opt(LEASE).await?;
+        let ours = self
+            .written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .filter(|_| self.is_leader());
+        let current = match ours {
+            Some(lease) => Some(lease),
+            None => self.api.get_opt(LEASE).await?,
+        };
         let spec = current.as_ref().and_then(|l| l.spec.as_ref());
         let written = match decide(spec, &self.me, now) {
             Decision::Follow { .. } => None,
@@ -160,7 +176,10 @@ impl Election {
         };
         let leads = match written {
             None => false,
-            Some(Ok(_)) => true,
+            Some(Ok(lease)) => {
+                *self.written.lock().unwrap_or_else(|p| p.into_inner()) = Some(lease);
+                true
+            }
             // Someone else wrote between our read and our write.
             Some(Err(kube::Error::Api(e))) if e.code == 409 => false,
             Some(Err(e)) => {
