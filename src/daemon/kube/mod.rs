@@ -132,33 +132,37 @@ fn keys_for(store: &Store, listed: &mut BTreeSet<String>, seen: Seen) -> Vec<Key
             store.remove_stack(s.metadata.name.as_deref().unwrap_or_default());
             vec![Key::App]
         }
-        Seen::App(Init) => {
-            listed.retain(|n| !n.starts_with("App/"));
-            vec![]
-        }
-        Seen::Stack(Init) => {
-            listed.retain(|n| !n.starts_with("Stack/"));
-            vec![]
-        }
-        Seen::App(InitDone) => {
-            store.set_listed("App");
-            for a in store.apps() {
-                if !listed.contains(&format!("App/{}", a.name)) {
-                    store.remove_app(&a.name);
-                }
+        Seen::App(Init) => relisting(listed, "App"),
+        Seen::Stack(Init) => relisting(listed, "Stack"),
+        Seen::App(InitDone) => listed_whole(store, listed, "App"),
+        Seen::Stack(InitDone) => listed_whole(store, listed, "Stack"),
+    }
+}
+
+/// A relist of `kind` begins: its names are collected afresh.
+fn relisting(listed: &mut BTreeSet<String>, kind: &str) -> Vec<Key> {
+    listed.retain(|n| !n.starts_with(&format!("{kind}/")));
+    vec![]
+}
+
+/// A relist of `kind` ended: what it did not list is gone, and the whole app is reconciled.
+fn listed_whole(store: &Store, listed: &BTreeSet<String>, kind: &str) -> Vec<Key> {
+    store.set_listed(kind);
+    let objects = if kind == "App" {
+        store.apps()
+    } else {
+        store.stacks()
+    };
+    for o in objects {
+        if !listed.contains(&format!("{kind}/{}", o.name)) {
+            if kind == "App" {
+                store.remove_app(&o.name);
+            } else {
+                store.remove_stack(&o.name);
             }
-            vec![Key::App]
-        }
-        Seen::Stack(InitDone) => {
-            store.set_listed("Stack");
-            for s in store.stacks() {
-                if !listed.contains(&format!("Stack/{}", s.name)) {
-                    store.remove_stack(&s.name);
-                }
-            }
-            vec![Key::App]
         }
     }
+    vec![Key::App]
 }
 
 /// Watches the namespace's objects until cancelled, keeping `store` current and sending the
