@@ -271,9 +271,13 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let trigger = Arc::new(Notify::new());
     let (signals_tx, signals) = mpsc::unbounded_channel();
 
-    let file_watcher = match &opts.origin {
-        crate::origin::Origin::Files(dir) => Some(watcher::spawn(dir, signals_tx, cancel.clone())?),
-        crate::origin::Origin::Kubernetes(_) => None,
+    // With the objects as the config nothing sends paths, but the channel stays open: the
+    // dispatcher also turns ENTER, the console's Deploy and a won lease into the app's key.
+    let (file_watcher, _no_paths) = match &opts.origin {
+        crate::origin::Origin::Files(dir) => {
+            (Some(watcher::spawn(dir, signals_tx, cancel.clone())?), None)
+        }
+        crate::origin::Origin::Kubernetes(_) => (None, Some(signals_tx)),
     };
     let console = http::console(&opts, addr, &shared, &approval, &trigger, &cancel);
     let server = tokio::spawn(http::serve(

@@ -375,8 +375,14 @@ def test_two_daemons_elect_one_writer_and_a_killed_leader_is_replaced(app):
         drift_bucket = physical(stack(kube, "storagestack"), "StorageStack.Uploads")
         assert second.writes(lease_too=True) == 0, second.logs()
 
+        app_runs = lambda: second.status()["stacks"].get("*", {}).get("reconciles", 0)  # noqa: E731
+        before = app_runs()
         first.kill()
         killed_at = time.monotonic()
+        # Winning the Lease asks for a reconcile of the whole app (the trigger the file mode's
+        # ENTER and the console's Deploy use too).
+        eventually("the second daemon leading", lambda: lease_holder(kube) == "test-daemon-2", second.logs)
+        eventually("a whole-app reconcile on winning", lambda: app_runs() > before, second.logs)
         s = stack(kube, "storagestack")
         patch = [{"op": "replace", "path": "/spec/resources/Uploads/cors/0/maxAge", "value": 1200}]
         kube.kubectl("patch", "stack", "storagestack", "-n", NAMESPACE, "--type", "json", "-p", json.dumps(patch))
