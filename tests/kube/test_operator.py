@@ -4,13 +4,16 @@ Ready=True with its resources and outputs in its status, and the outputs ConfigM
 auth outputs; a spec edit converges and raises observedGeneration; drift made with boto3 is
 reverted with a DriftReverted Event; an invalid spec is InvalidSpec with its field path, an
 Event, and no AWS write. In manual approval nothing is written until the annotation names the
-pending plan's hash. Deleting a Stack destroys what `removal: destroy` covers and keeps what
-`retain` covers, and is held while another Stack uses it. Two daemons elect one writer through the Kubernetes Lease (the other
-writes nothing to AWS); when the leader is SIGKILLed, the other takes the Lease and converges
+pending plan's hash, or the console's Deploy approves it. Deleting a Stack destroys what `removal: destroy` covers and keeps what
+`retain` covers, and is held while another Stack uses it. Two daemons elect one writer through
+the Kubernetes Lease (the other writes nothing to AWS); when the leader is SIGKILLed, the other takes the Lease and converges
 the next edit.
 
 Every wait polls until a generous deadline; none is a timing assertion."""
 
+import hashlib
+import hmac
+import http.client
 import json
 import os
 import pathlib
@@ -19,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 import boto3
@@ -32,6 +36,8 @@ EMULATOR = REPO / "deploy" / "local" / "emulator"
 NAMESPACE = "operator"
 REGION = "us-east-1"
 DEADLINE = float(os.environ.get("STACKWATCH_KUBE_DEADLINE", "180"))
+# The console's token (read from the environment, as from a Secret in a pod).
+CONSOLE_TOKEN = "operator-test-console-token-0123456789"
 
 
 def binary():
@@ -101,11 +107,12 @@ class Daemon:
         env.update(emulator.env())
         env.update({"KUBECONFIG": str(kube.kubeconfig), "STACKWATCH_TEST_PASSWORD": "Operator-test-pw-1!",
                     "STACKWATCH_STATE_DIR": str(self.dir / "state"), "STACKWATCH_IDENTITY": identity,
+                    "STACKWATCH_CONSOLE_TOKEN": CONSOLE_TOKEN,
                     "RUST_LOG": "stackwatch=info"})
         self.out = open(self.dir / "out.log", "w")
         self.proc = subprocess.Popen(
             [binary(), "watch", "--source", "kubernetes", "--namespace", NAMESPACE, "--approve", "auto",
-             "--console", "off", "--resync", "2s", "--lease-ttl", "3s", "--listen", f"127.0.0.1:{self.port}"],
+             "--console", "on", "--resync", "2s", "--lease-ttl", "3s", "--listen", f"127.0.0.1:{self.port}"],
             cwd=self.dir, env=env, stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT)
 
     def logs(self):
@@ -124,6 +131,21 @@ class Daemon:
 
     def status(self):
         return json.loads(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/status", timeout=10).read())
+
+    def console_post(self, path, form):
+        """A POST from the console's own page: the token cookie, the CSRF token, its Origin."""
+        form = dict(form, csrf=hmac.new(CONSOLE_TOKEN.encode(), b"stackwatch console csrf v1",
+                                        hashlib.sha256).hexdigest())
+        body = urllib.parse.urlencode(form)
+        own = f"http://127.0.0.1:{self.port}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("POST", path, body=body, headers={
+            "Host": f"127.0.0.1:{self.port}", "Origin": own, "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"stackwatch_console_{self.port}={CONSOLE_TOKEN}"})
+        resp = conn.getresponse()
+        resp.read()
+        conn.close()
+        return resp.status
 
     def kill(self):
         self.proc.kill()
@@ -295,6 +317,15 @@ def test_manual_approval_applies_exactly_the_annotated_plan(app):
     kube.kubectl("annotate", "app", "notes", "-n", NAMESPACE, "--overwrite", f"stackwatch.dev/approve={plan['hash']}")
     eventually("the approved plan applied", lambda: max_age() == 900, daemon.logs)
     eventually("nothing pending", lambda: app_condition(kube, "Approved").get("reason") == "NothingPending", daemon.logs)
+
+    # The console's Deploy is the same approval.
+    patch[0]["value"] = 950
+    kube.kubectl("patch", "stack", "storagestack", "-n", NAMESPACE, "--type", "json", "-p", json.dumps(patch))
+    eventually("the next plan pending", lambda: app_condition(kube, "Approved").get("reason") == "WaitingForApproval",
+               daemon.logs)
+    assert max_age() == 900
+    assert daemon.console_post("/plan/deploy", {}) == 303
+    eventually("the plan deployed from the console", lambda: max_age() == 950, daemon.logs)
     kube.kubectl("patch", "app", "notes", "-n", NAMESPACE, "--type", "merge", "-p", '{"spec":{"approval":"auto"}}')
     eventually("storagestack Ready", ready_at(kube, "storagestack"), daemon.logs)
 
