@@ -143,7 +143,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<ExitCode, CliError> {
                 .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
             (
                 crate::origin::Origin::Kubernetes(store),
-                Some(daemon::KubeSource { client, identity }),
+                Some(daemon::KubeSource {
+                    client,
+                    holder: identity,
+                }),
             )
         }
     };

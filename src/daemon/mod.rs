@@ -69,14 +69,14 @@ pub struct Options {
 #[derive(Clone)]
 pub struct KubeSource {
     pub client: ::kube::Client,
-    /// Who writes its Events (the pod's name).
-    pub identity: String,
+    /// Who it is in the Lease and its Events (the pod's name).
+    pub holder: String,
 }
 
 impl std::fmt::Debug for KubeSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KubeSource")
-            .field("identity", &self.identity)
+            .field("holder", &self.holder)
             .finish()
     }
 }
@@ -159,7 +159,7 @@ fn spawn_kube(
     let election = Arc::new(kube::election::Election::new(
         k.client.clone(),
         store.namespace(),
-        &k.identity,
+        &k.holder,
         opts.lease_ttl,
         trigger.clone(),
     ));
@@ -180,7 +180,7 @@ fn spawn_kube(
         shared,
         approval,
         election: election.clone(),
-        identity: k.identity.clone(),
+        instance: k.holder.clone(),
         stage: opts.stage.clone(),
     }
     .run(cancel.clone());

@@ -40,7 +40,7 @@ pub struct Publisher {
     pub approval: Arc<Approval>,
     pub election: Arc<election::Election>,
     /// Who writes the Events (the pod's name).
-    pub identity: String,
+    pub instance: String,
     /// `--stage`, for the config a deleted `Stack` is destroyed with.
     pub stage: Option<String>,
 }
@@ -53,7 +53,7 @@ impl Publisher {
             self.client.clone(),
             Reporter {
                 controller: "stackwatch".into(),
-                instance: Some(self.identity.clone()),
+                instance: Some(self.instance.clone()),
             },
         );
         let mut written = Written::default();
