@@ -21,6 +21,11 @@ use crate::session::Session;
 /// The finalizer stackwatch puts on each `Stack`.
 pub const FINALIZER: &str = "stackwatch.dev/finalizer";
 
+/// Whether the `Stack` carries [`FINALIZER`].
+pub fn ours(o: &Object) -> bool {
+    o.finalizers.iter().any(|f| f == FINALIZER)
+}
+
 /// Adds [`FINALIZER`] to a `Stack` that lacks it (a JSON patch that fails if the list changed
 /// since it was read).
 pub async fn add(api: &Api<Stack>, o: &Object) -> Result<(), kube::Error> {

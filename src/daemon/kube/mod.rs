@@ -2,8 +2,10 @@
 //! [`watch`] keeps the store current from a kube-runtime watcher and only signals keys (one per
 //! `Stack`, the app's for the `App`, a watch restart or anything it cannot pin on one stack);
 //! [`publish`] writes what each finished reconcile found back to the objects: the status
-//! subresource ([`status`]), the `<name>-outputs` ConfigMap and Events. Nothing here plans or
-//! applies: the reconciles are the file mode's.
+//! subresource ([`status`]), the `<name>-outputs` ConfigMap, Events and, for a deleted `Stack`,
+//! its finalizer's work ([`finalize`]); [`election`] makes one replica the leader through a
+//! Lease. The App's `approval` and its approve annotation reach the daemon's approval here.
+//! Nothing here plans: the reconciles are the file mode's.
 
 pub mod election;
 pub mod finalize;

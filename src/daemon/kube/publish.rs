@@ -123,7 +123,7 @@ impl Publisher {
     }
 
     async fn ensure_finalizer(&self, o: &Object) {
-        if o.finalizers.iter().any(|f| f == finalize::FINALIZER) {
+        if finalize::ours(o) {
             return;
         }
         if let Err(e) = finalize::add(&self.stacks_api(), o).await {
@@ -134,7 +134,7 @@ impl Publisher {
     /// A deleted `Stack`: held while another stack `uses` it; otherwise its resources are
     /// destroyed as their removal policies say, then its finalizer is removed.
     async fn deleting(&self, written: &mut Written, o: &Object, stack: &str) -> Vec<KubeEvent> {
-        if !o.finalizers.iter().any(|f| f == finalize::FINALIZER) {
+        if !finalize::ours(o) {
             return Vec::new();
         }
         let users = self.store.users_of(stack);
@@ -198,15 +198,8 @@ impl Publisher {
         };
         let new = status::stack_status(&inputs, &self.shared.status());
         if written.status.get(&o.name) != Some(&new) {
-            let patch =
-                json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": "Stack", "status": new});
-            let params = PatchParams::apply(MANAGER).force();
-            match self
-                .stacks_api()
-                .patch_status(&o.name, &params, &Patch::Apply(&patch))
-                .await
-            {
-                Ok(_) => {
+            match apply_status(&self.stacks_api(), "Stack", &o.name, &new).await {
+                Ok(()) => {
                     written.status.insert(o.name.clone(), new.clone());
                 }
                 Err(e) => tracing::warn!(error = %e, stack = %o.name, "writing the status"),
@@ -245,19 +238,30 @@ impl Publisher {
             return;
         }
         let api = Api::<App>::namespaced(self.client.clone(), self.store.namespace());
-        let patch =
-            json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": "App", "status": new});
-        let params = PatchParams::apply(MANAGER).force();
-        match api
-            .patch_status(&a.name, &params, &Patch::Apply(&patch))
-            .await
-        {
-            Ok(_) => {
+        match apply_status(&api, "App", &a.name, &new).await {
+            Ok(()) => {
                 written.apps.insert(a.name.clone(), new);
             }
             Err(e) => tracing::warn!(error = %e, app = %a.name, "writing the status"),
         }
     }
+}
+
+/// Writes an object's whole status through the status subresource (server-side apply).
+async fn apply_status<K>(
+    api: &Api<K>,
+    kind: &str,
+    name: &str,
+    status: &impl serde::Serialize,
+) -> Result<(), kube::Error>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": kind, "status": status});
+    let params = PatchParams::apply(MANAGER).force();
+    api.patch_status(name, &params, &Patch::Apply(&patch))
+        .await
+        .map(|_| ())
 }
 
 fn event(type_: EventType, reason: &str, note: String) -> KubeEvent {
