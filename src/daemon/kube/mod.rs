@@ -120,7 +120,7 @@ fn keys_for(store: &Store, listed: &mut BTreeSet<String>, seen: Seen) -> Vec<Key
         Seen::Stack(Apply(s) | InitApply(s)) => {
             let o = object_of(&s.metadata, &s.spec.0);
             listed.insert(format!("Stack/{}", o.name));
-            let before = store.stacks().into_iter().find(|b| b.name == o.name);
+            let before = store.stack(&o.name);
             let stack = o.stack().map(str::to_string);
             if !store.put_stack(o) {
                 return vec![];

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::{MANAGER, election, finalize, status};
 use crate::console::Activity;
 use crate::daemon::approval::{Approval, Mode};
-use crate::daemon::state::Shared;
+use crate::daemon::state::{Shared, Status};
 use crate::operator::crd::{App, AppStatus, GROUP, Stack, StackStatus, VERSION};
 use crate::operator::store::{Object, Store};
 
@@ -71,11 +71,13 @@ impl Publisher {
                 written = Written::default();
                 continue;
             }
+            // One snapshot of what the daemon found serves every object of this round.
+            let found = self.shared.status();
             for a in self.store.apps() {
-                self.write_app(&mut written, &a).await;
+                self.write_app(&mut written, &a, &found).await;
             }
             for o in self.store.stacks() {
-                self.stack(&recorder, &mut written, activity.as_ref(), &o)
+                self.stack(&recorder, &mut written, activity.as_ref(), &o, &found)
                     .await;
             }
         }
@@ -89,12 +91,13 @@ impl Publisher {
         written: &mut Written,
         activity: Option<&Activity>,
         o: &Object,
+        found: &Status,
     ) {
         let Some(stack) = o.stack().map(str::to_string) else {
             return;
         };
         let events = if o.deleting {
-            self.deleting(written, o, &stack).await
+            self.deleting(written, o, &stack, found).await
         } else {
             self.ensure_finalizer(o).await;
             let concerned = activity.is_none_or(|a| concerns(a, &stack));
@@ -102,9 +105,9 @@ impl Publisher {
                 return;
             }
             let drift = activity.filter(|_| concerned).map(|a| a.drift);
-            self.write_stack(written, o, &stack, drift).await;
+            self.write_stack(written, o, &stack, drift, found).await;
             match activity.filter(|_| concerned) {
-                Some(a) => events_for(a, o, &stack, &self.shared, written),
+                Some(a) => events_for(a, o, &stack, found, written),
                 None => Vec::new(),
             }
         };
@@ -133,13 +136,19 @@ impl Publisher {
 
     /// A deleted `Stack`: held while another stack `uses` it; otherwise its resources are
     /// destroyed as their removal policies say, then its finalizer is removed.
-    async fn deleting(&self, written: &mut Written, o: &Object, stack: &str) -> Vec<KubeEvent> {
+    async fn deleting(
+        &self,
+        written: &mut Written,
+        o: &Object,
+        stack: &str,
+        found: &Status,
+    ) -> Vec<KubeEvent> {
         if !finalize::ours(o) {
             return Vec::new();
         }
         let users = self.store.users_of(stack);
         if !users.is_empty() {
-            self.write_stack(written, o, stack, None).await;
+            self.write_stack(written, o, stack, None, found).await;
             if written.held.get(&o.name) == Some(&users) {
                 return Vec::new();
             }
@@ -183,6 +192,7 @@ impl Publisher {
         o: &Object,
         stack: &str,
         drift: Option<bool>,
+        found: &Status,
     ) {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let full_name = self.store.full_name(stack);
@@ -196,7 +206,7 @@ impl Publisher {
             used_by: self.store.users_of(stack),
             now: &now,
         };
-        let new = status::stack_status(&inputs, &self.shared.status());
+        let new = status::stack_status(&inputs, found);
         if written.status.get(&o.name) != Some(&new) {
             match apply_status(&self.stacks_api(), "Stack", &o.name, &new).await {
                 Ok(()) => {
@@ -219,7 +229,7 @@ impl Publisher {
     }
 
     /// Writes the `App`'s status (the config loads; the plan that waits), when it changed.
-    async fn write_app(&self, written: &mut Written, a: &Object) {
+    async fn write_app(&self, written: &mut Written, a: &Object, found: &Status) {
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let approval = &self.approval;
         let pending = approval
@@ -233,7 +243,7 @@ impl Publisher {
             previous: written.apps.get(&a.name),
             now: &now,
         };
-        let new = status::app_status(&inputs, &self.shared.status());
+        let new = status::app_status(&inputs, found);
         if written.apps.get(&a.name) == Some(&new) {
             return;
         }
@@ -333,7 +343,7 @@ fn events_for(
     a: &Activity,
     o: &Object,
     stack: &str,
-    shared: &Shared,
+    found: &Status,
     written: &mut Written,
 ) -> Vec<KubeEvent> {
     let prefix = format!("{stack}.");
@@ -346,8 +356,7 @@ fn events_for(
     let mut out = Vec::new();
     match a.result.as_str() {
         "invalid" => {
-            let s = shared.status();
-            let message = status::problems_of(&o.name, &s).join("\n");
+            let message = status::problems_of(&o.name, found).join("\n");
             if written.invalid.get(&o.name) != Some(&message) {
                 out.push(event(EventType::Warning, "InvalidSpec", message.clone()));
                 written.invalid.insert(o.name.clone(), message);
