@@ -99,6 +99,37 @@ async fn a_focused_read_reads_its_stack_and_only_what_it_references() {
         "{ops:?}"
     );
     assert!(!engine::plan(&desired, &snap).has_changes());
+    // Each is found by the id the full read remembered, with no listing.
+    for op in ["ListUserPools", "ListUserPoolClients", "ListIdentityPools"] {
+        assert_eq!(count(&aws, op), 0, "{op}: {ops:?}");
+    }
+
+    // An id is only a hint: the client deleted behind stackwatch's back is looked for by name
+    // again, not found, and planned for creation.
+    let node = |id: &str| desired.nodes.iter().position(|n| n.id == id).unwrap();
+    let pool = &snap.observed[node("AuthStack.Auth.UserPool")];
+    let client = &snap.observed[node("AuthStack.Auth.UserPoolClient")];
+    let (pool, client) = (&pool.as_ref().unwrap().id, &client.as_ref().unwrap().id);
+    aws.idp
+        .delete_user_pool_client()
+        .user_pool_id(pool)
+        .client_id(client)
+        .send()
+        .await
+        .unwrap();
+    let aws = emu.aws().await;
+    let snap = engine::read_focused(&aws, &desired, &cache, &auth)
+        .await
+        .unwrap();
+    assert_eq!(count(&aws, "ListUserPoolClients"), 1);
+    let plan = engine::plan(&desired, &snap);
+    let created: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(created, ["AuthStack.Auth.UserPoolClient"], "{plan:?}");
     emu.assert_no_validation_refusals();
 }
 

@@ -143,6 +143,51 @@ async fn conditional_writes_give_one_holder_renewal_release_and_takeover_after_e
     assert_eq!(objects.key_count(), Some(0), "wrote into a foreign bucket");
 }
 
+/// The S3 object calls (the lease's) sent through `aws` so far.
+fn object_calls(aws: &Aws) -> u64 {
+    let calls = aws.calls.snapshot();
+    calls
+        .iter()
+        .filter(|c| c.operation.ends_with("Object"))
+        .map(|c| c.count)
+        .sum()
+}
+
+/// A reconcile asks `current`: within a third of the TTL of the last step it answers from
+/// that step and sends nothing; after that it renews (holder) or reads (others) again.
+#[tokio::test]
+async fn a_reconcile_looks_at_the_lease_at_most_once_a_third_of_the_ttl() {
+    let emu = Emulator::start();
+    let aws = emu.aws().await;
+    let target = Target::new("notes", "dev", &account(&aws).await, common::REGION).unwrap();
+    let ttl = Duration::from_secs(3);
+    let (a, _) = lease(ttl);
+    let (b, _) = lease(ttl);
+    assert!(a.current(target.clone(), aws.clone(), true).await.unwrap());
+    assert!(!b.current(target.clone(), aws.clone(), true).await.unwrap());
+    let expiry = read_record(&aws, &target.bucket).await.expires_at_ms;
+
+    let before = object_calls(&aws);
+    for _ in 0..20 {
+        assert!(a.current(target.clone(), aws.clone(), true).await.unwrap());
+        assert!(!b.current(target.clone(), aws.clone(), true).await.unwrap());
+    }
+    assert_eq!(object_calls(&aws), before, "a fresh look sent S3 calls");
+
+    // A third of the TTL later: the holder renews (the expiry moves), the other reads again.
+    tokio::time::sleep(ttl / 3).await;
+    assert!(a.current(target.clone(), aws.clone(), true).await.unwrap());
+    assert!(read_record(&aws, &target.bucket).await.expires_at_ms > expiry);
+    let renewed = object_calls(&aws);
+    assert!(!b.current(target.clone(), aws.clone(), true).await.unwrap());
+    assert!(object_calls(&aws) > renewed, "the other did not look again");
+
+    // Another app's lease is never answered from this one's step.
+    let other = Target::new("other", "dev", &account(&aws).await, common::REGION).unwrap();
+    assert!(a.current(other.clone(), aws.clone(), true).await.unwrap());
+    assert_eq!(read_record(&aws, &other.bucket).await.holder, a.id());
+}
+
 // ------------------------------------------------------------- two daemons
 
 /// `stackwatch watch --approve auto --lease-ttl <ttl>` on its own copy of the example app.

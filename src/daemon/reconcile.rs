@@ -528,8 +528,9 @@ impl Reconciler {
         Ok(session)
     }
 
-    /// The lease, taken or renewed on every reconcile so `/status` names the holder even when
-    /// there is nothing to apply. `Ok(true)`: this daemon may apply.
+    /// The lease, taken or renewed unless the last look at it is recent (see
+    /// [`Lease::current`]), so `/status` names the holder even when there is nothing to apply.
+    /// `Ok(true)`: this daemon may apply.
     async fn lease_step(&self, session: &Session, focus: &Focus) -> Result<bool, LeaseError> {
         let Some(lease) = &self.lease else {
             return Ok(true);
@@ -537,7 +538,7 @@ impl Reconciler {
         let app = &session.snapshot.app;
         let target = lease::Target::new(&app.app, &app.stage, &app.account, &app.region)?;
         lease
-            .ensure(target, session.aws.clone(), focus.named().is_none())
+            .current(target, session.aws.clone(), focus.named().is_none())
             .await
     }
 

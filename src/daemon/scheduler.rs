@@ -316,7 +316,7 @@ fn record(shared: &Shared, key: &Key, report: &Report, took: Duration) {
     }
     let now = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
     tracing::debug!(key = %key, result = result.as_str(), took = ?took, "reconciled");
-    shared.update(|s| {
+    shared.finish(key.stack_label(), |s| {
         s.reconciles += 1;
         s.last_reconcile = Some(LastReconcile {
             finished_at: now.clone(),

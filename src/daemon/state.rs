@@ -18,9 +18,8 @@ pub struct Shared {
     pub metrics: Metrics,
     ready: AtomicBool,
     status: Mutex<Status>,
-    /// A reconcile finished (sent by [`Shared::update`] when the reconcile count grows): ids,
-    /// actions and errors, never a secret. Its drift is the daemon's count in
-    /// `stackwatch_drift_detected_total` growing.
+    /// A reconcile finished (sent by [`Shared::finish`]): ids, actions and errors, never a
+    /// secret. Its drift is the daemon's count in `stackwatch_drift_detected_total` growing.
     events: broadcast::Sender<Activity>,
     /// Drift found up to the previous finished reconcile (see [`Activity::drift`]).
     previous_drift: Mutex<u64>,
@@ -56,35 +55,23 @@ impl Shared {
 
     /// Changes the status under its lock.
     pub fn update(&self, f: impl FnOnce(&mut Status)) {
-        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
-        let before = s.reconciles;
-        let counts: Vec<(String, u64)> = s
-            .stacks
-            .iter()
-            .map(|(k, v)| (k.clone(), v.reconciles))
-            .collect();
-        f(&mut s);
-        if s.reconciles != before {
-            let event = self.finished(&s, &counts);
-            // Nobody listening is fine.
-            let _ = self.events.send(event);
-        }
+        f(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
-    /// The event for the reconcile `update` just recorded: its key is the one whose count grew.
-    fn finished(&self, s: &Status, counts: &[(String, u64)]) -> Activity {
-        let grew = |k: &String, v: &StackStatus| {
-            counts
-                .iter()
-                .find(|(c, _)| c == k)
-                .is_none_or(|(_, n)| *n != v.reconciles)
-        };
-        let (stack, entry) = s
-            .stacks
-            .iter()
-            .find(|(k, v)| grew(k, v))
-            .map(|(k, v)| (k.clone(), Some(v)))
-            .unwrap_or_else(|| (super::metrics::ALL_STACKS.to_string(), None));
+    /// Records with `f` that a reconcile of `stack` (its metrics label) finished, and
+    /// broadcasts it as an [`Activity`].
+    pub fn finish(&self, stack: &str, f: impl FnOnce(&mut Status)) {
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut s);
+        let event = self.finished(&s, stack);
+        // Nobody listening is fine.
+        let _ = self.events.send(event);
+    }
+
+    /// The event for the reconcile of `stack` that [`Shared::finish`] just recorded.
+    fn finished(&self, s: &Status, stack: &str) -> Activity {
+        let entry = s.stacks.get(stack);
+        let stack = stack.to_string();
         let changes: Vec<String> = s
             .resources
             .iter()
@@ -272,7 +259,7 @@ mod tests {
 
     /// What the scheduler's `record` does when a reconcile of `stack` finishes.
     fn finish(shared: &Shared, stack: &str, error: Option<&str>) {
-        shared.update(|s| {
+        shared.finish(stack, |s| {
             s.reconciles += 1;
             s.last_reconcile = Some(LastReconcile {
                 finished_at: "2026-01-01T00:00:00Z".into(),

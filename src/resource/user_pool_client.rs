@@ -66,6 +66,73 @@ fn observed(c: &UserPoolClientType) -> Observed {
     }
 }
 
+/// The client `id` of the spec's pool, or None when the pool or the client is gone.
+async fn describe(
+    aws: &Aws,
+    spec: &Spec,
+    id: &str,
+) -> Result<Option<UserPoolClientType>, AwsError> {
+    match aws
+        .idp
+        .describe_user_pool_client()
+        .user_pool_id(&spec.user_pool_id)
+        .client_id(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.user_pool_client),
+        Err(e) => Err(AwsError::new("reading", KIND, id, e)),
+    }
+    .or_not_found(NOT_FOUND)
+    .map(Option::flatten)
+}
+
+/// The client of our name in the spec's pool, listing the pool's clients.
+async fn find_by_name(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
+    let clients = match aws
+        .idp
+        .list_user_pool_clients()
+        .user_pool_id(&spec.user_pool_id)
+        .max_results(60)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let e = AwsError::new("listing", KIND, &spec.name, e);
+            return if e.is("ResourceNotFoundException") {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let mut ids: Vec<String> = clients
+        .iter()
+        .filter(|c| c.client_name() == Some(spec.name.as_str()))
+        .filter_map(|c| c.client_id().map(str::to_string))
+        .collect();
+    if ids.len() > 1 {
+        return Err(AwsError::refused(
+            "finding",
+            KIND,
+            &spec.name,
+            format!(
+                "{} clients named {} in pool {} ({}); delete the extra one",
+                ids.len(),
+                spec.name,
+                spec.user_pool_id,
+                ids.join(", ")
+            ),
+        ));
+    }
+    let Some(id) = ids.pop() else { return Ok(None) };
+    Ok(describe(aws, spec, &id).await?.as_ref().map(observed))
+}
+
 fn flows() -> Vec<ExplicitAuthFlowsType> {
     FLOWS
         .iter()
@@ -87,6 +154,7 @@ impl ResourceKind for UserPoolClient {
     /// A client cannot move to another pool, and whether it has a secret is fixed at creation.
     const FORCE_NEW: &'static [&'static str] = &["userPoolId", "generateSecret"];
     const FOUND_THROUGH_DEPS: bool = true;
+    const FOUND_BY_LISTING: bool = true;
 
     /// Its page in the AWS web console.
     const CONSOLE_URL: Option<&'static str> = Some(
@@ -111,64 +179,20 @@ impl ResourceKind for UserPoolClient {
             ("explicitAuthFlows", set(FLOWS)),
         ])
     }
-    async fn find(aws: &Aws, spec: &Spec, _: Hint<'_>) -> Result<Option<Observed>, AwsError> {
+    /// The id an earlier read found (one DescribeUserPoolClient instead of listing the pool's
+    /// clients) while it still names a client of that name in the pool; else by name, where two
+    /// clients of our name are an error.
+    async fn find(aws: &Aws, spec: &Spec, hint: Hint<'_>) -> Result<Option<Observed>, AwsError> {
         if !spec.user_pool_id.is_known() {
             return Ok(None);
         }
-        let clients = match aws
-            .idp
-            .list_user_pool_clients()
-            .user_pool_id(&spec.user_pool_id)
-            .max_results(60)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
+        if let Some(id) = hint.known
+            && let Some(c) = describe(aws, spec, id).await?
+            && c.client_name() == Some(spec.name.as_str())
         {
-            Ok(c) => c,
-            Err(e) => {
-                let e = AwsError::new("listing", KIND, &spec.name, e);
-                return if e.is("ResourceNotFoundException") {
-                    Ok(None)
-                } else {
-                    Err(e)
-                };
-            }
-        };
-        let mut ids: Vec<String> = clients
-            .iter()
-            .filter(|c| c.client_name() == Some(spec.name.as_str()))
-            .filter_map(|c| c.client_id().map(str::to_string))
-            .collect();
-        if ids.len() > 1 {
-            return Err(AwsError::refused(
-                "finding",
-                KIND,
-                &spec.name,
-                format!(
-                    "{} clients named {} in pool {} ({}); delete the extra one",
-                    ids.len(),
-                    spec.name,
-                    spec.user_pool_id,
-                    ids.join(", ")
-                ),
-            ));
+            return Ok(Some(observed(&c)));
         }
-        let Some(id) = ids.pop() else { return Ok(None) };
-        match aws
-            .idp
-            .describe_user_pool_client()
-            .user_pool_id(&spec.user_pool_id)
-            .client_id(&id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.user_pool_client),
-            Err(e) => Err(AwsError::new("reading", KIND, &id, e)),
-        }
-        .or_not_found(NOT_FOUND)
-        .map(|c| c.flatten().as_ref().map(observed))
+        find_by_name(aws, spec).await
     }
     async fn create(aws: &Aws, spec: &Spec) -> Result<Observed, AwsError> {
         let send = || async {

@@ -374,6 +374,11 @@ pub fn both((code, out, err): (i32, String, String)) -> (i32, String) {
 }
 
 impl Emulator {
+    /// The emulator's process id (the server itself: the launcher execs it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the emulator, so AWS calls hang as on a stalled
     /// network. The port stays open: connections are accepted and never answered.
     pub fn freeze(&self, frozen: bool) {

@@ -88,6 +88,8 @@ struct Inner {
     target: Option<(Target, Aws)>,
     bucket_checked: bool,
     held: Option<Held>,
+    /// When the last step that succeeded started (see [`Lease::current`]).
+    stepped: Option<Instant>,
 }
 
 /// This daemon's side of the lease: take, renew, release; publishes leadership to the metrics,
@@ -189,9 +191,42 @@ impl Lease {
         self.step(&mut inner, !covers_all).await
     }
 
+    /// [`Lease::ensure`] for a reconcile: while the last step for `target` is less than a third
+    /// of the TTL old, what it found stands and nothing is sent (the renewer steps every third
+    /// of the TTL, so a holder still leads for at least two thirds of it). A resync of a
+    /// hundred keys does not write the lease object a hundred times.
+    pub async fn current(
+        &self,
+        target: Target,
+        aws: Aws,
+        covers_all: bool,
+    ) -> Result<bool, LeaseError> {
+        {
+            let inner = self.inner.lock().await;
+            if let Some(leading) = self.fresh(&inner, &target) {
+                return Ok(leading);
+            }
+        }
+        self.ensure(target, aws, covers_all).await
+    }
+
+    /// Whether this daemon leads, when the last step for `target` is recent enough to answer
+    /// without a call: it succeeded less than a third of the TTL ago and the gate is open.
+    fn fresh(&self, inner: &Inner, target: &Target) -> Option<bool> {
+        let recent = inner.stepped?.elapsed() < self.ttl / 3;
+        let same = inner.target.as_ref().is_some_and(|(t, _)| t == target);
+        (recent && same && self.gate_open()).then(|| {
+            inner
+                .held
+                .as_ref()
+                .is_some_and(|h| Instant::now() < h.until)
+        })
+    }
+
     /// One step under the lock, bounded in time, with its outcome published; `ask` asks for a
     /// whole-app reconcile when this step makes the daemon the leader.
     async fn step(&self, inner: &mut Inner, ask: bool) -> Result<bool, LeaseError> {
+        let started = Instant::now();
         let limit = self.ttl / 3;
         let result = match tokio::time::timeout(limit, self.step_inner(inner)).await {
             Ok(r) => r,
@@ -210,6 +245,7 @@ impl Lease {
             // Could not renew in time: others may take it now, so stop leading.
             inner.held = None;
         }
+        inner.stepped = result.is_ok().then_some(started);
         let (observed, error) = match &result {
             Ok(observed) => (observed.clone(), None),
             Err(e) => (None, Some(e.to_string())),
