@@ -186,6 +186,20 @@ async fn a_reconcile_looks_at_the_lease_at_most_once_a_third_of_the_ttl() {
     let other = Target::new("other", "dev", &account(&aws).await, common::REGION).unwrap();
     assert!(a.current(other.clone(), aws.clone(), true).await.unwrap());
     assert_eq!(read_record(&aws, &other.bucket).await.holder, a.id());
+
+    // Gated (the Kubernetes Lease): closing the gate gives the lease up at the next look, and
+    // reopening it takes the lease at the next look, not from what was seen before.
+    let (gate, rx) = tokio::sync::watch::channel(true);
+    let (g, _) = lease(ttl);
+    g.gate_on(rx);
+    let gated = Target::new("gated", "dev", &account(&aws).await, common::REGION).unwrap();
+    assert!(g.current(gated.clone(), aws.clone(), true).await.unwrap());
+    gate.send_replace(false);
+    assert!(!g.current(gated.clone(), aws.clone(), true).await.unwrap());
+    assert!(read_record(&aws, &gated.bucket).await.released);
+    gate.send_replace(true);
+    assert!(g.current(gated.clone(), aws.clone(), true).await.unwrap());
+    assert!(!read_record(&aws, &gated.bucket).await.released);
 }
 
 // ------------------------------------------------------------- two daemons

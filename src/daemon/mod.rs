@@ -254,18 +254,24 @@ fn log_start(opts: &Options, addr: SocketAddr) {
     );
 }
 
+/// The listener of `/healthz`, `/metrics`, `/status` and the console, and the address it got.
+async fn bind(listen: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), DaemonError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| DaemonError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().unwrap_or(listen);
+    Ok((listener, addr))
+}
+
 /// Runs until SIGINT or SIGTERM; returns Ok after a clean stop.
 pub async fn run(opts: Options) -> Result<(), DaemonError> {
     let cancel = CancellationToken::new();
     shutdown::spawn(cancel.clone()).map_err(DaemonError::Signals)?;
 
-    let listener = tokio::net::TcpListener::bind(opts.listen)
-        .await
-        .map_err(|source| DaemonError::Listen {
-            addr: opts.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().unwrap_or(opts.listen);
+    let (listener, addr) = bind(opts.listen).await?;
     let shared = Arc::new(state::Shared::new(opts.approve.as_str()));
     let approval = Arc::new(approval::Approval::new(opts.approve));
     let trigger = Arc::new(Notify::new());
@@ -333,7 +339,6 @@ pub async fn run(opts: Options) -> Result<(), DaemonError> {
     .await;
     cancel.cancel();
     let _ = dispatch.await;
-    cancel.cancel();
     stop(server, watcher, renewer, lease.as_deref()).await;
     tracing::info!("stopped");
     Ok(())

@@ -89,7 +89,7 @@ async fn describe(
 
 /// The client of our name in the spec's pool, listing the pool's clients.
 async fn find_by_name(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsError> {
-    let clients = match aws
+    let Some(clients) = aws
         .idp
         .list_user_pool_clients()
         .user_pool_id(&spec.user_pool_id)
@@ -99,16 +99,10 @@ async fn find_by_name(aws: &Aws, spec: &Spec) -> Result<Option<Observed>, AwsErr
         .send()
         .try_collect()
         .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            let e = AwsError::new("listing", KIND, &spec.name, e);
-            return if e.is("ResourceNotFoundException") {
-                Ok(None)
-            } else {
-                Err(e)
-            };
-        }
+        .map_err(|e| AwsError::new("listing", KIND, &spec.name, e))
+        .or_not_found(NOT_FOUND)?
+    else {
+        return Ok(None);
     };
     let mut ids: Vec<String> = clients
         .iter()

@@ -139,8 +139,10 @@ impl Lease {
         self.gate.get().is_none_or(|g| *g.borrow())
     }
 
-    /// Not allowed to lead (the gate is closed): gives up what it holds.
+    /// Not allowed to lead (the gate is closed): gives up what it holds. What the last step
+    /// saw no longer stands: once the gate opens, the next look takes the lease.
     async fn step_down(&self, inner: &mut Inner) {
+        inner.stepped = None;
         if let (Some((target, aws)), Some(held)) = (inner.target.clone(), inner.held.take()) {
             release(&aws, &target, &self.id, &held.etag).await;
         }
