@@ -215,8 +215,8 @@ fn wait_leader(d: &Daemon, limit: Duration) {
     }
 }
 
-/// Waits until no reconcile has finished for a second (the start's reconciles, and the one
-/// winning the lease asks for, are over), at most `limit`.
+/// Waits until no reconcile has run for a second (the start's reconciles, and the one winning
+/// the lease asks for, are over), at most `limit`.
 fn wait_idle(d: &Daemon, limit: Duration) {
     let start = Instant::now();
     let mut last = metrics(d).duration_count;
@@ -228,9 +228,9 @@ fn wait_idle(d: &Daemon, limit: Duration) {
             d.logs()
         );
         std::thread::sleep(Duration::from_millis(50));
-        let now = metrics(d).duration_count;
-        if now != last {
-            last = now;
+        let now = metrics(d);
+        if now.duration_count != last || now.in_flight > 0.0 {
+            last = now.duration_count;
             since = Instant::now();
         }
     }
@@ -271,6 +271,8 @@ struct Metrics {
     writes: f64,
     duration_sum: f64,
     duration_count: f64,
+    /// Reconciles running at the scrape.
+    in_flight: f64,
     /// One stack's own reconciles (`stackwatch_stack_reconcile_duration_seconds{stack}`).
     stack_sum: f64,
     stack_count: f64,
@@ -330,6 +332,8 @@ impl Metrics {
                 m.duration_sum = value(l).unwrap_or(0.0);
             } else if l.starts_with("stackwatch_reconcile_duration_seconds_count") {
                 m.duration_count = value(l).unwrap_or(0.0);
+            } else if l.starts_with("stackwatch_reconciles_in_flight ") {
+                m.in_flight = value(l).unwrap_or(0.0);
             }
         }
         m

@@ -74,6 +74,7 @@ pub struct Metrics {
     stack_drift: Family<StackLabel, Counter>,
     last_success: Gauge<f64, AtomicU64>,
     leader: Gauge,
+    in_flight: Gauge,
     aws: Arc<AwsCalls>,
 }
 
@@ -164,9 +165,21 @@ impl Metrics {
                 "1 while this daemon holds the lease and may apply, else 0",
                 Gauge::default(),
             ),
+            in_flight: registered(
+                &mut r,
+                "stackwatch_reconciles_in_flight",
+                "Reconciles running now",
+                Gauge::default(),
+            ),
             aws,
             registry: r,
         }
+    }
+
+    /// Counts a reconcile as running until the returned guard is dropped.
+    pub fn in_flight(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
     }
 
     /// Counts the calls made through `counter` too (one per `Aws` the daemon builds).
@@ -230,6 +243,16 @@ impl Metrics {
     }
 }
 
+/// A running reconcile, counted in `stackwatch_reconciles_in_flight` until dropped.
+#[derive(Debug)]
+pub struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// `stackwatch_aws_calls_total{service,operation,kind}`, summed over every call counter.
 #[derive(Debug, Default)]
 struct AwsCalls {
@@ -288,6 +311,9 @@ mod tests {
         m.errors("AuthStack", 2);
         m.drift_detected("AuthStack");
         m.set_leader(true);
+        let running = m.in_flight();
+        assert!(m.encode().contains("stackwatch_reconciles_in_flight 1"));
+        drop(running);
         let text = m.encode();
         for needle in [
             "stackwatch_reconciles_total{result=\"success\"} 1",
@@ -303,6 +329,7 @@ mod tests {
             "# TYPE stackwatch_aws_calls counter",
             "stackwatch_last_success_timestamp_seconds ",
             "stackwatch_leader 1",
+            "stackwatch_reconciles_in_flight 0",
         ] {
             assert!(text.contains(needle), "{needle} missing in:\n{text}");
         }

@@ -341,6 +341,7 @@ impl Reconciler {
     /// (taken before reading them, so what was loaded is at least that new) goes to `/status`,
     /// unless a reconcile that started later already put its own there.
     pub async fn reconcile(&self, key: &Key) -> Report {
+        let _running = self.shared.metrics.in_flight();
         let digest = self.digest();
         let seq = {
             let mut m = self.memory();
