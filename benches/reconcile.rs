@@ -247,18 +247,11 @@ fn proc_stats(d: &Daemon) -> (f64, f64, f64) {
             .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
             .unwrap_or(f64::NAN)
     };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
-    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
-    let cpu = match (ticks(11), ticks(12)) {
-        (Some(u), Some(s)) => (u + s) / 100.0,
-        _ => f64::NAN,
-    };
-    (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0, cpu)
+    (
+        kib("VmHWM:") / 1024.0,
+        kib("VmRSS:") / 1024.0,
+        cpu_seconds(pid),
+    )
 }
 
 /// The few samples the bench reads from /metrics.
@@ -683,23 +676,19 @@ resources:
     dir
 }
 
-/// CPU seconds so far of process `pid` (user + system), from /proc.
+/// CPU seconds so far of process `pid` (user + system), from /proc; NaN when unreadable.
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command's closing paren).
-    (ticks(11) + ticks(12)) / 100.0
+        .rsplit_once(')')
+        .map(|(_, r)| r.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command name).
+    match (ticks(11), ticks(12)) {
+        (Some(u), Some(s)) => (u + s) / 100.0,
+        _ => f64::NAN,
+    }
 }
 
 /// One measured stretch of no-op resyncs: per resync (busy ms, reads, writes), per key's
