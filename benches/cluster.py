@@ -17,19 +17,17 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-import boto3
-from botocore.config import Config
-
 REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "pylib"))
+from emulator import Emulator, free_port  # noqa: E402 - after its path
+
 NAMESPACE = "bench"
-REGION = "us-east-1"
 KUBECTL = REPO / "deploy" / "local" / ".venv" / "bin" / "kubectl"
 # What the daemon reads and writes; the rest of an idle API server's traffic is its own.
 OURS = {"stacks", "apps", "leases", "configmaps", "events"}
@@ -37,12 +35,6 @@ OURS = {"stacks", "apps", "leases", "configmaps", "events"}
 
 def k_not_ours(key):
     return key[1] not in OURS
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait(what, check, limit=600, every=0.02):
@@ -95,26 +87,13 @@ class Cluster:
         self.proc.wait(timeout=60)
 
 
-def start_emulator(work):
-    port = free_port()
-    log = open(work / "emulator.log", "w")
-    proc = subprocess.Popen([str(REPO / "deploy/local/emulator"), str(port)], stdout=log, stderr=subprocess.STDOUT)
-
-    def answers():
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait("the emulator", answers, every=0.2)
-    return proc, f"http://127.0.0.1:{port}"
-
-
 def main():
     binary = str(pathlib.Path(os.environ.get("STACKWATCH_BENCH_BIN", REPO / "target" / "release" / "stackwatch")).resolve())
     edits = int(os.environ.get("STACKWATCH_BENCH_EDITS", "20"))
     idle = float(os.environ.get("STACKWATCH_BENCH_CLUSTER_IDLE_SECS", "60"))
     work = pathlib.Path(tempfile.mkdtemp(prefix="stackwatch-cluster-bench-"))
     cluster = Cluster(work)
-    emulator, endpoint = start_emulator(work)
+    emulator = Emulator()
     daemon = None
     try:
         cluster.kubectl("apply", "--server-side", "-f", str(REPO / "deploy/k8s/crds/crds.yaml"))
@@ -124,15 +103,14 @@ def main():
                                    "--namespace", NAMESPACE], capture_output=True, text=True, check=True)
         wait("the stackwatch.dev API", lambda: cluster.kubectl("apply", "-f", "-", input=exported.stdout), every=0.2)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KUBE", "STACKWATCH_"))}
-        env.update({"KUBECONFIG": str(cluster.kubeconfig), "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION,
-                    "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_EC2_METADATA_DISABLED": "true",
+        env.update(emulator.env())
+        env.update({"KUBECONFIG": str(cluster.kubeconfig),
                     "STACKWATCH_TEST_PASSWORD": "Bench-test-pw-1!", "STACKWATCH_STATE_DIR": str(work / "state"),
                     "STACKWATCH_IDENTITY": "bench", "RUST_LOG": "warn"})
         daemon = subprocess.Popen([binary, "watch", "--source", "kubernetes", "--namespace", NAMESPACE,
                                    "--approve", "auto", "--console", "off", "--listen", f"127.0.0.1:{free_port()}"],
                                   env=env, cwd=work, stdout=open(work / "daemon.log", "w"), stderr=subprocess.STDOUT)
-        s3 = boto3.client("s3", region_name=REGION, endpoint_url=endpoint, aws_access_key_id="test",
-                          aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}))
+        s3 = emulator.client("s3")
 
         def ready(name, generation=None):
             s = cluster.json("get", "stack", name, "-n", NAMESPACE)
@@ -190,8 +168,7 @@ def main():
         if daemon:
             daemon.terminate()
             daemon.wait(timeout=30)
-        emulator.kill()
-        emulator.wait()
+        emulator.stop()
         cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
 

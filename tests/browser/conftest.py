@@ -11,19 +11,18 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
-import boto3
 import pytest
-from botocore.config import Config
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-EMULATOR = REPO / "deploy" / "local" / "emulator"
-REGION = "us-east-1"
+sys.path.insert(0, str(REPO / "tests" / "pylib"))
+from emulator import Emulator, free_port  # noqa: E402 - after its path
+
 # The example app's declared test user's password, for the daemons here (emulator only).
 TEST_PASSWORD = "Browser-test-pw-1!"
 CHROMIUM = os.environ.get("STACKWATCH_CHROMIUM", "/usr/bin/chromium")
@@ -55,12 +54,6 @@ def out_dir():
     return d
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def eventually(what, check, deadline=DEADLINE, logs=None):
     """Polls `check` until it returns something truthy; fails with `logs()` after `deadline`."""
     end = time.monotonic() + deadline
@@ -74,44 +67,6 @@ def eventually(what, check, deadline=DEADLINE, logs=None):
             last = e
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what} (last error: {last!r})\n{logs() if logs else ''}")
-
-
-class Emulator:
-    def __init__(self):
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [str(EMULATOR), str(self.port)], stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log
-        )
-        eventually("the emulator", self._answers, deadline=600)
-
-    def _answers(self):
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def env(self):
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-
-    def client(self, service):
-        return boto3.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.endpoint,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            config=Config(s3={"addressing_style": "path"}),
-        )
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
 
 
 class Daemon:

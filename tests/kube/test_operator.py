@@ -18,23 +18,22 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from conftest import REPO
 
+sys.path.insert(0, str(REPO / "tests" / "pylib"))
+from emulator import Emulator, free_port  # noqa: E402 - after its path
+
 CRDS = REPO / "deploy" / "k8s" / "crds" / "crds.yaml"
-EMULATOR = REPO / "deploy" / "local" / "emulator"
 NAMESPACE = "operator"
-REGION = "us-east-1"
 DEADLINE = float(os.environ.get("STACKWATCH_KUBE_DEADLINE", "180"))
 # The console's token (read from the environment, as from a Secret in a pod).
 CONSOLE_TOKEN = "operator-test-console-token-0123456789"
@@ -45,12 +44,6 @@ def binary():
     if not os.path.exists(path):
         pytest.fail(f"{path} missing: build it with `cargo build` first")
     return path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def eventually(what, check, logs=lambda: ""):
@@ -65,34 +58,6 @@ def eventually(what, check, logs=lambda: ""):
             last = e
         time.sleep(0.25)
     pytest.fail(f"timed out waiting for {what} (last error: {last!r})\n{logs()}")
-
-
-class Emulator:
-    def __init__(self):
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([str(EMULATOR), str(self.port)], stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=self.log)
-        eventually("the emulator", self._answers)
-
-    def _answers(self):
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def env(self):
-        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "test",
-                "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION,
-                "AWS_EC2_METADATA_DISABLED": "true"}
-
-    def client(self, service):
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint,
-                            aws_access_key_id="test", aws_secret_access_key="test",
-                            config=Config(s3={"addressing_style": "path"}))
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
 
 
 class Daemon:
